@@ -1,0 +1,193 @@
+"""The canonical order lifecycle on `orders.events`, and the CRM view on `crm.order-status`."""
+
+import datetime as dt
+import enum
+from typing import Annotated, ClassVar, Literal
+
+import msgspec
+from msgspec import Meta
+
+from protocols.ids import (
+    ENTITY_ID_PATTERN,
+    MAX_QTY,
+    CustomerId,
+    EventId,
+    OrderId,
+    Qty,
+    Sku,
+    Warehouse,
+)
+
+MAX_ORDER_LINES = 500
+MAX_LINE_NO = 999_999
+
+LineNo = Annotated[int, Meta(ge=1, le=MAX_LINE_NO, description="An order line number")]
+LineQty = Annotated[int, Meta(ge=0, le=MAX_QTY, description="A per-line quantity that may be 0")]
+Channel = Annotated[str, Meta(pattern=ENTITY_ID_PATTERN, description="Sales channel: web, b2b")]
+Version = Annotated[int, Meta(ge=1, description="The order's version: 1 on submit, +1 a change")]
+BackorderPolicy = Literal["reject", "allow"]
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order stands in its lifecycle (CONTRACT 5)."""
+
+    SUBMITTED = "SUBMITTED"
+    RESERVED = "RESERVED"
+    BACKORDERED = "BACKORDERED"
+    REJECTED = "REJECTED"
+    CREDIT_HOLD = "CREDIT_HOLD"
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"
+    PICKED = "PICKED"
+    SHIPPED = "SHIPPED"
+    INVOICED = "INVOICED"
+    CANCELLED = "CANCELLED"
+
+
+class LineStatus(enum.StrEnum):
+    """Where one order line stands: sourced, released to its warehouse, picked, shipped."""
+
+    SUBMITTED = "SUBMITTED"
+    RESERVED = "RESERVED"
+    BACKORDERED = "BACKORDERED"
+    REJECTED = "REJECTED"
+    RELEASED = "RELEASED"
+    PICKED = "PICKED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
+    """One order line with its sourcing warehouse and progress counters (CONTRACT 2.2)."""
+
+    line_no: LineNo
+    sku: Sku
+    qty: Qty
+    warehouse: Warehouse | None = None
+    status: LineStatus
+    reserved: LineQty = 0
+    allocated: LineQty = 0
+    picked: LineQty = 0
+    shipped: LineQty = 0
+    backordered: LineQty = 0
+
+
+class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of a canonical order event: the order's state right after one change.
+
+    Keyword-only, so fields added here later can carry defaults (schema evolution).
+    """
+
+    status: ClassVar[OrderStatus]
+
+    event_id: EventId
+    order_id: OrderId
+    customer_id: CustomerId
+    occurred_at: dt.datetime
+    correlation_id: str
+    causation_id: str
+    version: Version
+    lines: tuple[OrderLineState, ...]
+
+
+class OrderSubmitted(OrderEventBase, frozen=True, tag="OrderSubmitted"):
+    """The order was accepted from a channel; nothing is reserved yet."""
+
+    status = OrderStatus.SUBMITTED
+    channel: Channel
+    backorder: BackorderPolicy = "reject"
+
+
+class OrderReserved(OrderEventBase, frozen=True, tag="OrderReserved"):
+    """Every line was reserved, or reserved lines remain beside backordered ones."""
+
+    status = OrderStatus.RESERVED
+
+
+class OrderBackordered(OrderEventBase, frozen=True, tag="OrderBackordered"):
+    """No line could be reserved and the order allows backorders."""
+
+    status = OrderStatus.BACKORDERED
+
+
+class OrderRejected(OrderEventBase, frozen=True, tag="OrderRejected"):
+    """The order was refused (by stock or by ERP); its reservations are released."""
+
+    status = OrderStatus.REJECTED
+    reason: str
+
+
+class OrderCreditHold(OrderEventBase, frozen=True, tag="OrderCreditHold"):
+    """ERP holds the order for credit; its reservations are kept."""
+
+    status = OrderStatus.CREDIT_HOLD
+    reason: str
+
+
+class OrderConfirmed(OrderEventBase, frozen=True, tag="OrderConfirmed"):
+    """ERP (or `auto` mode) confirmed the order; its releases follow."""
+
+    status = OrderStatus.CONFIRMED
+
+
+class OrderReleased(OrderEventBase, frozen=True, tag="OrderReleased"):
+    """Reservations became allocations and one Release went to each warehouse."""
+
+    status = OrderStatus.RELEASED
+    warehouses: tuple[Warehouse, ...]
+
+
+class OrderPicked(OrderEventBase, frozen=True, tag="OrderPicked"):
+    """Every released line is picked; `warehouse` sent the confirmation that completed it."""
+
+    status = OrderStatus.PICKED
+    warehouse: Warehouse
+
+
+class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
+    """Every line is shipped or backordered; `warehouse` sent the last ShipConfirm."""
+
+    status = OrderStatus.SHIPPED
+    warehouse: Warehouse
+    carrier: str | None = None
+    tracking: str | None = None
+
+
+class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
+    """ERP invoiced the shipped order."""
+
+    status = OrderStatus.INVOICED
+    invoice_id: str
+
+
+class OrderCancelled(OrderEventBase, frozen=True, tag="OrderCancelled"):
+    """The order was cancelled; reservations and unshipped allocations are released."""
+
+    status = OrderStatus.CANCELLED
+    reason: str
+
+
+OrderEvent = (
+    OrderSubmitted
+    | OrderReserved
+    | OrderBackordered
+    | OrderRejected
+    | OrderCreditHold
+    | OrderConfirmed
+    | OrderReleased
+    | OrderPicked
+    | OrderShipped
+    | OrderInvoiced
+    | OrderCancelled
+)
+
+
+class OrderStatusChanged(msgspec.Struct, frozen=True, tag_field="type", tag="OrderStatusChanged"):
+    """The customer-facing view of an order after a change, on `crm.order-status`."""
+
+    event_id: EventId
+    order_id: OrderId
+    customer_id: CustomerId
+    status: OrderStatus
+    at: dt.datetime
+    lines: tuple[OrderLineState, ...]
