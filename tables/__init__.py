@@ -1,0 +1,1 @@
+"""State and its rules: table values, pure transitions and decisions, table declarations."""

@@ -1,0 +1,127 @@
+"""Available-to-promise decisions over a SKU's stock: sourcing, promise dates, line checks."""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import msgspec
+from msgspec.structs import replace
+
+from tables.stock import Position, SkuStock
+
+
+class LineQuery(msgspec.Struct, frozen=True):
+    """One line of an ATP check: how many of a SKU, optionally from a given warehouse."""
+
+    sku: str
+    qty: int
+    warehouse: str | None = None
+
+
+class LineAnswer(msgspec.Struct, frozen=True):
+    """The answer for one line (CONTRACT 2.2 `POST /v1/atp/check`)."""
+
+    sku: str
+    qty: int
+    available: bool  # covered by ATP now
+    warehouse: str | None  # the sourced warehouse, or the asked one
+    atp: int
+    promise_date: dt.date | None
+
+
+def available_to_promise(position: Position) -> int:
+    """ATP of one position: never negative (CONTRACT 5)."""
+    return position.atp
+
+
+def source_line(stock: SkuStock, qty: int, warehouse: str | None = None) -> Position | None:
+    """The position that would serve `qty` now: the asked one, else the largest ATP covering it."""
+    if warehouse is not None:
+        asked = stock.position(warehouse)
+        return asked if asked is not None and asked.atp >= qty else None
+    best = min(stock.positions, key=lambda p: (-p.atp, p.warehouse), default=None)
+    return best if best is not None and best.atp >= qty else None
+
+
+def promise_date(position: Position, qty: int, today: dt.date) -> dt.date | None:
+    """Earliest date `qty` is covered here: today, else when enough expected receipts are due."""
+    # An overdue PO (eta before today) still counts, as due today. Receipts first fill any
+    # shortfall (commitments beyond on_hand), so the date is when projected ATP covers `qty`.
+    if position.atp >= qty:
+        return today
+    covered = position.net_available
+    for supply in sorted(position.incoming, key=lambda s: s.eta):
+        covered += supply.qty
+        if covered >= qty:
+            return max(supply.eta, today)
+    return None
+
+
+def check_line(
+    stock: SkuStock | None, sku: str, qty: int, warehouse: str | None, today: dt.date
+) -> LineAnswer:
+    """Answer one line: sourced now if possible, else the warehouse that can promise earliest."""
+    if warehouse is not None:
+        position = None if stock is None else stock.position(warehouse)
+        return _answer(sku, qty, warehouse, position, today)
+    if stock is None:
+        return _answer(sku, qty, None, None, today)
+    chosen = source_line(stock, qty) or _earliest_promise(stock, qty, today)
+    if chosen is None:
+        best_atp = max((p.atp for p in stock.positions), default=0)
+        return replace(_answer(sku, qty, None, None, today), atp=best_atp)
+    return _answer(sku, qty, chosen.warehouse, chosen, today)
+
+
+def check_lines(
+    lines: Sequence[LineQuery], stocks: Mapping[str, SkuStock], today: dt.date
+) -> tuple[LineAnswer, ...]:
+    """Answer a whole check: a line covered now holds its qty, so later lines see less ATP."""
+    # This mirrors what submitting the same lines as one order would reserve.
+    held = dict(stocks)
+    answers: list[LineAnswer] = []
+    for line in lines:
+        stock = held.get(line.sku)
+        answer = check_line(stock, line.sku, line.qty, line.warehouse, today)
+        if answer.available and stock is not None and answer.warehouse is not None:
+            held[line.sku] = _hold(stock, answer.warehouse, line.qty)
+        answers.append(answer)
+    return tuple(answers)
+
+
+def _answer(
+    sku: str, qty: int, warehouse: str | None, position: Position | None, today: dt.date
+) -> LineAnswer:
+    """The answer for a line served by `position` (None: no stock there, nothing promised)."""
+    if position is None:
+        return LineAnswer(
+            sku=sku, qty=qty, available=False, warehouse=warehouse, atp=0, promise_date=None
+        )
+    return LineAnswer(
+        sku=sku,
+        qty=qty,
+        available=position.atp >= qty,
+        warehouse=warehouse,
+        atp=position.atp,
+        promise_date=promise_date(position, qty, today),
+    )
+
+
+def _earliest_promise(stock: SkuStock, qty: int, today: dt.date) -> Position | None:
+    """The position with the earliest promise date for `qty`; ties go to the first code."""
+    dated = [
+        (date, position.warehouse, position)
+        for position in stock.positions
+        if (date := promise_date(position, qty, today)) is not None
+    ]
+    return min(dated, key=lambda d: (d[0], d[1]))[2] if dated else None
+
+
+def _hold(stock: SkuStock, warehouse: str, qty: int) -> SkuStock:
+    """`stock` as if `qty` were reserved in `warehouse` (for the rest of one check only)."""
+    return replace(
+        stock,
+        positions=tuple(
+            replace(p, reserved=p.reserved + qty) if p.warehouse == warehouse else p
+            for p in stock.positions
+        ),
+    )
