@@ -1,0 +1,1 @@
+"""The local development stack: a single-node Kafka and RabbitMQ on loopback."""
