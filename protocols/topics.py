@@ -72,7 +72,7 @@ class Topics:
     )
     DEAD_LETTERS = TopicSpec(
         name="distgate.dead-letters",
-        key="dead-letter id",
+        key="the original key",
         value=bytes,
         external=False,
         compacted=False,

@@ -1,0 +1,1 @@
+"""The actors: Faust agents and the AMQP bridge."""

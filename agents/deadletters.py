@@ -1,0 +1,80 @@
+"""Sends what could not be applied to `distgate.dead-letters`, with the contract's headers."""
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+
+import faust
+from faust.types import EventT
+
+from app.metrics import Metrics
+from protocols.deadletters import DeadLetter, Header, Source
+
+log = logging.getLogger(__name__)
+
+
+def dead_letter_id(source: Source, origin: str, position: str) -> str:
+    """A stable id: the same message dead-lettered again (a replay) gets the same id."""
+    digest = hashlib.blake2b(f"{source}\0{origin}\0{position}".encode(), digest_size=10)
+    return digest.hexdigest()
+
+
+class DeadLetters:
+    """Publishes dead letters through the Faust producer (flushed before offsets commit)."""
+
+    def __init__(self, topic: faust.TopicT, metrics: Metrics) -> None:
+        self.topic = topic
+        self.metrics = metrics
+
+    async def publish(
+        self,
+        *,
+        source: Source,
+        origin: str,
+        position: str,
+        reason: str,
+        error: str,
+        payload: bytes,
+        key: bytes | None,
+        headers: Sequence[Header] = (),
+    ) -> DeadLetter:
+        """Record one message as dead, with why; processing then continues."""
+        letter = DeadLetter(
+            id=dead_letter_id(source, origin, position),
+            source=source,
+            origin=origin,
+            reason=reason,
+            error=error[:2000],
+            at=dt.datetime.now(dt.UTC),
+            payload=payload,
+            key=key,
+            headers=tuple(headers),
+        )
+        # The original key and value, so a replay sends exactly what came in; dl.id is a header.
+        await self.topic.send(key=key, value=payload, headers=letter.to_headers())
+        self.metrics.dead_letters.labels(source, reason).inc()
+        log.warning("dead-lettered %s from %s: %s (%s)", letter.id, origin, reason, error[:200])
+        return letter
+
+    async def publish_event(self, event: EventT[bytes], reason: str, error: str) -> DeadLetter:
+        """Dead-letter a Kafka record a Faust agent could not apply."""
+        meta = event.message
+        return await self.publish(
+            source="kafka",
+            origin=meta.topic,
+            position=f"{meta.partition}:{meta.offset}",
+            reason=reason,
+            error=error,
+            payload=event.value if isinstance(event.value, bytes) else b"",
+            key=event.key if isinstance(event.key, bytes) else None,
+            headers=_header_pairs(meta.headers),
+        )
+
+
+def _header_pairs(headers: Sequence[Header] | Mapping[str, bytes] | None) -> list[Header]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return list(headers.items())
+    return list(headers)

@@ -1,0 +1,113 @@
+"""A read replica of a table: every worker mirrors the whole changelog, so any worker answers."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from mode import Service
+
+from app.readiness import Progress
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ChangelogReplica(Service, Generic[T]):
+    """Consumes every partition of a compacted changelog into memory (raw bytes per key)."""
+
+    def __init__(
+        self,
+        name: str,
+        topic: str,
+        partitions: int,
+        bootstrap: str,
+        decode: Callable[[bytes], T],
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.topic = topic
+        self.partitions = partitions
+        self.bootstrap = bootstrap
+        self.decode = decode
+        self._values: dict[bytes, tuple[bytes, int]] = {}
+        self._targets: dict[TopicPartition, int] = {}
+        self._positions: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._caught_up = asyncio.Event()
+
+    async def on_start(self) -> None:
+        """Start mirroring in the background; catching up is what readiness waits for."""
+        self.add_future(self._run())
+
+    async def on_stop(self) -> None:
+        """Close the consumer."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        self._targets = {tp: end for tp, end in ends.items() if end > 0}
+        self._positions = dict.fromkeys(tps, 0)
+        while not self.should_stop:
+            self._apply(await consumer.getmany(timeout_ms=200, max_records=5000))
+
+    def _apply(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        for tp, records in batches.items():
+            for record in records:
+                if record.key is None:
+                    continue
+                if record.value is None:
+                    self._values.pop(record.key, None)
+                else:
+                    self._values[record.key] = (record.value, record.timestamp)
+            self._positions[tp] = records[-1].offset + 1
+            if self._positions[tp] >= self._targets.get(tp, 0):
+                self._targets.pop(tp, None)
+        if not self._targets and self._positions:
+            self._caught_up.set()
+
+    @property
+    def ready(self) -> bool:
+        """True once every partition has been read up to its end at start."""
+        return self._caught_up.is_set()
+
+    def get(self, key: bytes) -> tuple[T, int] | None:
+        """The decoded value and its write time (ms since epoch), or None when never seen."""
+        found = self._values.get(key)
+        if found is None:
+            return None
+        return self.decode(found[0]), found[1]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def progress(self) -> list[Progress]:
+        """Readiness report: records left to read per partition."""
+        remaining = {
+            f"{tp.topic}/{tp.partition}": max(0, end - self._positions.get(tp, 0))
+            for tp, end in self._targets.items()
+        }
+        detail = "consuming" if self.ready else "restoring"
+        return [
+            Progress(
+                f"{self.name}-replica",
+                ready=self.ready,
+                remaining=sum(remaining.values()),
+                partitions=remaining,
+                detail=f"{detail}; {len(self._values)} keys",
+            )
+        ]

@@ -1,0 +1,91 @@
+"""Bearer tokens with scopes, optionally bound to one customer (CONTRACT 2.1)."""
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from app.errors import ConfigurationError, Forbidden, Unauthorized
+from protocols.ids import CustomerId
+
+Scope = str
+SCOPES = frozenset({"atp:read", "orders:read", "orders:write", "admin"})
+
+
+class TokenEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One entry of the tokens file."""
+
+    token: str
+    scopes: list[str]
+    customer_id: CustomerId | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the scopes they hold and the customer they are bound to."""
+
+    scopes: frozenset[Scope]
+    customer_id: str | None = None
+
+
+OPEN_PRINCIPAL = Principal(scopes=SCOPES)
+
+
+class TokenRegistry:
+    """Looks up bearer tokens by their digest; `None` entries means the API is open."""
+
+    def __init__(self, entries: Mapping[bytes, Principal] | None) -> None:
+        self._entries = entries
+
+    @property
+    def is_open(self) -> bool:
+        """True when no tokens file is configured."""
+        return self._entries is None
+
+    def authorize(self, authorization: str | None, scope: Scope) -> Principal:
+        """Return the caller for this Authorization header, or raise 401/403."""
+        if self._entries is None:
+            return OPEN_PRINCIPAL
+        if not authorization or not authorization.startswith("Bearer "):
+            raise Unauthorized("send 'Authorization: Bearer <token>'")
+        principal = self._entries.get(_digest(authorization[7:].strip()))
+        if principal is None:
+            raise Unauthorized("unknown bearer token")
+        if scope not in principal.scopes:
+            raise Forbidden(f"this token lacks the scope {scope!r}")
+        return principal
+
+
+def load_tokens(path: Path | None) -> TokenRegistry:
+    """Read the tokens file; a bad file stops the worker with a clear message."""
+    if path is None:
+        return TokenRegistry(None)
+    try:
+        entries = msgspec.json.decode(path.read_bytes(), type=list[TokenEntry])
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read tokens file {path}: {exc.strerror}") from exc
+    except msgspec.ValidationError as exc:
+        raise ConfigurationError(f"tokens file {path} is invalid: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ConfigurationError(f"tokens file {path} is not JSON: {exc}") from exc
+    table: dict[bytes, Principal] = {}
+    for index, entry in enumerate(entries):
+        unknown = set(entry.scopes) - SCOPES
+        if unknown:
+            raise ConfigurationError(
+                f"tokens file {path}: entry {index} has unknown scopes {sorted(unknown)}"
+            )
+        if len(entry.token) < 16:
+            raise ConfigurationError(
+                f"tokens file {path}: entry {index} has a token under 16 characters"
+            )
+        table[_digest(entry.token)] = Principal(frozenset(entry.scopes), entry.customer_id)
+    return TokenRegistry(table)
+
+
+def _digest(token: str) -> bytes:
+    # Dict lookup by a keyed digest keeps the comparison independent of the token's bytes.
+    return hmac.digest(b"distgate-token", token.encode(), hashlib.sha256)

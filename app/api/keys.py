@@ -1,0 +1,11 @@
+"""Typed aiohttp application state."""
+
+from aiohttp import web
+
+from app.api.auth import TokenRegistry
+from app.metrics import Metrics
+from app.readiness import Readiness
+
+TOKENS = web.AppKey("tokens", TokenRegistry)
+METRICS = web.AppKey("metrics", Metrics)
+READINESS = web.AppKey("readiness", Readiness)

@@ -1,0 +1,78 @@
+"""Correlation ids, problem+json for every error, and request metrics."""
+
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from app.api.keys import METRICS
+from app.api.problems import problem_response
+from app.errors import ApiError, Unprocessable
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
+CORRELATION_ID = "correlation_id"
+
+
+@web.middleware
+async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Echo a sane X-Correlation-ID, or mint one, on every response."""
+    given = request.headers.get(CORRELATION_HEADER, "")
+    correlation_id = given if _CORRELATION_RE.match(given) else uuid.uuid4().hex
+    request[CORRELATION_ID] = correlation_id
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[CORRELATION_HEADER] = correlation_id
+        raise
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into application/problem+json."""
+    try:
+        return await handler(request)
+    except Unprocessable as exc:
+        errors = [{"loc": list(error.loc), "msg": error.msg} for error in exc.errors]
+        return problem_response(exc.status, exc.title, exc.detail, errors=errors)
+    except ApiError as exc:
+        return problem_response(
+            exc.status, exc.title, exc.detail, type_uri=exc.type_uri, headers=exc.headers
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem_response(exc.status, exc.reason, _http_detail(exc))
+    except Exception:
+        log.exception("unhandled error serving %s %s", request.method, request.path)
+        return problem_response(500, "Internal Server Error", "an unexpected error occurred")
+
+
+def _http_detail(exc: web.HTTPException) -> str:
+    if exc.status == 413:
+        return "the request body exceeds 256 KiB"
+    if exc.status == 404:
+        return "no such resource"
+    if exc.status == 405:
+        return "method not allowed on this resource"
+    return exc.text or exc.reason
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time requests by route template (never by raw path)."""
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    response = await handler(request)
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    metrics.http_latency.labels(route).observe(time.perf_counter() - started)
+    metrics.http_requests.labels(request.method, route, str(response.status)).inc()
+    return response

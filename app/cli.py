@@ -1,0 +1,61 @@
+"""The `distgate` command line."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.dev import stack
+from app.errors import DistgateError
+from app.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `distgate` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env().with_overrides(
+            http_host=getattr(args, "http_host", None),
+            http_port=getattr(args, "http_port", None),
+            data_dir=getattr(args, "data_dir", None),
+        )
+        return int(args.run(settings, args))
+    except (DistgateError, stack.DevStackError) as exc:
+        print(f"distgate: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="distgate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    worker = commands.add_parser("worker", help="run one worker: agents, AMQP bridge, HTTP API")
+    worker.add_argument("--http-host", help="overrides DISTGATE_HTTP_HOST")
+    worker.add_argument("--http-port", type=int, help="overrides DISTGATE_HTTP_PORT")
+    worker.add_argument("--data-dir", type=Path, help="overrides DISTGATE_DATA_DIR")
+    worker.set_defaults(run=_run_worker)
+    dev = commands.add_parser("dev", help="a local single-node Kafka and RabbitMQ")
+    dev.add_argument("action", choices=["up", "down", "status"])
+    dev.set_defaults(run=_run_dev)
+    return parser
+
+
+def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.worker import build_worker
+
+    build_worker(settings).execute_from_commandline()
+    return 0
+
+
+def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "up":
+        statuses = stack.up(settings.dev_home, settings.cache_dir)
+    elif args.action == "down":
+        statuses = stack.down(settings.dev_home)
+    else:
+        statuses = stack.status(settings.dev_home)
+    for status in statuses:
+        print(f"{status.name:<9} {status.address:<16} {status.detail}")
+    if args.action == "up":
+        return 0 if all(s.running for s in statuses) else 1
+    return 0

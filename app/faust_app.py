@@ -1,0 +1,57 @@
+"""The one faust.App, built from Settings; agents and tables are registered on it here."""
+
+from collections import defaultdict
+
+import faust
+
+from app.readiness import Progress
+from app.settings import Settings
+from protocols.topics import TopicSpec
+
+
+def create_faust_app(settings: Settings) -> faust.App:
+    """Build the Faust app: RocksDB tables, at-least-once, our HTTP server instead of Faust's."""
+    return faust.App(
+        settings.app_id,
+        broker=settings.kafka_url,
+        store="rocksdb://",
+        datadir=str(settings.data_dir / "faust"),
+        autodiscover=False,
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+    )
+
+
+def raw_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
+    """A Faust topic of raw bytes: our msgspec codecs (de)serialise, not Faust's."""
+    return app.topic(spec.name, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+
+def faust_progress(app: faust.App) -> list[Progress]:
+    """Per-table restore progress of the partitions this worker is assigned."""
+    recovery = app.tables.recovery  # type: ignore[attr-defined]
+    remaining: dict[str, dict[str, int]] = defaultdict(dict)
+    for tp, count in recovery.active_remaining().items():
+        table = recovery.tp_to_table.get(tp)
+        name = table.name if table is not None else tp.topic
+        remaining[name][f"{tp.topic}/{tp.partition}"] = max(0, count)
+    restoring = app.rebalancing or recovery.in_recovery or not recovery.completed.is_set()
+    progress = [
+        Progress(
+            name=name,
+            ready=not restoring,
+            remaining=sum(parts.values()),
+            partitions=parts,
+            detail="restoring" if restoring else "consuming",
+        )
+        for name, parts in sorted(remaining.items())
+    ]
+    if not progress:
+        detail = "rebalancing or restoring" if restoring else "consuming"
+        progress.append(Progress("streams", ready=not restoring, detail=detail))
+    return progress

@@ -1,0 +1,40 @@
+"""Readiness: is every piece of state this worker serves restored and consuming?"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one table (or replica) is from serving: remaining records and partitions."""
+
+    name: str
+    ready: bool
+    remaining: int = 0
+    partitions: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
+
+
+ProgressSource = Callable[[], Sequence[Progress]]
+
+
+class Readiness:
+    """Collects progress from every registered source; ready only when all are."""
+
+    def __init__(self) -> None:
+        self._sources: list[ProgressSource] = []
+        self._started = False
+
+    def add_source(self, source: ProgressSource) -> None:
+        """Register a callable reporting progress for one or more tables."""
+        self._sources.append(source)
+
+    def mark_started(self) -> None:
+        """Called once the worker's services are all up."""
+        self._started = True
+
+    def report(self) -> list[Progress]:
+        """Current progress of every source."""
+        if not self._started:
+            return [Progress("worker", ready=False, detail="starting")]
+        return [progress for source in self._sources for progress in source()]

@@ -1,0 +1,73 @@
+"""Declares the Kafka topics of the registry and the AMQP topology, idempotently."""
+
+import logging
+
+import aio_pika
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from app.errors import ConfigurationError
+from app.settings import Settings
+from protocols.amqp import EXCHANGES, QUEUES
+from protocols.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...]) -> list[str]:
+    """Create every registry topic that does not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if missing:
+            await admin.create_topics([_new_topic(spec, settings) for spec in missing])
+            log.info("created Kafka topics %s", [spec.name for spec in missing])
+        present = [spec.name for spec in specs if spec in missing or not spec.external]
+        await _check_partitions(admin, present, settings.partitions)
+        return [spec.name for spec in missing]
+    except KafkaError as exc:
+        raise ConfigurationError(f"cannot declare Kafka topics: {exc}") from exc
+    finally:
+        await admin.close()
+
+
+async def _check_partitions(admin: AIOKafkaAdminClient, names: list[str], expected: int) -> None:
+    """Our own topics are co-partitioned with the tables; a mismatch would split a key's state."""
+    for description in await admin.describe_topics(names):
+        count = len(description["partitions"])
+        if count != expected:
+            raise ConfigurationError(
+                f"Kafka topic {description['topic']!r} has {count} partitions but distgate "
+                f"runs with {expected} (DISTGATE_PARTITIONS); recreate the topic or change it"
+            )
+
+
+def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
+    configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+    return NewTopic(
+        name=spec.name,
+        num_partitions=settings.partitions,
+        replication_factor=settings.replication_factor,
+        topic_configs=configs,
+    )
+
+
+async def declare_amqp_topology(channel: aio_pika.abc.AbstractChannel) -> None:
+    """Declare the exchanges, queues and bindings of CONTRACT 3 (durable)."""
+    exchanges = {}
+    for exchange in EXCHANGES:
+        exchanges[exchange.name] = await channel.declare_exchange(
+            exchange.name, aio_pika.ExchangeType(exchange.type), durable=True
+        )
+    for spec in QUEUES:
+        try:
+            queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+        except aio_pika.exceptions.ChannelPreconditionFailed as exc:
+            raise ConfigurationError(
+                f"RabbitMQ queue {spec.name!r} exists with other arguments than "
+                f"{spec.arguments}; delete it or migrate it first ({exc})"
+            ) from exc
+        for exchange_name, routing_key in spec.bindings:
+            await queue.bind(exchanges[exchange_name], routing_key=routing_key)

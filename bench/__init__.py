@@ -1,0 +1,1 @@
+"""The peak-load harness and its raw baselines."""

@@ -1,0 +1,41 @@
+"""Fixtures: the real dev stack (started through `distgate dev up`'s code) and worker processes."""
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.dev import stack
+from app.settings import Settings
+from tests.support.workers import WorkerProcess, current_env, worker_env
+
+
+@pytest.fixture(scope="session")
+def brokers() -> Settings:
+    """Kafka and RabbitMQ on loopback: reuse the running ones or start them."""
+    settings = Settings.from_env()
+    statuses = stack.up(settings.dev_home, settings.cache_dir, say=lambda _message: None)
+    assert all(status.running for status in statuses), statuses
+    return settings
+
+
+SpawnWorker = Callable[..., WorkerProcess]
+
+
+@pytest.fixture
+def spawn_worker(brokers: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
+    """Start workers of one app id (one consumer group) for this test; stop them after."""
+    app_id = f"distgate-test-{uuid.uuid4().hex[:8]}"
+    started: list[WorkerProcess] = []
+
+    def spawn(name: str = "w1", *args: str, **extra_env: str) -> WorkerProcess:
+        env = worker_env(current_env(), tmp_path / name, app_id, **extra_env)
+        worker = WorkerProcess(name, env, tmp_path / f"{name}.log", extra_args=list(args))
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield spawn
+    for worker in started:
+        worker.kill()

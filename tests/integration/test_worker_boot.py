@@ -1,0 +1,123 @@
+"""A worker boots on the real brokers, declares its topology and serves its operational API."""
+
+import os
+import subprocess
+import sys
+
+import aio_pika
+import aiohttp
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from app.settings import Settings
+from protocols.amqp import EXCHANGES, QUEUES
+from protocols.topics import Topics
+from tests.conftest import SpawnWorker
+
+pytestmark = pytest.mark.brokers
+
+
+async def test_worker_becomes_ready_and_serves_operational_endpoints(
+    spawn_worker: SpawnWorker,
+) -> None:
+    # Given a worker on the dev stack
+    worker = spawn_worker()
+    # When it has started
+    await worker.wait_ready()
+    async with aiohttp.ClientSession() as http:
+        # Then it is alive and ready, with per-table progress
+        async with http.get(f"{worker.url}/healthz") as response:
+            assert response.status == 200
+        async with http.get(f"{worker.url}/readyz") as response:
+            body = await response.json()
+            assert response.status == 200
+            assert body["status"] == "ready"
+            assert all(table["ready"] for table in body["tables"])
+        # And every response carries the caller's correlation id
+        async with http.get(f"{worker.url}/healthz", headers={"X-Correlation-ID": "abc-123"}) as r:
+            assert r.headers["X-Correlation-ID"] == "abc-123"
+        # And metrics are Prometheus text that counts the requests just made
+        async with http.get(f"{worker.url}/metrics") as response:
+            text = await response.text()
+            assert response.content_type == "text/plain"
+            assert (
+                'distgate_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+            )
+        # And the OpenAPI document is 3.1 and describes the operational endpoints
+        async with http.get(f"{worker.url}/openapi.json") as response:
+            document = await response.json()
+            assert document["openapi"] == "3.1.0"
+            assert {"/healthz", "/readyz", "/metrics"} <= set(document["paths"])
+
+
+async def test_errors_are_problem_json_with_correlation_id(spawn_worker: SpawnWorker) -> None:
+    # Given a ready worker
+    worker = spawn_worker()
+    await worker.wait_ready()
+    # When a client asks for something that does not exist
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{worker.url}/v1/nothing-here") as response,
+    ):
+        body = await response.json(content_type=None)
+    # Then the answer is RFC 9457 problem+json with a fresh correlation id
+    assert response.status == 404
+    assert response.content_type == "application/problem+json"
+    assert body["status"] == 404
+    assert body["title"] == "Not Found"
+    assert body["detail"]
+    assert len(response.headers["X-Correlation-ID"]) >= 16
+
+
+async def test_worker_declares_kafka_topics_and_amqp_topology(
+    spawn_worker: SpawnWorker, brokers: Settings
+) -> None:
+    # Given a worker that has started
+    worker = spawn_worker()
+    await worker.wait_ready()
+    # Then every topic of the registry exists
+    admin = AIOKafkaAdminClient(bootstrap_servers=brokers.kafka_bootstrap)
+    await admin.start()
+    try:
+        topics = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    assert {spec.name for spec in Topics.all()} <= topics
+    # And the AMQP exchanges and queues exist (passive declares fail when missing)
+    connection = await aio_pika.connect(brokers.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for exchange in EXCHANGES:
+            await channel.get_exchange(exchange.name, ensure=True)
+        for queue in QUEUES:
+            await channel.get_queue(queue.name, ensure=True)
+
+
+async def test_sigterm_stops_the_worker_cleanly(spawn_worker: SpawnWorker) -> None:
+    # Given a ready worker
+    worker = spawn_worker()
+    await worker.wait_ready()
+    # When it receives SIGTERM
+    code = worker.terminate(timeout=60)
+    # Then it exits with status 0
+    assert code == 0, worker.log_tail()
+
+
+def test_open_api_on_a_public_address_is_refused(tmp_path: object) -> None:
+    # Given no tokens file and a non-loopback HTTP host
+    env = {"DISTGATE_HTTP_HOST": "0.0.0.0", "DISTGATE_DATA_DIR": str(tmp_path)}
+    # When the worker starts
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "worker"],
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Then it refuses with a clear message and a non-zero exit code
+    assert result.returncode == 2
+    assert "DISTGATE_API_TOKENS_FILE" in result.stderr
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("DISTGATE_")}

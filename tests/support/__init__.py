@@ -1,0 +1,1 @@
+"""Test tooling shared by the integration and e2e suites."""

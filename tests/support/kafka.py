@@ -1,0 +1,56 @@
+"""Talk to the real Kafka from tests: produce canonical messages, read what the gateway wrote."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+_encoder = msgspec.json.Encoder()
+
+
+def unique(prefix: str) -> str:
+    """An identifier no earlier test run used (topics outlive test runs)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, Any]]) -> None:
+    """Send (key, value) pairs, values as msgspec Structs or raw bytes, and wait for acks."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(
+                topic, key=key, value=value if isinstance(value, bytes) else _encoder.encode(value)
+            )
+            for key, value in messages
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def read_until(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[ConsumerRecord]], bool],
+    within: float = 30.0,
+) -> list[ConsumerRecord]:
+    """Read a topic from the beginning until `done(records)` holds; fail after `within` s."""
+    # No group: the consumer is given every partition and starts at the earliest offset.
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            records.extend(r for rs in batch.values() for r in rs)
+            if done(records):
+                return records
+        raise AssertionError(f"{topic}: condition not met within {within}s ({len(records)} read)")
+    finally:
+        await consumer.stop()
