@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.dev import stack
+from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
-from tests.support.workers import WorkerProcess, current_env, worker_env
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Start real `distgate worker` processes for tests, and stop them the way users do."""
+"""Start real `distgate worker` processes (tests, demo, bench) and stop them the way users do."""
 
 import asyncio
 import os
