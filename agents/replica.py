@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -37,6 +37,7 @@ class ChangelogReplica(Service, Generic[T]):
         self._positions: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._caught_up = asyncio.Event()
+        self._failure: Exception | None = None
 
     async def on_start(self) -> None:
         """Start mirroring in the background; catching up is what readiness waits for."""
@@ -48,6 +49,14 @@ class ChangelogReplica(Service, Generic[T]):
             await self._consumer.stop()
 
     async def _run(self) -> None:
+        try:
+            await self._mirror()
+        except Exception as exc:
+            self._failure = exc
+            self._caught_up.set()  # wake waiters; they see the failure
+            raise
+
+    async def _mirror(self) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -83,7 +92,7 @@ class ChangelogReplica(Service, Generic[T]):
     @property
     def ready(self) -> bool:
         """True once every partition has been read up to its end at start."""
-        return self._caught_up.is_set()
+        return self._caught_up.is_set() and self._failure is None
 
     def get(self, key: bytes) -> tuple[T, int] | None:
         """The decoded value and its write time (ms since epoch), or None when never seen."""
@@ -91,6 +100,17 @@ class ChangelogReplica(Service, Generic[T]):
         if found is None:
             return None
         return self.decode(found[0]), found[1]
+
+    def values(self) -> Iterator[T]:
+        """Every current value, decoded."""
+        for raw, _written in self._values.values():
+            yield self.decode(raw)
+
+    async def wait_caught_up(self) -> None:
+        """Return once every partition has been read up to its end at start."""
+        await self._caught_up.wait()
+        if self._failure is not None:
+            raise self._failure
 
     def __len__(self) -> int:
         return len(self._values)
@@ -102,6 +122,8 @@ class ChangelogReplica(Service, Generic[T]):
             for tp, end in self._targets.items()
         }
         detail = "consuming" if self.ready else "restoring"
+        if self._failure is not None:
+            detail = f"failed: {self._failure!r}"
         return [
             Progress(
                 f"{self.name}-replica",

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="a local single-node Kafka and RabbitMQ")
     dev.add_argument("action", choices=["up", "down", "status"])
     dev.set_defaults(run=_run_dev)
+    check = commands.add_parser("reconcile", help="ERP book stock (CSV) against projected on_hand")
+    check.add_argument("book", type=Path, help="CSV with sku,warehouse,qty (header optional)")
+    check.add_argument("--out", type=Path, help="also write the report as CSV here")
+    check.set_defaults(run=_run_reconcile)
     return parser
 
 
@@ -45,6 +49,12 @@ def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     build_worker(settings).execute_from_commandline()
     return 0
+
+
+def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from app.reconcile import run_reconcile
+
+    return run_reconcile(settings, args.book, args.out)
 
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:

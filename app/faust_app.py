@@ -24,6 +24,9 @@ def create_faust_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
+        # A worker killed with -9 holds its partitions until its session expires: keep it short.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
 
 

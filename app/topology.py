@@ -1,10 +1,11 @@
 """Declares the Kafka topics of the registry and the AMQP topology, idempotently."""
 
 import logging
+from typing import Any
 
 import aio_pika
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, NoError, TopicAlreadyExistsError, for_code
 
 from app.errors import ConfigurationError
 from app.settings import Settings
@@ -22,10 +23,12 @@ async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...])
         existing = set(await admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
-            await admin.create_topics([_new_topic(spec, settings) for spec in missing])
+            response = await admin.create_topics([_new_topic(s, settings) for s in missing])
+            _raise_on_errors(response.topic_errors)
             log.info("created Kafka topics %s", [spec.name for spec in missing])
-        present = [spec.name for spec in specs if spec in missing or not spec.external]
-        await _check_partitions(admin, present, settings.partitions)
+        # Topics created just now have the right count; check the ones that were there.
+        ours = [spec.name for spec in specs if spec not in missing and not spec.external]
+        await _check_partitions(admin, ours, settings.partitions)
         return [spec.name for spec in missing]
     except KafkaError as exc:
         raise ConfigurationError(f"cannot declare Kafka topics: {exc}") from exc
@@ -42,6 +45,14 @@ async def _check_partitions(admin: AIOKafkaAdminClient, names: list[str], expect
                 f"Kafka topic {description['topic']!r} has {count} partitions but distgate "
                 f"runs with {expected} (DISTGATE_PARTITIONS); recreate the topic or change it"
             )
+
+
+def _raise_on_errors(topic_errors: list[tuple[Any, ...]]) -> None:
+    """create_topics reports per topic; another worker creating it first is fine."""
+    for name, code, *message in topic_errors:
+        if code not in (NoError.errno, TopicAlreadyExistsError.errno):
+            detail = message[0] if message else for_code(code).__name__
+            raise ConfigurationError(f"Kafka refused to create topic {name!r}: {detail}")
 
 
 def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:

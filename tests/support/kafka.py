@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 _encoder = msgspec.json.Encoder()
 
@@ -54,3 +55,14 @@ async def read_until(
         raise AssertionError(f"{topic}: condition not met within {within}s ({len(records)} read)")
     finally:
         await consumer.stop()
+
+
+async def create_topic(bootstrap: str, name: str, partitions: int, compacted: bool) -> None:
+    """Create a topic as distgate declares its own (the broker does not auto-create)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        configs = {"cleanup.policy": "compact"} if compacted else {}
+        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
+    finally:
+        await admin.close()
