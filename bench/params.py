@@ -1,0 +1,63 @@
+"""The bench's parameters (full and quick) and what every phase shares at run time."""
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.procs import Processes
+
+
+@dataclass(frozen=True)
+class Params:
+    """Sizes, durations and repetitions of one bench run."""
+
+    skus: int = 20_000
+    repetitions: int = 3
+    connections: int = 32
+    warmup_s: float = 1.0
+    closed_s: float = 6.0
+    open_s: float = 6.0
+    inflow_rate: int = 1_000
+    backlog: int = 200_000
+    drain_timeout_s: float = 240.0
+    restore_skus: int = 333_334
+    restore_timeout_s: float = 180.0
+    warm_restart: bool = True
+
+
+QUICK = Params(
+    skus=1_000,
+    repetitions=1,
+    connections=16,
+    warmup_s=0.5,
+    closed_s=2.0,
+    open_s=2.0,
+    inflow_rate=200,
+    backlog=5_000,
+    drain_timeout_s=30.0,
+    restore_skus=5_000,
+    restore_timeout_s=30.0,
+    warm_restart=False,
+)
+
+
+def split_cpus(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """(server CPUs, load-generator CPUs): the first CPU for the server, the rest for load."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, set(cpus[1:])
+
+
+@dataclass
+class Context:
+    """What the phases share: the brokers, the processes started, CPU placement, output."""
+
+    bootstrap: str
+    partitions: int
+    procs: Processes
+    server_cpus: set[int] | None
+    load_cpus: set[int] | None
+    say: Callable[[str], None]
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])

@@ -1,0 +1,128 @@
+"""The processes a bench run starts: workers, baseline servers, load generators; all stopped."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from app.dev.workers import WorkerProcess, current_env, worker_env
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def affinity(cpus: set[int] | None) -> Iterator[None]:
+    """Run the block (a spawn) on `cpus`, so the child inherits that CPU set."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@dataclass
+class Processes:
+    """Everything this run started, so that all of it is stopped even on failure."""
+
+    workdir: Path
+    app_ids: list[str] = field(default_factory=list)
+    workers: list[WorkerProcess] = field(default_factory=list)
+    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def new_app_id(self, purpose: str) -> str:
+        """A fresh Faust app id (consumer group, changelog prefix) owned by this run."""
+        app_id = f"distgate-bench-{purpose}-{uuid.uuid4().hex[:8]}"
+        self.app_ids.append(app_id)
+        return app_id
+
+    def worker(
+        self, name: str, app_id: str, cpus: set[int] | None, data_dir: Path | None = None
+    ) -> WorkerProcess:
+        """Start a `distgate worker` with its own data dir and port."""
+        env = worker_env(current_env(), data_dir or self.workdir / name, app_id)
+        env["DISTGATE_LOG_LEVEL"] = "warn"
+        worker = WorkerProcess(name, env, self.workdir / f"{name}.log")
+        with affinity(cpus):
+            worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def module(
+        self, module: str, args: Sequence[str], cpus: set[int] | None, log_name: str
+    ) -> subprocess.Popen[bytes]:
+        """Start `python -m <module> <args>`; its stdout is piped, stderr goes to a log."""
+        with (self.workdir / log_name).open("ab") as log, affinity(cpus):
+            child = subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+            )
+        self.children.append(child)
+        return child
+
+    def stop_all(self) -> None:
+        """SIGTERM every child and worker still running, then SIGKILL the stubborn ones."""
+        for child in self.children:
+            stop_child(child)
+        for worker in self.workers:
+            with contextlib.suppress(AssertionError):
+                worker.terminate(timeout=20)
+            worker.kill()
+
+
+def stop_child(child: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """Stop one child process by its own pid."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def memory_bytes(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in bytes."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) * 1024
+    return found
+
+
+async def counter_total(session: aiohttp.ClientSession, url: str, metric: str) -> float:
+    """The sum over every label set of a Prometheus counter served at `url`/metrics."""
+    async with session.get(f"{url}/metrics") as response:
+        text = await response.text()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(metric) and not line.startswith("#")
+    )
+
+
+def pid_of(worker: WorkerProcess) -> int:
+    """The worker's pid (it runs the interpreter directly, no wrapper)."""
+    if worker.process is None:
+        raise RuntimeError(f"{worker.name} was never started")
+    return worker.process.pid
