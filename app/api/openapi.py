@@ -3,7 +3,10 @@
 import functools
 from typing import Any
 
+import msgspec
 import orjson
+
+from protocols.http import AtpCheckRequest, AtpCheckResponse, AtpResponse
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -64,15 +67,48 @@ def _operational_paths() -> dict[str, Any]:
     }
 
 
+def _json(ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
+
+
+def _atp_paths() -> dict[str, Any]:
+    errors = {
+        "401": "no or unknown token",
+        "403": "missing scope atp:read",
+        "422": "invalid identifier",
+        "503": "stock still restoring",
+    }
+    get = _operation(
+        "A SKU's available-to-promise per warehouse",
+        {"200": "ATP", "404": "SKU never seen", **errors},
+        parameters=[
+            {"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "warehouse", "in": "query", "schema": {"type": "string"}},
+        ],
+    )
+    get["responses"]["200"]["content"] = _json("AtpResponse")
+    check = _operation(
+        "Can these lines be promised, from where, by when?",
+        {"200": "answers", "413": "body over 256 KiB", "415": "not JSON", **errors},
+        requestBody={"required": True, "content": _json("AtpCheckRequest")},
+    )
+    check["responses"]["200"]["content"] = _json("AtpCheckResponse")
+    return {"/v1/atp/{sku}": {"get": get}, "/v1/atp/check": {"post": check}}
+
+
 @functools.cache
 def openapi_document() -> bytes:
     """Render the document once per process."""
+    _, schemas = msgspec.json.schema_components(
+        [AtpResponse, AtpCheckRequest, AtpCheckResponse],
+        ref_template="#/components/schemas/{name}",
+    )
     document = {
         "openapi": "3.1.0",
         "info": {"title": "distgate", "version": "1"},
-        "paths": _operational_paths(),
+        "paths": {**_operational_paths(), **_atp_paths()},
         "components": {
-            "schemas": {"Problem": PROBLEM_SCHEMA},
+            "schemas": {**schemas, "Problem": PROBLEM_SCHEMA},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
