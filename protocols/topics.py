@@ -10,9 +10,11 @@ import msgspec
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.inventory import StockChanged, WmsStockEvent
 from protocols.orders import OrderEvent, OrderStatusChanged
+from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
 
 # Every stock-affecting message, on one topic keyed by SKU, so the stock table has one input.
 StockInboxMessage = WmsStockEvent | SupplyMessage
+OrderInboxMessage = PickConfirmed | ShipConfirmed
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,23 @@ class Topics:
         external=False,
         compacted=False,
         doc="Every stock-affecting message re-keyed by SKU: the stock table's single input.",
+    )
+
+    ORDER_INBOX = TopicSpec(
+        name="distgate.order-inbox",
+        key="order_id",
+        value=OrderInboxMessage,
+        external=False,
+        compacted=False,
+        doc="Everything that changes an order, keyed by order id: the order table's input.",
+    )
+    WMS_COMMANDS = TopicSpec(
+        name="distgate.wms-commands",
+        key="order_id",
+        value=WmsCommandMessage,
+        external=False,
+        compacted=False,
+        doc="Release and Cancel instructions the bridge sends to each warehouse over AMQP.",
     )
 
     @classmethod

@@ -178,8 +178,10 @@ def test_the_registry_holds_the_contract_topics() -> None:
         "orders.events": "order_id",
         "inventory.events": "sku",
         "crm.order-status": "customer_id",
-        "distgate.dead-letters": "dead-letter id",
+        "distgate.dead-letters": "the original key",
         "distgate.stock-inbox": "sku",
+        "distgate.order-inbox": "order_id",
+        "distgate.wms-commands": "order_id",
     }
     assert {name for name, spec in specs.items() if spec.external} == {
         "erp.supply",
