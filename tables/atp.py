@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 from msgspec.structs import replace
 
-from tables.stock import Position, SkuStock
+from tables.stock_value import Position, SkuStock
 
 
 class LineQuery(msgspec.Struct, frozen=True):
@@ -42,6 +42,14 @@ def source_line(stock: SkuStock, qty: int, warehouse: str | None = None) -> Posi
     return best if best is not None and best.atp >= qty else None
 
 
+def best_atp(stock: SkuStock, warehouse: str | None = None) -> int:
+    """The ATP a line could get at most: the asked warehouse's, else the largest; 0 if none."""
+    if warehouse is not None:
+        asked = stock.position(warehouse)
+        return 0 if asked is None else asked.atp
+    return max((p.atp for p in stock.positions), default=0)
+
+
 def promise_date(position: Position, qty: int, today: dt.date) -> dt.date | None:
     """Earliest date `qty` is covered here: today, else when enough expected receipts are due."""
     # An overdue PO (eta before today) still counts, as due today. Receipts first fill any
@@ -67,8 +75,7 @@ def check_line(
         return _answer(sku, qty, None, None, today)
     chosen = source_line(stock, qty) or _earliest_promise(stock, qty, today)
     if chosen is None:
-        best_atp = max((p.atp for p in stock.positions), default=0)
-        return replace(_answer(sku, qty, None, None, today), atp=best_atp)
+        return replace(_answer(sku, qty, None, None, today), atp=best_atp(stock))
     return _answer(sku, qty, chosen.warehouse, chosen, today)
 
 

@@ -2,11 +2,7 @@
 
 
 class DomainError(Exception):
-    """Base of every rule the domain refuses to apply."""
-
-
-class InvalidStockChange(DomainError):
-    """A stock message would break a stock invariant; it is dead-lettered, never applied."""
+    """Base of every rule the domain refuses to apply; `reason` is a short machine code."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(reason, detail)
@@ -15,3 +11,7 @@ class InvalidStockChange(DomainError):
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}"
+
+
+class InvalidStockChange(DomainError):
+    """A stock message would break a stock invariant; it is dead-lettered, never applied."""

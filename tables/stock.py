@@ -1,4 +1,4 @@
-"""One SKU's stock across its warehouses (the stock table value) and its pure transition."""
+"""One SKU's stock across its warehouses: the pure transition `apply` of the stock table."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -7,75 +7,48 @@ from typing import assert_never
 import msgspec
 from msgspec.structs import replace
 
-from protocols.erp import ExpectedReceipt, ExpectedReceiptCancelled, SafetyStockSet
+from protocols.erp import (
+    ExpectedReceipt,
+    ExpectedReceiptCancelled,
+    SafetyStockSet,
+    SupplyMessage,
+)
 from protocols.inventory import (
     StockAdjusted,
     StockChanged,
     StockCounted,
     StockHoldChanged,
     StockReceived,
+    WmsStockEvent,
 )
+from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
+from tables.reservations import Answers, answers_again, apply_command
+from tables.stock_value import (
+    IncomingSupply,
+    Position,
+    Reservation,
+    Reservations,
+    SkuStock,
+    Supply,
+    position_at,
+    with_on_hand,
+)
+
+__all__ = [
+    "DEDUPE_WINDOW",
+    "Applied",
+    "IncomingSupply",
+    "Position",
+    "Reservation",
+    "SkuStock",
+    "StockInboxMessage",
+    "apply",
+]
 
 DEDUPE_WINDOW = 64
 """How many applied event ids a SKU remembers, to drop upstream re-sends at new offsets."""
-
-
-class IncomingSupply(msgspec.Struct, frozen=True):
-    """An open purchase order line expected at a warehouse."""
-
-    po_id: str
-    qty: int
-    eta: dt.date
-
-
-Supply = tuple[IncomingSupply, ...]
-
-
-class Position(msgspec.Struct, frozen=True):
-    """One SKU in one warehouse: the figures ATP is computed from."""
-
-    warehouse: str
-    on_hand: int = 0
-    blocked: int = 0
-    reserved: int = 0
-    allocated: int = 0
-    safety_stock: int = 0
-    incoming: Supply = ()  # sorted by (eta, po_id)
-
-    @property
-    def net_available(self) -> int:
-        """Stock free to promise before clamping; negative when commitments exceed it."""
-        return self.on_hand - self.blocked - self.reserved - self.allocated - self.safety_stock
-
-    @property
-    def atp(self) -> int:
-        """Available to promise now (CONTRACT 5), never negative."""
-        return max(0, self.net_available)
-
-
-class SkuStock(msgspec.Struct, frozen=True):
-    """The stock table value for one SKU: its positions and what makes applying idempotent."""
-
-    sku: str
-    positions: tuple[Position, ...] = ()  # sorted by warehouse code
-    last_offset: int = -1  # highest input offset applied; the input has one partition per SKU
-    recent_event_ids: tuple[str, ...] = ()  # newest last, at most DEDUPE_WINDOW
-    version: int = 0  # bumped on every applied message
-
-    def position(self, warehouse: str) -> Position | None:
-        """The position in `warehouse`, or None if the SKU was never seen there."""
-        for position in self.positions:
-            if position.warehouse == warehouse:
-                return position
-        return None
-
-    def has_applied(self, event_id: str, offset: int | None) -> bool:
-        """Whether this delivery repeats one already applied (same offset or same event id)."""
-        if offset is not None and offset <= self.last_offset:
-            return True
-        return event_id in self.recent_event_ids
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -84,6 +57,8 @@ class Applied(msgspec.Struct, frozen=True):
     stock: SkuStock
     changes: tuple[StockChanged, ...]
     duplicate: bool
+    # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
+    answers: Answers = ()
 
 
 Updates = dict[str, Position]
@@ -96,23 +71,34 @@ def apply(
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid."""
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if stock.has_applied(message.event_id, offset):
-        return Applied(stock=stock, changes=(), duplicate=True)
+        again = answers_again(stock, message)
+        return Applied(stock=stock, changes=(), duplicate=True, answers=again)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
-    updates = _transition(stock, message)
+    updates, reservations, answers = _transition(stock, message)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
-    return Applied(
-        stock=_record(stock, updates, message.event_id, offset), changes=changes, duplicate=False
-    )
+    new = _record(stock, updates, reservations, message.event_id, offset)
+    return Applied(stock=new, changes=changes, duplicate=False, answers=answers)
 
 
-def _transition(stock: SkuStock, message: StockInboxMessage) -> Updates:
-    """Dispatch to the rule for the message's type."""
+def _transition(
+    stock: SkuStock, message: StockInboxMessage
+) -> tuple[Updates, Reservations, Answers]:
+    """An order line's command, or a stock rule (which leaves the lines' records alone)."""
+    if isinstance(message, StockCommand):
+        line = apply_command(stock, message)
+        updates = {} if line.position is None else {line.position.warehouse: line.position}
+        return updates, line.reservations, line.answers
+    return _stock_rule(stock, message), stock.reservations, ()
+
+
+def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:
+    """Dispatch a WMS or ERP stock message to the rule for its type."""
     match message:
         case StockReceived():
             return _receive(stock, message)
@@ -132,15 +118,9 @@ def _transition(stock: SkuStock, message: StockInboxMessage) -> Updates:
             assert_never(message)
 
 
-def _at(stock: SkuStock, warehouse: str) -> Position:
-    """The position in `warehouse`, created empty on first touch."""
-    position = stock.position(warehouse)
-    return Position(warehouse=warehouse) if position is None else position
-
-
 def _receive(stock: SkuStock, message: StockReceived) -> Updates:
     """Goods in: on_hand grows, and the named PO's expected receipt here shrinks."""
-    p = _at(stock, message.warehouse)
+    p = position_at(stock, message.warehouse)
     due = (
         p.incoming if message.po_id is None else _shrink_po(p.incoming, message.po_id, message.qty)
     )
@@ -155,29 +135,24 @@ def _shrink_po(incoming: Supply, po_id: str, qty: int) -> Supply:
 
 def _adjust(stock: SkuStock, message: StockAdjusted) -> Updates:
     """A signed on_hand correction; going below zero is refused."""
-    position = _at(stock, message.warehouse)
+    position = position_at(stock, message.warehouse)
     on_hand = position.on_hand + message.delta
     if on_hand < 0:
         raise InvalidStockChange(
             "negative_on_hand",
             f"adjust {message.delta:+d} on on_hand {position.on_hand} in {message.warehouse}",
         )
-    return {message.warehouse: _with_on_hand(position, on_hand)}
+    return {message.warehouse: with_on_hand(position, on_hand)}
 
 
 def _count(stock: SkuStock, message: StockCounted) -> Updates:
     """A cycle count sets on_hand to the counted figure."""
-    return {message.warehouse: _with_on_hand(_at(stock, message.warehouse), message.on_hand)}
-
-
-def _with_on_hand(position: Position, on_hand: int) -> Position:
-    """New on_hand; blocked stock cannot outnumber the stock that is physically there."""
-    return replace(position, on_hand=on_hand, blocked=min(position.blocked, on_hand))
+    return {message.warehouse: with_on_hand(position_at(stock, message.warehouse), message.on_hand)}
 
 
 def _change_hold(stock: SkuStock, message: StockHoldChanged) -> Updates:
     """Block or unblock stock, within 0..on_hand."""
-    position = _at(stock, message.warehouse)
+    position = position_at(stock, message.warehouse)
     blocked = position.blocked + message.delta
     where = f"hold {message.delta:+d} on blocked {position.blocked}, on_hand {position.on_hand}"
     if blocked < 0:
@@ -189,13 +164,15 @@ def _change_hold(stock: SkuStock, message: StockHoldChanged) -> Updates:
 
 def _set_safety_stock(stock: SkuStock, message: SafetyStockSet) -> Updates:
     """ERP fixes the quantity never to promise."""
-    return {message.warehouse: replace(_at(stock, message.warehouse), safety_stock=message.qty)}
+    return {
+        message.warehouse: replace(position_at(stock, message.warehouse), safety_stock=message.qty)
+    }
 
 
 def _expect_receipt(stock: SkuStock, message: ExpectedReceipt) -> Updates:
     """Upsert a PO line by po_id, moving it if it was expected at another warehouse."""
     updates = _without_po(stock, message.po_id)
-    target = updates.get(message.warehouse) or _at(stock, message.warehouse)
+    target = updates.get(message.warehouse) or position_at(stock, message.warehouse)
     supply = IncomingSupply(po_id=message.po_id, qty=message.qty, eta=message.eta)
     updates[message.warehouse] = replace(target, incoming=_by_eta((*target.incoming, supply)))
     return updates
@@ -220,16 +197,23 @@ def _changed_positions(stock: SkuStock, updates: Updates) -> list[Position]:
     return [
         position
         for warehouse, position in sorted(updates.items())
-        if position != _at(stock, warehouse)
+        if position != position_at(stock, warehouse)
     ]
 
 
-def _record(stock: SkuStock, updates: Updates, event_id: str, offset: int | None) -> SkuStock:
+def _record(
+    stock: SkuStock,
+    updates: Updates,
+    reservations: Reservations,
+    event_id: str,
+    offset: int | None,
+) -> SkuStock:
     """The new value: positions merged, the delivery remembered, the version bumped."""
     merged = {p.warehouse: p for p in stock.positions} | updates
     return replace(
         stock,
         positions=tuple(merged[w] for w in sorted(merged)),
+        reservations=reservations,
         last_offset=stock.last_offset if offset is None else offset,
         recent_event_ids=(*stock.recent_event_ids, event_id)[-DEDUPE_WINDOW:],
         version=stock.version + 1,

@@ -1,0 +1,84 @@
+"""The order side's commands to the stock side (keyed by SKU) and the stock side's answers.
+
+Every command names one order line; the stock value keeps one reservation record per
+order line, so each command is idempotent by construction and never drives a figure
+below zero. Event ids are derived from order, line and step, so a re-sent command
+carries the same id.
+"""
+
+import msgspec
+
+from protocols.ids import EventId, OrderId, Qty, Sku, Warehouse
+from protocols.orders import LineNo
+
+
+class StockCommand(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of an order line's instruction to the stock of one SKU."""
+
+    event_id: EventId
+    sku: Sku
+    order_id: OrderId
+    line_no: LineNo
+    correlation_id: str = ""
+
+
+class ReserveLine(StockCommand, frozen=True, tag="ReserveLine"):
+    """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way."""
+
+    qty: Qty
+    warehouse: Warehouse | None = None
+
+
+class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
+    """Give back whatever this line still holds reserved."""
+
+
+class AllocateLine(StockCommand, frozen=True, tag="AllocateLine"):
+    """Turn this line's reservation into an allocation (the order was confirmed)."""
+
+
+class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
+    """The WMS picked `short` fewer than allocated: they are not on hand after all."""
+
+    short: Qty
+
+
+class RecordShipment(StockCommand, frozen=True, tag="RecordShipment"):
+    """`qty` of this line's allocation left the warehouse."""
+
+    qty: Qty
+
+
+class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
+    """Cancelled after release: give back what this line still holds allocated."""
+
+
+StockCommandMessage = (
+    ReserveLine | ReleaseReservation | AllocateLine | RecordShortPick | RecordShipment | Deallocate
+)
+
+
+class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of the stock side's answer to ReserveLine, sent to the order inbox."""
+
+    event_id: EventId
+    order_id: OrderId
+    line_no: LineNo
+    sku: Sku
+    qty: Qty
+    correlation_id: str = ""
+
+
+class LineReserved(ReservationAnswer, frozen=True, tag="LineReserved"):
+    """`qty` is reserved at `warehouse`."""
+
+    warehouse: Warehouse
+
+
+class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):
+    """No (asked) warehouse's ATP covers `qty`; `atp` is the best there was."""
+
+    atp: int
+
+
+ReservationAnswerMessage = LineReserved | LineUnreservable
