@@ -9,12 +9,21 @@ import msgspec
 
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.inventory import StockChanged, WmsStockEvent
+from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
+from protocols.reservations import ReservationAnswerMessage, StockCommandMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
 
 # Every stock-affecting message, on one topic keyed by SKU, so the stock table has one input.
-StockInboxMessage = WmsStockEvent | SupplyMessage
-OrderInboxMessage = PickConfirmed | ShipConfirmed
+StockInboxMessage = WmsStockEvent | SupplyMessage | StockCommandMessage
+OrderInboxMessage = (
+    SubmitOrder
+    | CancelOrder
+    | ReservationAnswerMessage
+    | OrderDecision
+    | PickConfirmed
+    | ShipConfirmed
+)
 
 
 @dataclass(frozen=True)

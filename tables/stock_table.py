@@ -5,6 +5,7 @@ import msgspec
 from faust.types import TableT
 
 from protocols.topics import TopicSpec
+from tables.changelog import table_changelog
 from tables.stock import SkuStock
 
 TABLE_NAME = "stock"
@@ -34,13 +35,6 @@ def declare_stock_table(app: faust.App) -> TableT[bytes, bytes]:
     )
 
 
-def changelog_spec(app_id: str) -> TopicSpec:
-    """The table's changelog (named as Faust names it), mirrored by every worker's replica."""
-    return TopicSpec(
-        name=f"{app_id}-{TABLE_NAME}-changelog",
-        key="sku",
-        value=SkuStock,
-        external=False,
-        compacted=True,
-        doc="The stock table's changelog: the latest SkuStock (msgpack) per SKU.",
-    )
+def stock_changelog(app_id: str) -> TopicSpec:
+    """The stock table's changelog, mirrored by every worker's replica."""
+    return table_changelog(app_id, TABLE_NAME, SkuStock, "The latest SkuStock (msgpack) per SKU.")

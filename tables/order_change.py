@@ -1,0 +1,122 @@
+"""An order being changed by one inbox message: the value so far and the effects it sends."""
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+from msgspec.structs import replace
+
+from protocols.http import HistoryEntry
+from protocols.ids import ENTITY_ID_PATTERN
+from protocols.orders import OrderEvent, OrderStatusChanged
+from protocols.reservations import StockCommandMessage
+from protocols.wms_events import WmsCommandMessage
+from tables.order_state import Order, OrderLine
+
+_TXN = re.compile(ENTITY_ID_PATTERN)
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """The order after the steps taken so far, and everything those steps publish."""
+
+    order: Order
+    causation_id: str  # the inbox message's event id (or a parked ERP decision's)
+    now: dt.datetime
+    auto_confirm: bool
+    events: tuple[OrderEvent, ...] = ()
+    status_changes: tuple[OrderStatusChanged, ...] = ()
+    stock_commands: tuple[StockCommandMessage, ...] = ()
+    wms_commands: tuple[WmsCommandMessage, ...] = ()
+
+
+def emit(change: Change, make: Callable[..., OrderEvent], **fields: Any) -> Change:
+    """Move the order to the status of event type `make`: a new version, event and history entry."""
+    order = change.order
+    version = order.version + 1
+    event = make(
+        event_id=f"{order.order_id}:v{version}",
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        occurred_at=change.now,
+        correlation_id=order.correlation_id,
+        causation_id=change.causation_id,
+        version=version,
+        lines=order.line_states(),
+        **fields,
+    )
+    crm = OrderStatusChanged(
+        event_id=f"{event.event_id}:crm",
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        status=event.status,
+        at=change.now,
+        lines=event.lines,
+    )
+    entry = HistoryEntry(status=event.status, at=change.now, event_id=event.event_id)
+    moved = replace(order, status=event.status, version=version, history=(*order.history, entry))
+    return replace(
+        change,
+        order=moved,
+        events=(*change.events, event),
+        status_changes=(*change.status_changes, crm),
+    )
+
+
+def with_lines(change: Change, lines: Iterable[OrderLine]) -> Change:
+    """Replace the order's lines of the same numbers with `lines`."""
+    updates = {line.line_no: line for line in lines}
+    kept = tuple(updates.get(line.line_no, line) for line in change.order.lines)
+    return replace(change, order=replace(change.order, lines=kept))
+
+
+def to_stock(
+    change: Change,
+    make: Callable[..., StockCommandMessage],
+    line: OrderLine,
+    step: str,
+    **fields: Any,
+) -> Change:
+    """Send a command about `line` to its SKU's stock; its id names the order, line and step."""
+    order = change.order
+    command = make(
+        event_id=f"{order.order_id}:{line.line_no}:{step}",
+        sku=line.sku,
+        order_id=order.order_id,
+        line_no=line.line_no,
+        correlation_id=order.correlation_id,
+        **fields,
+    )
+    return replace(change, stock_commands=(*change.stock_commands, command))
+
+
+def to_warehouse(
+    change: Change,
+    make: Callable[..., WmsCommandMessage],
+    warehouse: str,
+    step: str,
+    **fields: Any,
+) -> Change:
+    """Send a command about the order to one warehouse, with distgate's own `txn` for it."""
+    order = change.order
+    command = make(
+        event_id=f"{order.order_id}:{step}:{warehouse}",
+        order_id=order.order_id,
+        warehouse=warehouse,
+        txn=txn_id(step, order.order_id),
+        correlation_id=order.correlation_id,
+        causation_id=change.causation_id,
+        **fields,
+    )
+    return replace(change, wms_commands=(*change.wms_commands, command))
+
+
+def txn_id(step: str, order_id: str) -> str:
+    """distgate's WMS transaction number: `DG-<step>-<order>`, hashed when too long for a txn."""
+    readable = f"DG-{step}-{order_id}"
+    if _TXN.fullmatch(readable):
+        return readable
+    digest = hashlib.sha256(order_id.encode()).hexdigest()[:40]
+    return f"DG-{step}-{digest}"

@@ -1,0 +1,69 @@
+"""ERP's decisions on an order: confirm, credit hold and release, rejection, invoice."""
+
+from msgspec.structs import replace
+
+from protocols.erp import (
+    ErpOrderConfirmed,
+    ErpOrderCreditHold,
+    ErpOrderCreditReleased,
+    ErpOrderInvoiced,
+    ErpOrderRejected,
+)
+from protocols.orders import OrderCreditHold, OrderInvoiced, OrderStatus
+from tables import order_rules
+from tables.order_change import Change, emit
+from tables.order_fulfilment import confirm
+from tables.order_state import InvalidOrderTransition, PendingDecision, not_allowed
+
+ErpDecision = ErpOrderConfirmed | ErpOrderCreditHold | ErpOrderCreditReleased
+
+S = OrderStatus
+_AWAITING_ERP = (S.RESERVED, S.BACKORDERED)
+_REJECTABLE = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD)
+
+
+def decide(change: Change, message: ErpDecision) -> Change:
+    """ERP's confirm, credit hold or credit release; parked while answers are still missing."""
+    order = change.order
+    if order.status is S.SUBMITTED:
+        return _park(change, message)
+    if isinstance(message, ErpOrderConfirmed) and order.status in _AWAITING_ERP:
+        return confirm(change)
+    if isinstance(message, ErpOrderCreditHold) and order.status in _AWAITING_ERP:
+        return emit(change, OrderCreditHold, reason=message.reason)
+    if isinstance(message, ErpOrderCreditReleased) and order.status is S.CREDIT_HOLD:
+        return confirm(change)
+    raise not_allowed(order, message.event_id)
+
+
+def _park(change: Change, message: ErpDecision) -> Change:
+    """Keep a decision for when every line is answered, as if it had come after them."""
+    order, pending = change.order, change.order.pending_decision
+    if isinstance(message, ErpOrderCreditReleased):
+        if pending is None or pending.kind != "credit_hold":
+            raise not_allowed(order, message.event_id)
+        parked = PendingDecision("confirm", message.event_id)
+    elif pending is not None:
+        raise InvalidOrderTransition(
+            "decision_pending",
+            f"{message.event_id}: order {order.order_id} already awaits stock to {pending.kind}",
+        )
+    elif isinstance(message, ErpOrderConfirmed):
+        parked = PendingDecision("confirm", message.event_id)
+    else:
+        parked = PendingDecision("credit_hold", message.event_id, message.reason)
+    return replace(change, order=replace(order, pending_decision=parked))
+
+
+def reject(change: Change, message: ErpOrderRejected) -> Change:
+    """ERP refuses the order before it is confirmed."""
+    if change.order.status not in _REJECTABLE:
+        raise not_allowed(change.order, message.event_id)
+    return order_rules.reject(change, message.reason or "rejected_by_erp")
+
+
+def invoice(change: Change, message: ErpOrderInvoiced) -> Change:
+    """ERP invoiced the shipped order."""
+    if change.order.status is not S.SHIPPED:
+        raise not_allowed(change.order, message.event_id)
+    return emit(change, OrderInvoiced, invoice_id=message.invoice_id)

@@ -1,0 +1,161 @@
+"""From confirmation to shipment: release to the warehouses, pick and ship confirmations."""
+
+from collections.abc import Iterable, Sequence
+
+from msgspec.structs import replace
+
+from protocols.orders import (
+    LineStatus,
+    OrderConfirmed,
+    OrderPicked,
+    OrderReleased,
+    OrderShipped,
+    OrderStatus,
+)
+from protocols.reservations import AllocateLine, RecordShipment, RecordShortPick
+from protocols.wms import NumberedLine, PickLine
+from protocols.wms_events import PickConfirmed, ReleaseToWarehouse, ShipConfirmed
+from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_state import InvalidOrderTransition, Order, OrderLine, not_allowed
+
+_IN_WAREHOUSE = (OrderStatus.RELEASED, OrderStatus.PICKED)
+
+
+def confirm(change: Change) -> Change:
+    """CONFIRMED, then every reserved line allocated and released to its warehouse: RELEASED."""
+    change = emit(change, OrderConfirmed)
+    released = [
+        replace(line, allocated=line.reserved, reserved=0, status=LineStatus.RELEASED)
+        for line in change.order.lines
+        if line.reserved > 0
+    ]
+    if not released:
+        return change  # wholly backordered: nothing to release, it stays CONFIRMED
+    change = with_lines(change, released)
+    for line in released:
+        change = to_stock(change, AllocateLine, line, "allocate")
+    warehouses = sorted({line.warehouse for line in released if line.warehouse is not None})
+    for warehouse in warehouses:
+        lines = tuple(
+            NumberedLine(no=line.line_no, sku=line.sku, qty=line.allocated)
+            for line in released
+            if line.warehouse == warehouse
+        )
+        change = to_warehouse(change, ReleaseToWarehouse, warehouse, "release", lines=lines)
+    return emit(change, OrderReleased, warehouses=tuple(warehouses))
+
+
+def pick(change: Change, message: PickConfirmed) -> Change:
+    """Record picked (and short) quantities; PICKED once no released line waits for its pick."""
+    _check_in_warehouse(change.order, message.lines, message.event_id)
+    picked = [_picked(change.order, message.warehouse, line) for line in message.lines]
+    change = with_lines(change, picked)
+    for line, confirmed in zip(picked, message.lines, strict=True):
+        if short := confirmed.requested - confirmed.picked:
+            change = to_stock(change, RecordShortPick, line, "short", short=short)
+    return _settle(change, message.warehouse)
+
+
+def ship(change: Change, message: ShipConfirmed) -> Change:
+    """Record shipped quantities; SHIPPED once every line is shipped or backordered."""
+    _check_in_warehouse(change.order, message.lines, message.event_id)
+    for confirmed in message.lines:
+        line = _shipped(change.order, message.warehouse, confirmed)
+        change = with_lines(change, [line])
+        # the line's running total makes each shipment's id unique and stable across replays
+        step = f"ship@{line.shipped}"
+        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty)
+    return _settle(change, message.warehouse, message.carrier, message.tracking)
+
+
+def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], cause: str) -> None:
+    """A confirmation needs a released order and names each of its lines once."""
+    if order.status not in _IN_WAREHOUSE:
+        raise not_allowed(order, cause)
+    numbers = [line.no for line in lines]
+    if not numbers:
+        raise InvalidOrderTransition("no_lines", f"{cause} confirms no line")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidOrderTransition("duplicate_line_no", f"{cause} names a line twice")
+
+
+def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
+    """The order line a warehouse confirms: it must exist, match, and be released there."""
+    line = order.line(line_no)
+    where = f"order {order.order_id} line {line_no}"
+    if line is None:
+        raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
+    if line.sku != sku:
+        raise InvalidOrderTransition("line_mismatch", f"{where} is {line.sku}, not {sku}")
+    if not line.was_released:
+        raise InvalidOrderTransition("line_not_released", f"{where} is {line.status}")
+    if line.warehouse != warehouse:
+        raise InvalidOrderTransition("wrong_warehouse", f"{where} is at {line.warehouse}")
+    return line
+
+
+def _picked(order: Order, warehouse: str, confirmed: PickLine) -> OrderLine:
+    """The line after its one pick: the shortfall is backordered and leaves its allocation."""
+    line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
+    where = f"order {order.order_id} line {line.line_no}"
+    if line.status is not LineStatus.RELEASED:
+        reason = "already_shipped" if line.status is LineStatus.SHIPPED else "already_picked"
+        raise InvalidOrderTransition(reason, f"{where} is {line.status}")
+    released = line.allocated + line.shipped  # what its Release asked for
+    if confirmed.requested != released:
+        raise InvalidOrderTransition(
+            "requested_mismatch", f"{where}: requested {confirmed.requested}, released {released}"
+        )
+    if not line.shipped <= confirmed.picked <= confirmed.requested:
+        raise InvalidOrderTransition(
+            "picked_out_of_range",
+            f"{where}: picked {confirmed.picked} outside {line.shipped}..{confirmed.requested}",
+        )
+    short = confirmed.requested - confirmed.picked
+    return _done_if_out(
+        replace(
+            line,
+            picked=confirmed.picked,
+            allocated=line.allocated - short,
+            backordered=line.backordered + short,
+            status=LineStatus.PICKED,
+        )
+    )
+
+
+def _shipped(order: Order, warehouse: str, confirmed: NumberedLine) -> OrderLine:
+    """The line after a shipment out of its allocation (picked or not yet confirmed picked)."""
+    line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
+    where = f"order {order.order_id} line {line.line_no}"
+    if line.status is LineStatus.SHIPPED:
+        raise InvalidOrderTransition("already_shipped", f"{where} is {line.status}")
+    if confirmed.qty > line.allocated:
+        raise InvalidOrderTransition(
+            "overshipped", f"{where}: shipped {confirmed.qty}, {line.allocated} left to ship"
+        )
+    shipped, allocated = line.shipped + confirmed.qty, line.allocated - confirmed.qty
+    return _done_if_out(replace(line, shipped=shipped, allocated=allocated))
+
+
+def _done_if_out(line: OrderLine) -> OrderLine:
+    """A line with something shipped and nothing outstanding is SHIPPED."""
+    if line.shipped and not line.outstanding:
+        return replace(line, status=LineStatus.SHIPPED)
+    return line
+
+
+def _settle(
+    change: Change, warehouse: str, carrier: str | None = None, tracking: str | None = None
+) -> Change:
+    """Move the order as far as its lines allow: PICKED, then SHIPPED."""
+    lines = change.order.lines
+    if change.order.status is OrderStatus.RELEASED and not _any(lines, LineStatus.RELEASED):
+        change = emit(change, OrderPicked, warehouse=warehouse)
+    if all(line.outstanding == 0 for line in lines) and any(line.shipped for line in lines):
+        change = emit(change, OrderShipped, warehouse=warehouse, carrier=carrier, tracking=tracking)
+    return change
+
+
+def _any(lines: Iterable[OrderLine], status: LineStatus) -> bool:
+    """Whether some line is in `status`."""
+    return any(line.status is status for line in lines)

@@ -1,0 +1,201 @@
+"""Submit, reservation answers, rejection and cancel: the order's rules outside the warehouse.
+
+A rule takes the Change so far and the message; it returns the Change, None when the
+message changes nothing (a duplicate in effect), or raises InvalidOrderTransition.
+"""
+
+import datetime as dt
+
+from msgspec.structs import replace
+
+from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.orders import (
+    BackorderPolicy,
+    LineStatus,
+    OrderBackordered,
+    OrderCancelled,
+    OrderCreditHold,
+    OrderRejected,
+    OrderReserved,
+    OrderStatus,
+    OrderSubmitted,
+)
+from protocols.reservations import (
+    Deallocate,
+    LineReserved,
+    LineUnreservable,
+    ReleaseReservation,
+    ReserveLine,
+)
+from protocols.wms_events import CancelAtWarehouse
+from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_fulfilment import confirm
+from tables.order_state import (
+    InvalidOrderTransition,
+    Order,
+    OrderLine,
+    cancel_refusal,
+    not_allowed,
+)
+
+Answer = LineReserved | LineUnreservable
+
+S = OrderStatus
+_CLOSED = (S.CANCELLED, S.REJECTED)
+_UNRELEASED = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD, S.CONFIRMED)
+
+
+def open_order(message: SubmitOrder, now: dt.datetime, auto_confirm: bool) -> Change:
+    """A new order, SUBMITTED, with one ReserveLine per line."""
+    numbers = [line.line_no for line in message.lines]
+    if not numbers:
+        raise InvalidOrderTransition("no_lines", f"order {message.order_id} has no line")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidOrderTransition("duplicate_line_no", f"order {message.order_id}: {numbers}")
+    order = Order(
+        order_id=message.order_id,
+        customer_id=message.customer_id,
+        channel=message.channel,
+        backorder=message.backorder,
+        status=S.SUBMITTED,
+        lines=tuple(
+            OrderLine(line_no=line.line_no, sku=line.sku, qty=line.qty, warehouse=line.warehouse)
+            for line in message.lines
+        ),
+        correlation_id=message.correlation_id,
+        digest=message.digest,
+    )
+    change = Change(order=order, causation_id=message.event_id, now=now, auto_confirm=auto_confirm)
+    change = emit(change, OrderSubmitted, channel=order.channel, backorder=order.backorder)
+    for line in order.lines:
+        asked = line.warehouse
+        change = to_stock(change, ReserveLine, line, "reserve", qty=line.qty, warehouse=asked)
+    return change
+
+
+def resubmit(order: Order, message: SubmitOrder) -> None:
+    """The same request again changes nothing; another one under the same id is refused."""
+    if message.digest != order.digest:
+        raise InvalidOrderTransition(
+            "order_id_conflict", f"order {order.order_id} was submitted with another body"
+        )
+
+
+def answer(change: Change, message: Answer) -> Change | None:
+    """Record where a line was reserved (or that it was not); decide once every line is known."""
+    order = change.order
+    line = _answered_line(order, message)
+    if line.resolved:
+        return None  # the line's answer is known: a re-send the dedupe window forgot
+    if order.status in _CLOSED:
+        return _compensate(change, line, message)
+    if order.status is not S.SUBMITTED:
+        raise not_allowed(order, message.event_id)
+    change = with_lines(change, [_sourced(line, message, order.backorder)])
+    if all(line.resolved for line in change.order.lines):
+        return _resolve(change)
+    return change
+
+
+def _answered_line(order: Order, message: Answer) -> OrderLine:
+    """The line an answer is about; it must be the one that was asked for."""
+    line = order.line(message.line_no)
+    where = f"order {order.order_id} line {message.line_no}"
+    if line is None:
+        raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
+    if (line.sku, line.qty) != (message.sku, message.qty):
+        raise InvalidOrderTransition(
+            "line_mismatch", f"{where} is {line.qty} {line.sku}, not {message.qty} {message.sku}"
+        )
+    return line
+
+
+def _sourced(line: OrderLine, message: Answer, backorder: BackorderPolicy) -> OrderLine:
+    """The line as the stock side answered: reserved somewhere, backordered, or still pending."""
+    if isinstance(message, LineReserved):
+        return replace(
+            line,
+            warehouse=message.warehouse,
+            reserved=message.qty,
+            status=LineStatus.RESERVED,
+            resolved=True,
+        )
+    if backorder == "allow":
+        return replace(line, backordered=line.qty, status=LineStatus.BACKORDERED, resolved=True)
+    return replace(line, resolved=True)  # the order's fate decides the line's
+
+
+def _compensate(change: Change, line: OrderLine, message: Answer) -> Change:
+    """A reservation that came after the order closed is given straight back."""
+    if isinstance(message, LineUnreservable):
+        return with_lines(change, [replace(line, resolved=True)])
+    answered = replace(line, warehouse=message.warehouse, resolved=True)
+    return to_stock(with_lines(change, [answered]), ReleaseReservation, answered, "release")
+
+
+def _resolve(change: Change) -> Change:
+    """Every line answered: reject all-or-nothing, or RESERVED/BACKORDERED and what ERP said."""
+    lines = change.order.lines
+    if change.order.backorder == "reject" and any(line.reserved == 0 for line in lines):
+        return reject(change, "insufficient_stock")
+    any_reserved = any(line.reserved for line in lines)
+    return _follow_up(emit(change, OrderReserved if any_reserved else OrderBackordered))
+
+
+def _follow_up(change: Change) -> Change:
+    """After reservation: the parked ERP decision, else `auto` confirmation, else wait for ERP."""
+    pending = change.order.pending_decision
+    change = replace(change, order=replace(change.order, pending_decision=None))
+    if pending is None:
+        return confirm(change) if change.auto_confirm else change
+    decided = replace(change, causation_id=pending.event_id)
+    if pending.kind == "credit_hold":
+        return emit(decided, OrderCreditHold, reason=pending.reason)
+    return confirm(decided)
+
+
+def reject(change: Change, reason: str) -> Change:
+    """REJECTED: every reservation given back; lines still unanswered are compensated later."""
+    change = _release_reservations(change, LineStatus.REJECTED)
+    return emit(change, OrderRejected, reason=reason)
+
+
+def _release_reservations(change: Change, status: LineStatus) -> Change:
+    """Every line to `status`, each reservation given back, any parked ERP decision dropped."""
+    holding = [line for line in change.order.lines if line.reserved]
+    change = with_lines(
+        change, [replace(line, reserved=0, status=status) for line in change.order.lines]
+    )
+    for line in holding:
+        change = to_stock(change, ReleaseReservation, line, "release")
+    return replace(change, order=replace(change.order, pending_decision=None))
+
+
+def cancel(change: Change, message: CancelOrder) -> Change | None:
+    """CANCELLED: reservations given back, or, once released, the WMS told and allocations freed."""
+    order = change.order
+    if order.status is S.CANCELLED:
+        return None
+    if refusal := cancel_refusal(order):
+        raise InvalidOrderTransition(
+            refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
+        )
+    if order.status in _UNRELEASED:
+        change = _release_reservations(change, LineStatus.CANCELLED)
+    else:
+        change = _withdraw(change)
+    return emit(change, OrderCancelled, reason=message.reason)
+
+
+def _withdraw(change: Change) -> Change:
+    """After release: a Cancel to each warehouse with released lines, every allocation freed."""
+    lines = change.order.lines
+    warehouses = sorted({line.warehouse for line in lines if line.was_released and line.warehouse})
+    for warehouse in warehouses:
+        change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
+    for line in lines:
+        if line.allocated:
+            change = to_stock(change, Deallocate, line, "deallocate")
+    return with_lines(
+        change, [replace(line, allocated=0, status=LineStatus.CANCELLED) for line in lines]
+    )

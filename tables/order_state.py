@@ -1,0 +1,164 @@
+"""The order table value: one order, its lines, and what makes applying idempotent."""
+
+from typing import Literal
+
+import msgspec
+
+from protocols.http import HistoryEntry, OrderView
+from protocols.orders import BackorderPolicy, LineStatus, OrderLineState, OrderStatus
+from tables.errors import DomainError
+
+DEDUPE_WINDOW = 64
+"""How many applied event ids an order remembers, to drop re-sends at new offsets."""
+
+FINAL = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.INVOICED})
+"""Statuses an order never leaves."""
+
+_STAGE = {
+    OrderStatus.SUBMITTED: 0,
+    OrderStatus.RESERVED: 1,
+    OrderStatus.BACKORDERED: 1,
+    OrderStatus.CREDIT_HOLD: 2,
+    OrderStatus.CONFIRMED: 3,
+    OrderStatus.RELEASED: 4,
+    OrderStatus.PICKED: 5,
+    OrderStatus.SHIPPED: 6,
+    OrderStatus.INVOICED: 7,
+}
+_RELEASED_LINE = frozenset({LineStatus.RELEASED, LineStatus.PICKED, LineStatus.SHIPPED})
+
+
+class InvalidOrderTransition(DomainError):
+    """An order message the lifecycle does not allow; it is dead-lettered, never applied."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+def not_allowed(order: "Order", event_id: str) -> InvalidOrderTransition:
+    """The error for a message the order's status does not accept."""
+    return InvalidOrderTransition(
+        "status_not_allowed", f"{event_id} for order {order.order_id} in {order.status}"
+    )
+
+
+class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One order line: where it is sourced, what the stock side holds for it, how far it got."""
+
+    line_no: int
+    sku: str
+    qty: int
+    warehouse: str | None = None  # the asked one until the stock side answers where it reserved
+    status: LineStatus = LineStatus.SUBMITTED
+    reserved: int = 0
+    allocated: int = 0
+    picked: int = 0
+    shipped: int = 0
+    backordered: int = 0
+    resolved: bool = False  # the stock side answered this line's ReserveLine
+
+    @property
+    def outstanding(self) -> int:
+        """Units neither shipped nor backordered: still to go out."""
+        return self.qty - self.shipped - self.backordered
+
+    @property
+    def was_released(self) -> bool:
+        """Whether the line went to its warehouse, to be picked, shipped or cancelled there."""
+        return self.status in _RELEASED_LINE
+
+    def state(self) -> OrderLineState:
+        """The line as events and the HTTP API show it."""
+        return OrderLineState(
+            line_no=self.line_no,
+            sku=self.sku,
+            qty=self.qty,
+            warehouse=self.warehouse,
+            status=self.status,
+            reserved=self.reserved,
+            allocated=self.allocated,
+            picked=self.picked,
+            shipped=self.shipped,
+            backordered=self.backordered,
+        )
+
+
+class PendingDecision(msgspec.Struct, frozen=True):
+    """An ERP decision that came before every line was answered, taken once they are."""
+
+    kind: Literal["confirm", "credit_hold"]
+    event_id: str  # the ERP message's: the cause of what the decision does later
+    reason: str = ""
+
+
+class Order(msgspec.Struct, frozen=True, kw_only=True):
+    """The order table value: the order, its history, and what makes applying idempotent."""
+
+    order_id: str
+    customer_id: str
+    channel: str
+    backorder: BackorderPolicy
+    status: OrderStatus
+    lines: tuple[OrderLine, ...]  # in submitted order
+    correlation_id: str
+    digest: str  # of the submit request: tells a retry from a conflicting re-use of the id
+    history: tuple[HistoryEntry, ...] = ()
+    version: int = 0  # bumped once per canonical event
+    pending_decision: PendingDecision | None = None
+    last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
+    recent_event_ids: tuple[str, ...] = ()  # newest last, at most DEDUPE_WINDOW
+
+    def line(self, line_no: int) -> OrderLine | None:
+        """The line numbered `line_no`, or None."""
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        return None
+
+    def line_states(self) -> tuple[OrderLineState, ...]:
+        """Every line as events and the HTTP API show it."""
+        return tuple(line.state() for line in self.lines)
+
+    def has_applied(self, event_id: str, offset: int | None) -> bool:
+        """Whether this delivery repeats one already applied (same offset or same event id)."""
+        if offset is not None and offset <= self.last_offset:
+            return True
+        return event_id in self.recent_event_ids
+
+    def view(self) -> OrderView:
+        """The body of `GET /v1/orders/{order_id}`."""
+        return OrderView(
+            order_id=self.order_id,
+            customer_id=self.customer_id,
+            channel=self.channel,
+            status=self.status,
+            lines=self.line_states(),
+            history=self.history,
+            correlation_id=self.correlation_id,
+            version=self.version,
+        )
+
+
+def status_reached(current: OrderStatus, wanted: OrderStatus) -> bool:
+    """Whether an order in `current` is at `wanted` or past it, or will never move again."""
+    if current == wanted or current in FINAL:
+        return True
+    if wanted in FINAL:
+        return False
+    return _STAGE[current] >= _STAGE[wanted]
+
+
+def cancel_refusal(order: Order) -> str | None:
+    """Why a CancelOrder would be refused now (an InvalidOrderTransition reason), or None."""
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED):
+        return "already_shipped"
+    if order.status is OrderStatus.REJECTED:
+        return "status_not_allowed"
+    if any(line.shipped for line in order.lines):
+        return "already_shipping"
+    return None

@@ -1,0 +1,169 @@
+"""The order aggregate: one table value per order id and its pure transition `apply`.
+
+Everything that changes an order arrives on the order inbox (`OrderInboxMessage`) and is
+applied here exactly once (offset, then a window of event ids); the agent stores the new
+value and publishes the effects. Lifecycle (CONTRACT 5): SUBMITTED -> RESERVED |
+BACKORDERED | REJECTED; RESERVED/BACKORDERED -> CREDIT_HOLD | CONFIRMED | REJECTED;
+CREDIT_HOLD -> CONFIRMED | REJECTED; CONFIRMED -> RELEASED -> PICKED -> SHIPPED ->
+INVOICED; any status before SHIPPED but REJECTED -> CANCELLED. Each status change is one
+canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`.
+Stock commands are `{order}:{line}:{step}` (reserve, release, allocate, short, deallocate,
+`ship@{shipped so far}`); WMS commands `{order}:{release|cancel}:{warehouse}` with txn
+`DG-{release|cancel}-{order}` (hashed past 64 characters).
+
+Decisions where the contract is silent:
+- ERP's OrderConfirmed / OrderCreditHold / OrderCreditReleased while reservation answers
+  are still missing are parked (`Order.pending_decision`) and taken once the last answer
+  arrives, as if they had come after it; a parked decision beats `auto` confirmation.
+  A second confirm or hold while one is parked is refused ("decision_pending").
+- OrderConfirmed on CREDIT_HOLD is refused: ERP lifts a hold with OrderCreditReleased.
+  ERP's OrderRejected is accepted until the order is confirmed.
+- With backorder=reject the order waits for every answer before it rejects, then
+  releases what was reserved. An answer for a CANCELLED or REJECTED order is
+  compensated: a LineReserved gets a ReleaseReservation at once. An answer whose SKU or
+  quantity differs from its line is refused ("line_mismatch").
+- A second answer for an answered line, a CancelOrder on a CANCELLED order and a
+  SubmitOrder with the first one's digest change nothing and report `duplicate`.
+- A wholly backordered order is CONFIRMED with nothing to release, and stays there.
+- A pick must request what was released for the line and picks it once ("already_picked").
+  A WMS may ship before it confirms the pick: a shipment draws on the line's remaining
+  allocation, and a later pick must pick at least what shipped. The order becomes PICKED
+  once no line waits for its pick (also when lines were shipped unpicked), and SHIPPED
+  once every line is shipped or backordered and something was shipped: an order picked
+  wholly short stays PICKED (and can be cancelled).
+- A cancel after release is refused once anything shipped ("already_shipping"); on
+  SHIPPED or INVOICED it is "already_shipped" (`cancel_refusal` tells the API up front).
+- `status_reached` treats every final status (REJECTED, CANCELLED, INVOICED) as reaching
+  any wanted status, since the order will not move again.
+"""
+
+import datetime as dt
+from typing import assert_never
+
+import msgspec
+from msgspec.structs import replace
+
+from protocols.erp import (
+    ErpOrderConfirmed,
+    ErpOrderCreditHold,
+    ErpOrderCreditReleased,
+    ErpOrderInvoiced,
+    ErpOrderRejected,
+    OrderDecision,
+)
+from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.orders import OrderEvent, OrderStatusChanged
+from protocols.reservations import LineReserved, LineUnreservable, StockCommandMessage
+from protocols.topics import OrderInboxMessage
+from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
+from tables import order_erp, order_fulfilment, order_rules
+from tables.order_change import Change
+from tables.order_state import (
+    DEDUPE_WINDOW,
+    InvalidOrderTransition,
+    Order,
+    OrderLine,
+    PendingDecision,
+    cancel_refusal,
+    status_reached,
+)
+
+__all__ = [
+    "DEDUPE_WINDOW",
+    "InvalidOrderTransition",
+    "Order",
+    "OrderApplied",
+    "OrderLine",
+    "PendingDecision",
+    "apply",
+    "cancel_refusal",
+    "status_reached",
+]
+
+
+FollowUp = (
+    CancelOrder | LineReserved | LineUnreservable | OrderDecision | PickConfirmed | ShipConfirmed
+)
+"""Every inbox message but SubmitOrder: what an existing order receives."""
+
+
+class OrderApplied(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of applying one message: the order afterwards and what to publish."""
+
+    order: Order
+    events: tuple[OrderEvent, ...] = ()  # for orders.events, in order
+    status_changes: tuple[OrderStatusChanged, ...] = ()  # for crm.order-status, one per event
+    stock_commands: tuple[StockCommandMessage, ...] = ()  # for the stock inbox, keyed by SKU
+    wms_commands: tuple[WmsCommandMessage, ...] = ()  # for distgate.wms-commands
+    duplicate: bool = False
+
+
+def apply(
+    order: Order | None,
+    message: OrderInboxMessage,
+    offset: int | None,
+    now: dt.datetime,
+    auto_confirm: bool,
+) -> OrderApplied:
+    """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing."""
+    # offset None is a replay from outside the inbox: only the event id dedupes it
+    if order is not None and order.has_applied(message.event_id, offset):
+        return OrderApplied(order=order, duplicate=True)
+    if order is not None and order.order_id != message.order_id:
+        raise InvalidOrderTransition(
+            "order_mismatch", f"message for {message.order_id!r} sent to {order.order_id!r}"
+        )
+    if isinstance(message, SubmitOrder):
+        if order is None:
+            return _applied(order_rules.open_order(message, now, auto_confirm), message, offset)
+        order_rules.resubmit(order, message)
+        return OrderApplied(order=order, duplicate=True)
+    order = _existing(order, message)
+    start = Change(order=order, causation_id=message.event_id, now=now, auto_confirm=auto_confirm)
+    change = _transition(start, message)
+    if change is None:
+        return OrderApplied(order=order, duplicate=True)
+    return _applied(change, message, offset)
+
+
+def _applied(change: Change, message: OrderInboxMessage, offset: int | None) -> OrderApplied:
+    """The outcome of a change: the order with the delivery remembered, and the effects."""
+    return OrderApplied(
+        order=replace(
+            change.order,
+            last_offset=change.order.last_offset if offset is None else offset,
+            recent_event_ids=(*change.order.recent_event_ids, message.event_id)[-DEDUPE_WINDOW:],
+        ),
+        events=change.events,
+        status_changes=change.status_changes,
+        stock_commands=change.stock_commands,
+        wms_commands=change.wms_commands,
+    )
+
+
+def _existing(order: Order | None, message: FollowUp) -> Order:
+    """The order a message other than SubmitOrder is about: it must exist."""
+    if order is None:
+        raise InvalidOrderTransition("unknown_order", f"no order {message.order_id}")
+    return order
+
+
+def _transition(change: Change, message: FollowUp) -> Change | None:
+    """Dispatch to the rule for the message's type."""
+    match message:
+        case LineReserved() | LineUnreservable():
+            return order_rules.answer(change, message)
+        case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
+            return order_erp.decide(change, message)
+        case ErpOrderRejected():
+            return order_erp.reject(change, message)
+        case ErpOrderInvoiced():
+            return order_erp.invoice(change, message)
+        case CancelOrder():
+            return order_rules.cancel(change, message)
+        case PickConfirmed():
+            return order_fulfilment.pick(change, message)
+        case ShipConfirmed():
+            return order_fulfilment.ship(change, message)
+        case _:
+            assert_never(message)

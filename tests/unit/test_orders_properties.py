@@ -1,0 +1,373 @@
+"""The order state machine as hypothesis properties: random inbox traffic, checked step by step."""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocols.erp import (
+    ErpOrderConfirmed,
+    ErpOrderCreditHold,
+    ErpOrderCreditReleased,
+    ErpOrderInvoiced,
+    ErpOrderRejected,
+)
+from protocols.http import OrderLineRequest
+from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.orders import LineStatus, OrderStatus
+from protocols.reservations import (
+    AllocateLine,
+    Deallocate,
+    LineReserved,
+    LineUnreservable,
+    RecordShipment,
+    RecordShortPick,
+    ReleaseReservation,
+    ReserveLine,
+    StockCommandMessage,
+)
+from protocols.topics import OrderInboxMessage, Topics, decoder_for
+from protocols.wms import NumberedLine, PickLine
+from protocols.wms_events import PickConfirmed, ShipConfirmed
+from tables.orders import (
+    InvalidOrderTransition,
+    Order,
+    OrderApplied,
+    OrderLine,
+    apply,
+    status_reached,
+)
+
+S = OrderStatus
+ORDER = "SO-P"
+NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+WAREHOUSES = ("DC-A", "DC-B")
+SEQUENCES = settings(max_examples=500, deadline=None)
+
+EDGES: dict[OrderStatus | None, set[OrderStatus]] = {
+    None: {S.SUBMITTED},
+    S.SUBMITTED: {S.RESERVED, S.BACKORDERED, S.REJECTED, S.CANCELLED},
+    S.RESERVED: {S.CREDIT_HOLD, S.CONFIRMED, S.REJECTED, S.CANCELLED},
+    S.BACKORDERED: {S.CREDIT_HOLD, S.CONFIRMED, S.REJECTED, S.CANCELLED},
+    S.CREDIT_HOLD: {S.CONFIRMED, S.REJECTED, S.CANCELLED},
+    S.CONFIRMED: {S.RELEASED, S.CANCELLED},
+    S.RELEASED: {S.PICKED, S.CANCELLED},
+    S.PICKED: {S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.INVOICED},
+}
+"""The lifecycle of CONTRACT 5, written out independently of the code under test."""
+BEFORE_RELEASE = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD, S.CONFIRMED)
+IN_WAREHOUSE = (S.RELEASED, S.PICKED)
+
+_ENCODER = msgspec.json.Encoder()
+_EVENTS, _CRM = decoder_for(Topics.ORDERS_EVENTS), decoder_for(Topics.CRM_ORDER_STATUS)
+_STOCK, _WMS = decoder_for(Topics.STOCK_INBOX), decoder_for(Topics.WMS_COMMANDS)
+
+
+@dataclass
+class Held:
+    """What the stock side holds for one order line, as its commands leave it."""
+
+    reserved: int = 0
+    allocated: int = 0
+
+
+@dataclass
+class Traffic:
+    """The partition as delivered so far, and the stock side's ledger for the order."""
+
+    auto_confirm: bool
+    order: Order | None = None
+    offset: int = 0
+    accepted: list[tuple[int, OrderInboxMessage]] = field(default_factory=list)
+    ledger: dict[int, Held] = field(default_factory=dict)
+
+
+# --- messages, chosen with an eye on the order so that deep states are reached ------------
+
+T = TypeVar("T")
+
+
+class Dice:
+    """Choices read off one drawn integer; 0 picks the first option everywhere (shrinks well)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def pick(self, options: Sequence[T]) -> T:
+        """One of `options`."""
+        self.seed, index = divmod(self.seed, len(options))
+        return options[index]
+
+    def upto(self, low: int, high: int) -> int:
+        """An integer in low..high."""
+        return self.pick(range(low, high + 1))
+
+
+KINDS = ("answer", "confirm", "hold", "unhold", "reject", "invoice", "cancel", "pick", "ship")
+SENSIBLE: dict[OrderStatus, tuple[str, ...]] = {
+    S.SUBMITTED: ("answer",),
+    S.RESERVED: ("confirm", "confirm", "hold", "reject", "cancel"),
+    S.BACKORDERED: ("confirm", "hold", "reject", "cancel"),
+    S.CREDIT_HOLD: ("unhold", "unhold", "reject", "cancel"),
+    S.CONFIRMED: ("cancel", "confirm"),
+    S.RELEASED: ("pick", "pick", "ship", "cancel"),
+    S.PICKED: ("ship", "ship", "ship", "cancel"),
+    S.SHIPPED: ("invoice",),
+}
+"""What the outside world would most likely send next, by status."""
+
+
+def next_message(dice: Dice, order: Order | None) -> OrderInboxMessage:
+    """Any inbox message for the order: the likely next one often, anything sometimes."""
+    if order is None or dice.upto(0, 19) == 0:
+        return _submit(dice)
+    sensible = order.status in SENSIBLE and dice.pick((True, True, True, False))
+    kind = dice.pick(SENSIBLE[order.status] if sensible else KINDS)
+    if kind == "answer":
+        return _answer(dice, order, sensible)
+    if kind == "pick":
+        return _pick(dice, order, sensible)
+    if kind == "ship":
+        return _ship(dice, order, sensible)
+    if kind == "cancel":
+        return CancelOrder(event_id="-", order_id=ORDER, at=NOW, correlation_id="c")
+    return ERP[kind]
+
+
+ERP: dict[str, OrderInboxMessage] = {
+    "confirm": ErpOrderConfirmed(event_id="-", order_id=ORDER),
+    "hold": ErpOrderCreditHold(event_id="-", order_id=ORDER, reason="limit"),
+    "unhold": ErpOrderCreditReleased(event_id="-", order_id=ORDER),
+    "reject": ErpOrderRejected(event_id="-", order_id=ORDER, reason="no"),
+    "invoice": ErpOrderInvoiced(event_id="-", order_id=ORDER, invoice_id="INV-1"),
+}
+
+
+def numbered(message: OrderInboxMessage, n: int) -> OrderInboxMessage:
+    """The message with a unique event id."""
+    return msgspec.structs.replace(message, event_id=f"m-{n}")
+
+
+def _submit(dice: Dice) -> SubmitOrder:
+    lines = tuple(
+        OrderLineRequest(
+            no, dice.pick(("SKU-1", "SKU-2")), dice.upto(1, 4), dice.pick((None, *WAREHOUSES))
+        )
+        for no in range(1, dice.upto(1, 3) + 1)
+    )
+    return SubmitOrder(
+        event_id="-",
+        order_id=ORDER,
+        at=NOW,
+        correlation_id="corr",
+        customer_id="C-1",
+        channel="web",
+        lines=lines,
+        backorder=dice.pick(("allow", "reject")),
+        digest=dice.pick(("d-1", "d-1", "d-2")),
+    )
+
+
+def _answer(dice: Dice, order: Order, sensible: bool) -> LineReserved | LineUnreservable:
+    waiting = [line for line in order.lines if not line.resolved] if sensible else []
+    line = dice.pick(waiting or order.lines)
+    line_no = line.line_no if sensible else dice.pick((line.line_no, len(order.lines) + 1))
+    qty = line.qty if sensible else dice.pick((line.qty, line.qty + 1))
+    if dice.pick((True, True, False)):
+        warehouse = line.warehouse or dice.pick(WAREHOUSES)
+        return LineReserved(
+            event_id="-",
+            order_id=ORDER,
+            line_no=line_no,
+            sku=line.sku,
+            qty=qty,
+            warehouse=warehouse,
+        )
+    return LineUnreservable(
+        event_id="-", order_id=ORDER, line_no=line_no, sku=line.sku, qty=qty, atp=0
+    )
+
+
+def _at_one_warehouse(dice: Dice, lines: Sequence[OrderLine]) -> tuple[str, list[OrderLine]]:
+    """A warehouse, mostly one the lines are at, and a few of the lines there (or any one)."""
+    wh = dice.pick([*(ln.warehouse for ln in lines if ln.warehouse), WAREHOUSES[0]])
+    here = [ln for ln in lines if ln.warehouse == wh] or [dice.pick(lines)]
+    return wh, here[: dice.upto(1, len(here))]
+
+
+def _pick(dice: Dice, order: Order, sensible: bool) -> PickConfirmed:
+    waiting = [ln for ln in order.lines if ln.status is LineStatus.RELEASED]
+    wh, lines = _at_one_warehouse(dice, waiting if sensible and waiting else order.lines)
+    picks = []
+    for ln in lines:
+        released = ln.allocated + ln.shipped
+        requested = max(1, released if sensible else dice.pick((released, ln.qty + 1)))
+        low = ln.shipped if sensible else 0
+        picked = dice.pick((requested, *range(low, requested + 2 - sensible)))
+        picks.append(PickLine(ln.line_no, ln.sku, requested, picked))
+    return PickConfirmed(
+        event_id="-", order_id=ORDER, warehouse=wh, txn="T", occurred_at=NOW, lines=tuple(picks)
+    )
+
+
+def _ship(dice: Dice, order: Order, sensible: bool) -> ShipConfirmed:
+    unshipped = [ln for ln in order.lines if ln.allocated]
+    wh, lines = _at_one_warehouse(dice, unshipped if sensible and unshipped else order.lines)
+    ships = tuple(
+        NumberedLine(ln.line_no, ln.sku, dice.pick((max(1, ln.allocated), *range(1, ln.qty + 2))))
+        for ln in lines
+    )
+    return ShipConfirmed(
+        event_id="-", order_id=ORDER, warehouse=wh, txn="T", occurred_at=NOW, lines=ships
+    )
+
+
+# --- the checks ----------------------------------------------------------------------------
+
+
+def check_events(before: Order | None, result: OrderApplied) -> None:
+    """One new version per event, along the lifecycle's edges, mirrored in history and CRM."""
+    status = None if before is None else before.status
+    version = 0 if before is None else before.version
+    history = () if before is None else before.history
+    for event, crm in zip(result.events, result.status_changes, strict=True):
+        version += 1
+        assert event.status in EDGES[status], (status, event.status)
+        assert status is None or status_reached(event.status, status)
+        assert (event.version, event.event_id) == (version, f"{ORDER}:v{version}")
+        assert (crm.event_id, crm.status, crm.lines) == (
+            f"{event.event_id}:crm",
+            event.status,
+            event.lines,
+        )
+        assert event.correlation_id == result.order.correlation_id
+        _EVENTS.decode(_ENCODER.encode(event))
+        _CRM.decode(_ENCODER.encode(crm))
+        status = event.status
+    order = result.order
+    assert (order.version, order.status) == (version, status)
+    assert order.history[: len(history)] == history
+    assert [h.event_id for h in order.history[len(history) :]] == [
+        e.event_id for e in result.events
+    ]
+    if result.events:
+        assert result.events[-1].lines == order.line_states()
+
+
+def check_commands(traffic: Traffic, result: OrderApplied) -> None:
+    """Every command is well-formed and never asks the stock side for more than it holds."""
+    for command in result.stock_commands:
+        _STOCK.decode(_ENCODER.encode(command))
+        settle(traffic.ledger.setdefault(command.line_no, Held()), command)
+    for wms in result.wms_commands:
+        _WMS.decode(_ENCODER.encode(wms))
+
+
+def settle(held: Held, command: StockCommandMessage) -> None:
+    """Apply one command to a line's holdings, asserting it gives back only what is held."""
+    match command:
+        case ReserveLine():
+            assert (held.reserved, held.allocated) == (0, 0)
+        case ReleaseReservation():
+            assert held.reserved > 0
+            held.reserved = 0
+        case AllocateLine():
+            assert held.reserved > 0
+            held.reserved, held.allocated = 0, held.allocated + held.reserved
+        case RecordShortPick():
+            assert 0 < command.short <= held.allocated
+            held.allocated -= command.short
+        case RecordShipment():
+            assert 0 < command.qty <= held.allocated
+            held.allocated -= command.qty
+        case Deallocate():
+            assert held.allocated > 0
+            held.allocated = 0
+
+
+def check_ledger(traffic: Traffic) -> None:
+    """The order's figures are the stock side's; a finished order holds nothing."""
+    order = traffic.order
+    assert order is not None
+    for line in order.lines:
+        held = traffic.ledger.get(line.line_no, Held())
+        assert (line.reserved, line.allocated) == (held.reserved, held.allocated)
+        assert min(line.reserved, line.allocated, line.outstanding) >= 0
+        assert max(line.shipped, line.picked) <= line.qty
+    if order.status in (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED):
+        assert all(h.reserved == h.allocated == 0 for h in traffic.ledger.values())
+
+
+def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderApplied | None:
+    """Apply at `offset`; only InvalidOrderTransition may escape `apply`, and it records nothing."""
+    before = traffic.order
+    try:
+        result = apply(before, message, offset, NOW, traffic.auto_confirm)
+    except InvalidOrderTransition:
+        return None
+    if result.duplicate:
+        assert result.order is before
+        assert (result.events, result.stock_commands, result.wms_commands) == ((), (), ())
+        return result
+    if isinstance(message, LineReserved):
+        # the stock side held this reservation when it answered, and the order took it
+        traffic.ledger[message.line_no] = Held(reserved=message.qty)
+    check_events(before, result)
+    traffic.order = result.order
+    check_commands(traffic, result)
+    check_ledger(traffic)
+    return result
+
+
+seeds = st.lists(st.integers(0, 2**48), min_size=1, max_size=40)
+
+
+@SEQUENCES
+@given(seeds, st.booleans())
+def test_random_inbox_traffic_keeps_every_invariant(steps: list[int], auto: bool) -> None:
+    traffic = Traffic(auto_confirm=auto)
+    for n, seed in enumerate(steps):
+        dice = Dice(seed)
+        if traffic.accepted and dice.upto(0, 5) == 0:
+            # a redelivery: the same offset after a rewind, or a re-send at a new offset
+            offset, message = dice.pick(traffic.accepted)
+            again = deliver(traffic, message, dice.pick((offset, traffic.offset)))
+            assert again is not None
+            assert again.duplicate
+        else:
+            message = numbered(next_message(dice, traffic.order), n)
+            if deliver(traffic, message, traffic.offset) is not None:
+                traffic.accepted.append((traffic.offset, message))
+        traffic.offset += 1
+
+
+@SEQUENCES
+@given(seeds, st.booleans())
+def test_cancel_is_accepted_exactly_where_the_contract_allows(steps: list[int], auto: bool) -> None:
+    # Given an order in some state reached by random traffic
+    traffic = Traffic(auto_confirm=auto)
+    for n, seed in enumerate(steps):
+        deliver(traffic, numbered(next_message(Dice(seed), traffic.order), n), n)
+        traffic.offset += 1
+    order = traffic.order
+    if order is None:
+        return
+    # When it is cancelled
+    cancel = CancelOrder(event_id="cancel", order_id=ORDER, at=NOW, correlation_id="c")
+    result = deliver(traffic, cancel, traffic.offset)
+    # Then exactly the states the contract names accept it, and it frees everything held
+    shipping = any(line.shipped for line in order.lines)
+    if order.status is S.CANCELLED:
+        assert result is not None
+        assert result.duplicate
+    elif order.status in BEFORE_RELEASE or (order.status in IN_WAREHOUSE and not shipping):
+        assert result is not None
+        assert result.order.status is S.CANCELLED
+        assert all(h.reserved == h.allocated == 0 for h in traffic.ledger.values())
+    else:
+        assert result is None
