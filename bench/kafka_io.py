@@ -73,7 +73,9 @@ async def committed_lag(bootstrap: str, group: str, topic: str, partitions: int)
         committed = await admin.list_consumer_group_offsets(group)
     finally:
         await admin.close()
-    mine = {tp: meta.offset for tp, meta in committed.items() if tp.topic == topic}
+    mine: dict[TopicPartition, int] = {
+        tp: meta.offset for tp, meta in committed.items() if tp.topic == topic
+    }
     if not mine:
         return None
     _, end = await offsets(bootstrap, topic, partitions)
@@ -133,3 +135,16 @@ async def wait_for_topic(bootstrap: str, name: str, within: float = 30.0) -> Non
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+async def start_group_at(bootstrap: str, group: str, positions: Offsets) -> None:
+    """Commit `positions` for a consumer group that has not started, so it begins there."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(positions))
+        await consumer.commit(dict(positions))
+    finally:
+        await consumer.stop()

@@ -16,29 +16,32 @@ class Params:
     repetitions: int = 3
     connections: int = 32
     warmup_s: float = 1.0
-    closed_s: float = 6.0
-    open_s: float = 6.0
+    closed_s: float = 4.0
+    open_s: float = 4.0
     inflow_rate: int = 1_000
-    backlog: int = 200_000
+    backlog: int = 30_000  # the worker drains ~500-1,500 events/s: 200,000 would take minutes
     drain_timeout_s: float = 240.0
     restore_skus: int = 333_334
+    restore_event_ids: int = 0
     restore_timeout_s: float = 180.0
     warm_restart: bool = True
+    noise_sample_s: float = 2.0
 
 
 QUICK = Params(
-    skus=1_000,
+    skus=500,
     repetitions=1,
     connections=16,
     warmup_s=0.5,
-    closed_s=2.0,
-    open_s=2.0,
+    closed_s=1.5,
+    open_s=1.5,
     inflow_rate=200,
-    backlog=5_000,
+    backlog=2_000,
     drain_timeout_s=30.0,
-    restore_skus=5_000,
+    restore_skus=3_000,
     restore_timeout_s=30.0,
     warm_restart=False,
+    noise_sample_s=0.5,
 )
 
 

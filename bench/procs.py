@@ -36,6 +36,7 @@ class Processes:
     """Everything this run started, so that all of it is stopped even on failure."""
 
     workdir: Path
+    brokers: dict[str, str]  # DISTGATE_KAFKA_URL and DISTGATE_AMQP_URL for the workers
     app_ids: list[str] = field(default_factory=list)
     workers: list[WorkerProcess] = field(default_factory=list)
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -50,8 +51,7 @@ class Processes:
         self, name: str, app_id: str, cpus: set[int] | None, data_dir: Path | None = None
     ) -> WorkerProcess:
         """Start a `distgate worker` with its own data dir and port."""
-        env = worker_env(current_env(), data_dir or self.workdir / name, app_id)
-        env["DISTGATE_LOG_LEVEL"] = "warn"
+        env = worker_env(current_env(), data_dir or self.workdir / name, app_id, **self.brokers)
         worker = WorkerProcess(name, env, self.workdir / f"{name}.log")
         with affinity(cpus):
             worker.start()
@@ -126,3 +126,14 @@ def pid_of(worker: WorkerProcess) -> int:
     if worker.process is None:
         raise RuntimeError(f"{worker.name} was never started")
     return worker.process.pid
+
+
+def runqueue_wait_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (other load's toll)."""
+    waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            waited += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waited / 1e9

@@ -8,9 +8,9 @@ import aiohttp
 import msgspec
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import produce_all, record_count
+from bench.kafka_io import Offsets, committed_lag, offsets, produce_all, start_group_at
 from bench.params import Context, Params
-from bench.procs import counter_total, cpu_seconds, pid_of
+from bench.procs import counter_total, cpu_seconds, pid_of, runqueue_wait_seconds
 from bench.stats import ratio, spread
 from bench.workload import catalogue, random_receipts
 from protocols.topics import Topics
@@ -20,35 +20,50 @@ APPLIED = "distgate_events_applied_total"
 
 
 async def measure_projection(ctx: Context, params: Params) -> dict[str, Any]:
-    """Pre-produce the backlog, then alternate raw-loop and worker drains of the whole inbox."""
+    """Pre-produce the backlog, then alternate raw-loop and worker drains of all of it."""
     cat = catalogue(f"{ctx.tag}p", params.skus, seed=11)
     ctx.say(f"projection: producing a backlog of {params.backlog:,} receipts")
+    _, start = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
     started = time.perf_counter()
     await produce_all(ctx.bootstrap, INBOX, random_receipts(cat, params.backlog, 13, "backlog"))
     produce_s = time.perf_counter() - started
-    total = await record_count(ctx.bootstrap, INBOX, ctx.partitions)
+    _, end = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
+    total = sum(end[tp] - start[tp] for tp in end)
     raw_runs: list[dict[str, float]] = []
     worker_runs: list[dict[str, Any]] = []
     for rep in range(params.repetitions):
-        raw_runs.append(await _raw_loop(ctx))
-        ctx.say(f"  raw loop   #{rep + 1}: {raw_runs[-1]['events_per_s']:>9,.0f} events/s")
-        worker_runs.append(await _worker_drain(ctx, params, total, rep))
-        ctx.say(f"  worker     #{rep + 1}: {worker_runs[-1]['events_per_s']:>9,.0f} events/s")
+        raw_runs.append(await _raw_loop(ctx, start))
+        ctx.say(_line("raw loop", rep, raw_runs[-1]))
+        worker_runs.append(await _worker_drain(ctx, params, start, total, rep))
+        ctx.say(_line("worker", rep, worker_runs[-1]))
     raw = spread([r["events_per_s"] for r in raw_runs])
     worker = spread([r["events_per_s"] for r in worker_runs])
     return {
         "backlog_produced": params.backlog,
         "backlog_produce_s": produce_s,
         "topic_records": total,
+        "read_from": "the inbox end offsets just before the backlog (both loops)",
         "raw_events_per_s": msgspec.structs.asdict(raw),
         "worker_events_per_s": msgspec.structs.asdict(worker),
         "ratio": ratio(worker.median, raw.median),
         "goal_ratio": 0.5,
         "raw_cpu_us_per_event": _median_cpu(raw_runs),
         "worker_cpu_us_per_event": _median_cpu(worker_runs),
+        "cpu_ratio": ratio(_median_cpu(raw_runs), _median_cpu(worker_runs)),
         "raw_runs": raw_runs,
         "worker_runs": worker_runs,
     }
+
+
+def _line(name: str, rep: int, figures: dict[str, Any]) -> str:
+    """One progress line: rate, CPU per event and, for the worker, the wait for a CPU."""
+    per_event = 1e6 * figures["cpu_seconds"] / max(1, figures["records"])
+    waited = figures.get("runqueue_wait_share")
+    extra = "" if waited is None else f"  waited for a CPU {waited:.2f} of the time"
+    return (
+        f"  {name:<9} #{rep + 1}: {figures['events_per_s']:>9,.0f} events/s"
+        f"  {per_event:7.1f} us CPU/event{extra}"
+    )
 
 
 def _median_cpu(runs: list[dict[str, Any]]) -> float:
@@ -56,9 +71,10 @@ def _median_cpu(runs: list[dict[str, Any]]) -> float:
     return spread([1e6 * r["cpu_seconds"] / max(1, r["records"]) for r in runs]).median
 
 
-async def _raw_loop(ctx: Context) -> dict[str, float]:
+async def _raw_loop(ctx: Context, start: Offsets) -> dict[str, float]:
     """One raw consume-and-decode pass in its own process, on the server's CPU."""
-    args = [ctx.bootstrap, INBOX, str(ctx.partitions)]
+    positions = {tp.partition: offset for tp, offset in start.items()}
+    args = [ctx.bootstrap, INBOX, msgspec.json.encode(positions).decode()]
     child = ctx.procs.module("bench.rawloop", args, ctx.server_cpus, "rawloop.log")
     out, _ = await asyncio.to_thread(child.communicate, timeout=300)
     if child.returncode != 0:
@@ -67,30 +83,44 @@ async def _raw_loop(ctx: Context) -> dict[str, float]:
     return figures
 
 
-async def _worker_drain(ctx: Context, params: Params, total: int, rep: int) -> dict[str, Any]:
-    """A worker with a fresh app id reads the inbox from the start; time until it applied all."""
+async def _worker_drain(
+    ctx: Context, params: Params, start: Offsets, total: int, rep: int
+) -> dict[str, Any]:
+    """A worker with a fresh app id reads the backlog from its start; time until it applied all."""
     app_id = ctx.procs.new_app_id("projection")
+    await start_group_at(ctx.bootstrap, app_id, start)
     worker = ctx.procs.worker(f"projection-{rep}", app_id, ctx.server_cpus)
     try:
         await worker.wait_ready()
         figures = await _poll_until_applied(worker, total, params.drain_timeout_s)
+        figures["commit_lag_zero_after_s"] = await _committed(ctx, app_id, within=15.0)
     finally:
         worker.terminate()
         worker.wipe_state()
     return figures
 
 
+async def _committed(ctx: Context, app_id: str, within: float) -> float | None:
+    """Seconds until the group's committed offsets reach the inbox's end (None: not in time)."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if await committed_lag(ctx.bootstrap, app_id, INBOX, ctx.partitions) == 0:
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    return None
+
+
 async def _poll_until_applied(worker: WorkerProcess, total: int, within: float) -> dict[str, Any]:
     """Poll the applied counter; events/s counts from the first applied event to the last."""
     pid = pid_of(worker)
     deadline = time.monotonic() + within
-    first: tuple[float, float, float] | None = None
+    first: tuple[float, float, float, float] | None = None
     async with aiohttp.ClientSession() as session:
         while True:
             applied = await counter_total(session, worker.url, APPLIED)
             now = time.monotonic()
             if first is None and applied > 0:
-                first = (now, applied, cpu_seconds(pid))
+                first = (now, applied, cpu_seconds(pid), runqueue_wait_seconds(pid))
             if applied >= total or now > deadline:
                 break
             await asyncio.sleep(0.25)
@@ -106,4 +136,5 @@ async def _poll_until_applied(worker: WorkerProcess, total: int, within: float) 
         "seconds": seconds,
         "events_per_s": records / seconds,
         "cpu_seconds": cpu_seconds(pid) - first[2],
+        "runqueue_wait_share": (runqueue_wait_seconds(pid) - first[3]) / seconds,
     }

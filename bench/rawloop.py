@@ -1,6 +1,7 @@
 """The projection baseline: a bare aiokafka consume-and-decode loop over the stock inbox.
 
-Run as `python -m bench.rawloop BOOTSTRAP TOPIC PARTITIONS`; prints one JSON line.
+Run as `python -m bench.rawloop BOOTSTRAP TOPIC START_OFFSETS_JSON` ({partition: offset});
+it reads from those offsets to the end offsets as of its start and prints one JSON line.
 """
 
 import asyncio
@@ -15,24 +16,27 @@ from protocols.topics import StockInboxMessage
 _decoder = msgspec.json.Decoder(StockInboxMessage)
 
 
-async def consume(bootstrap: str, topic: str, partitions: int) -> dict[str, float]:
-    """Read every partition from its beginning to its end as of now, decoding each value."""
+async def consume(bootstrap: str, topic: str, start: dict[int, int]) -> dict[str, float]:
+    """Read every partition from `start` to its end as of now, decoding each value."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        tps = [TopicPartition(topic, p) for p in start]
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        begin, end = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
-        targets = {tp: end[tp] for tp in tps if end[tp] > begin[tp]}
+        for tp in tps:
+            consumer.seek(tp, start[tp.partition])
+        end = await consumer.end_offsets(tps)
+        targets = {tp: end[tp] for tp in tps if end[tp] > start[tp.partition]}
         return await _drain(consumer, targets)
     finally:
         await consumer.stop()
 
 
-async def _drain(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> dict[str, float]:
+async def _drain(
+    consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]
+) -> dict[str, float]:
     """Consume until every partition reached its target; count records and decode failures."""
     records = failed = 0
     started = time.perf_counter()
@@ -59,8 +63,8 @@ async def _drain(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int])
 
 def main(argv: list[str]) -> int:
     """Entry point: consume once and print the figures as JSON."""
-    bootstrap, topic, partitions = argv[0], argv[1], int(argv[2])
-    figures = asyncio.run(consume(bootstrap, topic, partitions))
+    start = msgspec.json.decode(argv[2], type=dict[int, int])
+    figures = asyncio.run(consume(argv[0], argv[1], start))
     sys.stdout.write(msgspec.json.encode(figures).decode() + "\n")
     return 0
 

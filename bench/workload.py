@@ -37,11 +37,16 @@ class Catalogue:
 def catalogue(tag: str, count: int, seed: int = 7) -> Catalogue:
     """`count` SKUs named after the run's tag, each stocked in 1-3 warehouses."""
     rng = random.Random(seed)
-    skus = tuple(f"BENCH-{tag}-{index:07d}" for index in range(count))
+    skus = tuple(sku_name(tag, index) for index in range(count))
     stocked_in = tuple(
         tuple(sorted(rng.sample(WAREHOUSES, rng.randint(1, len(WAREHOUSES))))) for _ in skus
     )
     return Catalogue(tag=tag, skus=skus, stocked_in=stocked_in)
+
+
+def sku_name(tag: str, index: int) -> str:
+    """The bench's SKU number `index` of a run (unique per run, valid per the SKU pattern)."""
+    return f"BENCH-{tag}-{index:07d}"
 
 
 def received(event_id: str, sku: str, warehouse: str, qty: int) -> KeyedValue:
@@ -81,8 +86,15 @@ def random_receipts(cat: Catalogue, count: int, seed: int, prefix: str) -> Itera
         yield received(event_id, cat.skus[index], warehouse, rng.randint(1, 5))
 
 
-def restored_value(sku: str, index: int) -> SkuStock:
-    """A changelog value with one position in each of the three warehouses."""
+def restored_value(sku: str, index: int, event_ids: int) -> SkuStock:
+    """A changelog value with a position in each warehouse and `event_ids` remembered ids."""
     qty = expected_qty(index)
     positions = tuple(Position(warehouse=w, on_hand=qty, blocked=index % 3) for w in WAREHOUSES)
-    return SkuStock(sku=sku, positions=tuple(sorted(positions, key=lambda p: p.warehouse)))
+    recent = tuple(f"wms-{sku}-{number:08d}" for number in range(event_ids))
+    return SkuStock(
+        sku=sku,
+        positions=tuple(sorted(positions, key=lambda p: p.warehouse)),
+        last_offset=index,
+        recent_event_ids=recent,
+        version=max(1, event_ids),
+    )
