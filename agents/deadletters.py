@@ -13,11 +13,50 @@ from protocols.deadletters import DeadLetter, Header, Source
 
 log = logging.getLogger(__name__)
 
+MAX_ERROR_CHARS = 2000
+
 
 def dead_letter_id(source: Source, origin: str, position: str) -> str:
     """A stable id: the same message dead-lettered again (a replay) gets the same id."""
     digest = hashlib.blake2b(f"{source}\0{origin}\0{position}".encode(), digest_size=10)
     return digest.hexdigest()
+
+
+def new_dead_letter(
+    *,
+    source: Source,
+    origin: str,
+    position: str,
+    reason: str,
+    error: str,
+    payload: bytes,
+    key: bytes | None,
+    headers: Sequence[Header] = (),
+) -> DeadLetter:
+    """The record for one message that could not be applied (not yet sent anywhere)."""
+    return DeadLetter(
+        id=dead_letter_id(source, origin, position),
+        source=source,
+        origin=origin,
+        reason=reason,
+        error=error[:MAX_ERROR_CHARS],
+        at=dt.datetime.now(dt.UTC),
+        payload=payload,
+        key=key,
+        headers=tuple(headers),
+    )
+
+
+def note_dead_letter(metrics: Metrics, letter: DeadLetter) -> None:
+    """Count and log a dead letter once Kafka has it."""
+    metrics.dead_letters.labels(letter.source, letter.reason).inc()
+    log.warning(
+        "dead-lettered %s from %s: %s (%s)",
+        letter.id,
+        letter.origin,
+        letter.reason,
+        letter.error[:200],
+    )
 
 
 class DeadLetters:
@@ -40,21 +79,19 @@ class DeadLetters:
         headers: Sequence[Header] = (),
     ) -> DeadLetter:
         """Record one message as dead, with why; processing then continues."""
-        letter = DeadLetter(
-            id=dead_letter_id(source, origin, position),
+        letter = new_dead_letter(
             source=source,
             origin=origin,
+            position=position,
             reason=reason,
-            error=error[:2000],
-            at=dt.datetime.now(dt.UTC),
+            error=error,
             payload=payload,
             key=key,
-            headers=tuple(headers),
+            headers=headers,
         )
         # The original key and value, so a replay sends exactly what came in; dl.id is a header.
         await self.topic.send(key=key, value=payload, headers=letter.to_headers())
-        self.metrics.dead_letters.labels(source, reason).inc()
-        log.warning("dead-lettered %s from %s: %s (%s)", letter.id, origin, reason, error[:200])
+        note_dead_letter(self.metrics, letter)
         return letter
 
     async def publish_event(self, event: EventT[bytes], reason: str, error: str) -> DeadLetter:

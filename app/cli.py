@@ -41,7 +41,22 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("book", type=Path, help="CSV with sku,warehouse,qty (header optional)")
     check.add_argument("--out", type=Path, help="also write the report as CSV here")
     check.set_defaults(run=_run_reconcile)
+    dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    listing = dlq_actions.add_parser("list", help="the newest dead letters first")
+    listing.add_argument("--limit", type=_limit, default=100, help="1..1000 (default 100)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    replay = dlq_actions.add_parser("replay", help="send a dead letter's message again")
+    replay.add_argument("id", help="the dead letter's id (dl.id)")
+    dlq.set_defaults(run=_run_dlq)
     return parser
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be 1..1000")
+    return value
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,6 +70,15 @@ def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from app.reconcile import run_reconcile
 
     return run_reconcile(settings, args.book, args.out)
+
+
+def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from app.dlq_cli import run_dlq
+
+    return run_dlq(
+        settings, args.action, getattr(args, "limit", 100), getattr(args, "id", None),
+        getattr(args, "json", False),
+    )  # fmt: skip
 
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:

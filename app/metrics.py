@@ -35,6 +35,29 @@ class Metrics:
             ["source", "reason"],
             registry=self.registry,
         )
+        self.bridge_messages = Counter(
+            "distgate_bridge_messages",
+            "WMS messages the bridge settled, by outcome (forwarded, dead_letter)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.bridge_interruptions = Counter(
+            "distgate_bridge_interruptions",
+            "Times the WMS bridge lost Kafka or RabbitMQ and resumed",
+            registry=self.registry,
+        )
+        self.wms_commands_sent = Counter(
+            "distgate_wms_commands_sent",
+            "Release and Cancel commands RabbitMQ confirmed, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.wms_commands_retried = Counter(
+            "distgate_wms_commands_retried",
+            "Command publications retried, by reason (unroutable, nacked, connection)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.ready = Gauge(
             "distgate_ready",
             "1 when every assigned partition is restored and consuming",

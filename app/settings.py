@@ -10,6 +10,7 @@ from typing import Any, Literal
 from yarl import URL
 
 from app.errors import ConfigurationError
+from app.failpoints import parse_failpoints
 
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
@@ -31,6 +32,7 @@ class Settings:
     replication_factor: int = 1
     log_level: str = "info"
     cache_dir: Path = Path.home() / ".cache" / "distgate"
+    failpoints: str = ""  # crash-test aid, see app.failpoints
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -68,6 +70,7 @@ class Settings:
             )
         if not URL(self.kafka_url).host:
             raise ConfigurationError(f"DISTGATE_KAFKA_URL {self.kafka_url!r} names no host")
+        parse_failpoints(self.failpoints)
         return self
 
     @property
@@ -112,4 +115,5 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "replication_factor": ("DISTGATE_REPLICATION_FACTOR", int),
     "log_level": ("DISTGATE_LOG_LEVEL", str),
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
+    "failpoints": ("DISTGATE_FAILPOINTS", str),
 }

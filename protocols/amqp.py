@@ -12,6 +12,16 @@ WMS_EVENTS_DEAD_QUEUE = "distgate.wms-events.dead"
 # A message redelivered this often (e.g. it crashes the bridge every time) is dead-lettered.
 DELIVERY_LIMIT = 10
 
+# Kafka headers that carry an AMQP message's identity (bridge output, AMQP dead letters).
+HEADER_ROUTING_KEY = "amqp.routing_key"
+HEADER_MESSAGE_ID = "amqp.message_id"
+HEADER_CORRELATION_ID = "amqp.correlation_id"
+HEADER_CONTENT_TYPE = "amqp.content_type"
+HEADER_BODY_SIZE = "amqp.body_size"
+"""On a dead letter whose payload was cut short: the original body's size in bytes."""
+HEADER_WMS_TXN = "wms.txn"
+HEADER_WMS_WAREHOUSE = "wms.warehouse"
+
 
 @dataclass(frozen=True)
 class ExchangeSpec:
@@ -43,6 +53,8 @@ QUEUES = (
             "x-queue-type": "quorum",
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-delivery-limit": DELIVERY_LIMIT,
+            # One bridge consumes, the others stand by: a warehouse's messages stay in order.
+            "x-single-active-consumer": True,
         },
         bindings=((WMS_EVENTS_EXCHANGE, "#"),),
     ),

@@ -51,6 +51,21 @@ class DeadLetterView(msgspec.Struct, frozen=True):
     payload: str
     payload_base64: bool
     headers: tuple[HeaderView, ...]
+    payload_truncated: bool = False  # True: only the first 64 KiB are shown
+
+
+class DeadLetterList(msgspec.Struct, frozen=True):
+    """`GET /v1/admin/dead-letters`: the newest dead letters first."""
+
+    dead_letters: tuple[DeadLetterView, ...]
+
+
+class ReplayAccepted(msgspec.Struct, frozen=True):
+    """`POST /v1/admin/dead-letters/{id}/replay`: where the original message was sent again."""
+
+    id: str
+    source: Source
+    target: str
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):

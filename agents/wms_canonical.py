@@ -1,0 +1,170 @@
+"""The WMS bridge's canonical mapping: a legacy message in, canonical Kafka records out (pure).
+
+Stock facts become one `protocols.inventory` event per line on the stock inbox, keyed by
+SKU, with the id `wms:<WAREHOUSE>:<txn>:<sku>`; pick and ship confirmations become one
+event per message on the order inbox, keyed by order id, with the id `wms:<WAREHOUSE>:<txn>`.
+A redelivered message therefore yields the same ids, and the tables apply it once.
+"""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import assert_never
+
+import msgspec
+
+from protocols.amqp import (
+    HEADER_CONTENT_TYPE,
+    HEADER_CORRELATION_ID,
+    HEADER_MESSAGE_ID,
+    HEADER_ROUTING_KEY,
+    HEADER_WMS_TXN,
+    HEADER_WMS_WAREHOUSE,
+)
+from protocols.deadletters import Header
+from protocols.inventory import (
+    StockAdjusted,
+    StockCounted,
+    StockHoldChanged,
+    StockReceived,
+    WmsStockEvent,
+)
+from protocols.topics import Topics
+from protocols.wms import (
+    WmsAdjust,
+    WmsCount,
+    WmsHold,
+    WmsMessage,
+    WmsPickConfirm,
+    WmsReceipt,
+    WmsShipConfirm,
+)
+from protocols.wms_events import PickConfirmed, ShipConfirmed
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the bridge knows of one AMQP delivery besides its body."""
+
+    routing_key: str
+    message_id: str | None
+    correlation_id: str | None
+    content_type: str | None
+    timestamp: dt.datetime | None
+    digest: str  # of routing key and body: the same message always has the same digest
+
+    @property
+    def effective_correlation_id(self) -> str:
+        """The WMS's correlation id, else its message id, else one derived from the content."""
+        return self.correlation_id or self.message_id or f"wms-{self.digest}"
+
+    def headers(self) -> list[Header]:
+        """The AMQP identity as Kafka headers (absent properties are left out)."""
+        pairs = [
+            (HEADER_ROUTING_KEY, self.routing_key),
+            (HEADER_MESSAGE_ID, self.message_id),
+            (HEADER_CORRELATION_ID, self.correlation_id),
+            (HEADER_CONTENT_TYPE, self.content_type),
+        ]
+        return [(name, value.encode()) for name, value in pairs if value is not None]
+
+
+def delivery_digest(routing_key: str, body: bytes) -> str:
+    """A digest identifying a message by its routing key and bytes."""
+    digest = hashlib.blake2b(routing_key.encode(), digest_size=16)
+    digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """One record to produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[Header, ...]
+
+
+def to_canonical(message: WmsMessage, delivery: Delivery, now: dt.datetime) -> list[KafkaRecord]:
+    """The canonical records for one decoded WMS message, in line order."""
+    headers = (
+        *delivery.headers(),
+        (HEADER_WMS_TXN, message.txn.encode()),
+        (HEADER_WMS_WAREHOUSE, message.warehouse.encode()),
+    )
+    correlation_id, at = delivery.effective_correlation_id, delivery.timestamp or now
+    if isinstance(message, WmsPickConfirm | WmsShipConfirm):
+        confirmation = _confirmation(message, correlation_id, at)
+        value = _encoder.encode(confirmation)
+        return [KafkaRecord(Topics.ORDER_INBOX.name, message.order.encode(), value, headers)]
+    return [
+        KafkaRecord(Topics.STOCK_INBOX.name, event.sku.encode(), _encoder.encode(event), headers)
+        for event in _stock_events(message, correlation_id, at)
+    ]
+
+
+def _stock_events(
+    message: WmsReceipt | WmsAdjust | WmsHold | WmsCount, correlation_id: str, at: dt.datetime
+) -> list[WmsStockEvent]:
+    """One event per line; the id adds the SKU to the message's `wms:<WAREHOUSE>:<txn>`."""
+    prefix, warehouse = f"wms:{message.warehouse}:{message.txn}", message.warehouse
+    match message:
+        case WmsReceipt():
+            return [
+                StockReceived(
+                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
+                    occurred_at=at, correlation_id=correlation_id, qty=line.qty,
+                    po_id=message.po,
+                )
+                for line in message.lines
+            ]  # fmt: skip
+        case WmsAdjust():
+            return [
+                StockAdjusted(
+                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
+                    occurred_at=at, correlation_id=correlation_id, delta=line.delta,
+                    reason=message.reason,
+                )
+                for line in message.lines
+            ]  # fmt: skip
+        case WmsHold():
+            return [
+                StockHoldChanged(
+                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
+                    occurred_at=at, correlation_id=correlation_id, delta=line.delta,
+                    reason=message.reason,
+                )
+                for line in message.lines
+            ]  # fmt: skip
+        case WmsCount():
+            return [
+                StockCounted(
+                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
+                    occurred_at=at, correlation_id=correlation_id, on_hand=line.on_hand,
+                )
+                for line in message.lines
+            ]  # fmt: skip
+        case _:
+            assert_never(message)
+
+
+def _confirmation(
+    message: WmsPickConfirm | WmsShipConfirm, correlation_id: str, at: dt.datetime
+) -> PickConfirmed | ShipConfirmed:
+    """One event for the whole message, id `wms:<WAREHOUSE>:<txn>`, for the order side."""
+    event_id = f"wms:{message.warehouse}:{message.txn}"
+    if isinstance(message, WmsPickConfirm):
+        return PickConfirmed(
+            event_id=event_id, order_id=message.order, warehouse=message.warehouse,
+            txn=message.txn, occurred_at=at, correlation_id=correlation_id,
+            lines=message.lines,
+        )  # fmt: skip
+    return ShipConfirmed(
+        event_id=event_id, order_id=message.order, warehouse=message.warehouse,
+        txn=message.txn, occurred_at=at, correlation_id=correlation_id,
+        lines=message.lines, carrier=message.carrier, tracking=message.tracking,
+    )  # fmt: skip

@@ -1,0 +1,52 @@
+"""Dead-letter admin: `GET /v1/admin/dead-letters` and `POST .../{id}/replay` (scope `admin`)."""
+
+import re
+
+from aiohttp import web
+
+from app.api.bodies import json_response
+from app.api.keys import TOKENS
+from app.dlq import DeadLetterAdmin
+from app.errors import NotFound, NotReady, Unprocessable
+from protocols.deadletters import DeadLetterList
+from protocols.http import ENCODER, FieldError
+
+DEAD_LETTERS = web.AppKey("dead_letters", DeadLetterAdmin)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+_LETTER_ID = re.compile(r"[0-9a-f]{20}")
+
+
+def _admin(request: web.Request) -> DeadLetterAdmin:
+    request.app[TOKENS].authorize(request.headers.get("Authorization"), "admin")
+    admin = request.app[DEAD_LETTERS]
+    if not admin.ready:
+        raise NotReady("the dead letters are still being read on this worker; retry shortly")
+    return admin
+
+
+async def list_dead_letters(request: web.Request) -> web.Response:
+    """The newest dead letters first, at most `limit` (1..1000, default 100)."""
+    admin = _admin(request)
+    raw = request.query.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise Unprocessable(
+            "invalid limit",
+            [FieldError(loc=("query", "limit"), msg=f"limit must be an integer 1..{MAX_LIMIT}")],
+        )
+    return json_response(DeadLetterList(tuple(admin.newest(int(raw)))), ENCODER)
+
+
+async def replay_dead_letter(request: web.Request) -> web.Response:
+    """Send the dead letter's original message again, where it came from: 202."""
+    admin = _admin(request)
+    letter_id = request.match_info["id"]
+    if _LETTER_ID.fullmatch(letter_id) is None:
+        raise NotFound(f"no dead letter {letter_id!r}")
+    return json_response(await admin.replay(letter_id), ENCODER, status=202)
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the dead-letter admin endpoints."""
+    app.router.add_get("/v1/admin/dead-letters", list_dead_letters)
+    app.router.add_post("/v1/admin/dead-letters/{id}/replay", replay_dead_letter)

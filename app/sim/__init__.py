@@ -1,0 +1,1 @@
+"""Simulated peers (a WMS) for the tests, the demo and the bench."""

@@ -1,0 +1,222 @@
+"""A WMS simulator: plays one or more warehouses over AMQP, for the tests, the demo and the bench.
+
+It answers every Release for its warehouses with a PickConfirm after `pick_delay` (a line
+is short with probability `short_pick_rate`) and a ShipConfirm of what was picked after
+`ship_delay`, unless a Cancel for that order came first; and it publishes receipts,
+adjustments, holds and counts on request. Everything it published is kept in `sent`, in
+the order RabbitMQ confirmed it: the truth an oracle is computed from. Short picks are
+drawn in the order releases arrive, so one seed gives one outcome.
+"""
+
+import asyncio
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
+
+from protocols.amqp import EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
+from protocols.wms import (
+    AdjustReason,
+    CountLine,
+    DeltaLine,
+    NumberedLine,
+    PickLine,
+    ReceiptLine,
+    WmsAdjust,
+    WmsCount,
+    WmsHold,
+    WmsKind,
+    WmsMessage,
+    WmsPickConfirm,
+    WmsReceipt,
+    WmsShipConfirm,
+    routing_key,
+)
+from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease, decode_command, encode_wms
+
+KINDS: dict[type, WmsKind] = {
+    WmsReceipt: "receipt",
+    WmsAdjust: "adjust",
+    WmsHold: "hold",
+    WmsCount: "count",
+    WmsPickConfirm: "pick",
+    WmsShipConfirm: "ship",
+}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message the simulator published and RabbitMQ confirmed."""
+
+    routing_key: str
+    message: WmsMessage
+    body: bytes
+
+
+@dataclass
+class WmsSimulator:
+    """Warehouses over AMQP: `start()`, publish or let releases come in, `stop()`."""
+
+    amqp_url: str
+    warehouses: Sequence[str]
+    short_pick_rate: float = 0.02
+    pick_delay: float = 0.05
+    ship_delay: float = 0.05
+    seed: int = 0
+    txn_prefix: str = field(default_factory=lambda: f"SIM{uuid.uuid4().hex[:6].upper()}")
+    queue_name: str | None = None  # None: a private queue that goes away with the simulator
+    sent: list[Sent] = field(default_factory=list)
+    releases: list[WarehouseRelease] = field(default_factory=list)
+    cancels: list[WarehouseCancel] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._txns: dict[str, int] = {}
+        self._cancelled: set[tuple[str, str]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._connection: AbstractRobustConnection | None = None
+        self._events: AbstractExchange | None = None
+
+    async def start(self) -> None:
+        """Connect, bind a queue for the warehouses' commands, and start answering."""
+        self._connection = connection = await aio_pika.connect_robust(self.amqp_url, timeout=30)
+        publishing = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        for spec in EXCHANGES:  # as distgate declares them: the simulator may start first
+            await publishing.declare_exchange(
+                spec.name, aio_pika.ExchangeType(spec.type), durable=True
+            )
+        self._events = await publishing.get_exchange(WMS_EVENTS_EXCHANGE, ensure=False)
+        consuming = await connection.channel()
+        await consuming.set_qos(prefetch_count=100)
+        private = self.queue_name is None
+        queue = await consuming.declare_queue(
+            self.queue_name, durable=not private, exclusive=private, auto_delete=private
+        )
+        for warehouse in self.warehouses:
+            for kind in ("release", "cancel"):
+                await queue.bind(WMS_COMMANDS_EXCHANGE, routing_key(warehouse, kind))
+        await queue.consume(self._on_command)
+
+    async def stop(self) -> None:
+        """Stop answering and disconnect (confirmations not yet sent are dropped)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def receipt(
+        self, warehouse: str, qty: Mapping[str, int], po: str | None = None
+    ) -> WmsReceipt:
+        """Goods arrived: `qty` per SKU."""
+        lines = tuple(ReceiptLine(sku, n) for sku, n in qty.items())
+        message = WmsReceipt(txn=self.txn(warehouse, "R"), warehouse=warehouse, lines=lines, po=po)
+        await self.publish(message)
+        return message
+
+    async def adjust(
+        self, warehouse: str, delta: Mapping[str, int], reason: AdjustReason | None = None
+    ) -> WmsAdjust:
+        """On-hand corrected by `delta` per SKU."""
+        lines = tuple(DeltaLine(sku, n) for sku, n in delta.items())
+        txn = self.txn(warehouse, "A")
+        message = WmsAdjust(txn=txn, warehouse=warehouse, lines=lines, reason=reason)
+        await self.publish(message)
+        return message
+
+    async def hold(
+        self, warehouse: str, delta: Mapping[str, int], reason: AdjustReason | None = None
+    ) -> WmsHold:
+        """Stock blocked (positive) or released (negative) per SKU."""
+        lines = tuple(DeltaLine(sku, n) for sku, n in delta.items())
+        message = WmsHold(
+            txn=self.txn(warehouse, "H"), warehouse=warehouse, lines=lines, reason=reason
+        )
+        await self.publish(message)
+        return message
+
+    async def count(self, warehouse: str, on_hand: Mapping[str, int]) -> WmsCount:
+        """A cycle count: the on-hand figure per SKU."""
+        lines = tuple(CountLine(sku, n) for sku, n in on_hand.items())
+        message = WmsCount(txn=self.txn(warehouse, "C"), warehouse=warehouse, lines=lines)
+        await self.publish(message)
+        return message
+
+    def txn(self, warehouse: str, kind: str) -> str:
+        """The next transaction number of `warehouse` (unique per simulator run)."""
+        self._txns[warehouse] = number = self._txns.get(warehouse, 0) + 1
+        return f"{self.txn_prefix}-{kind}{number}"
+
+    async def publish(
+        self, message: WmsMessage, *, correlation_id: str | None = None, body: bytes | None = None
+    ) -> None:
+        """Publish `message` (or `body` in its name) and wait for RabbitMQ's confirm."""
+        if self._events is None:
+            raise RuntimeError("the simulator is not started")
+        key = routing_key(message.warehouse, KINDS[type(message)])
+        raw = encode_wms(message) if body is None else body
+        await self._events.publish(
+            aio_pika.Message(
+                raw,
+                content_type="application/xml",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=f"{message.warehouse}:{message.txn}",
+                correlation_id=correlation_id,
+            ),
+            key,
+            mandatory=True,
+        )
+        self.sent.append(Sent(key, message, raw))
+
+    async def _on_command(self, message: AbstractIncomingMessage) -> None:
+        async with message.process(requeue=False):
+            command = decode_command(message.body)
+            if isinstance(command, WarehouseCancel):
+                self.cancels.append(command)
+                self._cancelled.add((command.warehouse, command.order))
+                return
+            if any(
+                seen.txn == command.txn and seen.warehouse == command.warehouse
+                for seen in self.releases
+            ):
+                return  # a re-sent Release: txn numbers are unique per warehouse, as a WMS keeps
+            self.releases.append(command)
+            picks = tuple(
+                PickLine(line.no, line.sku, line.qty, self._picked(line.qty))
+                for line in command.lines
+            )
+            task = asyncio.create_task(self._fulfil(command, picks, message.correlation_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _picked(self, qty: int) -> int:
+        if self._random.random() < self.short_pick_rate:
+            return self._random.randint(0, qty - 1)
+        return qty
+
+    async def _fulfil(
+        self, release: WarehouseRelease, picks: tuple[PickLine, ...], correlation: str | None
+    ) -> None:
+        """Pick, then ship what was picked, unless the order is cancelled in between."""
+        where, order = release.warehouse, release.order
+        await asyncio.sleep(self.pick_delay)
+        if (where, order) in self._cancelled:
+            return
+        pick = WmsPickConfirm(txn=self.txn(where, "P"), warehouse=where, order=order, lines=picks)
+        await self.publish(pick, correlation_id=correlation)
+        await asyncio.sleep(self.ship_delay)
+        shipped = tuple(NumberedLine(p.no, p.sku, p.picked) for p in picks if p.picked > 0)
+        if (where, order) in self._cancelled or not shipped:
+            return
+        ship = WmsShipConfirm(
+            txn=self.txn(where, "S"),
+            warehouse=where,
+            order=order,
+            lines=shipped,
+            carrier="SIM",
+            tracking=f"{self.txn_prefix}-{order}",
+        )
+        await self.publish(ship, correlation_id=correlation)

@@ -1,0 +1,51 @@
+"""Failpoints: parsed from settings, silent until armed, and the armed pass exits like kill -9."""
+
+import subprocess
+import sys
+
+import pytest
+
+from app.errors import ConfigurationError
+from app.failpoints import EXIT_CODE, Failpoints, parse_failpoints
+from app.settings import Settings
+
+
+def test_a_spec_names_points_and_passes() -> None:
+    # Given two armed points, When parsed, Then each has its pass number
+    assert parse_failpoints("bridge.before_kafka_send=exit@3, bridge.after_kafka_ack=exit@25") == {
+        "bridge.before_kafka_send": 3,
+        "bridge.after_kafka_ack": 25,
+    }
+    assert parse_failpoints("") == {}
+
+
+@pytest.mark.parametrize("spec", ["bridge=crash@1", "x=exit@0", "x=exit", "X=exit@1"])
+def test_a_bad_spec_stops_the_worker_at_start(spec: str) -> None:
+    # Given a malformed DISTGATE_FAILPOINTS, When settings are read, Then the start is refused
+    with pytest.raises(ConfigurationError, match="DISTGATE_FAILPOINTS"):
+        Settings.from_env({"DISTGATE_FAILPOINTS": spec})
+
+
+def test_unarmed_points_do_nothing() -> None:
+    # Given no failpoints, When any point is passed many times, Then nothing happens
+    points = Failpoints("")
+    for _ in range(1000):
+        points.hit("bridge.after_kafka_ack")
+
+
+def test_the_armed_pass_exits_at_once_with_137() -> None:
+    # Given a point armed for its 3rd pass, in a child process
+    code = (
+        "from app.failpoints import Failpoints\n"
+        "p = Failpoints('x.y=exit@3')\n"
+        "for i in range(5):\n"
+        "    p.hit('other'); p.hit('x.y'); print(i, flush=True)\n"
+    )
+    # When the child passes it five times
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30
+    )
+    # Then it died on the 3rd pass, before printing it, with SIGKILL's status
+    assert result.returncode == EXIT_CODE
+    assert result.stdout.split() == ["0", "1"]
+    assert "failpoint x.y" in result.stderr

@@ -1,0 +1,117 @@
+"""The bridge's pipeline: sends in queue order, acks in order, and acks nothing after a failure."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError
+
+from agents.wms_bridge import Pipeline
+from app.failpoints import Failpoints
+from app.metrics import Metrics
+from protocols.topics import Topics
+
+
+@dataclass
+class FakeMessage:
+    """An AMQP delivery that records how it was settled."""
+
+    body: bytes
+    routing_key: str = "W1.count"
+    delivery_tag: int = 0
+    message_id: str | None = None
+    correlation_id: str | None = None
+    content_type: str | None = "application/xml"
+    timestamp: Any = None
+    settled: list[str] = field(default_factory=list)
+
+    async def ack(self) -> None:
+        self.settled.append("ack")
+
+    async def reject(self, requeue: bool = False) -> None:
+        self.settled.append(f"reject(requeue={requeue})")
+
+
+class FakeQueue:
+    """Hands out its messages, then waits as an idle queue would."""
+
+    def __init__(self, messages: list[FakeMessage]) -> None:
+        self.messages = messages
+
+    @asynccontextmanager
+    async def iterator(self) -> AsyncIterator[AsyncIterator[FakeMessage]]:
+        async def deliveries() -> AsyncIterator[FakeMessage]:
+            for message in self.messages:
+                yield message
+            await asyncio.Event().wait()
+
+        yield deliveries()
+
+
+class FakeProducer:
+    """Records sends; each returns a future the test resolves (or fails) itself."""
+
+    def __init__(self, expected: int) -> None:
+        self.sent: list[tuple[str, bytes | None]] = []
+        self.futures: list[asyncio.Future[object]] = []
+        self.expected, self.all_sent = expected, asyncio.Event()
+
+    async def send(self, topic: str, value: bytes, key: bytes | None, headers: Any) -> Any:
+        self.sent.append((topic, key))
+        self.futures.append(asyncio.get_running_loop().create_future())
+        if len(self.futures) == self.expected:
+            self.all_sent.set()
+        return self.futures[-1]
+
+
+def count(n: int, sku: str = "S") -> FakeMessage:
+    body = f'<Count txn="C-{n}" warehouse="W1"><Line sku="{sku}" on_hand="{n}"/></Count>'
+    return FakeMessage(body.encode(), delivery_tag=n)
+
+
+async def started(messages: list[FakeMessage]) -> tuple[Pipeline, FakeProducer, asyncio.Task[None]]:
+    producer = FakeProducer(len(messages))
+    pipeline = Pipeline(producer, Metrics(), Failpoints())  # type: ignore[arg-type]
+    running = asyncio.create_task(pipeline.run(FakeQueue(messages)))  # type: ignore[arg-type]
+    await asyncio.wait_for(producer.all_sent.wait(), 5)
+    return pipeline, producer, running
+
+
+async def test_records_go_out_in_order_and_acks_wait_for_kafka_and_for_earlier_deliveries() -> None:
+    # Given three deliveries, the second one poison
+    messages = [count(1), FakeMessage(b"<Count", delivery_tag=2), count(3)]
+    # When the pipeline sends them all before any Kafka acknowledgement
+    _, producer, running = await started(messages)
+    assert producer.sent == [
+        (Topics.STOCK_INBOX.name, b"S"),
+        (Topics.DEAD_LETTERS.name, None),
+        (Topics.STOCK_INBOX.name, b"S"),
+    ]
+    # Then nothing is settled until Kafka acknowledges, and the third waits for the first
+    producer.futures[2].set_result(None)
+    await asyncio.sleep(0.01)
+    assert [m.settled for m in messages] == [[], [], []]
+    for future in producer.futures[:2]:
+        future.set_result(None)
+    await asyncio.sleep(0.01)
+    # And the poison one is rejected into the dead-letter queue, the others acked
+    assert [m.settled for m in messages] == [["ack"], ["reject(requeue=False)"], ["ack"]]
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_kafka_failure_ends_the_session_and_later_deliveries_stay_unacked() -> None:
+    # Given three deliveries sent to Kafka
+    messages = [count(1), count(2), count(3)]
+    _, producer, running = await started(messages)
+    # When the first is acknowledged, the second fails and the third is acknowledged
+    producer.futures[0].set_result(None)
+    producer.futures[2].set_result(None)
+    producer.futures[1].set_exception(KafkaTimeoutError())
+    # Then the session ends with Kafka's error, and only the first was acked
+    with pytest.raises(KafkaTimeoutError):
+        await asyncio.wait_for(running, 5)
+    assert [m.settled for m in messages] == [["ack"], [], []]
