@@ -1,6 +1,7 @@
 """A read replica of a table: every worker mirrors the whole changelog, so any worker answers."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
@@ -38,6 +39,7 @@ class ChangelogReplica(Service, Generic[T]):
         self._consumer: AIOKafkaConsumer | None = None
         self._caught_up = asyncio.Event()
         self._failure: Exception | None = None
+        self._tick = asyncio.Event()  # set (and replaced) after every batch applied
 
     async def on_start(self) -> None:
         """Start mirroring in the background; catching up is what readiness waits for."""
@@ -88,6 +90,9 @@ class ChangelogReplica(Service, Generic[T]):
                 self._targets.pop(tp, None)
         if not self._targets and self._positions:
             self._caught_up.set()
+        if batches:
+            self._tick.set()
+            self._tick = asyncio.Event()
 
     @property
     def ready(self) -> bool:
@@ -111,6 +116,35 @@ class ChangelogReplica(Service, Generic[T]):
         await self._caught_up.wait()
         if self._failure is not None:
             raise self._failure
+
+    async def wait_until(
+        self, key: bytes, accept: Callable[[T | None], bool], within: float
+    ) -> T | None:
+        """The key's value once `accept` holds, or its last value after `within` seconds."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            found = self.get(key)
+            value = None if found is None else found[0]
+            left = deadline - asyncio.get_running_loop().time()
+            if accept(value) or left <= 0:
+                return value
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick.wait(), left)
+
+    async def sync(self, within: float) -> bool:
+        """Read-your-writes barrier: wait until everything written before this call is read."""
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        ends = await consumer.end_offsets(list(self._positions))
+        deadline = asyncio.get_running_loop().time() + within
+        while any(self._positions[tp] < end for tp, end in ends.items()):
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick.wait(), left)
+        return True
 
     def __len__(self) -> int:
         return len(self._values)

@@ -1,73 +1,72 @@
 """The stock actor: applies every stock message for a SKU to its table value, exactly once."""
 
 import datetime as dt
-import logging
 
 import faust
 import msgspec
 from faust.types import EventT, TableT
 
+from agents.actor import TableActor
 from agents.deadletters import DeadLetters
 from app.faust_app import raw_topic
 from app.metrics import Metrics
 from protocols.topics import StockInboxMessage, Topics
 from tables.errors import InvalidStockChange
-from tables.stock import SkuStock, apply
+from tables.stock import Applied, SkuStock, apply
 from tables.stock_table import decode_stock, encode_stock
-
-log = logging.getLogger(__name__)
 
 _inbox_decoder = msgspec.json.Decoder(StockInboxMessage)
 _encoder = msgspec.json.Encoder()
 
 
-class StockActor:
-    """Holds what the agent body needs; `handle` is the per-event step."""
+class StockOutputs:
+    """The topics a stock change fans out to."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.changes = raw_topic(app, Topics.INVENTORY_EVENTS)
+        self.answers = raw_topic(app, Topics.ORDER_INBOX)
+
+    async def send(self, key: bytes, applied: Applied) -> None:
+        """StockChanged for ERP and CRM; reservation answers back to each order."""
+        for change in applied.changes:
+            await self.changes.send(key=key, value=_encoder.encode(change))
+        for answer in applied.answers:
+            await self.answers.send(key=answer.order_id.encode(), value=_encoder.encode(answer))
+
+
+class StockActor(TableActor):
+    """Decode, apply, store the new value, publish StockChanged."""
+
+    table_name = "stock"
 
     def __init__(
         self,
         table: TableT[bytes, bytes],
-        changes: faust.TopicT,
+        outputs: StockOutputs,
         dead_letters: DeadLetters,
         metrics: Metrics,
     ) -> None:
+        super().__init__(dead_letters, metrics)
         self.table = table
-        self.changes = changes
-        self.dead_letters = dead_letters
-        self.applied = metrics.events_applied
+        self.outputs = outputs
 
-    async def handle(self, event: EventT[bytes]) -> None:
-        """Apply one event; whatever cannot be applied is dead-lettered, never dropped."""
-        try:
-            await self._apply(event)
-        except (msgspec.DecodeError, InvalidStockChange) as exc:
-            reason = exc.reason if isinstance(exc, InvalidStockChange) else "malformed"
-            await self._dead_letter(event, reason, str(exc))
-        except Exception as exc:
-            # Faust acks an event whose handler raised: dead-letter it so it can be replayed.
-            log.exception("unexpected error applying %s", event.message.tp)
-            await self._dead_letter(event, "unexpected_error", repr(exc))
-
-    async def _apply(self, event: EventT[bytes]) -> None:
-        """Decode, apply, store the new value, publish StockChanged."""
-        key, offset = event.key, event.message.offset
+    async def apply(self, event: EventT[bytes]) -> str:
+        """Apply one inbox message to its SKU's stock."""
+        key = event.key
         message = _inbox_decoder.decode(event.value)
         if key != message.sku.encode():
             raise InvalidStockChange("key_mismatch", f"key {key!r} != sku {message.sku!r}")
         current = self.table.get(key)
         stock = decode_stock(current) if current is not None else SkuStock(sku=message.sku)
-        applied = apply(stock, message, offset, dt.datetime.now(dt.UTC))
+        applied = apply(stock, message, event.message.offset, dt.datetime.now(dt.UTC))
         if applied.duplicate:
-            self.applied.labels("stock", "duplicate").inc()
-            return
+            # A repeated ReserveLine carries its answer again: the first may have been lost
+            # in the crash that caused the repeat. The order side ignores answers it has.
+            await self.outputs.send(key, applied)
+            return "duplicate"
         self.table[key] = encode_stock(applied.stock)
-        for change in applied.changes:
-            await self.changes.send(key=key, value=_encoder.encode(change))
-        self.applied.labels("stock", "applied").inc()
-
-    async def _dead_letter(self, event: EventT[bytes], reason: str, error: str) -> None:
-        await self.dead_letters.publish_event(event, reason, error)
-        self.applied.labels("stock", "dead_letter").inc()
+        await self.outputs.send(key, applied)
+        return "applied"
 
 
 def register_stock_agent(app: faust.App, actor: StockActor) -> None:

@@ -13,6 +13,7 @@ def create_faust_app(settings: Settings) -> faust.App:
     """Build the Faust app: RocksDB tables, at-least-once, our HTTP server instead of Faust's."""
     return faust.App(
         settings.app_id,
+        env={},  # Faust would read unprefixed variables (BROKER, PROCESSING_GUARANTEE...)
         broker=settings.kafka_url,
         store="rocksdb://",
         datadir=str(settings.data_dir / "faust"),

@@ -14,7 +14,7 @@ from app.settings import Settings
 from protocols.book_stock import BookStockError, parse_book_stock
 from tables.reconcile import Discrepancy, reconcile
 from tables.stock import SkuStock
-from tables.stock_table import changelog_spec, decode_stock
+from tables.stock_table import decode_stock, stock_changelog
 
 COLUMNS = ("sku", "warehouse", "erp_qty", "distgate_on_hand", "difference", "finding")
 LOAD_TIMEOUT = 300.0
@@ -39,7 +39,7 @@ def run_reconcile(settings: Settings, book_path: Path, out: Path | None) -> int:
 
 async def _projected_stock(settings: Settings) -> list[SkuStock]:
     """Read the stock table's changelog to its end: the same state every worker serves."""
-    spec = changelog_spec(settings.app_id)
+    spec = stock_changelog(settings.app_id)
     replica = ChangelogReplica(
         "stock", spec.name, settings.partitions, settings.kafka_bootstrap, decode_stock
     )

@@ -1,23 +1,33 @@
 """`distgate worker`: every agent, the AMQP bridge and the HTTP API in one process."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import faust
 from mode import ServiceT
 
 from agents.deadletters import DeadLetters
-from agents.erp_supply import register_erp_supply_relay
+from agents.orders import OrderActor, OrderOutputs, register_order_agent
+from agents.relay import register_erp_relays
 from agents.replica import ChangelogReplica
-from agents.stock import StockActor, register_stock_agent
-from app.api.auth import load_tokens
-from app.api.factory import create_api
+from agents.stock import StockActor, StockOutputs, register_stock_agent
+from app.api.auth import TokenRegistry, load_tokens
+from app.api.factory import ApiState, create_api
+from app.commands import CommandProducer
 from app.errors import ConfigurationError
 from app.faust_app import create_faust_app, faust_progress, raw_topic
 from app.metrics import Metrics
 from app.readiness import Readiness
 from app.services import HttpServer, Topology
 from app.settings import Settings
-from protocols.topics import Topics
+from app.wms_wiring import register_wms
+from protocols.topics import Topics, TopicSpec
+from tables.order_table import declare_order_table, decode_order, order_changelog
+from tables.orders import Order
 from tables.stock import SkuStock
-from tables.stock_table import changelog_spec, declare_stock_table, decode_stock
+from tables.stock_table import declare_stock_table, decode_stock, stock_changelog
+
+T = TypeVar("T")
 
 
 class GatewayWorker(faust.Worker):
@@ -37,41 +47,71 @@ class GatewayWorker(faust.Worker):
 
 def build_worker(settings: Settings) -> GatewayWorker:
     """Assemble the Faust worker with our services; no I/O happens until it runs."""
-    tokens = load_tokens(settings.api_tokens_file)
-    if tokens.is_open and not settings.http_host_is_loopback:
-        raise ConfigurationError(
-            f"refusing to serve an open API on {settings.http_host}: set "
-            "DISTGATE_API_TOKENS_FILE, or bind DISTGATE_HTTP_HOST to a loopback address"
-        )
+    tokens = _tokens(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_faust_app(settings)
     metrics = Metrics()
-    stock_replica = _register_stock(app, settings, metrics)
+    dead_letters = DeadLetters(raw_topic(app, Topics.DEAD_LETTERS), metrics)
+    stock = _register_stock(app, settings, metrics, dead_letters)
+    orders = _register_orders(app, settings, metrics, dead_letters)
+    register_erp_relays(app, dead_letters)
+    wms = register_wms(app, settings, metrics, dead_letters)
+    commands = CommandProducer(settings.kafka_bootstrap)
     readiness = Readiness()
-    readiness.add_source(lambda: faust_progress(app))
-    readiness.add_source(stock_replica.progress)
-    api = create_api(tokens, metrics, readiness, stock_replica)
-    topics = (*Topics.all(), changelog_spec(settings.app_id))
+    for source in (lambda: faust_progress(app), stock.progress, orders.progress):
+        readiness.add_source(source)
+    api = create_api(
+        ApiState(tokens, metrics, readiness, stock, orders, commands, wms.dead_letters)
+    )
+    changelogs = (stock_changelog(settings.app_id), order_changelog(settings.app_id))
     return GatewayWorker(
         app,
-        Topology(settings, topics),
-        stock_replica,
+        Topology(settings, (*Topics.all(), *changelogs)),
+        stock,
+        orders,
+        commands,
+        *wms.services,
         HttpServer(api, settings.http_host, settings.http_port),
         readiness=readiness,
         loglevel=settings.log_level,
     )
 
 
+def _tokens(settings: Settings) -> TokenRegistry:
+    """The API tokens; an open API is only allowed on loopback."""
+    tokens = load_tokens(settings.api_tokens_file)
+    if tokens.is_open and not settings.http_host_is_loopback:
+        raise ConfigurationError(
+            f"refusing to serve an open API on {settings.http_host}: set "
+            "DISTGATE_API_TOKENS_FILE, or bind DISTGATE_HTTP_HOST to a loopback address"
+        )
+    return tokens
+
+
 def _register_stock(
-    app: faust.App, settings: Settings, metrics: Metrics
+    app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
 ) -> ChangelogReplica[SkuStock]:
-    """The stock table, its agents, and the replica every worker answers ATP from."""
-    dead_letters = DeadLetters(raw_topic(app, Topics.DEAD_LETTERS), metrics)
+    """The stock table, its agent, and the replica every worker answers ATP from."""
     table = declare_stock_table(app)
-    changes = raw_topic(app, Topics.INVENTORY_EVENTS)
-    register_stock_agent(app, StockActor(table, changes, dead_letters, metrics))
-    register_erp_supply_relay(app, dead_letters)
-    changelog = changelog_spec(settings.app_id).name
+    actor = StockActor(table, StockOutputs(app), dead_letters, metrics)
+    register_stock_agent(app, actor)
+    return _replica("stock", stock_changelog(settings.app_id), settings, decode_stock)
+
+
+def _register_orders(
+    app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
+) -> ChangelogReplica[Order]:
+    """The order table, its agent, and the replica every worker answers orders from."""
+    table = declare_order_table(app)
+    auto_confirm = settings.erp_confirmation == "auto"
+    actor = OrderActor(table, OrderOutputs(app), dead_letters, metrics, auto_confirm)
+    register_order_agent(app, actor)
+    return _replica("orders", order_changelog(settings.app_id), settings, decode_order)
+
+
+def _replica(
+    name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
+) -> ChangelogReplica[T]:
     return ChangelogReplica(
-        "stock", changelog, settings.partitions, settings.kafka_bootstrap, decode_stock
+        name, changelog.name, settings.partitions, settings.kafka_bootstrap, decode
     )

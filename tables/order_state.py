@@ -5,10 +5,20 @@ from typing import Literal
 import msgspec
 
 from protocols.http import HistoryEntry, OrderView
-from protocols.orders import BackorderPolicy, LineStatus, OrderLineState, OrderStatus
+from protocols.orders import (
+    BackorderPolicy,
+    LineStatus,
+    OrderEvent,
+    OrderLineState,
+    OrderStatus,
+    OrderStatusChanged,
+)
+from protocols.reservations import StockCommandMessage
+from protocols.wms_events import WmsCommandMessage
 from tables.errors import DomainError
 
 DEDUPE_WINDOW = 64
+OUTBOX_DEPTH = 8  # one order rarely sees more messages between two offset commits
 """How many applied event ids an order remembers, to drop re-sends at new offsets."""
 
 FINAL = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.INVOICED})
@@ -96,6 +106,20 @@ class PendingDecision(msgspec.Struct, frozen=True):
     reason: str = ""
 
 
+class Outbox(msgspec.Struct, frozen=True, kw_only=True):
+    """What one applied message sent: sent again when that message is delivered again.
+
+    The table write and the sends go to different partitions, so a crash can keep the
+    first and lose the second; the redelivery (a duplicate by then) repairs that.
+    """
+
+    event_id: str
+    events: tuple[OrderEvent, ...] = ()
+    status_changes: tuple[OrderStatusChanged, ...] = ()
+    stock_commands: tuple[StockCommandMessage, ...] = ()
+    wms_commands: tuple[WmsCommandMessage, ...] = ()
+
+
 class Order(msgspec.Struct, frozen=True, kw_only=True):
     """The order table value: the order, its history, and what makes applying idempotent."""
 
@@ -112,6 +136,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     pending_decision: PendingDecision | None = None
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     recent_event_ids: tuple[str, ...] = ()  # newest last, at most DEDUPE_WINDOW
+    outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
 
     def line(self, line_no: int) -> OrderLine | None:
         """The line numbered `line_no`, or None."""
@@ -129,6 +154,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         if offset is not None and offset <= self.last_offset:
             return True
         return event_id in self.recent_event_ids
+
+    def sent_for(self, event_id: str) -> Outbox | None:
+        """What applying `event_id` sent, if it is among the last few applied."""
+        return next((entry for entry in self.outbox if entry.event_id == event_id), None)
 
     def view(self) -> OrderView:
         """The body of `GET /v1/orders/{order_id}`."""

@@ -60,9 +60,11 @@ from tables import order_erp, order_fulfilment, order_rules
 from tables.order_change import Change
 from tables.order_state import (
     DEDUPE_WINDOW,
+    OUTBOX_DEPTH,
     InvalidOrderTransition,
     Order,
     OrderLine,
+    Outbox,
     PendingDecision,
     cancel_refusal,
     status_reached,
@@ -95,7 +97,7 @@ class OrderApplied(msgspec.Struct, frozen=True, kw_only=True):
     status_changes: tuple[OrderStatusChanged, ...] = ()  # for crm.order-status, one per event
     stock_commands: tuple[StockCommandMessage, ...] = ()  # for the stock inbox, keyed by SKU
     wms_commands: tuple[WmsCommandMessage, ...] = ()  # for distgate.wms-commands
-    duplicate: bool = False
+    duplicate: bool = False  # nothing changed; anything above is a repeat of earlier sends
 
 
 def apply(
@@ -108,7 +110,7 @@ def apply(
     """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing."""
     # offset None is a replay from outside the inbox: only the event id dedupes it
     if order is not None and order.has_applied(message.event_id, offset):
-        return OrderApplied(order=order, duplicate=True)
+        return _again(order, message.event_id)
     if order is not None and order.order_id != message.order_id:
         raise InvalidOrderTransition(
             "order_mismatch", f"message for {message.order_id!r} sent to {order.order_id!r}"
@@ -127,17 +129,40 @@ def apply(
 
 
 def _applied(change: Change, message: OrderInboxMessage, offset: int | None) -> OrderApplied:
-    """The outcome of a change: the order with the delivery remembered, and the effects."""
+    """The outcome of a change: the order with the delivery and its sends remembered."""
+    sent = Outbox(
+        event_id=message.event_id,
+        events=change.events,
+        status_changes=change.status_changes,
+        stock_commands=change.stock_commands,
+        wms_commands=change.wms_commands,
+    )
     return OrderApplied(
         order=replace(
             change.order,
             last_offset=change.order.last_offset if offset is None else offset,
             recent_event_ids=(*change.order.recent_event_ids, message.event_id)[-DEDUPE_WINDOW:],
+            outbox=(*change.order.outbox, sent)[-OUTBOX_DEPTH:],
         ),
         events=change.events,
         status_changes=change.status_changes,
         stock_commands=change.stock_commands,
         wms_commands=change.wms_commands,
+    )
+
+
+def _again(order: Order, event_id: str) -> OrderApplied:
+    """A repeated delivery: nothing changes, but what it sent is sent again (all idempotent)."""
+    sent = order.sent_for(event_id)
+    if sent is None:
+        return OrderApplied(order=order, duplicate=True)
+    return OrderApplied(
+        order=order,
+        events=sent.events,
+        status_changes=sent.status_changes,
+        stock_commands=sent.stock_commands,
+        wms_commands=sent.wms_commands,
+        duplicate=True,
     )
 
 

@@ -2,13 +2,13 @@
 
 import datetime as dt
 import re
-from typing import Protocol
 
 from aiohttp import web
 from msgspec import structs
 
 from app.api.bodies import checked, json_response, read_json
-from app.api.keys import TOKENS
+from app.api.keys import STOCK, TOKENS
+from app.api.readers import StockReader
 from app.errors import NotFound, NotReady
 from protocols.http import (
     ATP_CHECK_DECODER,
@@ -21,22 +21,10 @@ from protocols.http import (
 )
 from protocols.ids import SKU_PATTERN, WAREHOUSE_PATTERN
 from tables.atp import LineQuery, check_lines
-from tables.stock import Position, SkuStock
+from tables.stock import Position
 
 _SKU = re.compile(SKU_PATTERN)
 _WAREHOUSE = re.compile(WAREHOUSE_PATTERN)
-
-
-class StockReader(Protocol):
-    """Where the API reads stock from: a replica of the stock table."""
-
-    @property
-    def ready(self) -> bool: ...
-
-    def get(self, key: bytes) -> tuple[SkuStock, int] | None: ...
-
-
-STOCK = web.AppKey("stock", StockReader)
 
 
 def _reader(request: web.Request) -> StockReader:
@@ -96,8 +84,7 @@ async def check_atp(request: web.Request) -> web.Response:
     return json_response(AtpCheckResponse(lines=results), ENCODER)
 
 
-def add_routes(app: web.Application, reader: StockReader) -> None:
-    """Mount the ATP endpoints over `reader`."""
-    app[STOCK] = reader
+def add_routes(app: web.Application) -> None:
+    """Mount the ATP endpoints."""
     app.router.add_post("/v1/atp/check", check_atp)
     app.router.add_get("/v1/atp/{sku:.+}", get_atp)

@@ -1,29 +1,50 @@
 """The aiohttp application factory."""
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
-from app.api import atp, health
-from app.api.atp import StockReader
+from app.api import atp, deadletters, health, orders
 from app.api.auth import TokenRegistry
-from app.api.keys import METRICS, READINESS, TOKENS
+from app.api.keys import COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
+from app.api.readers import OrderReader, StockReader
+from app.commands import CommandProducer
+from app.dlq import DeadLetterAdmin
 from app.metrics import Metrics
 from app.readiness import Readiness
 
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_api(
-    tokens: TokenRegistry, metrics: Metrics, readiness: Readiness, stock: StockReader
-) -> web.Application:
+@dataclass(frozen=True)
+class ApiState:
+    """Everything the handlers use, built by the worker."""
+
+    tokens: TokenRegistry
+    metrics: Metrics
+    readiness: Readiness
+    stock: StockReader
+    orders: OrderReader
+    commands: CommandProducer
+    dead_letters: DeadLetterAdmin
+
+
+def create_api(state: ApiState) -> web.Application:
     """Build the API with its state, middlewares and routes."""
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
         middlewares=[correlation_middleware, metrics_middleware, problem_middleware],
     )
-    app[TOKENS] = tokens
-    app[METRICS] = metrics
-    app[READINESS] = readiness
+    app[TOKENS] = state.tokens
+    app[METRICS] = state.metrics
+    app[READINESS] = state.readiness
+    app[STOCK] = state.stock
+    app[ORDERS] = state.orders
+    app[COMMANDS] = state.commands
+    app[deadletters.DEAD_LETTERS] = state.dead_letters
     health.add_routes(app)
-    atp.add_routes(app, stock)
+    atp.add_routes(app)
+    orders.add_routes(app)
+    deadletters.add_routes(app)
     return app

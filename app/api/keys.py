@@ -3,9 +3,14 @@
 from aiohttp import web
 
 from app.api.auth import TokenRegistry
+from app.api.readers import OrderReader, StockReader
+from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
 
 TOKENS = web.AppKey("tokens", TokenRegistry)
 METRICS = web.AppKey("metrics", Metrics)
 READINESS = web.AppKey("readiness", Readiness)
+STOCK = web.AppKey("stock", StockReader)
+ORDERS = web.AppKey("orders", OrderReader)
+COMMANDS = web.AppKey("commands", CommandProducer)

@@ -6,69 +6,33 @@ from typing import Any
 import msgspec
 import orjson
 
-from protocols.http import AtpCheckRequest, AtpCheckResponse, AtpResponse
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-
-def _operation(summary: str, responses: dict[str, str], **extra: Any) -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "responses": {
-            code: {"description": text, **_problem_content(code)}
-            for code, text in responses.items()
-        },
-        **extra,
-    }
-
-
-def _problem_content(code: str) -> dict[str, Any]:
-    if int(code) < 400:
-        return {}
-    return {
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        }
-    }
+from app.api.openapi_orders import order_paths
+from app.api.openapi_parts import PROBLEM_SCHEMA, json_content, operation
+from protocols.deadletters import DeadLetterList, ReplayAccepted
+from protocols.http import (
+    AtpCheckRequest,
+    AtpCheckResponse,
+    AtpResponse,
+    OrderAccepted,
+    OrderView,
+    SubmitOrderRequest,
+)
 
 
 def _operational_paths() -> dict[str, Any]:
     open_access: dict[str, Any] = {"security": []}
     return {
-        "/healthz": {"get": _operation("Liveness", {"200": "alive"}, **open_access)},
+        "/healthz": {"get": operation("Liveness", {"200": "alive"}, **open_access)},
         "/readyz": {
-            "get": _operation(
+            "get": operation(
                 "Readiness with per-table restore progress",
                 {"200": "ready", "503": "restoring"},
                 **open_access,
             )
         },
-        "/metrics": {"get": _operation("Prometheus metrics", {"200": "text"}, **open_access)},
-        "/openapi.json": {"get": _operation("This document", {"200": "JSON"}, **open_access)},
+        "/metrics": {"get": operation("Prometheus metrics", {"200": "text"}, **open_access)},
+        "/openapi.json": {"get": operation("This document", {"200": "JSON"}, **open_access)},
     }
-
-
-def _json(ref: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
 
 
 def _atp_paths() -> dict[str, Any]:
@@ -78,7 +42,7 @@ def _atp_paths() -> dict[str, Any]:
         "422": "invalid identifier",
         "503": "stock still restoring",
     }
-    get = _operation(
+    get = operation(
         "A SKU's available-to-promise per warehouse",
         {"200": "ATP", "404": "SKU never seen", **errors},
         parameters=[
@@ -86,27 +50,68 @@ def _atp_paths() -> dict[str, Any]:
             {"name": "warehouse", "in": "query", "schema": {"type": "string"}},
         ],
     )
-    get["responses"]["200"]["content"] = _json("AtpResponse")
-    check = _operation(
+    get["responses"]["200"]["content"] = json_content("AtpResponse")
+    check = operation(
         "Can these lines be promised, from where, by when?",
         {"200": "answers", "413": "body over 256 KiB", "415": "not JSON", **errors},
-        requestBody={"required": True, "content": _json("AtpCheckRequest")},
+        requestBody={"required": True, "content": json_content("AtpCheckRequest")},
     )
-    check["responses"]["200"]["content"] = _json("AtpCheckResponse")
+    check["responses"]["200"]["content"] = json_content("AtpCheckResponse")
     return {"/v1/atp/{sku}": {"get": get}, "/v1/atp/check": {"post": check}}
+
+
+def _admin_paths() -> dict[str, Any]:
+    errors = {"401": "no or unknown token", "403": "missing scope admin"}
+    listing = operation(
+        "The newest dead letters first",
+        {"200": "dead letters", "422": "invalid limit", "503": "still reading", **errors},
+        parameters=[
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            }
+        ],
+    )
+    listing["responses"]["200"]["content"] = json_content("DeadLetterList")
+    replay = operation(
+        "Send a dead letter's original message again, where it came from",
+        {
+            "202": "sent again",
+            "404": "no such dead letter",
+            "409": "cannot be replayed",
+            "503": "still reading, or a broker did not take it",
+            **errors,
+        },
+        parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    )
+    replay["responses"]["202"]["content"] = json_content("ReplayAccepted")
+    return {
+        "/v1/admin/dead-letters": {"get": listing},
+        "/v1/admin/dead-letters/{id}/replay": {"post": replay},
+    }
 
 
 @functools.cache
 def openapi_document() -> bytes:
     """Render the document once per process."""
     _, schemas = msgspec.json.schema_components(
-        [AtpResponse, AtpCheckRequest, AtpCheckResponse],
+        [
+            AtpResponse,
+            AtpCheckRequest,
+            AtpCheckResponse,
+            DeadLetterList,
+            ReplayAccepted,
+            SubmitOrderRequest,
+            OrderAccepted,
+            OrderView,
+        ],
         ref_template="#/components/schemas/{name}",
     )
     document = {
         "openapi": "3.1.0",
         "info": {"title": "distgate", "version": "1"},
-        "paths": {**_operational_paths(), **_atp_paths()},
+        "paths": {**_operational_paths(), **_atp_paths(), **_admin_paths(), **order_paths()},
         "components": {
             "schemas": {**schemas, "Problem": PROBLEM_SCHEMA},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

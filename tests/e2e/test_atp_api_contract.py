@@ -17,6 +17,7 @@ from protocols.inventory import StockReceived
 from protocols.topics import Topics
 from tests.support.kafka import produce, unique
 from tests.support.polling import eventually
+from tests.support.shop import gateway_with_tokens
 
 pytestmark = pytest.mark.brokers
 
@@ -28,23 +29,15 @@ AUTH = {"Authorization": f"Bearer {READER}"}
 @pytest.fixture(scope="module")
 async def shop(brokers: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     """A worker with a tokens file, and a SKU with 12 in DC-EAST."""
-    home = tmp_path_factory.mktemp("atp-api")
-    tokens = home / "tokens.json"
-    tokens.write_text(
-        json.dumps(
-            [
-                {"token": READER, "scopes": ["atp:read"]},
-                {"token": WRITER, "scopes": ["orders:write"], "customer_id": "C-42"},
-            ]
-        )
+    worker = await gateway_with_tokens(
+        brokers,
+        tmp_path_factory.mktemp("atp-api"),
+        [
+            {"token": READER, "scopes": ["atp:read"]},
+            {"token": WRITER, "scopes": ["orders:write"], "customer_id": "C-42"},
+        ],
     )
-    env = worker_env(
-        current_env(), home / "data", unique("api"), DISTGATE_API_TOKENS_FILE=str(tokens)
-    )
-    worker = WorkerProcess("api", env, home / "api.log")
-    worker.start()
     try:
-        await worker.wait_ready()
         sku = unique("SKU")
         receipt = StockReceived(
             event_id=unique("r"),

@@ -9,7 +9,7 @@ import pytest
 
 from app.settings import Settings
 from tables.stock import Position, SkuStock
-from tables.stock_table import changelog_spec, encode_stock
+from tables.stock_table import encode_stock, stock_changelog
 from tests.support.kafka import create_topic, produce, unique
 
 pytestmark = pytest.mark.brokers
@@ -31,7 +31,7 @@ async def test_reconcile_reports_discrepancies_and_exit_codes(
 ) -> None:
     # Given a projection (the stock changelog) holding two SKUs
     app_id = unique("reconcile")
-    spec = changelog_spec(app_id)
+    spec = stock_changelog(app_id)
     await create_topic(brokers.kafka_bootstrap, spec.name, brokers.partitions, compacted=True)
     stocks = [
         SkuStock("SKU-A", (Position("DC-EAST", on_hand=47),)),

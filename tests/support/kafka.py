@@ -10,6 +10,9 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from app.dev.offsets import skip_history
+from protocols.topics import Topics
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -66,3 +69,11 @@ async def create_topic(bootstrap: str, name: str, partitions: int, compacted: bo
         await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
     finally:
         await admin.close()
+
+
+async def fresh_app_id(bootstrap: str, partitions: int, prefix: str = "distgate-test") -> str:
+    """A new app id whose consumer group starts at the end of every registry topic."""
+    app_id = unique(prefix)
+    topics = [spec.name for spec in Topics.all()]
+    await skip_history(bootstrap, app_id, topics, partitions)
+    return app_id

@@ -15,6 +15,10 @@ from app.dev import process
 def _spawn(tmp_path: Path, *argv: str) -> tuple[int, Path]:
     pid_file = tmp_path / "daemon.pid"
     pid = process.spawn(argv, tmp_path / "daemon.log", pid_file, dict(os.environ))
+    # Until the child has exec'd, /proc shows the parent's command line (slow under load).
+    process.wait_until(
+        lambda: argv[0] in process.command_line(pid) or not process.is_alive(pid), 5.0
+    )
     return pid, pid_file
 
 

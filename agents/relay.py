@@ -1,0 +1,59 @@
+"""Relays ERP's topics onto our inboxes, re-keyed, whatever partitioning ERP chose.
+
+A table's input must be keyed (and partitioned) like the table; ERP's topics are
+ERP's, so each message is validated and forwarded with its original bytes and
+headers under the key the receiving table is partitioned by.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import msgspec
+from faust.types import StreamT
+
+from agents.deadletters import DeadLetters
+from app.faust_app import raw_topic
+from protocols.erp import OrderDecision, SupplyMessage
+from protocols.topics import Topics, TopicSpec
+
+_supply = msgspec.json.Decoder(SupplyMessage)
+_decisions = msgspec.json.Decoder(OrderDecision)
+
+
+def register_relay(
+    app: faust.App,
+    source: TopicSpec,
+    target: TopicSpec,
+    decode: Callable[[bytes], Any],
+    key_of: Callable[[Any], str],
+    dead_letters: DeadLetters,
+) -> None:
+    """Forward every valid message of `source` to `target`, keyed by `key_of(message)`."""
+    inbox = raw_topic(app, target)
+
+    @app.agent(raw_topic(app, source), name=f"relay-{source.name}", concurrency=1)
+    async def relay(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            try:
+                message = decode(event.value)
+            except msgspec.DecodeError as exc:
+                await dead_letters.publish_event(event, "malformed", str(exc))
+                continue
+            headers = event.message.headers
+            await inbox.send(key=key_of(message).encode(), value=event.value, headers=headers)
+
+
+def register_erp_relays(app: faust.App, dead_letters: DeadLetters) -> None:
+    """ERP supply plans to the stock inbox by SKU; ERP decisions to the order inbox by order."""
+    register_relay(
+        app, Topics.ERP_SUPPLY, Topics.STOCK_INBOX, _supply.decode, lambda m: m.sku, dead_letters
+    )
+    register_relay(
+        app,
+        Topics.ERP_ORDER_DECISIONS,
+        Topics.ORDER_INBOX,
+        _decisions.decode,
+        lambda m: m.order_id,
+        dead_letters,
+    )

@@ -1,0 +1,63 @@
+"""OpenAPI description of the order endpoints."""
+
+from typing import Any
+
+from app.api.openapi_parts import json_content, operation
+
+_ERRORS = {"401": "no or unknown token", "403": "missing scope, or another customer's order"}
+_ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def order_paths() -> dict[str, Any]:
+    """POST /v1/orders, GET /v1/orders/{order_id}, POST /v1/orders/{order_id}/cancel."""
+    submit = operation(
+        "Submit an order; answered once the command is durable in Kafka",
+        {
+            "202": "accepted",
+            "413": "body over 256 KiB",
+            "415": "not JSON",
+            "422": "breaks the contract, or the id was used with another body",
+            "503": "orders still restoring",
+            **_ERRORS,
+        },
+        parameters=[{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+        requestBody={"required": True, "content": json_content("SubmitOrderRequest")},
+    )
+    submit["responses"]["202"]["content"] = json_content("OrderAccepted")
+    read = operation(
+        "An order's state and history; wait_for holds until that status (or timeout)",
+        {
+            "200": "the order",
+            "404": "no such order",
+            "422": "bad wait_for or timeout",
+            "503": "orders still restoring",
+            **_ERRORS,
+        },
+        parameters=[
+            _ORDER_ID,
+            {"name": "wait_for", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "timeout",
+                "in": "query",
+                "schema": {"type": "number", "minimum": 0, "maximum": 30},
+            },
+        ],
+    )
+    read["responses"]["200"]["content"] = json_content("OrderView")
+    cancel = operation(
+        "Cancel an order that has not shipped",
+        {
+            "202": "cancellation requested",
+            "404": "no such order",
+            "409": "already shipped",
+            "503": "orders still restoring",
+            **_ERRORS,
+        },
+        parameters=[_ORDER_ID],
+    )
+    cancel["responses"]["202"]["content"] = json_content("OrderView")
+    return {
+        "/v1/orders": {"post": submit},
+        "/v1/orders/{order_id}": {"get": read},
+        "/v1/orders/{order_id}/cancel": {"post": cancel},
+    }

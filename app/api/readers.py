@@ -1,0 +1,31 @@
+"""What the API reads state from: replicas of the tables, as typed protocols."""
+
+from collections.abc import Callable
+from typing import Protocol
+
+from tables.orders import Order
+from tables.stock import SkuStock
+
+
+class StockReader(Protocol):
+    """A replica of the stock table."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def get(self, key: bytes) -> tuple[SkuStock, int] | None: ...
+
+
+class OrderReader(Protocol):
+    """A replica of the order table, with waits for read-your-writes and long-polls."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def get(self, key: bytes) -> tuple[Order, int] | None: ...
+
+    async def wait_until(
+        self, key: bytes, accept: Callable[[Order | None], bool], within: float
+    ) -> Order | None: ...
+
+    async def sync(self, within: float) -> bool: ...

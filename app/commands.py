@@ -1,0 +1,36 @@
+"""Puts HTTP commands durably into Kafka: the API answers only after the broker acknowledged."""
+
+import msgspec
+from aiokafka import AIOKafkaProducer
+from mode import Service
+
+from protocols.topics import TopicSpec
+
+_encoder = msgspec.json.Encoder()
+
+
+class CommandProducer(Service):
+    """An idempotent, acks=all producer owned by the worker, for the API's commands."""
+
+    def __init__(self, bootstrap: str) -> None:
+        super().__init__()
+        self.bootstrap = bootstrap
+        self._producer: AIOKafkaProducer | None = None
+
+    async def on_start(self) -> None:
+        """Connect to Kafka."""
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=1
+        )
+        await self._producer.start()
+
+    async def on_stop(self) -> None:
+        """Flush and close."""
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def send(self, spec: TopicSpec, key: str, value: msgspec.Struct) -> None:
+        """Send one command and return once Kafka has it (all in-sync replicas)."""
+        if self._producer is None:
+            raise RuntimeError("the command producer is not started")
+        await self._producer.send_and_wait(spec.name, _encoder.encode(value), key=key.encode())

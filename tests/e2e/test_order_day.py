@@ -1,0 +1,121 @@
+"""A compressed day with simulated ERP and WMS: every order and stock figure matches their truth."""
+
+import asyncio
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from app.sim.erp import ErpSimulator
+from app.sim.wms import WmsSimulator
+from protocols.wms import WmsPickConfirm, WmsReceipt, WmsShipConfirm
+from tests.conftest import SpawnWorker
+from tests.support.kafka import unique
+from tests.support.polling import eventually
+from tests.support.shop import call
+
+pytestmark = pytest.mark.brokers
+
+# Where an order rests once nobody will move it any more (a wholly backordered order is
+# confirmed with nothing to release; one picked wholly short stays PICKED).
+RESTING = {"INVOICED", "REJECTED", "CANCELLED", "CONFIRMED", "PICKED"}
+
+
+async def test_a_day_of_orders_matches_the_simulators_truth(
+    spawn_worker: SpawnWorker, brokers: Settings
+) -> None:
+    # Given a worker, an ERP that holds 20% and rejects 10%, and two warehouses that short 10%
+    worker = spawn_worker()
+    await worker.wait_ready()
+    east, west = unique("E").upper().replace("-", ""), unique("W").upper().replace("-", "")
+    wms = WmsSimulator(brokers.amqp_url, [east, west], short_pick_rate=0.1, seed=3)
+    erp = ErpSimulator(brokers.kafka_bootstrap, hold_rate=0.2, reject_rate=0.1, hold_for=0.3)
+    await wms.start()
+    await erp.start()
+    try:
+        # And stock received over AMQP through the bridge
+        skus = [unique("DAY") for _ in range(5)]
+        await wms.receipt(east, {sku: 6 for sku in skus})
+        await wms.receipt(west, {sku: 3 for sku in skus[:3]})
+        for sku in skus:
+            await eventually(
+                lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"), lambda r: r[0] == 200
+            )
+        # When 30 customers order 1-3 lines each, some allowing backorders
+        rng = random.Random(5)
+        bodies = [
+            {
+                "customer_id": f"C-{n}",
+                "channel": "web",
+                "backorder": "allow" if n % 5 == 0 else "reject",
+                "lines": [
+                    {"line_no": i + 1, "sku": sku, "qty": rng.randint(1, 3)}
+                    for i, sku in enumerate(rng.sample(skus, rng.randint(1, 3)))
+                ],
+            }
+            for n in range(30)
+        ]
+        answers = await asyncio.gather(
+            *(call(worker.url, "POST", "/v1/orders", json=b) for b in bodies)
+        )
+        ids = [answer["order_id"] for _, answer in answers]
+        # Then every order comes to rest
+        orders = {}
+        for order_id in ids:
+            _, orders[order_id] = await eventually(
+                lambda o=order_id: call(worker.url, "GET", f"/v1/orders/{o}"),
+                lambda r: (
+                    (r[1]["status"] in RESTING and r[1]["status"] != "CONFIRMED")
+                    or _wholly_backordered(r[1])
+                ),
+                within=90,
+            )
+        # And each follows ERP's decision for it
+        for order_id, order in orders.items():
+            reserved = any(h["status"] == "RESERVED" for h in order["history"])
+            if reserved and erp.fate(order_id) == "reject":
+                assert order["status"] == "REJECTED", order
+            elif reserved:
+                assert order["status"] in ("INVOICED", "PICKED"), order
+        # And every stock figure equals what the WMS truth says happened
+        expected = _stock_truth(wms)
+        for (sku, warehouse), on_hand in expected.items():
+            await eventually(
+                lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"),
+                lambda r, w=warehouse, q=on_hand: _figures(r[1], w) == (q, 0, 0),
+                within=30,
+            )
+        assert Counter(o["status"] for o in orders.values())["INVOICED"] > 0
+    finally:
+        await erp.stop()
+        await wms.stop()
+
+
+def _wholly_backordered(order: Any) -> bool:
+    return order["status"] == "CONFIRMED" and all(
+        line["backordered"] == line["qty"] for line in order["lines"]
+    )
+
+
+def _figures(atp: Any, warehouse: str) -> tuple[int, int, int]:
+    position = next(w for w in atp["warehouses"] if w["warehouse"] == warehouse)
+    return position["on_hand"], position["reserved"], position["allocated"]
+
+
+def _stock_truth(wms: WmsSimulator) -> dict[tuple[str, str], int]:
+    """on_hand per SKU and warehouse: received, less shipped, less picked short."""
+    on_hand: Counter[tuple[str, str]] = Counter()
+    for sent in wms.sent:
+        message = sent.message
+        if isinstance(message, WmsReceipt):
+            for line in message.lines:
+                on_hand[(line.sku, message.warehouse)] += line.qty
+        elif isinstance(message, WmsPickConfirm):
+            for pick in message.lines:
+                on_hand[(pick.sku, message.warehouse)] -= pick.requested - pick.picked
+        elif isinstance(message, WmsShipConfirm):
+            for ship in message.lines:
+                on_hand[(ship.sku, message.warehouse)] -= ship.qty
+    return dict(on_hand)

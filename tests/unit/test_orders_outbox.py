@@ -1,0 +1,33 @@
+"""A redelivered message re-sends what its first delivery sent (a crash may have lost it)."""
+
+from tables.orders import apply
+from tests.unit.test_orders_support import NOW, confirmed, run, submit
+from tests.unit.test_orders_support import RESERVED as RESERVED_STEPS
+
+
+def test_a_redelivered_submit_sends_its_reservations_again() -> None:
+    # Given an order whose SubmitOrder was applied at offset 5 (its ReserveLines possibly lost)
+    message = submit()
+    first = apply(None, message, 5, NOW, False)
+    # When the same SubmitOrder is delivered again at offset 5 after a crash
+    again = apply(first.order, message, 5, NOW, False)
+    # Then nothing changes, and the same ReserveLine commands and events go out again
+    assert again.duplicate
+    assert again.order is first.order
+    assert again.stock_commands == first.stock_commands
+    assert again.events == first.events
+    assert len(again.stock_commands) == len(message.lines)
+
+
+def test_a_redelivered_confirmation_sends_its_releases_again() -> None:
+    # Given a reserved order that ERP confirmed (allocations and Releases sent)
+    order = run(*RESERVED_STEPS)
+    decision = confirmed()
+    first = apply(order, decision, 100, NOW, False)
+    assert first.wms_commands
+    # When the confirmation is delivered again
+    again = apply(first.order, decision, 100, NOW, False)
+    # Then the same allocations and Releases go out again, with the same ids
+    assert again.duplicate
+    assert again.wms_commands == first.wms_commands
+    assert again.stock_commands == first.stock_commands

@@ -1,0 +1,51 @@
+"""Settings come from DISTGATE_* variables only, with clear errors for bad values."""
+
+import pytest
+
+from app.errors import ConfigurationError
+from app.faust_app import create_faust_app
+from app.settings import Settings
+
+
+def test_defaults_are_the_contracts() -> None:
+    settings = Settings.from_env({})
+    assert settings.kafka_url == "kafka://127.0.0.1:9092"
+    assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
+    assert settings.app_id == "distgate"
+    assert settings.erp_confirmation == "required"
+    assert settings.api_tokens_file is None
+    assert settings.http_host_is_loopback
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DISTGATE_HTTP_PORT", "eighty", "DISTGATE_HTTP_PORT='eighty' is not a valid int"),
+        ("DISTGATE_HTTP_PORT", "70000", "outside 1..65535"),
+        ("DISTGATE_ERP_CONFIRMATION", "sometimes", "must be 'required' or 'auto'"),
+        ("DISTGATE_PARTITIONS", "0", "partitions must be 1..256"),
+        ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
+    ],
+)
+def test_bad_values_are_refused_with_the_variable_named(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env({variable: value})
+
+
+def test_a_public_host_is_not_loopback() -> None:
+    assert not Settings.from_env({"DISTGATE_HTTP_HOST": "0.0.0.0"}).http_host_is_loopback
+    assert Settings.from_env({"DISTGATE_HTTP_HOST": "::1"}).http_host_is_loopback
+
+
+def test_faust_reads_nothing_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given variables Faust would otherwise pick up on its own
+    monkeypatch.setenv("PROCESSING_GUARANTEE", "exactly_once")
+    monkeypatch.setenv("BROKER", "kafka://elsewhere:9092")
+    # When the app is built from our settings
+    app = create_faust_app(Settings.from_env({}))
+    # Then only our settings count
+    assert str(app.conf.processing_guarantee.value) == "at_least_once"
+    assert [str(url) for url in app.conf.broker] == ["kafka://127.0.0.1:9092"]
