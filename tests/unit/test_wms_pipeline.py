@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from agents.wms_bridge import Pipeline
+from agents.wms_pipeline import Pipeline
 from app.failpoints import Failpoints
 from app.metrics import Metrics
 from protocols.topics import Topics
@@ -28,8 +28,8 @@ class FakeMessage:
     timestamp: Any = None
     settled: list[str] = field(default_factory=list)
 
-    async def ack(self) -> None:
-        self.settled.append("ack")
+    async def ack(self, multiple: bool = False) -> None:
+        self.settled.append("ack up to here" if multiple else "ack")
 
     async def reject(self, requeue: bool = False) -> None:
         self.settled.append(f"reject(requeue={requeue})")
@@ -115,3 +115,17 @@ async def test_a_kafka_failure_ends_the_session_and_later_deliveries_stay_unacke
     with pytest.raises(KafkaTimeoutError):
         await asyncio.wait_for(running, 5)
     assert [m.settled for m in messages] == [["ack"], [], []]
+
+
+async def test_deliveries_kafka_already_has_are_acked_together() -> None:
+    # Given four deliveries whose records Kafka acknowledges all at once
+    messages = [count(n) for n in (1, 2, 3, 4)]
+    _, producer, running = await started(messages)
+    # When Kafka acknowledges them
+    for future in producer.futures:
+        future.set_result(None)
+    await asyncio.sleep(0.01)
+    # Then RabbitMQ gets one "multiple" ack, on the last
+    assert [m.settled for m in messages] == [[], [], [], ["ack up to here"]]
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)

@@ -1,0 +1,139 @@
+"""The bridge's pipeline for one channel: send in queue order, settle in queue order.
+
+Each delivery's records are handed to the producer at once, without waiting for Kafka's
+acknowledgement of the ones before (pipelined). One settler then walks the deliveries
+in the order they came: it waits until Kafka acknowledged every record of the oldest,
+and acks it to RabbitMQ, together (`multiple`) with the following ones Kafka already
+has; a poison delivery, whose only record is its dead letter, is rejected into the
+dead-letter queue instead. If Kafka fails, nothing more is acked: what RabbitMQ
+redelivers is always a suffix of the queue, and re-sent events reach Kafka in order.
+"""
+
+import asyncio
+import datetime as dt
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+from aiokafka import AIOKafkaProducer
+
+from agents.deadletters import note_dead_letter
+from agents.wms_canonical import Delivery, delivery_digest
+from agents.wms_translate import translate
+from app.failpoints import Failpoints
+from app.metrics import Metrics
+from protocols.deadletters import DeadLetter
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A delivery whose records are with the producer."""
+
+    message: AbstractIncomingMessage
+    futures: list["asyncio.Future[object]"]
+    letter: DeadLetter | None  # set when the delivery was poison
+
+    @property
+    def in_kafka(self) -> bool:
+        """Kafka acknowledged every record."""
+        return all(f.done() and not f.cancelled() and f.exception() is None for f in self.futures)
+
+
+class Pipeline:
+    """Consumes one queue through one producer until Kafka fails or the task is cancelled."""
+
+    def __init__(self, producer: AIOKafkaProducer, metrics: Metrics, failpoints: Failpoints):
+        self.producer = producer
+        self.metrics = metrics
+        self.failpoints = failpoints
+        self._sent: deque[Sent | None] = deque()
+        self._more = asyncio.Event()
+
+    async def run(self, queue: AbstractQueue) -> None:
+        """Raise Kafka's error if a send fails; on cancel, settle what Kafka already took."""
+        consuming = asyncio.ensure_future(self._consume(queue))
+        settling = asyncio.ensure_future(self._settle())
+        try:
+            await asyncio.wait((consuming, settling), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            consuming.cancel()
+            await asyncio.gather(consuming, return_exceptions=True)
+            self._push(None)  # the settler stops there
+            await asyncio.wait((settling,), timeout=DRAIN_SECONDS)
+            settling.cancel()
+        settling.result()  # Kafka's error, if any: the channel closes, RabbitMQ requeues
+        consuming.result()
+
+    async def _consume(self, queue: AbstractQueue) -> None:
+        async with queue.iterator() as deliveries:
+            async for message in deliveries:
+                self.failpoints.hit("bridge.before_kafka_send")
+                now = dt.datetime.now(dt.UTC)
+                records, letter = translate(message.body, _delivery(message), now)
+                futures: list[asyncio.Future[object]] = [
+                    await self.producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
+                    for r in records
+                ]
+                self._push(Sent(message, futures, letter))
+
+    def _push(self, sent: Sent | None) -> None:
+        self._sent.append(sent)
+        self._more.set()
+
+    async def _next(self) -> Sent | None:
+        while not self._sent:
+            self._more.clear()
+            await self._more.wait()
+        return self._sent.popleft()
+
+    async def _settle(self) -> None:
+        """Ack or reject deliveries in order, each once Kafka has all its records."""
+        while (oldest := await self._next()) is not None:
+            await asyncio.gather(*oldest.futures)  # raises when Kafka failed
+            batch = [oldest]
+            while oldest.letter is None and self._sent:
+                following = self._sent[0]
+                if following is None or following.letter is not None or not following.in_kafka:
+                    break  # the end, poison (settled alone), or not in Kafka yet
+                self._sent.popleft()
+                batch.append(following)
+            for _ in batch:
+                self.failpoints.hit("bridge.after_kafka_ack")
+            await self._acknowledge(batch)
+
+    async def _acknowledge(self, batch: list[Sent]) -> None:
+        last = batch[-1]
+        try:
+            if last.letter is not None:
+                await last.message.reject(requeue=False)  # to distgate.dlx, the dead queue
+            else:
+                await last.message.ack(multiple=len(batch) > 1)
+        except Exception as exc:
+            # The channel is gone: RabbitMQ redelivers these, and their ids dedupe them.
+            log.info("could not settle delivery %s (%r)", last.message.delivery_tag, exc)
+            return
+        if last.letter is not None:
+            note_dead_letter(self.metrics, last.letter)
+            self.metrics.bridge_messages.labels("dead_letter").inc()
+        else:
+            self.metrics.bridge_messages.labels("forwarded").inc(len(batch))
+
+
+def _delivery(message: AbstractIncomingMessage) -> Delivery:
+    timestamp = message.timestamp
+    if timestamp is not None and timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=dt.UTC)  # AMQP timestamps are seconds since epoch
+    routing_key = message.routing_key or ""
+    return Delivery(
+        routing_key=routing_key,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        content_type=message.content_type,
+        timestamp=timestamp,
+        digest=delivery_digest(routing_key, message.body),
+    )
