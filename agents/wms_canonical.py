@@ -9,7 +9,7 @@ A redelivered message therefore yields the same ids, and the tables apply it onc
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import assert_never
+from typing import Any, assert_never
 
 import msgspec
 
@@ -111,43 +111,37 @@ def _stock_events(
     message: WmsReceipt | WmsAdjust | WmsHold | WmsCount, correlation_id: str, at: dt.datetime
 ) -> list[WmsStockEvent]:
     """One event per line; the id adds the SKU to the message's `wms:<WAREHOUSE>:<txn>`."""
-    prefix, warehouse = f"wms:{message.warehouse}:{message.txn}", message.warehouse
+    prefix = f"wms:{message.warehouse}:{message.txn}"
+
+    def common(sku: str) -> dict[str, Any]:
+        return {
+            "event_id": f"{prefix}:{sku}",
+            "sku": sku,
+            "warehouse": message.warehouse,
+            "occurred_at": at,
+            "correlation_id": correlation_id,
+        }
+
     match message:
         case WmsReceipt():
             return [
-                StockReceived(
-                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
-                    occurred_at=at, correlation_id=correlation_id, qty=line.qty,
-                    po_id=message.po,
-                )
+                StockReceived(**common(line.sku), qty=line.qty, po_id=message.po)
                 for line in message.lines
-            ]  # fmt: skip
+            ]
         case WmsAdjust():
             return [
-                StockAdjusted(
-                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
-                    occurred_at=at, correlation_id=correlation_id, delta=line.delta,
-                    reason=message.reason,
-                )
+                StockAdjusted(**common(line.sku), delta=line.delta, reason=message.reason)
                 for line in message.lines
-            ]  # fmt: skip
+            ]
         case WmsHold():
             return [
-                StockHoldChanged(
-                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
-                    occurred_at=at, correlation_id=correlation_id, delta=line.delta,
-                    reason=message.reason,
-                )
+                StockHoldChanged(**common(line.sku), delta=line.delta, reason=message.reason)
                 for line in message.lines
-            ]  # fmt: skip
+            ]
         case WmsCount():
             return [
-                StockCounted(
-                    event_id=f"{prefix}:{line.sku}", sku=line.sku, warehouse=warehouse,
-                    occurred_at=at, correlation_id=correlation_id, on_hand=line.on_hand,
-                )
-                for line in message.lines
-            ]  # fmt: skip
+                StockCounted(**common(line.sku), on_hand=line.on_hand) for line in message.lines
+            ]
         case _:
             assert_never(message)
 
