@@ -69,6 +69,10 @@ class OrderActor(TableActor):
         applied = apply(order, message, event.message.offset, now, self.auto_confirm)
         if not applied.duplicate:
             self.table[key] = encode_order(applied.order)
+        elif current is not None:
+            # After a kill -9 the local store can hold a write whose changelog send was lost:
+            # writing it again brings the changelog, and every replica, up to it.
+            self.table[key] = current
         # A repeat re-sends what the first delivery sent: a crash may have lost those sends.
         await self.outputs.send(applied)
         return "duplicate" if applied.duplicate else "applied"

@@ -60,6 +60,10 @@ class StockActor(TableActor):
         stock = decode_stock(current) if current is not None else SkuStock(sku=message.sku)
         applied = apply(stock, message, event.message.offset, dt.datetime.now(dt.UTC))
         if applied.duplicate:
+            if current is not None:
+                # After a kill -9 the local store can hold a write whose changelog send was
+                # lost: writing it again brings the changelog, and every replica, up to it.
+                self.table[key] = current
             # A repeated ReserveLine carries its answer again: the first may have been lost
             # in the crash that caused the repeat. The order side ignores answers it has.
             await self.outputs.send(key, applied)

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 import faust
 
+from app.durable_producer import DurableApp
 from app.readiness import Progress
 from app.settings import Settings
 from protocols.topics import TopicSpec
@@ -11,7 +12,7 @@ from protocols.topics import TopicSpec
 
 def create_faust_app(settings: Settings) -> faust.App:
     """Build the Faust app: RocksDB tables, at-least-once, our HTTP server instead of Faust's."""
-    return faust.App(
+    return DurableApp(
         settings.app_id,
         env={},  # Faust would read unprefixed variables (BROKER, PROCESSING_GUARANTEE...)
         broker=settings.kafka_url,

@@ -1,0 +1,64 @@
+"""A Faust transport whose producer flush waits for every message handed to it.
+
+Faust commits a source offset after `producer.flush()`. The stock flush gives up on its
+buffer after 0.1 s without a send, and cannot see a message the buffer has taken off its
+queue but not yet handed to aiokafka. Either way a table's changelog write could still be
+in memory when the offset of the event that caused it was committed: a kill -9 then lost
+the effect for good. Here flush returns only when every message given to `send_soon`
+before it was acknowledged by Kafka. Once a send has failed every later flush raises,
+so no commit ever passes the lost message: the worker stops and the events are redone.
+"""
+
+import asyncio
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types import FutureMessage, TransportT
+
+
+class DurableProducer(aiokafka_driver.Producer):
+    """`flush()` means: everything sent so far is acknowledged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unconfirmed: set[FutureMessage] = set()
+        self._failure: BaseException | None = None
+
+    def send_soon(self, fut: FutureMessage) -> None:
+        """Buffer the message as Faust does, and remember it until Kafka confirms it."""
+        self._unconfirmed.add(fut)
+        fut.add_done_callback(self._confirmed)
+        super().send_soon(fut)
+
+    def _confirmed(self, fut: asyncio.Future[Any]) -> None:
+        self._unconfirmed.discard(fut)
+        if self._failure is None:
+            if fut.cancelled():
+                self._failure = asyncio.CancelledError("a buffered send was cancelled")
+            else:
+                self._failure = fut.exception()
+
+    async def flush(self) -> None:
+        """Wait for every buffered message's acknowledgement, then aiokafka's own flush."""
+        while self._unconfirmed and self._failure is None:
+            await asyncio.wait(list(self._unconfirmed))
+        if self._failure is not None:
+            raise RuntimeError(f"a buffered send failed: {self._failure!r}") from self._failure
+        await super().flush()
+
+
+class DurableTransport(aiokafka_driver.Transport):
+    """The aiokafka transport with the producer above."""
+
+    Producer = DurableProducer
+
+
+class DurableApp(faust.App):
+    """A Faust app on the durable transport, for consuming and for producing."""
+
+    def _new_transport(self) -> TransportT:
+        return DurableTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> TransportT:
+        return DurableTransport(self.conf.broker_producer, self)
