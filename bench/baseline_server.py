@@ -1,7 +1,8 @@
 """The ATP baseline: a bare aiohttp app serving the worker's exact answer bytes from a dict.
 
 Run as `python -m bench.baseline_server PORT BODIES_FILE` (BODIES_FILE: msgpack {sku: bytes}).
-Same route shape as the worker, no middlewares, no replica, no encoding per request.
+Same route shape as the worker, no middlewares, no replica, no encoding per request; a
+check decodes its body and answers the first line's SKU's bytes (no sourcing rules).
 """
 
 import sys
@@ -21,11 +22,33 @@ async def get_atp(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
+class _Line(msgspec.Struct):
+    sku: str
+    qty: int
+
+
+class _Check(msgspec.Struct):
+    lines: list[_Line]
+
+
+_check = msgspec.json.Decoder(_Check)
+
+
+async def post_check(request: web.Request) -> web.Response:
+    """Decode the check and answer the stored bytes of its first line's SKU, or 404."""
+    check = _check.decode(await request.read())
+    body = request.app[BODIES].get(check.lines[0].sku) if check.lines else None
+    if body is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=body, content_type="application/json")
+
+
 def create_app(bodies: dict[str, bytes]) -> web.Application:
     """The baseline app over `bodies`."""
     app = web.Application()
     app[BODIES] = bodies
     app.router.add_get("/v1/atp/{sku:.+}", get_atp)
+    app.router.add_post("/v1/atp/check", post_check)
     return app
 
 

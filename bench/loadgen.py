@@ -33,6 +33,7 @@ class Plan(msgspec.Struct, frozen=True):
     rate: float = 0.0
     seed: int = 1
     server_pid: int = 0  # whose CPU time the window's figures are divided by
+    kind: Literal["get", "check"] = "get"  # GET /v1/atp/{sku} or POST /v1/atp/check
 
 
 class Tally:
@@ -56,10 +57,19 @@ class Tally:
                 self.errors += 1
 
 
-async def _request(session: aiohttp.ClientSession, url: str) -> bool:
-    """GET one URL and read the body; True for a 200."""
+Request = tuple[str, bytes | None]  # (URL, POST body or None for a GET)
+
+
+async def _request(session: aiohttp.ClientSession, request: Request) -> bool:
+    """GET or POST one request and read the body; True for a 200."""
+    url, body = request
+    headers = {"Content-Type": "application/json"}
     try:
-        async with session.get(url) as response:
+        if body is None:
+            async with session.get(url) as response:
+                await response.read()
+                return response.status == 200
+        async with session.post(url, data=body, headers=headers) as response:
             await response.read()
             return response.status == 200
     except aiohttp.ClientError:
@@ -67,7 +77,7 @@ async def _request(session: aiohttp.ClientSession, url: str) -> bool:
 
 
 async def _closed_worker(
-    session: aiohttp.ClientSession, urls: list[str], start: int, tally: Tally
+    session: aiohttp.ClientSession, urls: list[Request], start: int, tally: Tally
 ) -> None:
     """Send the next request as soon as the previous one answered, until the window ends."""
     index = start
@@ -78,7 +88,7 @@ async def _closed_worker(
 
 
 async def _closed(
-    session: aiohttp.ClientSession, urls: list[str], plan: Plan, tally: Tally
+    session: aiohttp.ClientSession, urls: list[Request], plan: Plan, tally: Tally
 ) -> None:
     """N connections, each with one request outstanding at a time."""
     step = len(urls) // plan.connections
@@ -87,7 +97,9 @@ async def _closed(
     )
 
 
-async def _open(session: aiohttp.ClientSession, urls: list[str], plan: Plan, tally: Tally) -> None:
+async def _open(
+    session: aiohttp.ClientSession, urls: list[Request], plan: Plan, tally: Tally
+) -> None:
     """Send at the planned rate whatever the answers; wait for the stragglers at the end."""
     start, interval = time.perf_counter(), 1.0 / plan.rate
     in_flight: set[asyncio.Task[None]] = set()
@@ -107,14 +119,16 @@ async def _open(session: aiohttp.ClientSession, urls: list[str], plan: Plan, tal
         await asyncio.wait(in_flight, timeout=30)
 
 
-async def _timed(session: aiohttp.ClientSession, url: str, scheduled: float, tally: Tally) -> None:
-    ok = await _request(session, url)
+async def _timed(
+    session: aiohttp.ClientSession, request: Request, scheduled: float, tally: Tally
+) -> None:
+    ok = await _request(session, request)
     tally.record(scheduled, time.perf_counter(), ok)
 
 
 async def run(plan: Plan, skus: list[str]) -> dict[str, Any]:
     """Run the plan and return throughput, latency percentiles and the client's CPU use."""
-    urls = [f"{plan.url}/v1/atp/{skus[i]}" for i in skewed_indices(len(skus), 50_000, plan.seed)]
+    urls = [_planned(plan, skus[i]) for i in skewed_indices(len(skus), 50_000, plan.seed)]
     connector = aiohttp.TCPConnector(limit=plan.connections)
     async with aiohttp.ClientSession(connector=connector) as session:
         began = time.perf_counter() + plan.warmup_s
@@ -133,6 +147,14 @@ async def run(plan: Plan, skus: list[str]) -> dict[str, Any]:
         "rps": len(tally.latencies) / plan.duration_s,
         "latency_ms": latency_summary(tally.latencies),
     }
+
+
+def _planned(plan: Plan, sku: str) -> Request:
+    """The request of the plan's kind for one SKU."""
+    if plan.kind == "get":
+        return f"{plan.url}/v1/atp/{sku}", None
+    body = msgspec.json.encode({"lines": [{"sku": sku, "qty": 2}]})
+    return f"{plan.url}/v1/atp/check", body
 
 
 def main(argv: list[str]) -> int:

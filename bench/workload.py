@@ -34,14 +34,23 @@ class Catalogue:
         return sum(len(warehouses) for warehouses in self.stocked_in)
 
 
-def catalogue(tag: str, count: int, seed: int = 7) -> Catalogue:
-    """`count` SKUs named after the run's tag, each stocked in 1-3 warehouses."""
+def catalogue(
+    tag: str, count: int, seed: int = 7, warehouses: tuple[str, ...] = WAREHOUSES
+) -> Catalogue:
+    """`count` SKUs named after the run's tag, each stocked in 1-3 of the warehouses."""
     rng = random.Random(seed)
     skus = tuple(sku_name(tag, index) for index in range(count))
-    stocked_in = tuple(
-        tuple(sorted(rng.sample(WAREHOUSES, rng.randint(1, len(WAREHOUSES))))) for _ in skus
-    )
+    most = min(3, len(warehouses))
+    stocked_in = tuple(tuple(sorted(rng.sample(warehouses, rng.randint(1, most)))) for _ in skus)
     return Catalogue(tag=tag, skus=skus, stocked_in=stocked_in)
+
+
+def warehouse_names(count: int) -> tuple[str, ...]:
+    """The workload's three warehouses, then DC-04, DC-05... when more are asked for."""
+    if count < 1:
+        raise ValueError("at least one warehouse")
+    extra = tuple(f"DC-{number:02d}" for number in range(len(WAREHOUSES) + 1, count + 1))
+    return (WAREHOUSES + extra)[:count]
 
 
 def sku_name(tag: str, index: int) -> str:

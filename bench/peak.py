@@ -1,0 +1,197 @@
+"""`distgate bench`: the gateway at peak load, against raw baselines, checked by an oracle.
+
+All in one run on the local stack, with fresh workers of a fresh app id:
+1. seed: receipts for every SKU-warehouse position over AMQP, drained by the workers
+   (bridge and projection throughput) and by raw aio-pika and aiokafka loops over the
+   same backlog (their baselines);
+2. capacity: closed-loop ATP GET and check, the first worker against a bare aiohttp
+   handler serving the same bytes;
+3. peak: for `duration` seconds, open-loop ATP reads and checks, orders (POST to their
+   reservation decision) and WMS receipts with probes, with a burst in the middle; the
+   workers' CPU and RSS sampled every second;
+4. verify: every accepted order decided, stock equal to the oracle, nothing oversold.
+report.json (top-level "correct") and report.html with plots go into the out folder.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from app.dev.offsets import skip_history
+from app.dev.workers import WorkerProcess
+from app.settings import Settings
+from bench import peak_seed
+from bench.html_report import write_html, write_plots
+from bench.monitor import Monitor
+from bench.openloop import Shape, pace
+from bench.params import Context
+from bench.peak_capacity import measure_capacity
+from bench.peak_oracle import verify
+from bench.peak_params import PeakParams
+from bench.peak_report import assemble, headline, number
+from bench.peak_shop import Shop
+from bench.peak_wms import SeedReceipt, Warehouses
+from bench.procs import pid_of
+from bench.recorder import Recorder
+from bench.report import default_out_dir, write_report
+from bench.session import bench_session
+from bench.stats import zipf_exponent_for, zipf_weights
+from bench.workload import Catalogue, catalogue, warehouse_names
+from protocols.topics import Topics
+
+
+@dataclass
+class Seeded:
+    """What phase 1 leaves: its figures, the running workers, the warehouses' truth so far."""
+
+    figures: dict[str, Any]
+    workers: list[WorkerProcess]
+    wms: Warehouses
+
+
+def run_bench(params: PeakParams, say: Callable[[str], None] = print) -> int:
+    """Run the bench; 0 when the oracle agreed with the gateway, 1 otherwise."""
+    out = params.out or default_out_dir()
+    report = asyncio.run(_run(params, out, say))
+    write_report(out, report)
+    write_html(out, report)
+    write_plots(out, report)
+    for line in headline(report):
+        say(line)
+    say(f"report: {out / 'report.json'} and {out / 'report.html'}")
+    return 0 if report["correct"] else 1
+
+
+async def _run(params: PeakParams, out: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    async with bench_session(pin=False, trim_shared=False, logs_to=out / "logs", say=say) as ctx:
+        settings = Settings.from_env()
+        names = warehouse_names(params.warehouses)
+        cat = catalogue(ctx.tag, params.skus, params.seed, names)
+        seeded = await _seed(ctx, settings, params, cat)
+        capacity = await measure_capacity(
+            ctx, cat, seeded.workers[0], params.concurrency, params.capacity_seconds
+        )
+        peak = await _peak(ctx, settings, params, cat, seeded)
+        return assemble(params, seeded.figures, capacity, peak)
+
+
+async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catalogue) -> Seeded:
+    """Phase 1: the seed backlog through the baselines and then through the workers."""
+    await peak_seed.require_idle_bridge_queue(settings.amqp_url)
+    receipts = peak_seed.seed_receipts(cat, ctx.tag, params.lines_per_receipt)
+    events = sum(len(lines) for _, _, lines in receipts)
+    ctx.say(f"seed: {len(receipts):,} receipts, {events:,} positions of {len(cat.skus):,} SKUs")
+    raw_amqp = await peak_seed.raw_amqp_baseline(ctx, settings.amqp_url, receipts)
+    ctx.say(f"seed: raw aio-pika consume+ack {raw_amqp['per_s']:,.0f} msgs/s")
+    app_id = ctx.procs.new_app_id("peak")
+    await skip_history(ctx.bootstrap, app_id, [s.name for s in Topics.all()], ctx.partitions)
+    inbox_start = await peak_seed.inbox_ends(ctx)
+    wms = await _publish_seed(settings, ctx.tag, receipts)
+    workers = [ctx.procs.worker(f"worker-{n + 1}", app_id, None) for n in range(params.workers)]
+    drain = await peak_seed.drain_rates(settings.amqp_url, workers, events, within=900)
+    ctx.say(
+        f"seed: worker bridged {number(drain['bridge_messages_per_s'])} msgs/s, projected "
+        f"{number(drain['projection_events_per_s'])} events/s"
+    )
+    for worker in workers:
+        await worker.wait_ready()
+    raw_kafka = await peak_seed.raw_kafka_baseline(ctx, inbox_start)
+    ctx.say(f"seed: raw aiokafka consume+decode {raw_kafka['events_per_s']:,.0f} events/s")
+    figures = {
+        "receipts": len(receipts),
+        "events": events,
+        "drain": drain,
+        "raw_amqp": raw_amqp,
+        "raw_kafka": raw_kafka,
+    }
+    return Seeded(figures, workers, wms)
+
+
+async def _publish_seed(settings: Settings, tag: str, receipts: list[SeedReceipt]) -> Warehouses:
+    """Publish the seed receipts for the workers; the publisher keeps the truth."""
+    async with aiohttp.ClientSession() as http:
+        wms = Warehouses(settings.amqp_url, tag, (), (), (), (), http)
+        async with wms:
+            await wms.publish_receipts(receipts)
+    return wms
+
+
+async def _peak(
+    ctx: Context, settings: Settings, params: PeakParams, cat: Catalogue, seeded: Seeded
+) -> dict[str, Any]:
+    """Phases 3 and 4: the mixed open-loop load, then the oracle."""
+    urls = [worker.url for worker in seeded.workers]
+    weights = zipf_weights(len(cat.skus), zipf_exponent_for(len(cat.skus)))
+    atp_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+    order_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512))
+    async with atp_http, order_http:
+        shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed)
+        wms = Warehouses(
+            settings.amqp_url,
+            ctx.tag,
+            cat.skus,
+            cat.stocked_in,
+            warehouse_names(params.warehouses),
+            urls,
+            atp_http,
+            params.probe_every,
+            params.seed,
+            truth=seeded.wms.truth,
+        )
+        async with wms:
+            monitor = Monitor({w.name: pid_of(w) for w in seeded.workers}, 0.0)
+            dropped = await _load(ctx, params, shop, wms, monitor)
+    ctx.say(f"verify: {len(shop.accepted):,} orders, {len(wms.truth):,} positions")
+    checks = await verify(urls, shop.accepted, wms.truth, params.settle_timeout)
+    return {"shop": shop, "wms": wms, "monitor": monitor, "checks": checks, "dropped": dropped}
+
+
+async def _load(
+    ctx: Context, params: PeakParams, shop: Shop, wms: Warehouses, monitor: Monitor
+) -> dict[str, int]:
+    """Every path paced over the same clock, with the sampler and the progress lines."""
+    started = time.perf_counter() + 0.5
+    recorders = (shop.atp_get, shop.atp_check, shop.orders, wms.probes, wms.publishes)
+    for recorder in recorders:
+        recorder.started = started
+    monitor.started = started
+    begin, end = params.burst_window
+    ctx.say(
+        f"peak: {params.duration:.0f} s, burst x{params.burst_factor:g} at {begin:.0f}-{end:.0f} s"
+    )
+    paths = {
+        "atp_get": (params.atp_rate, shop.get_atp),
+        "atp_check": (params.atp_check_rate, shop.check_atp),
+        "order_reserved": (params.order_rate, shop.order),
+        "amqp_to_atp": (params.wms_rate, wms.send),
+    }
+    paced = [
+        pace(Shape(rate, params.burst_factor, begin, end), started, params.duration, fire)
+        for rate, fire in paths.values()
+    ]
+    seconds = int(params.duration)
+    sampling = asyncio.gather(monitor.run(seconds), _progress(ctx, recorders[:4], started, seconds))
+    dropped = await asyncio.gather(*paced)
+    await sampling
+    return dict(zip(paths, dropped, strict=True))
+
+
+async def _progress(
+    ctx: Context, recorders: Sequence[Recorder], started: float, seconds: int
+) -> None:
+    """A line every 5 s: how far, and what each path completed per second in the last 5 s."""
+    seen = {recorder.name: 0 for recorder in recorders}
+    for mark in range(5, seconds + 1, 5):
+        await asyncio.sleep(max(0.0, started + mark - time.perf_counter()))
+        parts = []
+        for recorder in recorders:
+            done = len(recorder.latencies)
+            parts.append(f"{recorder.name} {(done - seen[recorder.name]) / 5:,.0f}/s")
+            seen[recorder.name] = done
+        errors = sum(recorder.errors for recorder in recorders)
+        ctx.say(f"peak: {mark:>4}/{seconds} s  " + "  ".join(parts) + f"  errors {errors}")

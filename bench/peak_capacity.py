@@ -1,0 +1,66 @@
+"""Phase 2: ATP capacity, the worker against a bare aiohttp handler serving the same bytes.
+
+A closed loop (each connection sends its next request when the answer came) finds the
+most requests per second each server gives, GET and check alike, the baseline and the
+first worker taking turns, so machine noise falls on both.
+"""
+
+import asyncio
+from typing import Any, Literal
+
+import msgspec
+
+from app.dev.workers import WorkerProcess
+from bench.atp_setup import answer_bodies, start_baseline
+from bench.loadgen import Plan
+from bench.params import Context
+from bench.procs import pid_of, stop_child
+from bench.workload import Catalogue
+
+Kind = Literal["get", "check"]
+
+
+async def measure_capacity(
+    ctx: Context, cat: Catalogue, worker: WorkerProcess, connections: int, seconds: float
+) -> dict[str, Any]:
+    """{get|check: {baseline|worker: loadgen figures}} for a closed loop of `seconds`."""
+    bodies = await answer_bodies(worker.url, cat, within=300)
+    baseline, baseline_url = start_baseline(ctx, bodies)
+    skus_file = ctx.procs.workdir / "capacity-skus.json"
+    skus_file.write_bytes(msgspec.json.encode(cat.skus))
+    targets = {"baseline": (baseline_url, baseline.pid), "worker": (worker.url, pid_of(worker))}
+    figures: dict[str, Any] = {"get": {}, "check": {}}
+    try:
+        for kind in ("get", "check"):
+            for name, (url, pid) in targets.items():
+                plan = Plan(
+                    url=url,
+                    skus_file=str(skus_file),
+                    mode="closed",
+                    connections=connections,
+                    warmup_s=1.0,
+                    duration_s=seconds,
+                    server_pid=pid,
+                    kind=kind,
+                )
+                figures[kind][name] = await _run(ctx, plan)
+                ctx.say(_line(kind, name, figures[kind][name]))
+    finally:
+        stop_child(baseline)
+    return figures
+
+
+async def _run(ctx: Context, plan: Plan) -> Any:
+    child = ctx.procs.module(
+        "bench.loadgen", [msgspec.json.encode(plan).decode()], ctx.load_cpus, "loadgen.log"
+    )
+    out, _ = await asyncio.to_thread(child.communicate, timeout=plan.duration_s + 120)
+    return msgspec.json.decode(out.splitlines()[-1])
+
+
+def _line(kind: str, name: str, figures: dict[str, Any]) -> str:
+    latency = figures["latency_ms"]
+    return (
+        f"capacity: ATP {kind:<5} {name:<8} {figures['rps']:>8,.0f} req/s"
+        f"  p50 {latency['p50']:.1f} ms  p99 {latency['p99']:.1f} ms  errors {figures['errors']}"
+    )

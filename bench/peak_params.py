@@ -1,0 +1,97 @@
+"""`distgate bench`'s knobs: every figure of the workload is a flag with the workload's default."""
+
+import argparse
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PeakParams:
+    """One peak run. Rates are the steady baseline; the burst multiplies all of them."""
+
+    duration: float = 60.0
+    skus: int = 20_000
+    warehouses: int = 3
+    workers: int = 1
+    order_rate: float = 10.0
+    atp_rate: float = 500.0  # the workload's 50 reads per order placed
+    atp_check_rate: float = 50.0  # and 5 checks per order
+    wms_rate: float = 50.0
+    probe_every: int = 20
+    concurrency: int = 32
+    burst_factor: float = 5.0
+    burst_seconds: float = 10.0
+    capacity_seconds: float = 5.0
+    lines_per_receipt: int = 1
+    settle_timeout: float = 120.0
+    seed: int = 1
+    out: Path | None = None
+
+    def report_config(self) -> dict[str, Any]:
+        """The parameters as the report's config table shows them."""
+        config = asdict(self)
+        config["out"] = str(self.out) if self.out else None
+        return config
+
+    @property
+    def burst_window(self) -> tuple[float, float]:
+        """(from, to) seconds of the burst: centred in the run, never longer than a third."""
+        length = min(self.burst_seconds, self.duration / 3) if self.burst_factor > 1 else 0.0
+        start = (self.duration - length) / 2
+        return start, start + length
+
+
+HELP = {
+    "duration": "seconds of peak load (default 60)",
+    "skus": "catalogue size, Zipf-skewed demand (default 20000)",
+    "warehouses": "warehouses the catalogue is spread over (default 3)",
+    "workers": "distgate workers sharing the load (default 1)",
+    "order_rate": "orders/s placed (default 10)",
+    "atp_rate": "ATP GETs/s (default 500)",
+    "atp_check_rate": "ATP checks/s (default 50)",
+    "wms_rate": "WMS receipts/s over AMQP (default 50)",
+    "probe_every": "every Nth receipt is a probe timed to ATP visibility (default 20)",
+    "concurrency": "connections of the capacity loops (default 32)",
+    "burst_factor": "rates times this during the burst; 1 for none (default 5)",
+    "burst_seconds": "length of the burst in the middle of the run (default 10)",
+    "capacity_seconds": "length of each closed-loop capacity run (default 5)",
+    "lines_per_receipt": "lines per seed receipt message (default 1: one per position)",
+    "settle_timeout": "seconds the final checks wait for state to settle (default 120)",
+    "seed": "random seed of the workload (default 1)",
+    "out": "report folder (default: a new bench-report-<time> folder here)",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One --flag per parameter, typed like its default."""
+    defaults = PeakParams()
+    for spec in fields(PeakParams):
+        flag = "--" + spec.name.replace("_", "-")
+        kind = Path if spec.name == "out" else type(getattr(defaults, spec.name))
+        parser.add_argument(
+            flag,
+            type=_positive(kind),
+            default=getattr(defaults, spec.name),
+            help=HELP[spec.name],
+            dest=spec.name,
+        )
+
+
+def from_args(args: argparse.Namespace) -> PeakParams:
+    """The parameters parsed by `add_arguments`."""
+    return PeakParams(**{spec.name: getattr(args, spec.name) for spec in fields(PeakParams)})
+
+
+def _positive(kind: type) -> Any:
+    if kind is Path:
+        return Path
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse

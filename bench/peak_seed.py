@@ -1,0 +1,169 @@
+"""Phase 1: stock the catalogue through the warehouses' AMQP and time the workers draining it.
+
+Multi-line receipts for every SKU-warehouse position are published while no worker runs;
+then the workers start, the bridge drains the queue into Kafka and the stock agent
+projects it. Against the same backlog, in the same run: a raw aio-pika consume-and-ack
+loop over a queue of the bridge's type and prefetch (the bridge's baseline), and a raw
+aiokafka consume-and-decode loop over the inbox records the bridge produced (the
+projection's baseline).
+"""
+
+import asyncio
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import aio_pika
+import aiohttp
+import msgspec
+
+from agents.wms_bridge import PREFETCH
+from app.dev.workers import WorkerProcess
+from app.errors import DistgateError
+from app.topology import declare_amqp_topology
+from bench import bridge_load
+from bench.kafka_io import offsets
+from bench.params import Context
+from bench.peak_wms import SeedReceipt
+from bench.procs import counter_total
+from bench.workload import Catalogue, expected_qty
+from protocols.amqp import WMS_EVENTS_QUEUE
+from protocols.topics import Topics
+
+
+class BenchRefused(DistgateError):
+    """The bench cannot measure on this broker as it is now."""
+
+
+APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
+
+
+def seed_receipts(cat: Catalogue, tag: str, lines_per_receipt: int) -> list[SeedReceipt]:
+    """Receipts of `expected_qty(index)` for every position, grouped per warehouse."""
+    per_warehouse: dict[str, list[tuple[str, int]]] = {}
+    for index, (sku, warehouses) in enumerate(zip(cat.skus, cat.stocked_in, strict=True)):
+        for warehouse in warehouses:
+            per_warehouse.setdefault(warehouse, []).append((sku, expected_qty(index)))
+    return [
+        _receipt(f"{tag}-seed-{warehouse}-{number}", warehouse, chunk)
+        for warehouse, lines in per_warehouse.items()
+        for number, chunk in enumerate(_chunks(lines, lines_per_receipt))
+    ]
+
+
+def _chunks(lines: list[tuple[str, int]], size: int) -> Iterator[list[tuple[str, int]]]:
+    for start in range(0, len(lines), size):
+        yield lines[start : start + size]
+
+
+def _receipt(txn: str, warehouse: str, lines: list[tuple[str, int]]) -> SeedReceipt:
+    body = "".join(f'<Line sku="{sku}" qty="{qty}"/>' for sku, qty in lines)
+    xml = f'<Receipt txn="{txn}" warehouse="{warehouse}">{body}</Receipt>'
+    return f"{warehouse}.receipt", xml.encode(), [(sku, warehouse, qty) for sku, qty in lines]
+
+
+async def require_idle_bridge_queue(amqp_url: str) -> None:
+    """The drain is only measurable when no other worker consumes the WMS queue."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await declare_amqp_topology(await connection.channel())
+    ready, consumers = await bridge_load.queue_state(amqp_url, WMS_EVENTS_QUEUE)
+    if consumers:
+        raise BenchRefused(
+            f"{consumers} consumer(s) already on {WMS_EVENTS_QUEUE}: stop every other distgate "
+            "worker on this RabbitMQ first (the bench must drain the queue itself)"
+        )
+    if ready:
+        raise BenchRefused(f"{ready} messages already wait in {WMS_EVENTS_QUEUE}: drain it first")
+
+
+async def raw_amqp_baseline(ctx: Context, amqp_url: str, receipts: Sequence[SeedReceipt]) -> Any:
+    """A raw aio-pika consume-and-ack loop draining the same backlog; its figures."""
+    queue = f"distgate-bench-raw-{ctx.tag}"
+    await bridge_load.declare_raw_queue(amqp_url, queue)
+    try:
+        await bridge_load.publish_all(amqp_url, [(k, b) for k, b, _ in receipts], queue=queue)
+        child = ctx.procs.module(
+            "bench.bridge_raw",
+            [amqp_url, queue, str(len(receipts)), str(PREFETCH)],
+            ctx.load_cpus,
+            "bridge-raw.log",
+        )
+        out, _ = await asyncio.to_thread(child.communicate, timeout=600)
+        return msgspec.json.decode(out.splitlines()[-1])
+    finally:
+        await bridge_load.delete_queue(amqp_url, queue)
+
+
+async def raw_kafka_baseline(ctx: Context, start: dict[int, int]) -> Any:
+    """A raw aiokafka consume-and-decode loop over the inbox records from `start` to the end."""
+    child = ctx.procs.module(
+        "bench.rawloop",
+        [ctx.bootstrap, Topics.STOCK_INBOX.name, msgspec.json.encode(start).decode()],
+        ctx.load_cpus,
+        "rawloop.log",
+    )
+    out, _ = await asyncio.to_thread(child.communicate, timeout=600)
+    return msgspec.json.decode(out.splitlines()[-1])
+
+
+async def inbox_ends(ctx: Context) -> dict[int, int]:
+    """The stock inbox's end offset per partition, right now."""
+    _, end = await offsets(ctx.bootstrap, Topics.STOCK_INBOX.name, ctx.partitions)
+    return {tp.partition: offset for tp, offset in end.items()}
+
+
+async def drain_rates(
+    amqp_url: str, workers: Sequence[WorkerProcess], events: int, within: float
+) -> dict[str, float | None]:
+    """Messages/s bridged and events/s applied, each from when it was first seen moving.
+
+    Call it right after starting the workers. The bridge is timed by the queue's depth
+    (it starts before the worker's HTTP server), the projection by the applied counter.
+    """
+    connection = await aio_pika.connect(amqp_url)
+    async with connection, aiohttp.ClientSession() as http:
+        channel = await connection.channel()
+        depth: list[tuple[float, int]] = []
+        applied: list[tuple[float, float]] = []
+        deadline = time.perf_counter() + within
+        while not applied or applied[-1][1] < events:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the seed backlog was not applied within {within:.0f} s")
+            queue = await channel.declare_queue(WMS_EVENTS_QUEUE, passive=True)
+            depth.append((time.perf_counter(), int(queue.declaration_result.message_count or 0)))
+            total = await _sum(http, workers, APPLIED)
+            if total is not None:
+                applied.append((time.perf_counter(), total))
+            await asyncio.sleep(0.05)
+    return {
+        "bridge_messages_per_s": _rate_down(depth),
+        "projection_events_per_s": _rate_up(applied),
+    }
+
+
+def _rate_down(samples: list[tuple[float, int]]) -> float | None:
+    """Rate a queue emptied: from the first sample below the starting depth to the first 0."""
+    start = next(((t, n) for t, n in samples if n < samples[0][1]), None)
+    end = next(((t, n) for t, n in samples if n == 0), None)
+    if start is None or end is None or end[0] <= start[0]:
+        return None
+    return start[1] / (end[0] - start[0])
+
+
+def _rate_up(samples: list[tuple[float, float]]) -> float | None:
+    """Rate a counter rose: from the first sample the worker answered to the last."""
+    (t0, n0), (t1, n1) = samples[0], samples[-1]
+    return (n1 - n0) / (t1 - t0) if t1 > t0 and n1 > n0 else None
+
+
+async def _sum(
+    http: aiohttp.ClientSession, workers: Sequence[WorkerProcess], sample: str
+) -> float | None:
+    """A counter summed over the workers; None while one of them does not answer yet."""
+    totals = await asyncio.gather(
+        *(counter_total(http, w.url, sample) for w in workers), return_exceptions=True
+    )
+    if not all(isinstance(total, float) for total in totals):
+        return None
+    return sum(total for total in totals if isinstance(total, float))
