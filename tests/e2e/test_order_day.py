@@ -3,24 +3,21 @@
 import asyncio
 import random
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import pytest
 
 from app.settings import Settings
 from app.sim.erp import ErpSimulator
+from app.sim.truth import RESTING, stock_truth, wholly_backordered
 from app.sim.wms import WmsSimulator
-from protocols.wms import WmsPickConfirm, WmsReceipt, WmsShipConfirm
 from tests.conftest import SpawnWorker
 from tests.support.kafka import unique
 from tests.support.polling import eventually
 from tests.support.shop import call
 
 pytestmark = pytest.mark.brokers
-
-# Where an order rests once nobody will move it any more (a wholly backordered order is
-# confirmed with nothing to release; one picked wholly short stays PICKED).
-RESTING = {"INVOICED", "REJECTED", "CANCELLED", "CONFIRMED", "PICKED"}
 
 
 async def test_a_day_of_orders_matches_the_simulators_truth(
@@ -40,9 +37,7 @@ async def test_a_day_of_orders_matches_the_simulators_truth(
         await wms.receipt(east, {sku: 6 for sku in skus})
         await wms.receipt(west, {sku: 3 for sku in skus[:3]})
         for sku in skus:
-            await eventually(
-                lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"), lambda r: r[0] == 200
-            )
+            await eventually(partial(call, worker.url, "GET", f"/v1/atp/{sku}"), _found)
         # When 30 customers order 1-3 lines each, some allowing backorders
         rng = random.Random(5)
         bodies = [
@@ -65,12 +60,7 @@ async def test_a_day_of_orders_matches_the_simulators_truth(
         orders = {}
         for order_id in ids:
             _, orders[order_id] = await eventually(
-                lambda o=order_id: call(worker.url, "GET", f"/v1/orders/{o}"),
-                lambda r: (
-                    (r[1]["status"] in RESTING and r[1]["status"] != "CONFIRMED")
-                    or _wholly_backordered(r[1])
-                ),
-                within=90,
+                partial(call, worker.url, "GET", f"/v1/orders/{order_id}"), _at_rest, within=90
             )
         # And each follows ERP's decision for it
         for order_id, order in orders.items():
@@ -80,11 +70,11 @@ async def test_a_day_of_orders_matches_the_simulators_truth(
             elif reserved:
                 assert order["status"] in ("INVOICED", "PICKED"), order
         # And every stock figure equals what the WMS truth says happened
-        expected = _stock_truth(wms)
-        for (sku, warehouse), on_hand in expected.items():
+        expected = stock_truth(sent.message for sent in wms.sent)
+        for (sku, warehouse), figures in expected.items():
             await eventually(
-                lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"),
-                lambda r, w=warehouse, q=on_hand: _figures(r[1], w) == (q, 0, 0),
+                partial(call, worker.url, "GET", f"/v1/atp/{sku}"),
+                partial(_settled_at, warehouse, figures.on_hand),
                 within=30,
             )
         assert Counter(o["status"] for o in orders.values())["INVOICED"] > 0
@@ -93,29 +83,20 @@ async def test_a_day_of_orders_matches_the_simulators_truth(
         await wms.stop()
 
 
-def _wholly_backordered(order: Any) -> bool:
-    return order["status"] == "CONFIRMED" and all(
-        line["backordered"] == line["qty"] for line in order["lines"]
-    )
+def _found(answer: tuple[int, Any]) -> bool:
+    return answer[0] == 200
+
+
+def _at_rest(answer: tuple[int, Any]) -> bool:
+    order = answer[1]
+    resting = order["status"] in RESTING and order["status"] != "CONFIRMED"
+    return resting or wholly_backordered(order)
+
+
+def _settled_at(warehouse: str, on_hand: int, answer: tuple[int, Any]) -> bool:
+    return _figures(answer[1], warehouse) == (on_hand, 0, 0)
 
 
 def _figures(atp: Any, warehouse: str) -> tuple[int, int, int]:
     position = next(w for w in atp["warehouses"] if w["warehouse"] == warehouse)
     return position["on_hand"], position["reserved"], position["allocated"]
-
-
-def _stock_truth(wms: WmsSimulator) -> dict[tuple[str, str], int]:
-    """on_hand per SKU and warehouse: received, less shipped, less picked short."""
-    on_hand: Counter[tuple[str, str]] = Counter()
-    for sent in wms.sent:
-        message = sent.message
-        if isinstance(message, WmsReceipt):
-            for line in message.lines:
-                on_hand[(line.sku, message.warehouse)] += line.qty
-        elif isinstance(message, WmsPickConfirm):
-            for pick in message.lines:
-                on_hand[(pick.sku, message.warehouse)] -= pick.requested - pick.picked
-        elif isinstance(message, WmsShipConfirm):
-            for ship in message.lines:
-                on_hand[(ship.sku, message.warehouse)] -= ship.qty
-    return dict(on_hand)

@@ -1,0 +1,1 @@
+"""`distgate demo`: a compressed distribution day, checked against the simulators' truth."""

@@ -1,0 +1,132 @@
+"""The simulators' truth: stock folded from the WMS's messages, and where each order must end."""
+
+import pytest
+
+from app.sim.truth import (
+    Expected,
+    OrderFacts,
+    StockFigures,
+    WarehouseFacts,
+    expected_status,
+    stock_ledger,
+    stock_truth,
+    warehouse_facts,
+    wholly_backordered,
+)
+from protocols.wms import (
+    CountLine,
+    DeltaLine,
+    NumberedLine,
+    PickLine,
+    ReceiptLine,
+    WmsAdjust,
+    WmsCount,
+    WmsHold,
+    WmsMessage,
+    WmsPickConfirm,
+    WmsReceipt,
+    WmsShipConfirm,
+)
+from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease
+
+EAST, WEST = "DC-EAST", "DC-WEST"
+
+
+def test_stock_follows_receipts_short_picks_and_shipments() -> None:
+    # Given 10 received in the east and 4 in the west
+    messages: list[WmsMessage] = [
+        WmsReceipt(txn="R1", warehouse=EAST, lines=(ReceiptLine("A", 10),)),
+        WmsReceipt(txn="R2", warehouse=WEST, lines=(ReceiptLine("A", 4),)),
+        # When 3 are released in the east, 2 picked (1 short) and those 2 shipped
+        WmsPickConfirm(txn="P1", warehouse=EAST, order="SO-1", lines=(PickLine(1, "A", 3, 2),)),
+        WmsShipConfirm(txn="S1", warehouse=EAST, order="SO-1", lines=(NumberedLine(1, "A", 2),)),
+    ]
+    # Then the east has 7 left, the west is untouched
+    assert stock_truth(messages) == {("A", EAST): StockFigures(7), ("A", WEST): StockFigures(4)}
+
+
+def test_holds_block_and_counts_and_adjustments_keep_blocked_within_on_hand() -> None:
+    # Given 10 received and 6 held for QC
+    messages: list[WmsMessage] = [
+        WmsReceipt(txn="R1", warehouse=EAST, lines=(ReceiptLine("A", 10),)),
+        WmsHold(txn="H1", warehouse=EAST, lines=(DeltaLine("A", 6),), reason="QC"),
+    ]
+    assert stock_truth(messages)[("A", EAST)] == StockFigures(10, 6)
+    # When a count finds 5 and one more is damaged
+    messages += [
+        WmsCount(txn="C1", warehouse=EAST, lines=(CountLine("A", 5),)),
+        WmsAdjust(txn="A1", warehouse=EAST, lines=(DeltaLine("A", -1),), reason="DAMAGED"),
+    ]
+    # Then blocked can be no more than what is there, and nothing is promisable
+    figures = stock_truth(messages)[("A", EAST)]
+    assert figures == StockFigures(4, 4)
+    assert figures.atp == 0
+
+
+def test_a_shipment_of_stock_that_was_not_there_is_overdrawn() -> None:
+    # Given 2 received
+    messages: list[WmsMessage] = [
+        WmsReceipt(txn="R1", warehouse=EAST, lines=(ReceiptLine("A", 2),)),
+        # When the warehouse ships 3 (the gateway promised more than there was)
+        WmsShipConfirm(txn="S1", warehouse=EAST, order="SO-1", lines=(NumberedLine(1, "A", 3),)),
+    ]
+    # Then the ledger names it
+    assert stock_ledger(messages).overdrawn == ["A in DC-EAST: S1 takes on_hand to -1"]
+
+
+def test_warehouse_facts_collect_releases_cancels_picks_and_shipments_per_order() -> None:
+    # Given a release to two warehouses, a cancel in one, a pick and a shipment in the other
+    releases = [WarehouseRelease("T1", EAST, "SO-1", ()), WarehouseRelease("T2", WEST, "SO-1", ())]
+    cancels = [WarehouseCancel("T3", WEST, "SO-1")]
+    messages: list[WmsMessage] = [
+        WmsPickConfirm(txn="P1", warehouse=EAST, order="SO-1", lines=(PickLine(1, "A", 1, 1),)),
+        WmsShipConfirm(txn="S1", warehouse=EAST, order="SO-1", lines=(NumberedLine(1, "A", 1),)),
+    ]
+    # When the facts are collected
+    facts = warehouse_facts(releases, cancels, messages)["SO-1"]
+    # Then each warehouse's part is there, and every release was answered
+    assert facts == WarehouseFacts(
+        released=frozenset({EAST, WEST}),
+        withdrawn=frozenset({WEST}),
+        picked=frozenset({EAST}),
+        shipped=frozenset({EAST}),
+    )
+    assert facts.answered
+
+
+SHIPPED = WarehouseFacts(
+    released=frozenset({EAST}), picked=frozenset({EAST}), shipped=frozenset({EAST})
+)
+SHORT = WarehouseFacts(released=frozenset({EAST}), picked=frozenset({EAST}))
+WAITING = WarehouseFacts(released=frozenset({EAST}))
+CONFIRMED = ("OrderConfirmed",)
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "final"),
+    [
+        (OrderFacts(CONFIRMED, None, SHIPPED), "INVOICED", True),
+        (OrderFacts(CONFIRMED, 202, SHIPPED), "INVOICED", True),  # the cancel lost to the ship
+        (OrderFacts(CONFIRMED, 202, WAITING), "CANCELLED", True),
+        (OrderFacts(CONFIRMED, 409, SHORT), "PICKED", True),
+        (OrderFacts((), None), "REJECTED", True),  # never reserved: out of stock
+        (OrderFacts(("OrderRejected",), 409), "REJECTED", True),
+        (OrderFacts(("OrderCreditHold",)), "CREDIT_HOLD", False),
+        (OrderFacts(("OrderCreditHold", "OrderCreditReleased"), None, SHORT), "PICKED", True),
+        (OrderFacts(CONFIRMED, None, WAITING), "RELEASED", False),
+        (OrderFacts(CONFIRMED), "CONFIRMED", True),  # wholly backordered
+    ],
+)
+def test_where_an_order_must_end(facts: OrderFacts, status: str, final: bool) -> None:
+    # Given what ERP, the shop and the warehouses did; When judged; Then the order ends here
+    expected = expected_status(facts)
+    assert (expected.status, expected.final) == (status, final)
+    assert isinstance(expected, Expected)
+    assert expected.why
+
+
+def test_wholly_backordered_is_confirmed_with_every_line_backordered() -> None:
+    lines = [{"qty": 2, "backordered": 2}, {"qty": 1, "backordered": 1}]
+    assert wholly_backordered({"status": "CONFIRMED", "lines": lines})
+    assert not wholly_backordered({"status": "RELEASED", "lines": lines})
+    assert not wholly_backordered({"status": "CONFIRMED", "lines": [{"qty": 2, "backordered": 1}]})
