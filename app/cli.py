@@ -5,9 +5,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.demo.flags import add_demo_flags
 from app.dev import stack
 from app.errors import DistgateError
 from app.settings import Settings
+from bench.peak_params import add_arguments as add_bench_flags
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     replay = dlq_actions.add_parser("replay", help="send a dead letter's message again")
     replay.add_argument("id", help="the dead letter's id (dl.id)")
     dlq.set_defaults(run=_run_dlq)
+    demo = commands.add_parser("demo", help="a compressed distribution day, checked at the end")
+    add_demo_flags(demo)
+    demo.set_defaults(run=_run_demo)
+    bench = commands.add_parser("bench", help="peak load against raw baselines, with a report")
+    add_bench_flags(bench)
+    bench.set_defaults(run=_run_bench)
     return parser
 
 
@@ -79,6 +87,20 @@ def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
         settings, args.action, getattr(args, "limit", 100), getattr(args, "id", None),
         getattr(args, "json", False),
     )  # fmt: skip
+
+
+def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from app.demo.flags import demo_options
+    from app.demo.run import run_demo
+
+    return run_demo(settings, demo_options(args))
+
+
+def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from bench.peak import run_bench
+    from bench.peak_params import from_args
+
+    return run_bench(from_args(args))
 
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:

@@ -83,15 +83,16 @@ class Processes:
 
 
 def stop_child(child: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """Stop one child process by its own pid."""
-    if child.poll() is not None:
-        return
-    child.send_signal(signal.SIGTERM)
-    try:
-        child.wait(grace)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+    """Stop one child process by its own pid, and close its output pipe."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
 
 
 def cpu_seconds(pid: int) -> float:
