@@ -40,6 +40,9 @@ class ChangelogReplica(Service, Generic[T]):
         self._caught_up = asyncio.Event()
         self._failure: Exception | None = None
         self._tick = asyncio.Event()  # set (and replaced) after every batch applied
+        # Who waits for which key: only they wake when it changes. Waking every waiter on
+        # every batch made a backlog of long polls eat the CPU the agents needed to clear it.
+        self._watchers: dict[bytes, set[asyncio.Event]] = {}
 
     async def on_start(self) -> None:
         """Start mirroring in the background; catching up is what readiness waits for."""
@@ -56,6 +59,9 @@ class ChangelogReplica(Service, Generic[T]):
         except Exception as exc:
             self._failure = exc
             self._caught_up.set()  # wake waiters; they see the failure
+            for watchers in self._watchers.values():
+                for watcher in watchers:
+                    watcher.set()
             raise
 
     async def _mirror(self) -> None:
@@ -85,6 +91,8 @@ class ChangelogReplica(Service, Generic[T]):
                     self._values.pop(record.key, None)
                 else:
                     self._values[record.key] = (record.value, record.timestamp)
+                for watcher in self._watchers.get(record.key, ()):
+                    watcher.set()
             self._positions[tp] = records[-1].offset + 1
             if self._positions[tp] >= self._targets.get(tp, 0):
                 self._targets.pop(tp, None)
@@ -122,14 +130,23 @@ class ChangelogReplica(Service, Generic[T]):
     ) -> T | None:
         """The key's value once `accept` holds, or its last value after `within` seconds."""
         deadline = asyncio.get_running_loop().time() + within
-        while True:
-            found = self.get(key)
-            value = None if found is None else found[0]
-            left = deadline - asyncio.get_running_loop().time()
-            if accept(value) or left <= 0:
-                return value
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tick.wait(), left)
+        changed = asyncio.Event()
+        watchers = self._watchers.setdefault(key, set())
+        watchers.add(changed)
+        try:
+            while True:
+                found = self.get(key)
+                value = None if found is None else found[0]
+                left = deadline - asyncio.get_running_loop().time()
+                if accept(value) or left <= 0 or self._failure is not None:
+                    return value
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), left)
+        finally:
+            watchers.discard(changed)
+            if not watchers:
+                self._watchers.pop(key, None)
 
     async def sync(self, within: float) -> bool:
         """Read-your-writes barrier: wait until everything written before this call is read."""
