@@ -127,7 +127,7 @@ def headline(report: dict[str, Any]) -> list[str]:
     lines = [
         "",
         f"== distgate bench: {report['duration_s']:.0f} s of peak load ==",
-        f"{'path':<16}{'done/s':>9}{'p50 ms':>9}{'p90':>8}{'p99':>8}{'p99.9':>8}"
+        f"{'path':<16}{'done/s':>9}{'p50 ms':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}"
         f"{'errors':>8}{'capacity/s':>12}{'baseline/s':>12}{'ratio':>7}",
     ]
     for name, path in report["paths"].items():
@@ -154,7 +154,7 @@ def _path_line(name: str, path: dict[str, Any]) -> str:
     )
 
 
-_MARKS = (("p50", 9), ("p90", 8), ("p99", 8), ("p999", 8))
+_MARKS = (("p50", 10), ("p90", 10), ("p99", 10), ("p999", 10))
 
 
 def number(value: float | None, digits: int = 0) -> str:
