@@ -21,13 +21,13 @@ from aiokafka.errors import KafkaError
 from app.demo.catalogue import sku_prefix
 from app.demo.day import Day, DaySpec, order_prefix, plan_day
 from app.demo.flags import DemoOptions
-from app.demo.peers import RunErp
 from app.demo.session import Peers, play_session
 from app.demo.watch import Watcher
 from app.dev import stack
 from app.dev.offsets import skip_history
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
+from app.sim.erp import ErpSimulator
 from app.sim.shop import ShopError
 from app.sim.wms import WmsSimulator
 from protocols.topics import Topics
@@ -61,13 +61,13 @@ async def _demo(settings: Settings, options: DemoOptions, out: TextIO) -> int:
     run = f"{time.strftime('%H%M%S')}{uuid.uuid4().hex[:4].upper()}"
     home = (settings.data_dir / "demo" / run).resolve()
     home.mkdir(parents=True)
-    erp = RunErp(
+    erp = ErpSimulator(
         settings.kafka_bootstrap,
         hold_rate=options.credit_holds,
         reject_rate=options.rejects,
         hold_for=max(1.0, options.duration / 15),
         seed=f"demo-{options.seed}",
-        prefix=order_prefix(run),
+        orders_prefix=order_prefix(run),
     )
     day = plan_day(_spec(run, options), erp.fate)
     say(_intro(day, home))

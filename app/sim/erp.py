@@ -39,6 +39,8 @@ class ErpSimulator:
     reject_rate: float = 0.02
     hold_for: float = 1.0
     seed: str = "erp"
+    # orders.events is shared by every gateway on the cluster: decide only these orders
+    orders_prefix: str = ""
     decisions: dict[str, list[str]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _run: asyncio.Task[None] | None = None
@@ -76,6 +78,8 @@ class ErpSimulator:
     async def _loop(self) -> None:
         async for record in self._consumer:
             event = _events.decode(record.value)
+            if not event.order_id.startswith(self.orders_prefix):
+                continue
             if event.status in DECIDE_ON and event.order_id not in self.decisions:
                 await self._decide(event.order_id)
             elif event.status == OrderStatus.SHIPPED and "OrderInvoiced" not in self._of(event):
