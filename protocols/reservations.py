@@ -38,15 +38,23 @@ class AllocateLine(StockCommand, frozen=True, tag="AllocateLine"):
 
 
 class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
-    """The WMS picked `short` fewer than allocated: they are not on hand after all."""
+    """The WMS picked `short` fewer than allocated: they are not on hand after all.
+
+    `after_cancel`: the line was cancelled after its release and its allocation freed,
+    but the warehouse had picked before it read the Cancel; `warehouse` says where.
+    """
 
     short: Qty
+    after_cancel: bool = False
+    warehouse: Warehouse | None = None
 
 
 class RecordShipment(StockCommand, frozen=True, tag="RecordShipment"):
-    """`qty` of this line's allocation left the warehouse."""
+    """`qty` of this line's allocation left the warehouse (`after_cancel`: as above)."""
 
     qty: Qty
+    after_cancel: bool = False
+    warehouse: Warehouse | None = None
 
 
 class Deallocate(StockCommand, frozen=True, tag="Deallocate"):

@@ -15,6 +15,7 @@ from protocols.orders import (
 from protocols.reservations import AllocateLine, RecordShipment, RecordShortPick
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ReleaseToWarehouse, ShipConfirmed
+from tables.order_after_cancel import check_named_once, late_pick, late_ship
 from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
 from tables.order_state import InvalidOrderTransition, Order, OrderLine, not_allowed
 
@@ -25,7 +26,13 @@ def confirm(change: Change) -> Change:
     """CONFIRMED, then every reserved line allocated and released to its warehouse: RELEASED."""
     change = emit(change, OrderConfirmed)
     released = [
-        replace(line, allocated=line.reserved, reserved=0, status=LineStatus.RELEASED)
+        replace(
+            line,
+            allocated=line.reserved,
+            reserved=0,
+            released=line.reserved,
+            status=LineStatus.RELEASED,
+        )
         for line in change.order.lines
         if line.reserved > 0
     ]
@@ -47,6 +54,8 @@ def confirm(change: Change) -> Change:
 
 def pick(change: Change, message: PickConfirmed) -> Change:
     """Record picked (and short) quantities; PICKED once no released line waits for its pick."""
+    if change.order.status is OrderStatus.CANCELLED:
+        return late_pick(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     picked = [_picked(change.order, message.warehouse, line) for line in message.lines]
     change = with_lines(change, picked)
@@ -58,6 +67,8 @@ def pick(change: Change, message: PickConfirmed) -> Change:
 
 def ship(change: Change, message: ShipConfirmed) -> Change:
     """Record shipped quantities; SHIPPED once every line is shipped or backordered."""
+    if change.order.status is OrderStatus.CANCELLED:
+        return late_ship(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     for confirmed in message.lines:
         line = _shipped(change.order, message.warehouse, confirmed)
@@ -72,11 +83,7 @@ def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], 
     """A confirmation needs a released order and names each of its lines once."""
     if order.status not in _IN_WAREHOUSE:
         raise not_allowed(order, cause)
-    numbers = [line.no for line in lines]
-    if not numbers:
-        raise InvalidOrderTransition("no_lines", f"{cause} confirms no line")
-    if len(set(numbers)) != len(numbers):
-        raise InvalidOrderTransition("duplicate_line_no", f"{cause} names a line twice")
+    check_named_once([line.no for line in lines], cause)
 
 
 def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:

@@ -71,6 +71,7 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     shipped: int = 0
     backordered: int = 0
     resolved: bool = False  # the stock side answered this line's ReserveLine
+    released: int = 0  # units its Release asked the warehouse for (kept after a cancel)
 
     @property
     def outstanding(self) -> int:

@@ -58,6 +58,8 @@ def apply_command(stock: SkuStock, command: StockCommandMessage) -> LineOutcome:
             return _release(stock, record)
         case AllocateLine():
             return _allocate(stock, record)
+        case RecordShortPick() | RecordShipment() if command.after_cancel and record is None:
+            return _gone_after_cancel(stock, command)
         case RecordShortPick():
             return _take_out(stock, record, command, command.short, "short_exceeds_allocation")
         case RecordShipment():
@@ -135,6 +137,22 @@ def _take_out(
         replace(record, allocated=record.allocated - qty, steps=(*record.steps, command.event_id)),
         replace(with_on_hand(position, position.on_hand - qty), allocated=position.allocated - qty),
     )
+
+
+def _gone_after_cancel(stock: SkuStock, command: RecordShortPick | RecordShipment) -> LineOutcome:
+    """A cancelled line's goods left anyway: on_hand loses them, no allocation is touched.
+
+    The warehouse picked short or shipped before it read the Cancel; the physical fact
+    stands, even where the freed units were promised again meanwhile.
+    """
+    qty = command.short if isinstance(command, RecordShortPick) else command.qty
+    if command.warehouse is None:
+        raise InvalidStockChange("unknown_allocation", _line(command) + " names no warehouse")
+    position = position_at(stock, command.warehouse)
+    if qty > position.on_hand:
+        where = f"on_hand {position.on_hand} in {command.warehouse}"
+        raise InvalidStockChange("negative_on_hand", f"{qty} of {_line(command)} out of {where}")
+    return LineOutcome(stock.reservations, with_on_hand(position, position.on_hand - qty))
 
 
 def _deallocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:

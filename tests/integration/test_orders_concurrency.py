@@ -156,3 +156,38 @@ async def test_auto_confirmation_releases_right_after_reservation(
         "CONFIRMED",
         "RELEASED",
     ]
+
+
+async def test_goods_shipped_before_the_warehouse_read_the_cancel_still_leave_stock(
+    spawn_worker: SpawnWorker, brokers: Settings
+) -> None:
+    # Given an order of 3 released to a warehouse that holds 10
+    worker = spawn_worker()
+    await worker.wait_ready()
+    code, sku = unique("LATE").upper().replace("-", ""), unique("K")
+    await receive(brokers.kafka_bootstrap, sku, code, 10)
+    await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
+    async with Warehouse(brokers.amqp_url, code) as wms:
+        order_id = await submit(worker.url, unique("C"), [(sku, 3)])
+        await wait_status(worker.url, order_id, "RESERVED")
+        await erp_decides(
+            brokers.kafka_bootstrap, ErpOrderConfirmed(event_id=unique("e"), order_id=order_id)
+        )
+        await wait_status(worker.url, order_id, "RELEASED")
+        assert (await wms.next_command())[0] == f"{code}.release"
+        # When it is cancelled, but the warehouse had shipped it before reading the Cancel
+        status, _ = await call(worker.url, "POST", f"/v1/orders/{order_id}/cancel")
+        assert status == 202
+        await wait_status(worker.url, order_id, "CANCELLED")
+        await wms.ship(order_id, [(1, sku, 3)])
+        # Then the goods are off on hand and nothing stays held for the order
+        _, atp = await eventually(
+            lambda: call(worker.url, "GET", f"/v1/atp/{sku}"),
+            lambda r: r[1]["warehouses"][0]["on_hand"] == 7,
+        )
+        position = atp["warehouses"][0]
+        assert (position["reserved"], position["allocated"], position["atp"]) == (0, 0, 7)
+        # And the order stays cancelled, showing what left the warehouse
+        _, order = await call(worker.url, "GET", f"/v1/orders/{order_id}")
+        assert order["status"] == "CANCELLED"
+        assert order["lines"][0]["shipped"] == 3

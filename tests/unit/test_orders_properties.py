@@ -279,6 +279,10 @@ def settle(held: Held, command: StockCommandMessage) -> None:
         case AllocateLine():
             assert held.reserved > 0
             held.reserved, held.allocated = 0, held.allocated + held.reserved
+        case RecordShortPick() | RecordShipment() if command.after_cancel:
+            # a late confirmation of a cancelled line: its allocation is already freed
+            assert held.allocated == 0
+            assert command.warehouse is not None
         case RecordShortPick():
             assert 0 < command.short <= held.allocated
             held.allocated -= command.short

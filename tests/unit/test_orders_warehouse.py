@@ -111,7 +111,7 @@ def test_a_pick_of_a_line_never_released_is_refused() -> None:
     assert refused(order, picked(WEST, (2, "SKU-2", 3, 3))) == "line_not_released"
 
 
-@pytest.mark.parametrize("state", [RESERVED, SHIPPED, (*RELEASED, cancel())])
+@pytest.mark.parametrize("state", [RESERVED, SHIPPED])
 def test_a_pick_outside_the_warehouse_stages_is_refused(
     state: tuple[OrderInboxMessage, ...],
 ) -> None:
