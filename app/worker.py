@@ -37,6 +37,9 @@ class GatewayWorker(faust.Worker):
         self, app: faust.App, *services: ServiceT, readiness: Readiness, loglevel: str
     ) -> None:
         super().__init__(app, *services, loglevel=loglevel)
+        # No terminal spinner: at warn and above Faust keeps one, and sets the root logger
+        # to DEBUG for it, so every library's debug call builds a record (5% of the CPU).
+        self.spinner = None
         self.readiness = readiness
 
     async def on_startup_finished(self) -> None:

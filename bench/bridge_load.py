@@ -14,11 +14,11 @@ import aiohttp
 from aio_pika.abc import AbstractExchange
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.stats import probe_pause
 from protocols.amqp import QUEUES, WMS_EVENTS_EXCHANGE, WMS_EVENTS_QUEUE
 
 Message = tuple[str, bytes]
 IN_FLIGHT = 500  # publishes awaiting their confirm
-PROBE_POLL_SECONDS = 0.01
 PROBE_TIMEOUT = 30.0
 
 
@@ -127,7 +127,7 @@ async def _send(
         async with http.get(f"{api}/v1/atp/{probe}") as response:
             if response.status == 200:
                 break
-        await asyncio.sleep(PROBE_POLL_SECONDS)
+        await asyncio.sleep(probe_pause(time.perf_counter() - sent))
     return time.perf_counter() - sent  # at least PROBE_TIMEOUT when it never showed
 
 

@@ -19,12 +19,12 @@ from aio_pika.abc import AbstractExchange
 
 from bench.bridge_load import receipt
 from bench.recorder import Recorder
+from bench.stats import probe_pause
 from protocols.amqp import WMS_EVENTS_EXCHANGE
 
 Lines = list[tuple[str, str, int]]  # (sku, warehouse, qty)
 SeedReceipt = tuple[str, bytes, Lines]  # routing key, XML body, its lines
 IN_FLIGHT = 500
-PROBE_POLL_S = 0.005
 PROBE_TIMEOUT_S = 30.0
 
 
@@ -124,5 +124,5 @@ class Warehouses:
                         return
             except aiohttp.ClientError:
                 pass
-            await asyncio.sleep(PROBE_POLL_S)
+            await asyncio.sleep(probe_pause(time.perf_counter() - scheduled))
         self.probes.failed("never visible")

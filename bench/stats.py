@@ -78,3 +78,13 @@ def zipf_exponent_for(count: int, head_fraction: float = 0.2, share: float = 0.8
         else:
             high = middle
     return (low + high) / 2
+
+
+def probe_pause(waited: float, floor: float = 0.005, share: float = 0.05) -> float:
+    """Seconds until a probe polls again: `floor`, or `share` of what it waited so far.
+
+    A fixed fast poll makes the probes the load: when the gateway falls behind, the
+    polls of every probe in flight grow with the backlog and feed it. Polling at 5 % of
+    the wait keeps each reading within about 5 % and the polls few.
+    """
+    return max(floor, share * waited)
