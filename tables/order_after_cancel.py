@@ -24,11 +24,11 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
         line = _released_here(change.order, message.warehouse, confirmed.no, confirmed.sku)
         if line.picked or line.backordered:
             raise InvalidOrderTransition("already_picked", f"{_where(change.order, line)}")
-        if not 0 <= confirmed.picked <= confirmed.requested <= line.released:
+        if not line.shipped <= confirmed.picked <= confirmed.requested <= line.released:
             raise InvalidOrderTransition(
                 "picked_out_of_range",
                 f"{_where(change.order, line)}: picked {confirmed.picked} of "
-                f"{confirmed.requested}, released {line.released}",
+                f"{confirmed.requested}, released {line.released}, shipped {line.shipped}",
             )
         short = confirmed.requested - confirmed.picked
         picked = replace(line, picked=confirmed.picked, backordered=line.backordered + short)

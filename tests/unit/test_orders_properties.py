@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import msgspec
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from protocols.erp import (
@@ -338,6 +338,7 @@ seeds = st.lists(st.integers(0, 2**48), min_size=1, max_size=40)
 
 @SEQUENCES
 @given(seeds, st.booleans())
+@example([646201, 7, 7, 1687, 23647, 9487], True)  # a late pick below what shipped late
 def test_random_inbox_traffic_keeps_every_invariant(steps: list[int], auto: bool) -> None:
     traffic = Traffic(auto_confirm=auto)
     for n, seed in enumerate(steps):
