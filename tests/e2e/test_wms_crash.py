@@ -209,7 +209,14 @@ async def queued(amqp_url: str) -> int:
         return int(queue.declaration_result.message_count or 0)
 
 
-@pytest.mark.parametrize("failpoint", ["bridge.before_kafka_send", "bridge.after_kafka_ack"])
+@pytest.mark.parametrize(
+    "failpoint",
+    [
+        "bridge.before_kafka_send",
+        # open bug, see README "Known gaps": the restarted consumer can stop fetching
+        pytest.param("bridge.after_kafka_ack", marks=pytest.mark.known_stall),
+    ],
+)
 async def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
     failpoint: str, private_stack: PrivateStack, start_worker: Callable[..., WorkerProcess]
 ) -> None:
