@@ -4,7 +4,7 @@ import logging
 from abc import ABC, abstractmethod
 
 import msgspec
-from faust.types import EventT
+from faust.types import EventT, TableT
 
 from agents.deadletters import DeadLetters
 from app.metrics import Metrics
@@ -44,3 +44,11 @@ class TableActor(ABC):
     async def _dead_letter(self, event: EventT[bytes], reason: str, error: str) -> None:
         await self.dead_letters.publish_event(event, reason, error)
         self.applied.labels(self.table_name, "dead_letter").inc()
+
+
+def write_again(table: TableT[bytes, bytes], key: bytes, current: bytes | None) -> None:
+    """A duplicate's value, written again: after a kill -9 the local store can hold a write
+    whose changelog send was lost, and this brings the changelog, and every replica, up to it.
+    """
+    if current is not None:
+        table[key] = current

@@ -6,7 +6,7 @@ import faust
 import msgspec
 from faust.types import EventT, TableT
 
-from agents.actor import TableActor
+from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
 from app.faust_app import raw_topic
 from app.metrics import Metrics
@@ -67,12 +67,10 @@ class OrderActor(TableActor):
         order = decode_order(current) if current is not None else None
         now = dt.datetime.now(dt.UTC)
         applied = apply(order, message, event.message.offset, now, self.auto_confirm)
-        if not applied.duplicate:
+        if applied.duplicate:
+            write_again(self.table, key, current)
+        else:
             self.table[key] = encode_order(applied.order)
-        elif current is not None:
-            # After a kill -9 the local store can hold a write whose changelog send was lost:
-            # writing it again brings the changelog, and every replica, up to it.
-            self.table[key] = current
         # A repeat re-sends what the first delivery sent: a crash may have lost those sends.
         await self.outputs.send(applied)
         return "duplicate" if applied.duplicate else "applied"

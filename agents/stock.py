@@ -6,7 +6,7 @@ import faust
 import msgspec
 from faust.types import EventT, TableT
 
-from agents.actor import TableActor
+from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
 from app.faust_app import raw_topic
 from app.metrics import Metrics
@@ -60,10 +60,7 @@ class StockActor(TableActor):
         stock = decode_stock(current) if current is not None else SkuStock(sku=message.sku)
         applied = apply(stock, message, event.message.offset, dt.datetime.now(dt.UTC))
         if applied.duplicate:
-            if current is not None:
-                # After a kill -9 the local store can hold a write whose changelog send was
-                # lost: writing it again brings the changelog, and every replica, up to it.
-                self.table[key] = current
+            write_again(self.table, key, current)
             # A repeated ReserveLine carries its answer again: the first may have been lost
             # in the crash that caused the repeat. The order side ignores answers it has.
             await self.outputs.send(key, applied)

@@ -32,7 +32,6 @@ from app.settings import Settings
 from bench import bridge_load as load
 from bench.stats import latency_summary, ratio, spread
 from protocols.amqp import WMS_EVENTS_QUEUE
-from protocols.topics import Topics
 
 FORWARDED = 'distgate_bridge_messages_total{outcome="forwarded"}'
 
@@ -191,9 +190,8 @@ class _Bench:
 
     async def skip_history(self) -> None:
         """Start the app id's consumer group at the end of every topic."""
-        topics = [spec.name for spec in Topics.all()]
         bootstrap, partitions = self.settings.kafka_bootstrap, self.settings.partitions
-        await skip_history(bootstrap, self.app_id, topics, partitions)
+        await skip_history(bootstrap, self.app_id, partitions)
 
     def stop(self) -> None:
         """Stop the worker, if one runs."""

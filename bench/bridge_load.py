@@ -7,7 +7,7 @@ receipt went AMQP -> bridge -> Kafka -> stock agent -> changelog -> replica, the
 import asyncio
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import aio_pika
 import aiohttp
@@ -24,8 +24,14 @@ PROBE_TIMEOUT = 30.0
 
 def receipt(warehouse: str, txn: str, sku: str, qty: int) -> Message:
     """A one-line Receipt as a WMS publishes it."""
-    body = f'<Receipt txn="{txn}" warehouse="{warehouse}"><Line sku="{sku}" qty="{qty}"/></Receipt>'
-    return f"{warehouse}.receipt", body.encode()
+    return receipt_of(warehouse, txn, [(sku, qty)])
+
+
+def receipt_of(warehouse: str, txn: str, lines: Sequence[tuple[str, int]]) -> Message:
+    """A Receipt of (sku, qty) lines as a WMS publishes it."""
+    body = "".join(f'<Line sku="{sku}" qty="{qty}"/>' for sku, qty in lines)
+    xml = f'<Receipt txn="{txn}" warehouse="{warehouse}">{body}</Receipt>'
+    return f"{warehouse}.receipt", xml.encode()
 
 
 def receipts(warehouse: str, tag: str, count: int, skus: int, seed: int) -> Iterator[Message]:
@@ -123,12 +129,22 @@ async def _send(
         slots.release()
     if probe is None:
         return None
-    while time.perf_counter() - sent < PROBE_TIMEOUT:
-        async with http.get(f"{api}/v1/atp/{probe}") as response:
-            if response.status == 200:
-                break
-        await asyncio.sleep(probe_pause(time.perf_counter() - sent))
+    await until_visible(http, api, probe, sent)
     return time.perf_counter() - sent  # at least PROBE_TIMEOUT when it never showed
+
+
+async def until_visible(http: aiohttp.ClientSession, api: str, sku: str, since: float) -> bool:
+    """Poll `GET /v1/atp/{sku}` until it answers 200 (True) or PROBE_TIMEOUT after `since`."""
+    while time.perf_counter() - since < PROBE_TIMEOUT:
+        try:
+            async with http.get(f"{api}/v1/atp/{sku}") as response:
+                await response.read()
+                if response.status == 200:
+                    return True
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(probe_pause(time.perf_counter() - since))
+    return False
 
 
 async def metric(url: str, sample: str) -> float:

@@ -83,8 +83,7 @@ async def _drive(url: str, bodies: list[dict[str, object]], concurrency: int) ->
 async def _worker(settings: Settings, home: Path) -> WorkerProcess:
     """A worker of a fresh app id that starts at the end of every topic."""
     app_id = f"distgate-bench-orders-{uuid.uuid4().hex[:6]}"
-    topics = [spec.name for spec in Topics.all()]
-    await skip_history(settings.kafka_bootstrap, app_id, topics, settings.partitions)
+    await skip_history(settings.kafka_bootstrap, app_id, settings.partitions)
     env = worker_env(current_env(), home / "data", app_id, DISTGATE_LOG_LEVEL="warn")
     worker = WorkerProcess("bench-orders", env, home / "worker.log")
     worker.start()

@@ -42,7 +42,6 @@ from bench.report import default_out_dir, write_report
 from bench.session import bench_session
 from bench.stats import zipf_exponent_for, zipf_weights
 from bench.workload import Catalogue, catalogue, warehouse_names
-from protocols.topics import Topics
 
 
 @dataclass
@@ -89,7 +88,7 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
     raw_amqp = await peak_seed.raw_amqp_baseline(ctx, settings.amqp_url, receipts)
     ctx.say(f"seed: raw aio-pika consume+ack {raw_amqp['per_s']:,.0f} msgs/s")
     app_id = ctx.procs.new_app_id("peak")
-    await skip_history(ctx.bootstrap, app_id, [s.name for s in Topics.all()], ctx.partitions)
+    await skip_history(ctx.bootstrap, app_id, ctx.partitions)
     inbox_start = await peak_seed.inbox_ends(ctx)
     wms = await _publish_seed(settings, ctx.tag, receipts)
     workers = [ctx.procs.worker(f"worker-{n + 1}", app_id, None) for n in range(params.workers)]

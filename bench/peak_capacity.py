@@ -5,7 +5,6 @@ most requests per second each server gives, GET and check alike, the baseline an
 first worker taking turns, so machine noise falls on both.
 """
 
-import asyncio
 from typing import Any, Literal
 
 import msgspec
@@ -51,11 +50,10 @@ async def measure_capacity(
 
 
 async def _run(ctx: Context, plan: Plan) -> Any:
-    child = ctx.procs.module(
-        "bench.loadgen", [msgspec.json.encode(plan).decode()], ctx.load_cpus, "loadgen.log"
+    args = [msgspec.json.encode(plan).decode()]
+    return await ctx.procs.figures(
+        "bench.loadgen", args, ctx.load_cpus, "loadgen.log", plan.duration_s + 120
     )
-    out, _ = await asyncio.to_thread(child.communicate, timeout=plan.duration_s + 120)
-    return msgspec.json.decode(out.splitlines()[-1])
 
 
 def _line(kind: str, name: str, figures: dict[str, Any]) -> str:

@@ -57,9 +57,8 @@ def _chunks(lines: list[tuple[str, int]], size: int) -> Iterator[list[tuple[str,
 
 
 def _receipt(txn: str, warehouse: str, lines: list[tuple[str, int]]) -> SeedReceipt:
-    body = "".join(f'<Line sku="{sku}" qty="{qty}"/>' for sku, qty in lines)
-    xml = f'<Receipt txn="{txn}" warehouse="{warehouse}">{body}</Receipt>'
-    return f"{warehouse}.receipt", xml.encode(), [(sku, warehouse, qty) for sku, qty in lines]
+    key, xml = bridge_load.receipt_of(warehouse, txn, lines)
+    return key, xml, [(sku, warehouse, qty) for sku, qty in lines]
 
 
 async def require_idle_bridge_queue(amqp_url: str) -> None:
@@ -83,28 +82,21 @@ async def raw_amqp_baseline(ctx: Context, amqp_url: str, receipts: Sequence[Seed
     await bridge_load.declare_raw_queue(amqp_url, queue)
     try:
         await bridge_load.publish_all(amqp_url, [(k, b) for k, b, _ in receipts], queue=queue)
-        child = ctx.procs.module(
+        return await ctx.procs.figures(
             "bench.bridge_raw",
             [amqp_url, queue, str(len(receipts)), str(PREFETCH)],
             ctx.load_cpus,
             "bridge-raw.log",
+            within=600,
         )
-        out, _ = await asyncio.to_thread(child.communicate, timeout=600)
-        return msgspec.json.decode(out.splitlines()[-1])
     finally:
         await bridge_load.delete_queue(amqp_url, queue)
 
 
 async def raw_kafka_baseline(ctx: Context, start: dict[int, int]) -> Any:
     """A raw aiokafka consume-and-decode loop over the inbox records from `start` to the end."""
-    child = ctx.procs.module(
-        "bench.rawloop",
-        [ctx.bootstrap, Topics.STOCK_INBOX.name, msgspec.json.encode(start).decode()],
-        ctx.load_cpus,
-        "rawloop.log",
-    )
-    out, _ = await asyncio.to_thread(child.communicate, timeout=600)
-    return msgspec.json.decode(out.splitlines()[-1])
+    args = [ctx.bootstrap, Topics.STOCK_INBOX.name, msgspec.json.encode(start).decode()]
+    return await ctx.procs.figures("bench.rawloop", args, ctx.load_cpus, "rawloop.log", 600)
 
 
 async def inbox_ends(ctx: Context) -> dict[int, int]:

@@ -17,15 +17,13 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractExchange
 
-from bench.bridge_load import receipt
+from bench.bridge_load import receipt, until_visible
 from bench.recorder import Recorder
-from bench.stats import probe_pause
 from protocols.amqp import WMS_EVENTS_EXCHANGE
 
 Lines = list[tuple[str, str, int]]  # (sku, warehouse, qty)
 SeedReceipt = tuple[str, bytes, Lines]  # routing key, XML body, its lines
 IN_FLIGHT = 500
-PROBE_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -113,16 +111,7 @@ class Warehouses:
         return True
 
     async def _probe(self, sku: str, scheduled: float, api: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + PROBE_TIMEOUT_S
-        while loop.time() < deadline:
-            try:
-                async with self.http.get(f"{api}/v1/atp/{sku}") as response:
-                    await response.read()
-                    if response.status == 200:
-                        self.probes.ok(scheduled)
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(probe_pause(time.perf_counter() - scheduled))
-        self.probes.failed("never visible")
+        if await until_visible(self.http, api, sku, scheduled):
+            self.probes.ok(scheduled)
+        else:
+            self.probes.failed("never visible")

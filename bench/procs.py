@@ -1,5 +1,6 @@
 """The processes a bench run starts: workers, baseline servers, load generators; all stopped."""
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -9,8 +10,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import msgspec
 
 from app.dev.workers import WorkerProcess, current_env, worker_env
 
@@ -71,6 +74,16 @@ class Processes:
             )
         self.children.append(child)
         return child
+
+    async def figures(
+        self, module: str, args: Sequence[str], cpus: set[int] | None, log_name: str, within: float
+    ) -> Any:
+        """Run `python -m <module> <args>` to its end; the JSON of its last output line."""
+        child = self.module(module, args, cpus, log_name)
+        out, _ = await asyncio.to_thread(child.communicate, timeout=within)
+        if child.returncode != 0:
+            raise RuntimeError(f"{module} failed with exit code {child.returncode}; see {log_name}")
+        return msgspec.json.decode(out.splitlines()[-1])
 
     def stop_all(self) -> None:
         """SIGTERM every child and worker still running, then SIGKILL the stubborn ones."""

@@ -75,11 +75,9 @@ async def _raw_loop(ctx: Context, start: Offsets) -> dict[str, float]:
     """One raw consume-and-decode pass in its own process, on the server's CPU."""
     positions = {tp.partition: offset for tp, offset in start.items()}
     args = [ctx.bootstrap, INBOX, msgspec.json.encode(positions).decode()]
-    child = ctx.procs.module("bench.rawloop", args, ctx.server_cpus, "rawloop.log")
-    out, _ = await asyncio.to_thread(child.communicate, timeout=300)
-    if child.returncode != 0:
-        raise RuntimeError(f"raw loop failed with exit code {child.returncode}")
-    figures: dict[str, float] = msgspec.json.decode(out.splitlines()[-1])
+    figures: dict[str, float] = await ctx.procs.figures(
+        "bench.rawloop", args, ctx.server_cpus, "rawloop.log", 300
+    )
     return figures
 
 

@@ -7,14 +7,18 @@ takes the units off on hand. A line that was never released to that warehouse ca
 have been picked there: such a confirmation is refused (and dead-lettered).
 """
 
-from collections.abc import Sequence
-
 from msgspec.structs import replace
 
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.order_change import Change, to_stock, with_lines
-from tables.order_state import InvalidOrderTransition, Order, OrderLine
+from tables.order_state import (
+    InvalidOrderTransition,
+    Order,
+    OrderLine,
+    check_named_once,
+    confirmed_line,
+)
 
 
 def late_pick(change: Change, message: PickConfirmed) -> Change:
@@ -61,20 +65,8 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
     return change
 
 
-def check_named_once(numbers: Sequence[int], cause: str) -> None:
-    """A confirmation names some lines, each once."""
-    if not numbers:
-        raise InvalidOrderTransition("no_lines", f"{cause} confirms no line")
-    if len(set(numbers)) != len(numbers):
-        raise InvalidOrderTransition("duplicate_line_no", f"{cause} names a line twice")
-
-
 def _released_here(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
-    line = order.line(line_no)
-    if line is None:
-        raise InvalidOrderTransition("unknown_line", f"order {order.order_id} has no {line_no}")
-    if line.sku != sku:
-        raise InvalidOrderTransition("line_mismatch", f"{_where(order, line)} is {line.sku}")
+    line = confirmed_line(order, line_no, sku)
     if not line.released or line.warehouse != warehouse:
         raise InvalidOrderTransition(
             "line_not_released", f"{_where(order, line)} was cancelled unreleased at {warehouse}"

@@ -15,9 +15,16 @@ from protocols.orders import (
 from protocols.reservations import AllocateLine, RecordShipment, RecordShortPick
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ReleaseToWarehouse, ShipConfirmed
-from tables.order_after_cancel import check_named_once, late_pick, late_ship
+from tables.order_after_cancel import late_pick, late_ship
 from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
-from tables.order_state import InvalidOrderTransition, Order, OrderLine, not_allowed
+from tables.order_state import (
+    InvalidOrderTransition,
+    Order,
+    OrderLine,
+    check_named_once,
+    confirmed_line,
+    not_allowed,
+)
 
 _IN_WAREHOUSE = (OrderStatus.RELEASED, OrderStatus.PICKED)
 
@@ -88,12 +95,8 @@ def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], 
 
 def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
     """The order line a warehouse confirms: it must exist, match, and be released there."""
-    line = order.line(line_no)
+    line = confirmed_line(order, line_no, sku)
     where = f"order {order.order_id} line {line_no}"
-    if line is None:
-        raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
-    if line.sku != sku:
-        raise InvalidOrderTransition("line_mismatch", f"{where} is {line.sku}, not {sku}")
     if not line.was_released:
         raise InvalidOrderTransition("line_not_released", f"{where} is {line.status}")
     if line.warehouse != warehouse:

@@ -1,5 +1,6 @@
 """The order table value: one order, its lines, and what makes applying idempotent."""
 
+from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
@@ -192,3 +193,22 @@ def cancel_refusal(order: Order) -> str | None:
     if any(line.shipped for line in order.lines):
         return "already_shipping"
     return None
+
+
+def check_named_once(numbers: Sequence[int], cause: str) -> None:
+    """A warehouse confirmation names some lines, each once."""
+    if not numbers:
+        raise InvalidOrderTransition("no_lines", f"{cause} confirms no line")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidOrderTransition("duplicate_line_no", f"{cause} names a line twice")
+
+
+def confirmed_line(order: Order, line_no: int, sku: str) -> OrderLine:
+    """The order line a warehouse confirms: it must exist and be for that SKU."""
+    line = order.line(line_no)
+    where = f"order {order.order_id} line {line_no}"
+    if line is None:
+        raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
+    if line.sku != sku:
+        raise InvalidOrderTransition("line_mismatch", f"{where} is {line.sku}, not {sku}")
+    return line

@@ -11,7 +11,6 @@ from app.dev.offsets import skip_history
 from app.dev.service import run_coroutine
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
-from protocols.topics import Topics
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +32,7 @@ def spawn_worker(brokers: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
     started: list[WorkerProcess] = []
     # A new app id starts at the end of every topic: it would otherwise chew through every
     # earlier run's messages first, and send each earlier Release and Cancel to RabbitMQ again.
-    topics = [spec.name for spec in Topics.all()]
-    run_coroutine(_done(skip_history(brokers.kafka_bootstrap, app_id, topics, brokers.partitions)))
+    run_coroutine(_done(skip_history(brokers.kafka_bootstrap, app_id, brokers.partitions)))
 
     def spawn(name: str = "w1", *args: str, **extra_env: str) -> WorkerProcess:
         urls = {"DISTGATE_KAFKA_URL": brokers.kafka_url, "DISTGATE_AMQP_URL": brokers.amqp_url}

@@ -30,7 +30,6 @@ from app.settings import Settings
 from app.sim.erp import ErpSimulator
 from app.sim.shop import ShopError
 from app.sim.wms import WmsSimulator
-from protocols.topics import Topics
 
 PICK_DELAY = SHIP_DELAY = 1.5  # seconds a warehouse takes to pick, then to ship
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60)
@@ -154,8 +153,7 @@ async def _brokers(settings: Settings, say: Say) -> None:
 async def _start_worker(settings: Settings, home: Path, run: str) -> WorkerProcess:
     """A worker with a fresh app id that starts at the end of every topic, and its own data."""
     app_id = f"distgate-demo-{run.lower()}"
-    topics = [spec.name for spec in Topics.all()]
-    await skip_history(settings.kafka_bootstrap, app_id, topics, settings.partitions)
+    await skip_history(settings.kafka_bootstrap, app_id, settings.partitions)
     env = worker_env(
         current_env(),
         home / "worker",

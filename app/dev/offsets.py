@@ -1,17 +1,18 @@
-"""Start a fresh consumer group at the end of some topics (tests, demo and bench use new app ids).
+"""Start a fresh consumer group at the end of every topic (tests, demo and bench use new app ids).
 
 A new app id on a shared dev Kafka would otherwise read those topics from their
 beginning: every Release and Cancel ever sent by an earlier run would go to RabbitMQ
 again (and one for a warehouse nobody binds any more is retried forever).
 """
 
-from collections.abc import Sequence
-
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from protocols.topics import Topics
 
-async def skip_history(bootstrap: str, group: str, topics: Sequence[str], partitions: int) -> None:
-    """Commit `group`'s offsets at the current end of the `partitions` of each existing topic."""
+
+async def skip_history(bootstrap: str, group: str, partitions: int) -> None:
+    """Commit `group`'s offsets at the current end of every existing registry topic."""
+    topics = [spec.name for spec in Topics.all()]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )

@@ -11,7 +11,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from app.dev.offsets import skip_history
-from protocols.topics import Topics
 
 _encoder = msgspec.json.Encoder()
 
@@ -74,6 +73,5 @@ async def create_topic(bootstrap: str, name: str, partitions: int, compacted: bo
 async def fresh_app_id(bootstrap: str, partitions: int, prefix: str = "distgate-test") -> str:
     """A new app id whose consumer group starts at the end of every registry topic."""
     app_id = unique(prefix)
-    topics = [spec.name for spec in Topics.all()]
-    await skip_history(bootstrap, app_id, topics, partitions)
+    await skip_history(bootstrap, app_id, partitions)
     return app_id
