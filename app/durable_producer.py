@@ -1,4 +1,4 @@
-"""A Faust transport whose producer flush waits for every message handed to it.
+"""A Faust producer whose flush waits for every message handed to it.
 
 Faust commits a source offset after `producer.flush()`. The stock flush gives up on its
 buffer after 0.1 s without a send, and cannot see a message the buffer has taken off its
@@ -12,9 +12,8 @@ so no commit ever passes the lost message: the worker stops and the events are r
 import asyncio
 from typing import Any
 
-import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
-from faust.types import FutureMessage, TransportT
+from faust.types import FutureMessage
 
 
 class DurableProducer(aiokafka_driver.Producer):
@@ -51,19 +50,3 @@ class DurableProducer(aiokafka_driver.Producer):
         if self._failure is not None:
             raise RuntimeError(f"a buffered send failed: {self._failure!r}") from self._failure
         await super().flush()
-
-
-class DurableTransport(aiokafka_driver.Transport):
-    """The aiokafka transport with the producer above."""
-
-    Producer = DurableProducer
-
-
-class DurableApp(faust.App):
-    """A Faust app on the durable transport, for consuming and for producing."""
-
-    def _new_transport(self) -> TransportT:
-        return DurableTransport(self.conf.broker_consumer, self)
-
-    def _new_producer_transport(self) -> TransportT:
-        return DurableTransport(self.conf.broker_producer, self)

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 import faust
 
-from app.durable_producer import DurableApp
+from app.durable_app import DurableApp
 from app.readiness import Progress
 from app.settings import Settings
 from protocols.topics import TopicSpec

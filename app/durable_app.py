@@ -1,0 +1,29 @@
+"""The Faust app distgate runs: aiokafka, with the producer and consumer that lose nothing.
+
+`DurableProducer`: a commit waits until Kafka has every write made before it.
+`DurableConsumer`: a seek to the committed offsets cannot skip an event.
+"""
+
+import faust
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from faust.types import TransportT
+
+from app.durable_consumer import DurableConsumer
+from app.durable_producer import DurableProducer
+
+
+class DurableTransport(aiokafka_driver.Transport):
+    """The aiokafka transport with both."""
+
+    Consumer = DurableConsumer
+    Producer = DurableProducer
+
+
+class DurableApp(faust.App):
+    """A Faust app on the durable transport, for consuming and for producing."""
+
+    def _new_transport(self) -> TransportT:
+        return DurableTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> TransportT:
+        return DurableTransport(self.conf.broker_producer, self)
