@@ -47,7 +47,6 @@ def orders_for(skus: list[str], seed: int) -> list[SubmitOrder]:
     return orders
 
 
-@pytest.mark.known_stall  # open bug, see README "Known gaps": the restarted consumer can stop
 async def test_orders_survive_a_kill_mid_stream(
     spawn_worker: SpawnWorker, brokers: Settings
 ) -> None:

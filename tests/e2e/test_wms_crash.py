@@ -213,8 +213,7 @@ async def queued(amqp_url: str) -> int:
     "failpoint",
     [
         "bridge.before_kafka_send",
-        # open bug, see README "Known gaps": the restarted consumer can stop fetching
-        pytest.param("bridge.after_kafka_ack", marks=pytest.mark.known_stall),
+        "bridge.after_kafka_ack",
     ],
 )
 async def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
