@@ -8,7 +8,7 @@ from faust.types import EventT, TableT
 
 from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
-from app.faust_app import raw_topic
+from app.faust_app import Output, raw_topic
 from app.metrics import Metrics
 from protocols.topics import OrderInboxMessage, Topics
 from tables.order_table import decode_order, encode_order
@@ -22,10 +22,10 @@ class OrderOutputs:
     """The topics an order change fans out to."""
 
     def __init__(self, app: faust.App) -> None:
-        self.events = raw_topic(app, Topics.ORDERS_EVENTS)
-        self.crm = raw_topic(app, Topics.CRM_ORDER_STATUS)
-        self.stock = raw_topic(app, Topics.STOCK_INBOX)
-        self.wms = raw_topic(app, Topics.WMS_COMMANDS)
+        self.events = Output(app, Topics.ORDERS_EVENTS)
+        self.crm = Output(app, Topics.CRM_ORDER_STATUS)
+        self.stock = Output(app, Topics.STOCK_INBOX)
+        self.wms = Output(app, Topics.WMS_COMMANDS)
 
     async def send(self, applied: OrderApplied) -> None:
         """Publish the canonical events, the CRM view, and the commands, in that order."""

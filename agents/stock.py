@@ -8,7 +8,7 @@ from faust.types import EventT, TableT
 
 from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
-from app.faust_app import raw_topic
+from app.faust_app import Output, raw_topic
 from app.metrics import Metrics
 from protocols.topics import StockInboxMessage, Topics
 from tables.errors import InvalidStockChange
@@ -23,8 +23,8 @@ class StockOutputs:
     """The topics a stock change fans out to."""
 
     def __init__(self, app: faust.App) -> None:
-        self.changes = raw_topic(app, Topics.INVENTORY_EVENTS)
-        self.answers = raw_topic(app, Topics.ORDER_INBOX)
+        self.changes = Output(app, Topics.INVENTORY_EVENTS)
+        self.answers = Output(app, Topics.ORDER_INBOX)
 
     async def send(self, key: bytes, applied: Applied) -> None:
         """StockChanged for ERP and CRM; reservation answers back to each order."""
