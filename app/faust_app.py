@@ -26,6 +26,8 @@ def create_faust_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.replication_factor,
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        # Agents write a few records per event: a few ms of linger sends them in one request.
+        producer_linger=0.005,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         # A worker killed with -9 holds its partitions until its session expires: keep it short.
