@@ -27,7 +27,7 @@ def create_faust_app(settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         producer_acks=-1,
         # Agents write a few records per event: a few ms of linger sends them in one request.
-        producer_linger=0.005,
+        producer_linger=0.002,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         # A worker killed with -9 holds its partitions until its session expires: keep it short.
