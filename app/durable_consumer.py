@@ -9,10 +9,17 @@ counted as read, so the records fetched again from the committed offset skipped 
 and the commit went past it. One event lost per partition, now and then, after a
 restart. Here the seek first stops the flow and waits until the fetch loop has left
 the batch it was handing over; whatever it had not applied is fetched again.
+
+Fetched again only if the seek moves the position back. aiokafka's seek leaves a
+partition without a committed offset where the fetcher got to, and Faust drops a batch
+fetched while the flow is stopped: a worker restarted before its first commit then
+skipped every record fetched so far. Such a partition is sought to its beginning, as
+`auto_offset_reset="earliest"` would have it; the tables' offsets make the replay apply
+once.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -47,3 +54,13 @@ class DurableConsumer(aiokafka_driver.Consumer):
             self.stop_flow()
             await self._between_batches.wait()
         await super().perform_seek()
+
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        """Seek to the committed offsets; a stream partition without one to its beginning."""
+        committed = await super().seek_to_committed()
+        fresh = [
+            tp for tp, offset in committed.items() if not offset and not self._is_changelog_tp(tp)
+        ]
+        if fresh:
+            await self._thread.seek_to_beginning(*fresh)
+        return committed
