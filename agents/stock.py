@@ -13,7 +13,7 @@ from app.metrics import Metrics
 from protocols.topics import StockInboxMessage, Topics
 from tables.errors import InvalidStockChange
 from tables.stock import Applied, SkuStock, apply
-from tables.stock_table import decode_stock, encode_stock
+from tables.stock_table import StockValues
 
 _inbox_decoder = msgspec.json.Decoder(StockInboxMessage)
 _encoder = msgspec.json.Encoder()
@@ -49,6 +49,7 @@ class StockActor(TableActor):
         super().__init__(dead_letters, metrics)
         self.table = table
         self.outputs = outputs
+        self.values = StockValues()
 
     async def apply(self, event: EventT[bytes]) -> str:
         """Apply one inbox message to its SKU's stock."""
@@ -57,7 +58,7 @@ class StockActor(TableActor):
         if key != message.sku.encode():
             raise InvalidStockChange("key_mismatch", f"key {key!r} != sku {message.sku!r}")
         current = self.table.get(key)
-        stock = decode_stock(current) if current is not None else SkuStock(sku=message.sku)
+        stock = SkuStock(sku=message.sku) if current is None else self.values.decode(key, current)
         applied = apply(stock, message, event.message.offset, dt.datetime.now(dt.UTC))
         if applied.duplicate:
             write_again(self.table, key, current)
@@ -65,7 +66,7 @@ class StockActor(TableActor):
             # in the crash that caused the repeat. The order side ignores answers it has.
             await self.outputs.send(key, applied)
             return "duplicate"
-        self.table[key] = encode_stock(applied.stock)
+        self.table[key] = self.values.encode(key, applied.stock)
         await self.outputs.send(key, applied)
         return "applied"
 

@@ -1,5 +1,7 @@
 """The stock table: one value per SKU (msgpack bytes), RocksDB-backed with a compacted changelog."""
 
+from collections import OrderedDict
+
 import faust
 import msgspec
 from faust.types import TableT
@@ -22,6 +24,40 @@ def encode_stock(stock: SkuStock) -> bytes:
 def decode_stock(raw: bytes) -> SkuStock:
     """Read a stored value back."""
     return _decoder.decode(raw)
+
+
+class StockValues:
+    """The stock table's values as the stock actor reads and writes them, decoded once.
+
+    A hot SKU's value holds a record for every open order line, and decoding it again for
+    each event cost more than applying the event. The decoded form of the most recently
+    used SKUs is kept and reused while the stored bytes are the same (values are frozen).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._recent: OrderedDict[bytes, tuple[bytes, SkuStock]] = OrderedDict()
+
+    def decode(self, key: bytes, raw: bytes) -> SkuStock:
+        """`decode_stock(raw)`, from memory when these are the bytes last seen for `key`."""
+        known = self._recent.get(key)
+        if known is not None and known[0] == raw:
+            self._recent.move_to_end(key)
+            return known[1]
+        return self._remember(key, raw, decode_stock(raw))
+
+    def encode(self, key: bytes, stock: SkuStock) -> bytes:
+        """`encode_stock(stock)`, remembering both forms for the next event of `key`."""
+        raw = encode_stock(stock)
+        self._remember(key, raw, stock)
+        return raw
+
+    def _remember(self, key: bytes, raw: bytes, stock: SkuStock) -> SkuStock:
+        self._recent[key] = (raw, stock)
+        self._recent.move_to_end(key)
+        if len(self._recent) > self._size:
+            self._recent.popitem(last=False)
+        return stock
 
 
 def declare_stock_table(app: faust.App) -> TableT[bytes, bytes]:
