@@ -18,6 +18,7 @@ from tables.order_state import (
     OrderLine,
     check_named_once,
     confirmed_line,
+    line_where,
 )
 
 
@@ -26,12 +27,13 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
     check_named_once([line.no for line in message.lines], message.event_id)
     for confirmed in message.lines:
         line = _released_here(change.order, message.warehouse, confirmed.no, confirmed.sku)
+        where = line_where(change.order, line.line_no)
         if line.picked or line.backordered:
-            raise InvalidOrderTransition("already_picked", f"{_where(change.order, line)}")
+            raise InvalidOrderTransition("already_picked", where)
         if not line.shipped <= confirmed.picked <= confirmed.requested <= line.released:
             raise InvalidOrderTransition(
                 "picked_out_of_range",
-                f"{_where(change.order, line)}: picked {confirmed.picked} of "
+                f"{where}: picked {confirmed.picked} of "
                 f"{confirmed.requested}, released {line.released}, shipped {line.shipped}",
             )
         short = confirmed.requested - confirmed.picked
@@ -54,7 +56,8 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
         if confirmed.qty > left:
             raise InvalidOrderTransition(
                 "overshipped",
-                f"{_where(change.order, line)}: shipped {confirmed.qty}, {left} left to ship",
+                f"{line_where(change.order, line.line_no)}: shipped {confirmed.qty}, "
+                f"{left} left to ship",
             )
         shipped = replace(line, shipped=line.shipped + confirmed.qty)
         change = with_lines(change, [shipped])
@@ -68,11 +71,8 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
 def _released_here(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
     line = confirmed_line(order, line_no, sku)
     if not line.released or line.warehouse != warehouse:
+        where = line_where(order, line.line_no)
         raise InvalidOrderTransition(
-            "line_not_released", f"{_where(order, line)} was cancelled unreleased at {warehouse}"
+            "line_not_released", f"{where} was cancelled unreleased at {warehouse}"
         )
     return line
-
-
-def _where(order: Order, line: OrderLine) -> str:
-    return f"order {order.order_id} line {line.line_no}"

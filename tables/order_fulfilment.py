@@ -23,6 +23,7 @@ from tables.order_state import (
     OrderLine,
     check_named_once,
     confirmed_line,
+    line_where,
     not_allowed,
 )
 
@@ -96,7 +97,7 @@ def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], 
 def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
     """The order line a warehouse confirms: it must exist, match, and be released there."""
     line = confirmed_line(order, line_no, sku)
-    where = f"order {order.order_id} line {line_no}"
+    where = line_where(order, line_no)
     if not line.was_released:
         raise InvalidOrderTransition("line_not_released", f"{where} is {line.status}")
     if line.warehouse != warehouse:
@@ -107,7 +108,7 @@ def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> Orde
 def _picked(order: Order, warehouse: str, confirmed: PickLine) -> OrderLine:
     """The line after its one pick: the shortfall is backordered and leaves its allocation."""
     line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
-    where = f"order {order.order_id} line {line.line_no}"
+    where = line_where(order, line.line_no)
     if line.status is not LineStatus.RELEASED:
         reason = "already_shipped" if line.status is LineStatus.SHIPPED else "already_picked"
         raise InvalidOrderTransition(reason, f"{where} is {line.status}")
@@ -136,7 +137,7 @@ def _picked(order: Order, warehouse: str, confirmed: PickLine) -> OrderLine:
 def _shipped(order: Order, warehouse: str, confirmed: NumberedLine) -> OrderLine:
     """The line after a shipment out of its allocation (picked or not yet confirmed picked)."""
     line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
-    where = f"order {order.order_id} line {line.line_no}"
+    where = line_where(order, line.line_no)
     if line.status is LineStatus.SHIPPED:
         raise InvalidOrderTransition("already_shipped", f"{where} is {line.status}")
     if confirmed.qty > line.allocated:

@@ -35,6 +35,7 @@ from tables.order_state import (
     Order,
     OrderLine,
     cancel_refusal,
+    line_where,
     not_allowed,
 )
 
@@ -100,7 +101,7 @@ def answer(change: Change, message: Answer) -> Change | None:
 def _answered_line(order: Order, message: Answer) -> OrderLine:
     """The line an answer is about; it must be the one that was asked for."""
     line = order.line(message.line_no)
-    where = f"order {order.order_id} line {message.line_no}"
+    where = line_where(order, message.line_no)
     if line is None:
         raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
     if (line.sku, line.qty) != (message.sku, message.qty):

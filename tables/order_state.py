@@ -203,10 +203,15 @@ def check_named_once(numbers: Sequence[int], cause: str) -> None:
         raise InvalidOrderTransition("duplicate_line_no", f"{cause} names a line twice")
 
 
+def line_where(order: Order, line_no: int) -> str:
+    """How an error message names one of an order's lines."""
+    return f"order {order.order_id} line {line_no}"
+
+
 def confirmed_line(order: Order, line_no: int, sku: str) -> OrderLine:
     """The order line a warehouse confirms: it must exist and be for that SKU."""
     line = order.line(line_no)
-    where = f"order {order.order_id} line {line_no}"
+    where = line_where(order, line_no)
     if line is None:
         raise InvalidOrderTransition("unknown_line", f"{where} does not exist")
     if line.sku != sku:
