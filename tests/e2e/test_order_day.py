@@ -89,6 +89,8 @@ def _found(answer: tuple[int, Any]) -> bool:
 
 def _at_rest(answer: tuple[int, Any]) -> bool:
     order = answer[1]
+    if order["status"] == "PICKED":  # at rest only if picked wholly short: else it will ship
+        return not any(line["allocated"] for line in order["lines"])
     resting = order["status"] in RESTING and order["status"] != "CONFIRMED"
     return resting or wholly_backordered(order)
 
