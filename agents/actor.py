@@ -7,7 +7,7 @@ import msgspec
 from faust.types import EventT, TableT
 
 from agents.deadletters import DeadLetters
-from app.metrics import Metrics
+from agents.runtime.metrics import AgentMetrics
 from tables.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ class TableActor(ABC):
 
     table_name: str
 
-    def __init__(self, dead_letters: DeadLetters, metrics: Metrics) -> None:
+    def __init__(self, dead_letters: DeadLetters, metrics: AgentMetrics) -> None:
         self.dead_letters = dead_letters
         self.applied = metrics.events_applied
 

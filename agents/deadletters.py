@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import faust
 from faust.types import EventT
 
-from app.metrics import Metrics
+from agents.runtime.metrics import AgentMetrics
 from protocols.deadletters import DeadLetter, Header, Source
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def new_dead_letter(
     )
 
 
-def note_dead_letter(metrics: Metrics, letter: DeadLetter) -> None:
+def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
     """Count and log a dead letter once Kafka has it."""
     metrics.dead_letters.labels(letter.source, letter.reason).inc()
     log.warning(
@@ -62,7 +62,7 @@ def note_dead_letter(metrics: Metrics, letter: DeadLetter) -> None:
 class DeadLetters:
     """Publishes dead letters through the Faust producer (flushed before offsets commit)."""
 
-    def __init__(self, topic: faust.TopicT, metrics: Metrics) -> None:
+    def __init__(self, topic: faust.TopicT, metrics: AgentMetrics) -> None:
         self.topic = topic
         self.metrics = metrics
 

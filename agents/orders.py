@@ -8,8 +8,8 @@ from faust.types import EventT, TableT
 
 from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
-from app.faust_app import Output, raw_topic
-from app.metrics import Metrics
+from agents.runtime.metrics import AgentMetrics
+from agents.runtime.output import Output, raw_topic
 from protocols.topics import OrderInboxMessage, Topics
 from tables.order_table import decode_order, encode_order
 from tables.orders import InvalidOrderTransition, OrderApplied, apply
@@ -49,7 +49,7 @@ class OrderActor(TableActor):
         table: TableT[bytes, bytes],
         outputs: OrderOutputs,
         dead_letters: DeadLetters,
-        metrics: Metrics,
+        metrics: AgentMetrics,
         auto_confirm: bool,
     ) -> None:
         super().__init__(dead_letters, metrics)

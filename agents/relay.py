@@ -13,7 +13,7 @@ import msgspec
 from faust.types import StreamT
 
 from agents.deadletters import DeadLetters
-from app.faust_app import raw_topic
+from agents.runtime.output import raw_topic
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.topics import Topics, TopicSpec
 

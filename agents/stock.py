@@ -8,8 +8,8 @@ from faust.types import EventT, TableT
 
 from agents.actor import TableActor, write_again
 from agents.deadletters import DeadLetters
-from app.faust_app import Output, raw_topic
-from app.metrics import Metrics
+from agents.runtime.metrics import AgentMetrics
+from agents.runtime.output import Output, raw_topic
 from protocols.topics import StockInboxMessage, Topics
 from tables.errors import InvalidStockChange
 from tables.stock import Applied, SkuStock, apply
@@ -44,7 +44,7 @@ class StockActor(TableActor):
         table: TableT[bytes, bytes],
         outputs: StockOutputs,
         dead_letters: DeadLetters,
-        metrics: Metrics,
+        metrics: AgentMetrics,
     ) -> None:
         super().__init__(dead_letters, metrics)
         self.table = table

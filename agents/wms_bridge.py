@@ -14,10 +14,9 @@ import aio_pika
 from aiokafka import AIOKafkaProducer
 from mode import Service
 
+from agents.runtime.failpoints import Failpoints
+from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import DRAIN_SECONDS, Pipeline
-from app.failpoints import Failpoints
-from app.metrics import Metrics
-from app.settings import Settings
 from protocols.amqp import QUEUES, WMS_EVENTS_QUEUE
 from tables.stock import DEDUPE_WINDOW
 
@@ -34,9 +33,12 @@ _QUEUE = next(spec for spec in QUEUES if spec.name == WMS_EVENTS_QUEUE)
 class WmsBridge(Service):
     """Consumes `distgate.wms-events` for the worker's lifetime, resuming after failures."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, failpoints: Failpoints) -> None:
+    def __init__(
+        self, kafka_bootstrap: str, amqp_url: str, metrics: AgentMetrics, failpoints: Failpoints
+    ) -> None:
         super().__init__()
-        self.settings = settings
+        self.kafka_bootstrap = kafka_bootstrap
+        self.amqp_url = amqp_url
         self.metrics = metrics
         self.failpoints = failpoints
 
@@ -63,7 +65,7 @@ class WmsBridge(Service):
     async def _session(self) -> None:
         """One producer and one connection, until a failure or the worker stops."""
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            bootstrap_servers=self.kafka_bootstrap,
             acks="all",
             enable_idempotence=True,
             linger_ms=2,
@@ -71,7 +73,7 @@ class WmsBridge(Service):
         await producer.start()
         try:
             connection = await aio_pika.connect_robust(
-                self.settings.amqp_url, timeout=30, reconnect_interval=1
+                self.amqp_url, timeout=30, reconnect_interval=1
             )
             async with connection:
                 channel = await connection.channel()

@@ -20,8 +20,8 @@ from aio_pika.exceptions import DeliveryError, PublishError
 from mode import Service
 
 from agents.deadletters import DeadLetters
-from app.faust_app import raw_topic
-from app.metrics import Metrics
+from agents.runtime.metrics import AgentMetrics
+from agents.runtime.output import raw_topic
 from protocols.amqp import WMS_COMMANDS_EXCHANGE
 from protocols.topics import Topics
 from protocols.wms import routing_key
@@ -48,7 +48,7 @@ def command_xml(command: WmsCommandMessage) -> tuple[str, bytes]:
 class CommandPublisher(Service):
     """A confirm-mode channel to `wms.commands`, opened on first use and reopened on loss."""
 
-    def __init__(self, amqp_url: str, metrics: Metrics) -> None:
+    def __init__(self, amqp_url: str, metrics: AgentMetrics) -> None:
         super().__init__()
         self.amqp_url = amqp_url
         self.metrics = metrics

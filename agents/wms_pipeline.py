@@ -19,10 +19,10 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from aiokafka import AIOKafkaProducer
 
 from agents.deadletters import note_dead_letter
+from agents.runtime.failpoints import Failpoints
+from agents.runtime.metrics import AgentMetrics
 from agents.wms_canonical import Delivery, delivery_digest
 from agents.wms_translate import translate
-from app.failpoints import Failpoints
-from app.metrics import Metrics
 from protocols.deadletters import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Sent:
 class Pipeline:
     """Consumes one queue through one producer until Kafka fails or the task is cancelled."""
 
-    def __init__(self, producer: AIOKafkaProducer, metrics: Metrics, failpoints: Failpoints):
+    def __init__(self, producer: AIOKafkaProducer, metrics: AgentMetrics, failpoints: Failpoints):
         self.producer = producer
         self.metrics = metrics
         self.failpoints = failpoints

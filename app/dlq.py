@@ -11,8 +11,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiormq.exceptions import AMQPError
 
-from agents.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.errors import Conflict, NotFound, NotReady
+from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.settings import Settings
 from protocols.amqp import (
     HEADER_BODY_SIZE,

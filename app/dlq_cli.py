@@ -7,9 +7,9 @@ from typing import TextIO
 
 import msgspec
 
-from agents.deadletter_index import DeadLetterMirror
 from app.dlq import DeadLetterAdmin
 from app.errors import ConfigurationError
+from app.read.deadletter_index import DeadLetterMirror
 from app.settings import Settings
 from protocols.deadletters import DeadLetterView
 from protocols.topics import Topics

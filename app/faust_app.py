@@ -1,15 +1,12 @@
 """The one faust.App, built from Settings; agents and tables are registered on it here."""
 
 from collections import defaultdict
-from typing import cast
 
 import faust
 
-from app.durable_app import DurableApp
-from app.durable_producer import DurableProducer
+from agents.runtime.durable_app import DurableApp
 from app.readiness import Progress
 from app.settings import Settings
-from protocols.topics import TopicSpec
 
 
 def create_faust_app(settings: Settings) -> faust.App:
@@ -34,23 +31,6 @@ def create_faust_app(settings: Settings) -> faust.App:
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
     )
-
-
-def raw_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
-    """A Faust topic of raw bytes: our msgspec codecs (de)serialise, not Faust's."""
-    return app.topic(spec.name, key_type=bytes, value_type=bytes, value_serializer="raw")
-
-
-class Output:
-    """A topic agents write to: straight to the producer, acknowledged before the commit."""
-
-    def __init__(self, app: faust.App, spec: TopicSpec) -> None:
-        self._app = app
-        self.name = spec.name
-
-    async def send(self, *, key: bytes, value: bytes) -> None:
-        """Hand the record to the producer; the next commit waits for Kafka to have it."""
-        await cast(DurableProducer, self._app.producer).send_now(self.name, key, value)
 
 
 def faust_progress(app: faust.App) -> list[Progress]:

@@ -8,8 +8,8 @@ from typing import TextIO
 
 from aiokafka.errors import KafkaError
 
-from agents.replica import ChangelogReplica
 from app.errors import ConfigurationError
+from app.read.replica import ChangelogReplica
 from app.settings import Settings
 from protocols.book_stock import BookStockError, parse_book_stock
 from tables.reconcile import Discrepancy, reconcile

@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from yarl import URL
 
+from agents.runtime.failpoints import parse_failpoints
 from app.errors import ConfigurationError
-from app.failpoints import parse_failpoints
 
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
@@ -32,7 +32,7 @@ class Settings:
     replication_factor: int = 1
     log_level: str = "info"
     cache_dir: Path = Path.home() / ".cache" / "distgate"
-    failpoints: str = ""  # crash-test aid, see app.failpoints
+    failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -70,7 +70,10 @@ class Settings:
             )
         if not URL(self.kafka_url).host:
             raise ConfigurationError(f"DISTGATE_KAFKA_URL {self.kafka_url!r} names no host")
-        parse_failpoints(self.failpoints)
+        try:
+            parse_failpoints(self.failpoints)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
         return self
 
     @property

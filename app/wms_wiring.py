@@ -5,13 +5,13 @@ from dataclasses import dataclass
 import faust
 from mode import ServiceT
 
-from agents.deadletter_index import DeadLetterMirror
 from agents.deadletters import DeadLetters
+from agents.runtime.failpoints import Failpoints
 from agents.wms_bridge import WmsBridge
 from agents.wms_commands import CommandPublisher, register_wms_command_agent
 from app.dlq import DeadLetterAdmin
-from app.failpoints import Failpoints
 from app.metrics import Metrics
+from app.read.deadletter_index import DeadLetterMirror
 from app.settings import Settings
 
 
@@ -29,6 +29,8 @@ def register_wms(
     """Register the command agent; build the inbound bridge and the dead-letter mirror."""
     publisher = CommandPublisher(settings.amqp_url, metrics)
     register_wms_command_agent(app, publisher, dead_letters)
-    bridge = WmsBridge(settings, metrics, Failpoints(settings.failpoints))
+    bridge = WmsBridge(
+        settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints(settings.failpoints)
+    )
     mirror = DeadLetterMirror(settings.kafka_bootstrap, settings.partitions)
     return WmsSide((publisher, bridge, mirror), DeadLetterAdmin(settings, mirror))

@@ -9,14 +9,15 @@ from mode import ServiceT
 from agents.deadletters import DeadLetters
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
-from agents.replica import ChangelogReplica
+from agents.runtime.output import raw_topic
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
 from app.commands import CommandProducer
 from app.errors import ConfigurationError
-from app.faust_app import create_faust_app, faust_progress, raw_topic
+from app.faust_app import create_faust_app, faust_progress
 from app.metrics import Metrics
+from app.read.replica import ChangelogReplica
 from app.readiness import Readiness
 from app.services import HttpServer, Topology
 from app.settings import Settings

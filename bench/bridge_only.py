@@ -11,8 +11,8 @@ import time
 
 import msgspec
 
+from agents.runtime.failpoints import Failpoints
 from agents.wms_bridge import WmsBridge
-from app.failpoints import Failpoints
 from app.metrics import Metrics
 from app.settings import Settings
 
@@ -20,7 +20,8 @@ from app.settings import Settings
 async def drain(count: int) -> dict[str, float]:
     """Run the bridge until `count` deliveries were forwarded (acked after Kafka)."""
     metrics = Metrics()
-    bridge = WmsBridge(Settings.from_env(), metrics, Failpoints())
+    settings = Settings.from_env()
+    bridge = WmsBridge(settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints())
     await bridge.start()
     try:
         first: tuple[float, float] | None = None

@@ -18,10 +18,10 @@ import msgspec
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from agents.runtime.failpoints import EXIT_CODE
 from app.dev import kafka, rabbitmq, stack
 from app.dev.service import Ports
 from app.dev.workers import WorkerProcess, current_env, free_port, worker_env
-from app.failpoints import EXIT_CODE
 from app.settings import Settings
 from protocols.amqp import WMS_EVENTS_QUEUE
 from protocols.inventory import StockAdjusted, StockReceived

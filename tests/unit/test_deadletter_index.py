@@ -4,7 +4,7 @@ import datetime as dt
 
 from aiokafka import ConsumerRecord
 
-from agents.deadletter_index import PREVIEW_BYTES, DeadLetterIndex
+from app.read.deadletter_index import PREVIEW_BYTES, DeadLetterIndex
 from protocols.deadletters import DeadLetter
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
+from agents.runtime.failpoints import EXIT_CODE, Failpoints, parse_failpoints
 from app.errors import ConfigurationError
-from app.failpoints import EXIT_CODE, Failpoints, parse_failpoints
 from app.settings import Settings
 
 
@@ -36,7 +36,7 @@ def test_unarmed_points_do_nothing() -> None:
 def test_the_armed_pass_exits_at_once_with_137() -> None:
     # Given a point armed for its 3rd pass, in a child process
     code = (
-        "from app.failpoints import Failpoints\n"
+        "from agents.runtime.failpoints import Failpoints\n"
         "p = Failpoints('x.y=exit@3')\n"
         "for i in range(5):\n"
         "    p.hit('other'); p.hit('x.y'); print(i, flush=True)\n"

@@ -4,7 +4,7 @@ import asyncio
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from agents.replica import ChangelogReplica
+from app.read.replica import ChangelogReplica
 
 TP = TopicPartition("orders-changelog", 0)
 

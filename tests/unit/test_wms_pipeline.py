@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
+from agents.runtime.failpoints import Failpoints
 from agents.wms_pipeline import Pipeline
-from app.failpoints import Failpoints
 from app.metrics import Metrics
 from protocols.topics import Topics
 

@@ -12,19 +12,17 @@ Kafka yet) and `bridge.after_kafka_ack` (Kafka acknowledged, RabbitMQ not yet ac
 import os
 import re
 
-from app.errors import ConfigurationError
-
 EXIT_CODE = 137  # what a shell reports for a process killed by SIGKILL
 _ENTRY = re.compile(r"([a-z][a-z0-9_.]*)=exit@([1-9][0-9]{0,8})")
 
 
 def parse_failpoints(spec: str) -> dict[str, int]:
-    """`name=exit@N,...` -> {name: N}; raise ConfigurationError on anything else."""
+    """`name=exit@N,...` -> {name: N}; raise ValueError on anything else."""
     points: dict[str, int] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         match = _ENTRY.fullmatch(entry)
         if match is None:
-            raise ConfigurationError(f"DISTGATE_FAILPOINTS entry {entry!r} is not name=exit@N")
+            raise ValueError(f"DISTGATE_FAILPOINTS entry {entry!r} is not name=exit@N")
         points[match[1]] = int(match[2])
     return points
 

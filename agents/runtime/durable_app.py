@@ -8,8 +8,8 @@ import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import TransportT
 
-from app.durable_consumer import DurableConsumer
-from app.durable_producer import DurableProducer
+from agents.runtime.durable_consumer import DurableConsumer
+from agents.runtime.durable_producer import DurableProducer
 
 
 class DurableTransport(aiokafka_driver.Transport):

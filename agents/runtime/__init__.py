@@ -1,0 +1,1 @@
+"""What the actors stand on: the durable Faust transport, direct outputs, metrics, failpoints."""

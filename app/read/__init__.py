@@ -1,0 +1,1 @@
+"""The read side the API answers from: changelog mirrors and the dead-letter index."""
