@@ -1,54 +1,76 @@
-"""The shape every table actor shares: apply one event, dead-letter what cannot be applied."""
+"""The shape every table actor shares: apply a partition's batch, dead-letter what cannot apply."""
 
+import datetime as dt
 import logging
 from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
-import msgspec
-from faust.types import EventT, TableT
+from faust.types import TP, Message
 
 from agents.deadletters import DeadLetters
 from agents.runtime.metrics import AgentMetrics
-from tables.errors import DomainError
+from agents.runtime.rows import TableRows
+from tables.batch import BatchRunner, Delivery, Failed
+from tables.keys import is_seen_key
+from tables.seen import day_number, is_expired
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
 
-class TableActor(ABC):
-    """Applies events to one table; never lets an event vanish or stop the partition."""
+
+class TableActor(ABC, Generic[R]):
+    """Applies batches to one table; never lets an event vanish or stop the partition."""
 
     table_name: str
 
-    def __init__(self, dead_letters: DeadLetters, metrics: AgentMetrics) -> None:
+    def __init__(
+        self,
+        rows: TableRows,
+        dead_letters: DeadLetters,
+        metrics: AgentMetrics,
+        dedupe_days: int,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.rows = rows
         self.dead_letters = dead_letters
         self.applied = metrics.events_applied
+        self.dedupe_days = dedupe_days
+        self.clock = clock
 
-    async def handle(self, event: EventT[bytes]) -> None:
-        """Apply one event; whatever cannot be applied is dead-lettered with its reason."""
-        try:
-            outcome = await self.apply(event)
-        except msgspec.DecodeError as exc:
-            await self._dead_letter(event, "malformed", str(exc))
-        except DomainError as exc:
-            await self._dead_letter(event, exc.reason, str(exc))
-        except Exception as exc:
-            # Faust acks an event whose handler raised: dead-letter it so it can be replayed.
-            log.exception("unexpected error applying %s", event.message.tp)
-            await self._dead_letter(event, "unexpected_error", repr(exc))
-        else:
-            self.applied.labels(self.table_name, outcome).inc()
+    async def handle(self, tp: TP, records: list[Message]) -> None:
+        """Apply one partition's records, write each key once, then send what followed."""
+        rows = self.rows.partition(tp.partition)
+        now = self.clock()
+        deliveries = [Delivery(r.offset, r.key or b"", r.value or b"") for r in records]
+        outcomes = self.runner(now).run(rows, deliveries)
+        today = day_number(now)
+        rows.sweep(
+            lambda key, row: is_seen_key(key) and is_expired(row, today, self.dedupe_days),
+            now.timestamp(),
+        )
+        await rows.flush()
+        counts: Counter[str] = Counter()
+        for record, outcome in zip(records, outcomes, strict=True):
+            if isinstance(outcome, Failed):
+                await self._dead_letter(record, outcome)
+                counts["dead_letter"] += 1
+            else:
+                counts[await self.send(outcome)] += 1
+        for outcome_name, count in counts.items():
+            self.applied.labels(self.table_name, outcome_name).inc(count)
 
     @abstractmethod
-    async def apply(self, event: EventT[bytes]) -> str:
-        """Apply the event; return the outcome label ("applied" or "duplicate")."""
+    def runner(self, now: dt.datetime) -> BatchRunner[R]:
+        """How a batch of this table's input is applied at `now`."""
 
-    async def _dead_letter(self, event: EventT[bytes], reason: str, error: str) -> None:
-        await self.dead_letters.publish_event(event, reason, error)
-        self.applied.labels(self.table_name, "dead_letter").inc()
+    @abstractmethod
+    async def send(self, outcome: R) -> str:
+        """Publish what one applied message caused; return "applied" or "duplicate"."""
 
-
-def write_again(table: TableT[bytes, bytes], key: bytes, current: bytes | None) -> None:
-    """A duplicate's value, written again: after a kill -9 the local store can hold a write
-    whose changelog send was lost, and this brings the changelog, and every replica, up to it.
-    """
-    if current is not None:
-        table[key] = current
+    async def _dead_letter(self, record: Message, failed: Failed) -> None:
+        if failed.reason == "unexpected_error":
+            log.error("unexpected error applying %s: %s", record.tp, failed.error)
+        await self.dead_letters.publish_record(record, failed.reason, failed.error)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import faust
-from faust.types import EventT
+from faust.types import EventT, Message
 
 from agents.runtime.metrics import AgentMetrics
 from protocols.deadletters import DeadLetter, Header, Source
@@ -96,16 +96,19 @@ class DeadLetters:
 
     async def publish_event(self, event: EventT[bytes], reason: str, error: str) -> DeadLetter:
         """Dead-letter a Kafka record a Faust agent could not apply."""
-        meta = event.message
+        return await self.publish_record(event.message, reason, error)
+
+    async def publish_record(self, record: Message, reason: str, error: str) -> DeadLetter:
+        """Dead-letter a Kafka record as it was fetched: its key, bytes and headers."""
         return await self.publish(
             source="kafka",
-            origin=meta.topic,
-            position=f"{meta.partition}:{meta.offset}",
+            origin=record.topic,
+            position=f"{record.partition}:{record.offset}",
             reason=reason,
             error=error,
-            payload=event.value if isinstance(event.value, bytes) else b"",
-            key=event.key if isinstance(event.key, bytes) else None,
-            headers=_header_pairs(meta.headers),
+            payload=record.value if isinstance(record.value, bytes) else b"",
+            key=record.key if isinstance(record.key, bytes) else None,
+            headers=_header_pairs(record.headers),
         )
 
 

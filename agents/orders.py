@@ -4,17 +4,18 @@ import datetime as dt
 
 import faust
 import msgspec
-from faust.types import EventT, TableT
 
-from agents.actor import TableActor, write_again
+from agents.actor import TableActor
 from agents.deadletters import DeadLetters
+from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.metrics import AgentMetrics
-from agents.runtime.output import Output, raw_topic
-from protocols.topics import OrderInboxMessage, Topics
-from tables.order_table import decode_order, encode_order
-from tables.orders import InvalidOrderTransition, OrderApplied, apply
+from agents.runtime.output import Output
+from agents.runtime.rows import TableRows
+from protocols.topics import Topics
+from tables.batch import BatchRunner
+from tables.order_batch import order_batches
+from tables.orders import OrderApplied
 
-_inbox_decoder = msgspec.json.Decoder(OrderInboxMessage)
 _encoder = msgspec.json.Encoder()
 
 
@@ -39,47 +40,37 @@ class OrderOutputs:
             await self.wms.send(key=wms.order_id.encode(), value=_encoder.encode(wms))
 
 
-class OrderActor(TableActor):
-    """Decode, apply, store the new order, publish what follows from the change."""
+class OrderActor(TableActor[OrderApplied]):
+    """Applies a batch of the order inbox; publishes what follows from each change."""
 
     table_name = "orders"
 
     def __init__(
         self,
-        table: TableT[bytes, bytes],
+        rows: TableRows,
         outputs: OrderOutputs,
         dead_letters: DeadLetters,
         metrics: AgentMetrics,
+        dedupe_days: int,
         auto_confirm: bool,
     ) -> None:
-        super().__init__(dead_letters, metrics)
-        self.table = table
+        super().__init__(rows, dead_letters, metrics, dedupe_days)
         self.outputs = outputs
         self.auto_confirm = auto_confirm
 
-    async def apply(self, event: EventT[bytes]) -> str:
-        """Apply one inbox message to its order."""
-        key = event.key
-        message = _inbox_decoder.decode(event.value)
-        if key != message.order_id.encode():
-            raise InvalidOrderTransition("key_mismatch", f"key {key!r} != {message.order_id!r}")
-        current = self.table.get(key)
-        order = decode_order(current) if current is not None else None
-        now = dt.datetime.now(dt.UTC)
-        applied = apply(order, message, event.message.offset, now, self.auto_confirm)
-        if applied.duplicate:
-            write_again(self.table, key, current)
-        else:
-            self.table[key] = encode_order(applied.order)
-        # A repeat re-sends what the first delivery sent: a crash may have lost those sends.
-        await self.outputs.send(applied)
-        return "duplicate" if applied.duplicate else "applied"
+    def runner(self, now: dt.datetime) -> BatchRunner[OrderApplied]:
+        """The order table's batch session at `now`."""
+        return order_batches(now, self.auto_confirm)
+
+    async def send(self, outcome: OrderApplied) -> str:
+        """Publish one message's effects; a repeat re-sends what its first delivery sent.
+
+        A crash may have lost those sends; every one of them is idempotent downstream.
+        """
+        await self.outputs.send(outcome)
+        return "duplicate" if outcome.duplicate else "applied"
 
 
 def register_order_agent(app: faust.App, actor: OrderActor) -> None:
-    """Subscribe the actor to the order inbox, one event at a time per partition."""
-
-    @app.agent(raw_topic(app, Topics.ORDER_INBOX), name="orders", concurrency=1)
-    async def orders(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await actor.handle(event)
+    """Subscribe the actor to the order inbox, one partition's fetch at a time."""
+    register_batch_agent(app, Topics.ORDER_INBOX, actor.handle)

@@ -18,14 +18,11 @@ from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import DRAIN_SECONDS, Pipeline
 from protocols.amqp import QUEUES, WMS_EVENTS_QUEUE
-from tables.stock import DEDUPE_WINDOW
 
 log = logging.getLogger(__name__)
 
-# Deliveries in flight. A crash redelivers at most these, so a duplicate reaches the stock
-# inbox within this many events of its original on a SKU: well inside the table's dedupe
-# window, with room left for the other writers of the SKU (ERP, reservations).
-PREFETCH = DEDUPE_WINDOW // 2
+# Deliveries in flight; a crash redelivers at most these (the tables dedupe them exactly).
+PREFETCH = 32
 RETRY_SECONDS = (0.5, 5.0)  # first and longest pause before resuming after a failure
 _QUEUE = next(spec for spec in QUEUES if spec.name == WMS_EVENTS_QUEUE)
 

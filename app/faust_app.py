@@ -23,8 +23,9 @@ def create_faust_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.replication_factor,
         processing_guarantee="at_least_once",
         producer_acks=-1,
-        # Agents write a few records per event: a few ms of linger sends them in one request.
-        producer_linger=0.002,
+        # Batch agents end the linger after each batch (`send_buffered`); what others
+        # produce (relays, dead letters) shares a request with what comes in the next 10 ms.
+        producer_linger=0.01,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         # A worker killed with -9 holds its partitions until its session expires: keep it short.

@@ -33,6 +33,7 @@ class Settings:
     log_level: str = "info"
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
+    dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -61,6 +62,10 @@ class Settings:
             raise ConfigurationError(
                 f"DISTGATE_ERP_CONFIRMATION must be 'required' or 'auto', "
                 f"not {self.erp_confirmation!r}"
+            )
+        if not 1 <= self.dedupe_days <= 3650:
+            raise ConfigurationError(
+                f"DISTGATE_DEDUPE_DAYS must be 1..3650, not {self.dedupe_days}"
             )
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
@@ -119,4 +124,5 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "log_level": ("DISTGATE_LOG_LEVEL", str),
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
+    "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
 }

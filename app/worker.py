@@ -10,6 +10,7 @@ from agents.deadletters import DeadLetters
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
 from agents.runtime.output import raw_topic
+from agents.runtime.rows import table_rows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
@@ -96,8 +97,8 @@ def _register_stock(
     app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
 ) -> ChangelogReplica[SkuStock]:
     """The stock table, its agent, and the replica every worker answers ATP from."""
-    table = declare_stock_table(app)
-    actor = StockActor(table, StockOutputs(app), dead_letters, metrics)
+    rows = table_rows(app, declare_stock_table(app))
+    actor = StockActor(rows, StockOutputs(app), dead_letters, metrics, settings.dedupe_days)
     register_stock_agent(app, actor)
     return _replica("stock", stock_changelog(settings.app_id), settings, decode_stock)
 
@@ -106,9 +107,11 @@ def _register_orders(
     app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
 ) -> ChangelogReplica[Order]:
     """The order table, its agent, and the replica every worker answers orders from."""
-    table = declare_order_table(app)
+    rows = table_rows(app, declare_order_table(app))
     auto_confirm = settings.erp_confirmation == "auto"
-    actor = OrderActor(table, OrderOutputs(app), dead_letters, metrics, auto_confirm)
+    actor = OrderActor(
+        rows, OrderOutputs(app), dead_letters, metrics, settings.dedupe_days, auto_confirm
+    )
     register_order_agent(app, actor)
     return _replica("orders", order_changelog(settings.app_id), settings, decode_order)
 

@@ -15,6 +15,7 @@ from bench.params import Context, Params
 from bench.procs import memory_bytes, pid_of
 from bench.workload import KeyedValue, restored_value, sku_name
 from protocols.topics import Topics
+from tables.keys import seen_key
 from tables.stock_table import encode_stock
 
 SETTLE_S = 2.0
@@ -35,10 +36,13 @@ def stock_changelog_name(app_id: str) -> str:
 
 
 def changelog_values(tag: str, count: int, event_ids: int) -> Iterator[KeyedValue]:
-    """`count` SKUs with three positions each, keyed by SKU bytes as the table writes them."""
+    """`count` SKUs with three positions each and `event_ids` applied-id rows, as the table
+    writes them."""
     for index in range(count):
         sku = sku_name(tag, index)
-        yield sku.encode(), encode_stock(restored_value(sku, index, event_ids))
+        yield sku.encode(), encode_stock(restored_value(sku, index))
+        for number in range(event_ids):
+            yield seen_key(sku, f"wms-{sku}-{number:08d}"), b"20000"
 
 
 async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
@@ -53,11 +57,15 @@ async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
     values = changelog_values(tag, params.restore_skus, params.restore_event_ids)
     written = await produce_all(ctx.bootstrap, topic, values)
     produce_s = time.perf_counter() - started
-    ctx.say(f"restore: {written:,} SKUs ({3 * written:,} positions) written in {produce_s:.1f} s")
+    skus = params.restore_skus
+    ctx.say(
+        f"restore: {skus:,} SKUs ({3 * skus:,} positions, {written:,} records) in {produce_s:.1f} s"
+    )
     result: dict[str, Any] = {
-        "skus": written,
-        "positions": 3 * written,
-        "recent_event_ids_per_value": params.restore_event_ids,
+        "skus": skus,
+        "positions": 3 * skus,
+        "changelog_records": written,
+        "seen_ids_per_sku": params.restore_event_ids,
         "value_bytes": len(changelog_values(tag, 1, params.restore_event_ids).__next__()[1]),
         "changelog_produce_s": produce_s,
     }
@@ -121,7 +129,7 @@ async def _spot_check(url: str, tag: str, count: int) -> dict[str, bool]:
             sku = sku_name(tag, index)
             async with http.get(f"{url}/v1/atp/{sku}") as response:
                 body = await response.read()
-                expected = sum(p.atp for p in restored_value(sku, index, 0).positions)
+                expected = sum(p.atp for p in restored_value(sku, index).positions)
                 ok = (
                     response.status == 200
                     and msgspec.json.decode(body, type=_Answer).atp == expected

@@ -95,15 +95,13 @@ def random_receipts(cat: Catalogue, count: int, seed: int, prefix: str) -> Itera
         yield received(event_id, cat.skus[index], warehouse, rng.randint(1, 5))
 
 
-def restored_value(sku: str, index: int, event_ids: int) -> SkuStock:
-    """A changelog value with a position in each warehouse and `event_ids` remembered ids."""
+def restored_value(sku: str, index: int) -> SkuStock:
+    """A changelog value with a position in each warehouse."""
     qty = expected_qty(index)
     positions = tuple(Position(warehouse=w, on_hand=qty, blocked=index % 3) for w in WAREHOUSES)
-    recent = tuple(f"wms-{sku}-{number:08d}" for number in range(event_ids))
     return SkuStock(
         sku=sku,
         positions=tuple(sorted(positions, key=lambda p: p.warehouse)),
         last_offset=index,
-        recent_event_ids=recent,
-        version=max(1, event_ids),
+        version=1,
     )

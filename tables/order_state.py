@@ -18,9 +18,8 @@ from protocols.reservations import StockCommandMessage
 from protocols.wms_events import WmsCommandMessage
 from tables.errors import DomainError
 
-DEDUPE_WINDOW = 64
 OUTBOX_DEPTH = 8  # one order rarely sees more messages between two offset commits
-"""How many applied event ids an order remembers, to drop re-sends at new offsets."""
+"""How many applied messages' sends an order keeps, to send them again on a redelivery."""
 
 FINAL = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.INVOICED})
 """Statuses an order never leaves."""
@@ -137,7 +136,6 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 0  # bumped once per canonical event
     pending_decision: PendingDecision | None = None
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
-    recent_event_ids: tuple[str, ...] = ()  # newest last, at most DEDUPE_WINDOW
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
 
     def line(self, line_no: int) -> OrderLine | None:
@@ -151,11 +149,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         """Every line as events and the HTTP API show it."""
         return tuple(line.state() for line in self.lines)
 
-    def has_applied(self, event_id: str, offset: int | None) -> bool:
-        """Whether this delivery repeats one already applied (same offset or same event id)."""
-        if offset is not None and offset <= self.last_offset:
-            return True
-        return event_id in self.recent_event_ids
+    def has_applied(self, offset: int | None) -> bool:
+        """Whether this delivery is a Kafka redelivery of an offset already applied."""
+        return offset is not None and offset <= self.last_offset
 
     def sent_for(self, event_id: str) -> Outbox | None:
         """What applying `event_id` sent, if it is among the last few applied."""

@@ -1,27 +1,16 @@
-"""The order table: one Order per order id (msgpack bytes), RocksDB with a compacted changelog."""
+"""The order table: one Order per order id (msgpack) and its seen ids, RocksDB with a changelog."""
 
 import faust
-import msgspec
 from faust.types import TableT
 
 from protocols.topics import TopicSpec
 from tables.changelog import table_changelog
+from tables.order_batch import decode_order, encode_order
 from tables.orders import Order
 
+__all__ = ["TABLE_NAME", "declare_order_table", "decode_order", "encode_order", "order_changelog"]
+
 TABLE_NAME = "orders"
-
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(Order)
-
-
-def encode_order(order: Order) -> bytes:
-    """The table's stored form of an order."""
-    return _encoder.encode(order)
-
-
-def decode_order(raw: bytes) -> Order:
-    """Read a stored value back."""
-    return _decoder.decode(raw)
 
 
 def declare_order_table(app: faust.App) -> TableT[bytes, bytes]:
@@ -37,4 +26,9 @@ def declare_order_table(app: faust.App) -> TableT[bytes, bytes]:
 
 def order_changelog(app_id: str) -> TopicSpec:
     """The order table's changelog, mirrored by every worker's replica."""
-    return table_changelog(app_id, TABLE_NAME, Order, "The latest Order (msgpack) per order id.")
+    return table_changelog(
+        app_id,
+        TABLE_NAME,
+        Order,
+        "Per order id the latest Order (msgpack); keys with `|` are its seen ids.",
+    )

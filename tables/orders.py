@@ -1,8 +1,9 @@
 """The order aggregate: one table value per order id and its pure transition `apply`.
 
 Everything that changes an order arrives on the order inbox (`OrderInboxMessage`) and is
-applied here exactly once (offset, then a window of event ids); the agent stores the new
-value and publishes the effects. Lifecycle (CONTRACT 5): SUBMITTED -> RESERVED |
+applied here exactly once (offset, then the event ids the order applied, kept as rows);
+the agent stores the new value and publishes the effects.
+Lifecycle (CONTRACT 5): SUBMITTED -> RESERVED |
 BACKORDERED | REJECTED; RESERVED/BACKORDERED -> CREDIT_HOLD | CONFIRMED | REJECTED;
 CREDIT_HOLD -> CONFIRMED | REJECTED; CONFIRMED -> RELEASED -> PICKED -> SHIPPED ->
 INVOICED; any status before SHIPPED but REJECTED -> CANCELLED. Each status change is one
@@ -59,7 +60,6 @@ from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
 from tables import order_erp, order_fulfilment, order_rules
 from tables.order_change import Change
 from tables.order_state import (
-    DEDUPE_WINDOW,
     OUTBOX_DEPTH,
     InvalidOrderTransition,
     Order,
@@ -71,7 +71,6 @@ from tables.order_state import (
 )
 
 __all__ = [
-    "DEDUPE_WINDOW",
     "InvalidOrderTransition",
     "Order",
     "OrderApplied",
@@ -106,10 +105,15 @@ def apply(
     offset: int | None,
     now: dt.datetime,
     auto_confirm: bool,
+    *,
+    seen: bool = False,
 ) -> OrderApplied:
-    """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing."""
+    """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing.
+
+    `seen`: the order already applied this event id (an upstream re-send at a new offset).
+    """
     # offset None is a replay from outside the inbox: only the event id dedupes it
-    if order is not None and order.has_applied(message.event_id, offset):
+    if order is not None and (seen or order.has_applied(offset)):
         return _again(order, message.event_id)
     if order is not None and order.order_id != message.order_id:
         raise InvalidOrderTransition(
@@ -141,7 +145,6 @@ def _applied(change: Change, message: OrderInboxMessage, offset: int | None) -> 
         order=replace(
             change.order,
             last_offset=change.order.last_offset if offset is None else offset,
-            recent_event_ids=(*change.order.recent_event_ids, message.event_id)[-DEDUPE_WINDOW:],
             outbox=(*change.order.outbox, sent)[-OUTBOX_DEPTH:],
         ),
         events=change.events,

@@ -1,8 +1,8 @@
 """Order lines' commands on a SKU's stock: reserve, release, allocate, short pick, ship, cancel.
 
-Each line keeps one record in the stock value, so a command that sets the line's hold
-(reserve, release, allocate, deallocate) is idempotent by construction, and the deltas
-(short pick, shipment) remember their event ids on the record. No rule ever reserves
+Each line keeps one record (a row beside the SKU's value), so a command that sets the
+line's hold (reserve, release, allocate, deallocate) is idempotent by construction, and
+the deltas (short pick, shipment) remember their event ids on the record. No rule ever reserves
 more than the ATP, and none drives a figure below zero.
 """
 
@@ -30,10 +30,8 @@ from tables.errors import InvalidStockChange
 from tables.stock_value import (
     Position,
     Reservation,
-    Reservations,
     SkuStock,
     position_at,
-    with_line,
     with_on_hand,
 )
 
@@ -43,14 +41,15 @@ Answers = tuple[ReservationAnswerMessage, ...]
 class LineOutcome(msgspec.Struct, frozen=True):
     """What one order line's command does to a SKU's stock."""
 
-    reservations: Reservations  # every line's record afterwards
+    record: Reservation | None  # the line's record afterwards (None: it holds nothing)
     position: Position | None = None  # the one position rewritten, if any
     answers: Answers = ()
 
 
-def apply_command(stock: SkuStock, command: StockCommandMessage) -> LineOutcome:
+def apply_command(
+    stock: SkuStock, record: Reservation | None, command: StockCommandMessage
+) -> LineOutcome:
     """Dispatch to the rule for the command's type, given the line's current record."""
-    record = stock.reservation(command.order_id, command.line_no)
     match command:
         case ReserveLine():
             return _reserve(stock, record, command)
@@ -70,23 +69,25 @@ def apply_command(stock: SkuStock, command: StockCommandMessage) -> LineOutcome:
             assert_never(command)
 
 
-def answers_again(stock: SkuStock, message: StockInboxMessage) -> Answers:
+def answers_again(
+    stock: SkuStock, record: Reservation | None, message: StockInboxMessage
+) -> Answers:
     """A redelivered ReserveLine's answer (same id) as the line stands: the first may be lost."""
     if not isinstance(message, ReserveLine) or message.sku != stock.sku:
         return ()
-    return (_answer(stock, stock.reservation(message.order_id, message.line_no), message),)
+    return (_answer(stock, record, message),)
 
 
 def _reserve(stock: SkuStock, record: Reservation | None, command: ReserveLine) -> LineOutcome:
     """Hold `qty` where sourcing finds ATP for it, once per line; answer either way."""
     position = None if record is not None else source_line(stock, command.qty, command.warehouse)
     if position is None:
-        return LineOutcome(stock.reservations, answers=(_answer(stock, record, command),))
+        return LineOutcome(record, answers=(_answer(stock, record, command),))
     held = Reservation(
         command.order_id, command.line_no, position.warehouse, reserved=command.qty, allocated=0
     )
     return LineOutcome(
-        with_line(stock.reservations, held.key, held),
+        held,
         replace(position, reserved=position.reserved + command.qty),
         (_answer(stock, held, command),),
     )
@@ -95,10 +96,9 @@ def _reserve(stock: SkuStock, record: Reservation | None, command: ReserveLine) 
 def _release(stock: SkuStock, record: Reservation | None) -> LineOutcome:
     """Give back what the line holds reserved; its allocation, if any, stays."""
     if record is None or record.reserved == 0:
-        return LineOutcome(stock.reservations)
+        return LineOutcome(record)
     position = position_at(stock, record.warehouse)
     return _settle(
-        stock,
         replace(record, reserved=0),
         replace(position, reserved=position.reserved - record.reserved),
     )
@@ -107,10 +107,9 @@ def _release(stock: SkuStock, record: Reservation | None) -> LineOutcome:
 def _allocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:
     """Turn what the line holds reserved into an allocation."""
     if record is None or record.reserved == 0:
-        return LineOutcome(stock.reservations)
+        return LineOutcome(record)
     position, qty = position_at(stock, record.warehouse), record.reserved
     return _settle(
-        stock,
         replace(record, reserved=0, allocated=record.allocated + qty),
         replace(position, reserved=position.reserved - qty, allocated=position.allocated + qty),
     )
@@ -123,7 +122,7 @@ def _take_out(
     if record is None:
         raise InvalidStockChange("unknown_allocation", _line(command) + " holds no allocation")
     if command.event_id in record.steps:
-        return LineOutcome(stock.reservations)  # a re-send the dedupe window no longer knows
+        return LineOutcome(record)  # a re-send: the line remembers its steps
     position = position_at(stock, record.warehouse)
     if qty > record.allocated:
         raise InvalidStockChange(
@@ -133,7 +132,6 @@ def _take_out(
         where = f"on_hand {position.on_hand} in {record.warehouse}"
         raise InvalidStockChange("negative_on_hand", f"{qty} of {_line(command)} out of {where}")
     return _settle(
-        stock,
         replace(record, allocated=record.allocated - qty, steps=(*record.steps, command.event_id)),
         replace(with_on_hand(position, position.on_hand - qty), allocated=position.allocated - qty),
     )
@@ -152,16 +150,15 @@ def _gone_after_cancel(stock: SkuStock, command: RecordShortPick | RecordShipmen
     if qty > position.on_hand:
         where = f"on_hand {position.on_hand} in {command.warehouse}"
         raise InvalidStockChange("negative_on_hand", f"{qty} of {_line(command)} out of {where}")
-    return LineOutcome(stock.reservations, with_on_hand(position, position.on_hand - qty))
+    return LineOutcome(None, with_on_hand(position, position.on_hand - qty))
 
 
 def _deallocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:
     """Give back everything the line still holds, reserved or allocated."""
     if record is None:
-        return LineOutcome(stock.reservations)
+        return LineOutcome(record)
     position = position_at(stock, record.warehouse)
     return _settle(
-        stock,
         replace(record, reserved=0, allocated=0),
         replace(
             position,
@@ -171,10 +168,10 @@ def _deallocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:
     )
 
 
-def _settle(stock: SkuStock, record: Reservation, position: Position) -> LineOutcome:
+def _settle(record: Reservation, position: Position) -> LineOutcome:
     """The line's new record (dropped once it holds nothing) with its rewritten position."""
     kept = record if record.reserved or record.allocated else None
-    return LineOutcome(with_line(stock.reservations, record.key, kept), position)
+    return LineOutcome(kept, position)
 
 
 def _answer(

@@ -29,7 +29,6 @@ from tables.stock_value import (
     IncomingSupply,
     Position,
     Reservation,
-    Reservations,
     SkuStock,
     Supply,
     position_at,
@@ -37,7 +36,6 @@ from tables.stock_value import (
 )
 
 __all__ = [
-    "DEDUPE_WINDOW",
     "Applied",
     "IncomingSupply",
     "Position",
@@ -46,9 +44,6 @@ __all__ = [
     "StockInboxMessage",
     "apply",
 ]
-
-DEDUPE_WINDOW = 64
-"""How many applied event ids a SKU remembers, to drop upstream re-sends at new offsets."""
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -59,6 +54,7 @@ class Applied(msgspec.Struct, frozen=True):
     duplicate: bool
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
+    line: Reservation | None = None  # a command's order line record afterwards
 
 
 Updates = dict[str, Position]
@@ -66,35 +62,46 @@ Updates = dict[str, Position]
 
 
 def apply(
-    stock: SkuStock, message: StockInboxMessage, offset: int | None, now: dt.datetime
+    stock: SkuStock,
+    message: StockInboxMessage,
+    offset: int | None,
+    now: dt.datetime,
+    *,
+    line: Reservation | None = None,
+    seen: bool = False,
 ) -> Applied:
-    """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid."""
+    """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
+
+    `line` is the record of the order line a command names (None for stock facts), `seen`
+    whether the SKU already applied the message's event id (an upstream re-send).
+    """
     # offset None is a replay from outside the input topic: only the event id dedupes it
-    if stock.has_applied(message.event_id, offset):
-        again = answers_again(stock, message)
-        return Applied(stock=stock, changes=(), duplicate=True, answers=again)
+    if seen or stock.has_applied(offset):
+        again = answers_again(stock, line, message)
+        return Applied(stock=stock, changes=(), duplicate=True, answers=again, line=line)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
-    updates, reservations, answers = _transition(stock, message)
+    updates, record, answers = _transition(stock, line, message)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
-    new = _record(stock, updates, reservations, message.event_id, offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers)
+    new = _record(stock, updates, offset)
+    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, line=record)
 
 
 def _transition(
-    stock: SkuStock, message: StockInboxMessage
-) -> tuple[Updates, Reservations, Answers]:
+    stock: SkuStock, line: Reservation | None, message: StockInboxMessage
+) -> tuple[Updates, Reservation | None, Answers]:
     """An order line's command, or a stock rule (which leaves the lines' records alone)."""
     if isinstance(message, StockCommand):
-        line = apply_command(stock, message)
-        updates = {} if line.position is None else {line.position.warehouse: line.position}
-        return updates, line.reservations, line.answers
-    return _stock_rule(stock, message), stock.reservations, ()
+        outcome = apply_command(stock, line, message)
+        position = outcome.position
+        updates = {} if position is None else {position.warehouse: position}
+        return updates, outcome.record, outcome.answers
+    return _stock_rule(stock, message), line, ()
 
 
 def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:
@@ -201,21 +208,13 @@ def _changed_positions(stock: SkuStock, updates: Updates) -> list[Position]:
     ]
 
 
-def _record(
-    stock: SkuStock,
-    updates: Updates,
-    reservations: Reservations,
-    event_id: str,
-    offset: int | None,
-) -> SkuStock:
-    """The new value: positions merged, the delivery remembered, the version bumped."""
+def _record(stock: SkuStock, updates: Updates, offset: int | None) -> SkuStock:
+    """The new value: positions merged, the delivery's offset remembered, the version bumped."""
     merged = {p.warehouse: p for p in stock.positions} | updates
     return replace(
         stock,
         positions=tuple(merged[w] for w in sorted(merged)),
-        reservations=reservations,
         last_offset=stock.last_offset if offset is None else offset,
-        recent_event_ids=(*stock.recent_event_ids, event_id)[-DEDUPE_WINDOW:],
         version=stock.version + 1,
     )
 

@@ -1,7 +1,6 @@
-"""The stock table's value: one SKU's positions per warehouse and its order lines' holds."""
+"""The stock table's rows: one SKU's positions per warehouse, and one row per order line's hold."""
 
 import datetime as dt
-from bisect import bisect_left
 
 import msgspec
 from msgspec.structs import replace
@@ -44,19 +43,21 @@ class Position(msgspec.Struct, frozen=True):
 
 
 class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
-    """One order line's hold on one position: what it still has reserved and allocated."""
+    """One order line's hold on one position: what it still has reserved and allocated.
 
-    # A hot SKU holds hundreds of these and every event rewrites the whole value to the
-    # changelog: encoded as arrays they take a third of the bytes. So new fields go last,
-    # with defaults. gc=False: only strings and ints inside, never part of a cycle.
+    A row of its own beside the SKU's value (`tables.keys.line_key`), so an event on a SKU
+    with thousands of open lines reads and writes only the line it is about.
+    """
+
+    # Encoded as arrays: a third of the bytes. So new fields go last, with defaults.
+    # gc=False: only strings and ints inside, never part of a cycle.
 
     order_id: str
     line_no: int
     warehouse: str
     reserved: int
     allocated: int
-    # ids of the short picks and shipments applied to this line: they are deltas, and a
-    # re-send of one may come after the SKU's dedupe window has moved on
+    # ids of the short picks and shipments applied to this line: they are deltas
     steps: tuple[str, ...] = ()
 
     @property
@@ -65,18 +66,17 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
         return (self.order_id, self.line_no)
 
 
-Reservations = tuple[Reservation, ...]
-
-
 class SkuStock(msgspec.Struct, frozen=True):
-    """The stock table value for one SKU: its positions and what makes applying idempotent."""
+    """The stock table value for one SKU: its positions, and the last input offset applied.
+
+    Small whatever the SKU's traffic: order lines' holds and the ids already applied are
+    rows of their own (`tables.keys`), so an ATP read decodes a few hundred bytes.
+    """
 
     sku: str
     positions: tuple[Position, ...] = ()  # sorted by warehouse code
     last_offset: int = -1  # highest input offset applied; the input has one partition per SKU
-    recent_event_ids: tuple[str, ...] = ()  # newest last, at most the dedupe window
     version: int = 0  # bumped on every applied message
-    reservations: Reservations = ()  # sorted by (order_id, line_no); none holds nothing
 
     def position(self, warehouse: str) -> Position | None:
         """The position in `warehouse`, or None if the SKU was never seen there."""
@@ -85,17 +85,9 @@ class SkuStock(msgspec.Struct, frozen=True):
                 return position
         return None
 
-    def reservation(self, order_id: str, line_no: int) -> Reservation | None:
-        """The hold of one order line, or None if it holds nothing here."""
-        key = (order_id, line_no)
-        index = _line_index(self.reservations, key)
-        return self.reservations[index] if _holds(self.reservations, index, key) else None
-
-    def has_applied(self, event_id: str, offset: int | None) -> bool:
-        """Whether this delivery repeats one already applied (same offset or same event id)."""
-        if offset is not None and offset <= self.last_offset:
-            return True
-        return event_id in self.recent_event_ids
+    def has_applied(self, offset: int | None) -> bool:
+        """Whether this delivery is a Kafka redelivery of an offset already applied."""
+        return offset is not None and offset <= self.last_offset
 
 
 def position_at(stock: SkuStock, warehouse: str) -> Position:
@@ -107,20 +99,3 @@ def position_at(stock: SkuStock, warehouse: str) -> Position:
 def with_on_hand(position: Position, on_hand: int) -> Position:
     """New on_hand; blocked stock cannot outnumber the stock that is physically there."""
     return replace(position, on_hand=on_hand, blocked=min(position.blocked, on_hand))
-
-
-def with_line(records: Reservations, key: LineKey, record: Reservation | None) -> Reservations:
-    """`records` with line `key`'s record replaced by `record` (None: removed), still sorted."""
-    index = _line_index(records, key)
-    rest = index + 1 if _holds(records, index, key) else index
-    return records[:index] + (() if record is None else (record,)) + records[rest:]
-
-
-def _line_index(records: Reservations, key: LineKey) -> int:
-    """Where line `key` is, or would be inserted, in records sorted by line."""
-    return bisect_left(records, key, key=lambda r: r.key)
-
-
-def _holds(records: Reservations, index: int, key: LineKey) -> bool:
-    """Whether the record at `index` is line `key`'s."""
-    return index < len(records) and records[index].key == key

@@ -21,7 +21,7 @@ class DurableProducer(aiokafka_driver.Producer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._unconfirmed: set[FutureMessage] = set()
+        self._unconfirmed: set[asyncio.Future[Any]] = set()
         self._failure: BaseException | None = None
 
     def send_soon(self, fut: FutureMessage) -> None:
@@ -30,16 +30,35 @@ class DurableProducer(aiokafka_driver.Producer):
         fut.add_done_callback(self._confirmed)
         super().send_soon(fut)
 
-    async def send_now(self, topic: str, key: bytes, value: bytes) -> None:
+    async def send_now(
+        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+    ) -> "asyncio.Future[Any]":
         """Hand one record straight to aiokafka, remembered like a buffered one.
 
         Faust's `Topic.send` adds a FutureMessage, the sensors and a publish callback to
         every record; without them the order agents' few records per event made a fifth
         more orders per second (`python -m bench.orders`).
         """
-        fut = await self._ensure_producer().send(topic, value, key=key)
+        fut: asyncio.Future[Any] = await self._ensure_producer().send(
+            topic, value, key=key, partition=partition
+        )
         self._unconfirmed.add(fut)
         fut.add_done_callback(self._confirmed)
+        return fut
+
+    def send_buffered(self) -> None:
+        """End the linger of every record buffered so far: the sender takes them at once.
+
+        A batch agent calls this when a batch is done, so a long linger batches what
+        trickles in between and costs a whole batch no wait. aiokafka's `flush_for_commit`
+        does the same, and then waits for the acknowledgements, which this does not.
+        """
+        accumulator = self._ensure_producer()._message_accumulator
+        for batches in accumulator._batches.values():
+            for batch in batches:
+                batch._builder.close()
+        if not accumulator._waiter_future.done():
+            accumulator._waiter_future.set_result(None)
 
     def _confirmed(self, fut: asyncio.Future[Any]) -> None:
         self._unconfirmed.discard(fut)

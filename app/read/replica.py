@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
 from app.readiness import Progress
+from tables.keys import is_value_key
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,8 @@ class ChangelogReplica(Service, Generic[T]):
     def _apply(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         for tp, records in batches.items():
             for record in records:
-                if record.key is None:
-                    continue
+                if record.key is None or not is_value_key(record.key):
+                    continue  # a table's other rows (lines, seen ids) are not served
                 if record.value is None:
                     self._values.pop(record.key, None)
                 else:

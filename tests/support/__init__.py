@@ -1,1 +1,1 @@
-"""Test tooling shared by the integration and e2e suites."""
+"""Test tooling shared by the suites: brokers and pollers, and table rows in memory."""

@@ -33,14 +33,14 @@ from protocols.reservations import (
 from protocols.topics import OrderInboxMessage, Topics, decoder_for
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
+from tables.batch import Failed
 from tables.orders import (
-    InvalidOrderTransition,
     Order,
     OrderApplied,
     OrderLine,
-    apply,
     status_reached,
 )
+from tests.support.tables import NOT_REFUSALS, OrderTable
 
 S = OrderStatus
 ORDER = "SO-P"
@@ -78,13 +78,21 @@ class Held:
 
 @dataclass
 class Traffic:
-    """The partition as delivered so far, and the stock side's ledger for the order."""
+    """The partition as delivered so far, the order's rows, and the stock side's ledger."""
 
     auto_confirm: bool
-    order: Order | None = None
     offset: int = 0
     accepted: list[tuple[int, OrderInboxMessage]] = field(default_factory=list)
     ledger: dict[int, Held] = field(default_factory=dict)
+    table: OrderTable = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.table = OrderTable(ORDER, self.auto_confirm)
+
+    @property
+    def order(self) -> Order | None:
+        """The order as its table stores it."""
+        return self.table.order
 
 
 # --- messages, chosen with an eye on the order so that deep states are reached ------------
@@ -308,15 +316,17 @@ def check_ledger(traffic: Traffic) -> None:
 
 
 def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderApplied | None:
-    """Apply at `offset`; only InvalidOrderTransition may escape `apply`, and it records nothing."""
-    before = traffic.order
-    try:
-        result = apply(before, message, offset, NOW, traffic.auto_confirm)
-    except InvalidOrderTransition:
+    """Deliver at `offset`; a failure is a rule's refusal (never a bug) and records nothing."""
+    before, rows = traffic.order, dict(traffic.table.rows)
+    result = traffic.table.deliver(message, offset)
+    if isinstance(result, Failed):
+        assert result.reason not in NOT_REFUSALS, result
+        assert traffic.table.rows == rows
         return None
     if result.duplicate:
         # nothing changes; a repeat re-sends exactly what the first delivery sent, if recent
-        assert result.order is before
+        assert result.order == before
+        assert traffic.table.rows == rows
         sent = before.sent_for(message.event_id) if before is not None else None
         repeated = (result.events, result.stock_commands, result.wms_commands)
         assert repeated == (
@@ -327,7 +337,7 @@ def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderA
         # the stock side held this reservation when it answered, and the order took it
         traffic.ledger[message.line_no] = Held(reserved=message.qty)
     check_events(before, result)
-    traffic.order = result.order
+    assert traffic.order == result.order
     check_commands(traffic, result)
     check_ledger(traffic)
     return result

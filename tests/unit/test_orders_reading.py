@@ -1,11 +1,11 @@
 """Reading an order: dedupe of redeliveries, `status_reached`, the HTTP view, the stored form."""
 
 import pytest
-from msgspec.structs import replace
 
 from protocols.orders import OrderStatus
 from tables.order_table import decode_order, encode_order
-from tables.orders import DEDUPE_WINDOW, Order, apply, cancel_refusal, status_reached
+from tables.orders import Order, OrderApplied, apply, cancel_refusal, status_reached
+from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     CORRELATION,
     CUSTOMER,
@@ -14,10 +14,12 @@ from tests.unit.test_orders_support import (
     ORDER,
     RESERVED,
     SHIPPED,
+    WEST,
     confirmed,
+    picked,
     reserved,
     run,
-    step,
+    shipped,
     submit,
 )
 
@@ -34,28 +36,45 @@ def test_a_redelivered_offset_is_a_duplicate() -> None:
     assert result.order is order
 
 
-def test_a_resent_event_id_is_a_duplicate_until_it_leaves_the_window() -> None:
-    # Given an order that applied an answer, then DEDUPE_WINDOW other messages
-    order = run(submit(), reserved(1, "SKU-1", 2, EAST))
-    answer_id = order.recent_event_ids[-1]
-    # Then the answer re-sent at a new offset is a duplicate
-    assert step(order, reserved(1, "SKU-1", 2, EAST)).duplicate
-    for n in range(DEDUPE_WINDOW):
-        order = replace(
-            order, recent_event_ids=(*order.recent_event_ids, f"x-{n}")[-DEDUPE_WINDOW:]
-        )
-    assert answer_id not in order.recent_event_ids
-    # And once forgotten, the answered line still ignores it
-    result = step(order, reserved(1, "SKU-1", 2, EAST))
-    assert result.duplicate
+def test_a_resent_event_id_is_a_duplicate_however_many_messages_came_between() -> None:
+    # Given a released order of 40 lines at DC-EAST, 2 units each
+    lines = [(n, f"SKU-{n}", 2, EAST) for n in range(1, 41)]
+    table = OrderTable(ORDER)
+    table.send(submit(*lines), *(reserved(*line[:3], EAST) for line in lines), confirmed())
+    # And 1 unit of line 1 shipped, then 39 other picks
+    partial = shipped(EAST, (1, "SKU-1", 1), txn="S-0")
+    table.send(partial)
+    table.send(*(picked(EAST, (n, sku, 2, 2), txn=f"P-{n}") for n, sku, _, _ in lines[1:]))
+    before = table.order
+    # When the WMS sends the partial shipment again, at a new offset
+    again = table.deliver(partial, table.next_offset)
+    # Then it is a duplicate: line 1 has shipped 1, not 2
+    assert isinstance(again, OrderApplied)
+    assert again.duplicate
+    assert table.order == before
+    assert before is not None
+    assert before.lines[0].shipped == 1
 
 
 def test_a_replay_without_offset_dedupes_by_event_id_only() -> None:
-    order = run(submit())
-    assert apply(order, submit(), None, NOW, False).duplicate
-    result = apply(order, reserved(1, "SKU-1", 2, EAST), None, NOW, False)
-    assert not result.duplicate
-    assert result.order.last_offset == order.last_offset
+    # Given a released order that shipped 1 of line 1's 2 units at some offset
+    table = OrderTable(ORDER)
+    partial = shipped(EAST, (1, "SKU-1", 1), txn="S-0")
+    table.send(submit(), reserved(1, "SKU-1", 2, EAST), reserved(2, "SKU-2", 3, WEST))
+    table.send(confirmed(), partial)
+    last_offset = table.next_offset - 1
+    # When dead letters are replayed from outside the inbox (no offset)
+    replayed = table.deliver(partial, None)
+    new = table.deliver(picked(EAST, (1, "SKU-1", 2, 2)), None)
+    # Then the applied id is a duplicate, the new one applies, and the offset stays
+    assert isinstance(replayed, OrderApplied)
+    assert replayed.duplicate
+    assert isinstance(new, OrderApplied)
+    assert not new.duplicate
+    order = table.order
+    assert order is not None
+    assert (order.lines[0].shipped, order.lines[0].picked) == (1, 2)
+    assert order.last_offset == last_offset
 
 
 # --- decisions for readers ---------------------------------------------------------------

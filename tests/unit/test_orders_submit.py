@@ -54,7 +54,6 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
     # Then it is SUBMITTED at version 1, its lines unanswered, the delivery remembered
     order = result.order
     assert (order.status, order.version, order.last_offset) == (S.SUBMITTED, 1, 7)
-    assert order.recent_event_ids == ("http-1",)
     assert [(line.line_no, line.warehouse, line.resolved) for line in order.lines] == [
         (1, None, False),
         (2, WEST, False),

@@ -6,6 +6,8 @@ from protocols.orders import LineStatus, OrderPicked, OrderShipped, OrderStatus
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed
+from tables.orders import OrderApplied
+from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     BACKORDERED,
     CORRELATION,
@@ -84,8 +86,16 @@ def test_an_order_picked_wholly_short_is_picked_with_nothing_to_ship() -> None:
 
 
 def test_a_pick_delivered_again_is_a_duplicate() -> None:
-    order = run(*RELEASED, picked(EAST, (1, "SKU-1", 2, 2)))
-    assert step(order, picked(EAST, (1, "SKU-1", 2, 2))).duplicate
+    # Given a released order whose pick at DC-EAST was applied
+    table = OrderTable(ORDER)
+    table.send(*RELEASED, picked(EAST, (1, "SKU-1", 2, 2)))
+    before = table.order
+    # When the WMS sends the same confirmation again, at a new offset
+    again = table.deliver(picked(EAST, (1, "SKU-1", 2, 2)), table.next_offset)
+    # Then it is a duplicate (not refused as already picked), and the order is as it was
+    assert isinstance(again, OrderApplied)
+    assert again.duplicate
+    assert table.order == before
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from protocols.inventory import (
 )
 from tables.errors import DomainError, InvalidStockChange
 from tables.stock import (
-    DEDUPE_WINDOW,
     Applied,
     IncomingSupply,
     Position,
@@ -23,6 +22,8 @@ from tables.stock import (
     StockInboxMessage,
     apply,
 )
+from tables.stock_batch import decode_stock, encode_stock
+from tests.support.tables import StockTable
 
 SKU = "SKU-1"
 EAST, WEST, NORTH = "DC-EAST", "DC-WEST", "DC-NORTH"
@@ -219,7 +220,7 @@ def test_cancelling_an_unknown_po_is_recorded_but_changes_nothing() -> None:
     assert result.stock.positions == stock.positions  # no DC-WEST position appears
     assert result.changes == ()
     assert not result.duplicate
-    assert (result.stock.last_offset, result.stock.recent_event_ids[-1]) == (10, "c1")
+    assert (result.stock.last_offset, result.stock.version) == (10, 4)
 
 
 def test_a_message_for_another_sku_is_invalid() -> None:
@@ -238,11 +239,11 @@ def test_positions_are_kept_in_warehouse_code_order() -> None:
 # --- exactly once ----------------------------------------------------------------------
 
 
-def test_applied_message_advances_offset_window_and_version() -> None:
-    stock = stock_of(Position(EAST, on_hand=1), last_offset=41)
-    result = apply(stock, received(2, eid="r-7"), 42, NOW)
-    assert (result.stock.last_offset, result.stock.version) == (42, 4)
-    assert result.stock.recent_event_ids == ("r-7",)
+def test_applied_message_advances_offset_and_version_and_remembers_its_id() -> None:
+    table = StockTable.holding(stock_of(Position(EAST, on_hand=1), last_offset=41))
+    table.deliver(received(2, eid="r-7"), 42)
+    assert (table.stock.last_offset, table.stock.version) == (42, 4)
+    assert table.has_seen("r-7")
 
 
 def test_redelivery_at_an_applied_offset_is_a_duplicate() -> None:
@@ -252,40 +253,65 @@ def test_redelivery_at_an_applied_offset_is_a_duplicate() -> None:
         assert result == Applied(stock=stock, changes=(), duplicate=True)
 
 
+def test_an_id_the_sku_applied_is_a_duplicate() -> None:
+    stock = apply(SkuStock(sku=SKU), received(2, eid="r-1"), 0, NOW).stock
+    again = apply(stock, received(2, eid="r-1"), 5, NOW, seen=True)
+    assert again == Applied(stock=stock, changes=(), duplicate=True)
+
+
 def test_resend_with_a_known_event_id_at_a_new_offset_is_a_duplicate() -> None:
-    first = apply(SkuStock(sku=SKU), received(2, eid="r-1"), 0, NOW).stock
-    again = apply(first, received(2, eid="r-1"), 5, NOW)
+    # Given a receipt of 2 applied at offset 0
+    table = StockTable(SKU)
+    table.deliver(received(2, eid="r-1"), 0)
+    first = table.stock
+    # When the WMS publishes it again, at offset 5
+    again = table.deliver(received(2, eid="r-1"), 5)
+    # Then it is a duplicate and nothing moved
     assert again == Applied(stock=first, changes=(), duplicate=True)
+    assert table.stock == first
 
 
-def test_window_remembers_the_newest_64_event_ids() -> None:
-    stock = SkuStock(sku=SKU)
-    for n in range(DEDUPE_WINDOW + 1):
-        stock = apply(stock, received(1, eid=f"r-{n}"), n, NOW).stock
-    assert stock.recent_event_ids == tuple(f"r-{n}" for n in range(1, DEDUPE_WINDOW + 1))
-    # the oldest id fell out of the window: a re-send of it at a new offset applies again
-    assert not apply(stock, received(1, eid="r-0"), 100, NOW).duplicate
-    assert apply(stock, received(1, eid="r-1"), 100, NOW).duplicate
+def test_a_resend_is_a_duplicate_however_many_events_came_between() -> None:
+    # Given a receipt of 5, then 1,000 other receipts of 1 on the SKU
+    table = StockTable(SKU)
+    table.send(received(5, eid="r-first"))
+    for n in range(1_000):
+        table.send(received(1, wh=WEST, eid=f"r-{n}"))
+    # When the first receipt is published again at a new offset
+    again = table.send(received(5, eid="r-first"))
+    # Then it changes nothing: DC-EAST counts the 5 once
+    assert again.duplicate
+    assert again.changes == ()
+    assert table.stock.position(EAST) == Position(EAST, on_hand=5)
+    assert table.stock.version == 1_001
 
 
 def test_replay_without_offset_dedupes_by_id_and_keeps_last_offset() -> None:
-    stock = apply(SkuStock(sku=SKU), received(2, eid="r-1"), 30, NOW).stock
-    assert apply(stock, received(2, eid="r-1"), None, NOW).duplicate
-    replayed = apply(stock, received(3, eid="r-2"), None, NOW)
-    assert (only(replayed.stock).on_hand, replayed.stock.last_offset) == (5, 30)
+    # Given a receipt of 2 applied at offset 30
+    table = StockTable(SKU)
+    table.deliver(received(2, eid="r-1"), 30)
+    # When dead letters are replayed from outside the topic (no offset)
+    replayed_again = table.deliver(received(2, eid="r-1"), None)
+    replayed_new = table.deliver(received(3, eid="r-2"), None)
+    # Then the applied id is a duplicate, the new one applies, and the offset stays at 30
+    assert isinstance(replayed_again, Applied)
+    assert replayed_again.duplicate
+    assert isinstance(replayed_new, Applied)
+    assert not replayed_new.duplicate
+    assert (only(table.stock).on_hand, table.stock.last_offset) == (5, 30)
 
 
 def test_invalid_change_records_nothing_so_the_offset_and_id_stay_free() -> None:
     # Given 2 on hand
-    stock = stock_of(Position(EAST, on_hand=2), last_offset=9)
+    table = StockTable.holding(stock_of(Position(EAST, on_hand=2), last_offset=9))
     # When a hold of 5 is refused at offset 10
-    with pytest.raises(InvalidStockChange):
-        apply(stock, held(5, eid="h-1"), 10, NOW)
+    assert table.refused(held(5, eid="h-1"), 10) == "hold_exceeds_on_hand"
     # Then the same offset and event id still apply once the stock is there
-    restocked = apply(stock, received(3, eid="r-1"), 10, NOW).stock
-    result = apply(restocked, held(5, eid="h-1"), 11, NOW)
+    table.deliver(received(3, eid="r-1"), 10)
+    result = table.deliver(held(5, eid="h-1"), 11)
+    assert isinstance(result, Applied)
     assert not result.duplicate
-    assert only(result.stock) == Position(EAST, on_hand=5, blocked=5)
+    assert only(table.stock) == Position(EAST, on_hand=5, blocked=5)
 
 
 def test_no_figure_changed_is_still_recorded_as_applied() -> None:
@@ -350,9 +376,7 @@ def test_table_value_round_trips_through_msgpack() -> None:
         Position(EAST, on_hand=10, blocked=1, incoming=(IncomingSupply("PO-9", 30, MAY_1),)),
         Position(WEST, reserved=2),
     )
-    stock = msgspec.structs.replace(stock, recent_event_ids=("a", "b"))
-    decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(stock), type=SkuStock)
-    assert decoded == stock
+    assert decode_stock(encode_stock(stock)) == stock
 
 
 def test_inbox_decodes_wms_and_erp_messages_from_one_topic() -> None:

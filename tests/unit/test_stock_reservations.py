@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import msgspec
 import pytest
 from msgspec.structs import replace
 
@@ -19,8 +18,8 @@ from protocols.reservations import (
     StockCommandMessage,
 )
 from tables.errors import InvalidStockChange
+from tables.keys import seen_key
 from tables.stock import (
-    DEDUPE_WINDOW,
     Applied,
     Position,
     Reservation,
@@ -28,6 +27,7 @@ from tables.stock import (
     StockInboxMessage,
     apply,
 )
+from tests.support.tables import StockTable
 
 SKU = "SKU-1"
 EAST, WEST = "DC-EAST", "DC-WEST"
@@ -79,8 +79,13 @@ def line(wh: str = EAST, reserved: int = 0, allocated: int = 0, n: int = 1) -> R
     return Reservation(ORDER, n, wh, reserved, allocated)
 
 
-def stock_of(*positions: Position, holds: tuple[Reservation, ...] = ()) -> SkuStock:
-    return SkuStock(sku=SKU, positions=positions, last_offset=9, version=3, reservations=holds)
+def stock_of(*positions: Position) -> SkuStock:
+    return SkuStock(sku=SKU, positions=positions, last_offset=9, version=3)
+
+
+def table_of(*positions: Position, holds: tuple[Reservation, ...] = ()) -> StockTable:
+    """The SKU's rows: `positions` in its value, and a row per order line in `holds`."""
+    return StockTable.holding(stock_of(*positions), *holds)
 
 
 def unreservable(qty: int, atp: int) -> LineUnreservable:
@@ -95,14 +100,15 @@ def unreservable(qty: int, atp: int) -> LineUnreservable:
     )
 
 
-def step(stock: SkuStock, message: StockInboxMessage) -> Applied:
-    """Deliver `message` at the next offset."""
-    return apply(stock, message, stock.last_offset + 1, NOW)
+def step(stock: SkuStock, message: StockInboxMessage, record: Reservation | None) -> Applied:
+    """Apply `message` at the next offset, given the record of the order line it names."""
+    return apply(stock, message, stock.last_offset + 1, NOW, line=record)
 
 
-def resent(stock: SkuStock, message: StockInboxMessage) -> Applied:
-    """Deliver `message` again at a new offset, after the SKU's dedupe window forgot its id."""
-    return step(replace(stock, recent_event_ids=()), message)
+def expired(table: StockTable, message: StockInboxMessage) -> Applied:
+    """Send `message` again at a new offset, once the SKU's row of its id has expired."""
+    table.rows.put(seen_key(SKU, message.event_id), None)
+    return table.send(message)
 
 
 def kind(value: object) -> str:
@@ -110,8 +116,9 @@ def kind(value: object) -> str:
     return value if isinstance(value, str) else type(value).__name__
 
 
-def figures(stock: SkuStock) -> tuple[tuple[Position, ...], tuple[Reservation, ...]]:
-    return stock.positions, stock.reservations
+def figures(table: StockTable) -> tuple[tuple[Position, ...], tuple[Reservation, ...]]:
+    """What the SKU holds: its positions and its order lines' holds."""
+    return table.stock.positions, table.lines
 
 
 # --- ReserveLine ------------------------------------------------------------------------
@@ -119,12 +126,12 @@ def figures(stock: SkuStock) -> tuple[tuple[Position, ...], tuple[Reservation, .
 
 def test_reserve_holds_the_qty_where_the_largest_atp_covers_it() -> None:
     # Given 8 free in DC-EAST and 12 in DC-WEST
-    stock = stock_of(Position(EAST, on_hand=8), Position(WEST, on_hand=12))
+    table = table_of(Position(EAST, on_hand=8), Position(WEST, on_hand=12))
     # When line 1 asks for 9 anywhere
-    result = step(stock, reserve(9))
+    result = table.send(reserve(9))
     # Then DC-WEST holds 9 for the line, and the order is told so
-    assert result.stock.position(WEST) == Position(WEST, on_hand=12, reserved=9)
-    assert result.stock.reservations == (line(WEST, reserved=9),)
+    assert table.stock.position(WEST) == Position(WEST, on_hand=12, reserved=9)
+    assert table.lines == (line(WEST, reserved=9),)
     assert result.answers == (
         LineReserved(
             event_id="O-1:1:reserve:answer",
@@ -155,10 +162,11 @@ def test_reserve_holds_the_qty_where_the_largest_atp_covers_it() -> None:
 
 def test_reserve_in_the_asked_warehouse_only() -> None:
     stock = stock_of(Position(EAST, on_hand=8), Position(WEST, on_hand=12))
-    result = step(stock, reserve(5, wh=EAST))
+    result = step(stock, reserve(5, wh=EAST), None)
     assert result.stock.position(EAST) == Position(EAST, on_hand=8, reserved=5)
     assert isinstance(result.answers[0], LineReserved)
     assert result.answers[0].warehouse == EAST
+    assert result.line == line(EAST, reserved=5)
 
 
 def test_reserve_counts_every_commitment_against_the_atp() -> None:
@@ -166,8 +174,8 @@ def test_reserve_counts_every_commitment_against_the_atp() -> None:
     east = Position(EAST, on_hand=20, blocked=2, reserved=3, allocated=4, safety_stock=5)
     stock = stock_of(east)
     # Then 7 cannot be reserved, 6 can
-    assert step(stock, reserve(7)).answers[0] == unreservable(7, atp=6)
-    assert step(stock, reserve(6)).stock.position(EAST) == replace(east, reserved=9)
+    assert step(stock, reserve(7), None).answers[0] == unreservable(7, atp=6)
+    assert step(stock, reserve(6), None).stock.position(EAST) == replace(east, reserved=9)
 
 
 @pytest.mark.parametrize(
@@ -177,149 +185,172 @@ def test_unreservable_line_is_answered_with_the_best_atp_and_holds_nothing(
     asked: str | None, atp: int
 ) -> None:
     # Given 4 free in DC-EAST and 8 in DC-WEST
-    stock = stock_of(Position(EAST, on_hand=4), Position(WEST, on_hand=8))
+    table = table_of(Position(EAST, on_hand=4), Position(WEST, on_hand=8))
+    before = figures(table)
     # When line 1 asks for 9
-    result = apply(stock, reserve(9, wh=asked), 10, NOW)
+    result = table.deliver(reserve(9, wh=asked), 10)
     # Then it is unreservable, with the ATP it could have had, and no figure moved
+    assert isinstance(result, Applied)
     assert result.answers == (unreservable(9, atp),)
-    assert figures(result.stock) == figures(stock)
+    assert figures(table) == before
     assert result.changes == ()
     # and the command counts as applied
-    assert (result.stock.last_offset, result.stock.recent_event_ids) == (10, ("O-1:1:reserve",))
+    assert table.stock.last_offset == 10
+    assert table.has_seen("O-1:1:reserve")
 
 
 def test_reserve_for_a_sku_never_seen_is_unreservable_with_atp_0() -> None:
-    result = step(SkuStock(sku=SKU), reserve(1, wh=EAST))
+    table = StockTable(SKU)
+    result = table.send(reserve(1, wh=EAST))
     assert result.answers == (unreservable(1, 0),)
-    assert figures(result.stock) == ((), ())
-    assert result.stock.version == 1
+    assert figures(table) == ((), ())
+    assert table.stock.version == 1
 
 
 def test_lines_reserve_the_atp_down_to_zero_and_no_further() -> None:
     # Given 10 free in DC-EAST
-    stock = stock_of(Position(EAST, on_hand=10))
+    table = table_of(Position(EAST, on_hand=10))
     # When three lines ask for 4 each
-    answers = []
-    for n in (1, 2, 3):
-        result = step(stock, reserve(4, line=n))
-        stock, answers = result.stock, [*answers, *result.answers]
+    answers = [answer for n in (1, 2, 3) for answer in table.send(reserve(4, line=n)).answers]
     # Then two are held and the third is told only 2 are left
     assert [type(a).__name__ for a in answers] == ["LineReserved"] * 2 + ["LineUnreservable"]
     assert isinstance(answers[2], LineUnreservable)
     assert answers[2].atp == 2
-    assert stock.position(EAST) == Position(EAST, on_hand=10, reserved=8)
-    assert stock.reservations == (line(reserved=4, n=1), line(reserved=4, n=2))
+    assert table.stock.position(EAST) == Position(EAST, on_hand=10, reserved=8)
+    assert table.lines == (line(reserved=4, n=1), line(reserved=4, n=2))
 
 
-def test_holds_are_kept_in_order_and_line_order() -> None:
-    stock = stock_of(Position(EAST, on_hand=50))
+def test_each_order_line_holds_its_own_row() -> None:
+    table = table_of(Position(EAST, on_hand=50))
     for order, n in (("O-2", 1), ("O-1", 2), ("O-3", 1), ("O-1", 1)):
-        stock = step(stock, reserve(1, order=order, line=n)).stock
-    keys = [r.key for r in stock.reservations]
-    assert keys == [("O-1", 1), ("O-1", 2), ("O-2", 1), ("O-3", 1)]
-    assert stock.reservation("O-1", 2) == line(reserved=1, n=2)
-    assert stock.reservation("O-1", 3) is None
+        table.send(reserve(1, order=order, line=n))
+    assert [r.key for r in table.lines] == [("O-1", 1), ("O-1", 2), ("O-2", 1), ("O-3", 1)]
+    assert table.line("O-1", 2) == line(reserved=1, n=2)
+    assert table.line("O-1", 3) is None
+    assert table.stock.position(EAST) == Position(EAST, on_hand=50, reserved=4)
 
 
 def test_reserve_resent_with_a_fresh_id_answers_again_and_holds_once() -> None:
     # Given line 1 holds 6 in DC-EAST
-    first = step(stock_of(Position(EAST, on_hand=10)), reserve(6))
+    table = table_of(Position(EAST, on_hand=10))
+    first = table.send(reserve(6))
+    held = figures(table)
     # When the order side sends it again under a new event id
-    again = step(first.stock, replace(reserve(6), event_id="O-1:1:reserve-retry"))
+    again = table.send(replace(reserve(6), event_id="O-1:1:reserve-retry"))
     # Then the same answer (under the new id) and not one more unit held
     assert not again.duplicate
-    assert figures(again.stock) == figures(first.stock)
+    assert figures(table) == held
     assert again.changes == ()
     assert again.answers == (replace(first.answers[0], event_id="O-1:1:reserve-retry:answer"),)
 
 
-def test_reserve_resent_after_the_dedupe_window_holds_once() -> None:
-    first = step(stock_of(Position(EAST, on_hand=10)), reserve(6))
-    again = resent(first.stock, reserve(6))
-    assert figures(again.stock) == figures(first.stock)
+def test_reserve_resent_after_its_id_expired_holds_once() -> None:
+    table = table_of(Position(EAST, on_hand=10))
+    first = table.send(reserve(6))
+    held = figures(table)
+    again = expired(table, reserve(6))
+    assert figures(table) == held
     assert again.answers == first.answers
 
 
 def test_reserve_resent_after_the_line_was_allocated_still_says_reserved() -> None:
-    stock = stock_of(Position(EAST, on_hand=10, allocated=6), holds=(line(allocated=6),))
-    again = resent(stock, reserve(6))
-    assert figures(again.stock) == figures(stock)
+    table = table_of(Position(EAST, on_hand=10, allocated=6), holds=(line(allocated=6),))
+    held = figures(table)
+    again = expired(table, reserve(6))
+    assert figures(table) == held
     assert isinstance(again.answers[0], LineReserved)
 
 
-@pytest.mark.parametrize("offset", [10, 4])
+@pytest.mark.parametrize("offset", [10, 11])
 def test_redelivered_reserve_is_a_duplicate_that_repeats_its_answer(offset: int) -> None:
     # Given line 1 reserved at offset 10, its answer lost in a crash
-    first = apply(stock_of(Position(EAST, on_hand=10)), reserve(6), 10, NOW)
+    table = table_of(Position(EAST, on_hand=10))
+    first = table.deliver(reserve(6), 10)
+    assert isinstance(first, Applied)
     # When the command comes again (same offset, or re-sent under its id)
-    again = apply(first.stock, reserve(6), offset if offset == 10 else 11, NOW)
+    again = table.deliver(reserve(6), offset)
     # Then nothing is applied, but the same answer, with the same id, is there to send
-    assert again == Applied(stock=first.stock, changes=(), duplicate=True, answers=first.answers)
+    assert again == Applied(
+        stock=first.stock, changes=(), duplicate=True, answers=first.answers, line=first.line
+    )
+    assert table.stock == first.stock
 
 
 def test_redelivered_unreservable_reserve_repeats_unreservable() -> None:
-    first = apply(stock_of(Position(EAST, on_hand=2)), reserve(6), 10, NOW)
-    again = apply(first.stock, reserve(6), 10, NOW)
+    table = table_of(Position(EAST, on_hand=2))
+    first = table.deliver(reserve(6), 10)
+    again = table.deliver(reserve(6), 10)
+    assert isinstance(first, Applied)
+    assert isinstance(again, Applied)
     assert again.duplicate
     assert again.answers == first.answers == (unreservable(6, 2),)
 
 
 def test_unreservable_line_is_reserved_when_resent_after_stock_arrived() -> None:
-    stock = step(stock_of(Position(EAST, on_hand=2)), reserve(6)).stock
-    stock = step(stock, received(4)).stock
-    result = step(stock, replace(reserve(6), event_id="O-1:1:reserve-2"))
+    table = table_of(Position(EAST, on_hand=2))
+    table.send(reserve(6))
+    table.send(received(4))
+    result = table.send(replace(reserve(6), event_id="O-1:1:reserve-2"))
     assert isinstance(result.answers[0], LineReserved)
-    assert result.stock.reservations == (line(reserved=6),)
+    assert table.lines == (line(reserved=6),)
 
 
 # --- ReleaseReservation, AllocateLine, Deallocate ---------------------------------------
 
 
 def test_release_gives_the_reserved_qty_back_and_drops_the_hold() -> None:
-    stock = stock_of(Position(EAST, on_hand=10, reserved=7), holds=(line(reserved=6),))
-    result = step(stock, release())
+    stock = stock_of(Position(EAST, on_hand=10, reserved=7))
+    result = step(stock, release(), line(reserved=6))
     assert result.stock.position(EAST) == Position(EAST, on_hand=10, reserved=1)
-    assert result.stock.reservations == ()
+    assert result.line is None
     assert [(c.cause, c.reserved, c.atp) for c in result.changes] == [("ReleaseReservation", 1, 9)]
     assert result.answers == ()
 
 
+def test_a_released_line_has_no_row_left() -> None:
+    table = table_of(Position(EAST, on_hand=10, reserved=7), holds=(line(reserved=6),))
+    table.send(release())
+    assert table.lines == ()
+
+
 def test_release_after_allocation_changes_nothing() -> None:
-    stock = stock_of(Position(EAST, on_hand=10, allocated=6), holds=(line(allocated=6),))
-    result = step(stock, release())
-    assert figures(result.stock) == figures(stock)
+    stock = stock_of(Position(EAST, on_hand=10, allocated=6))
+    result = step(stock, release(), line(allocated=6))
+    assert (result.stock.positions, result.line) == (stock.positions, line(allocated=6))
     assert result.changes == ()
 
 
 def test_allocate_moves_the_reserved_qty_to_allocated() -> None:
     # Given line 1 holds 6 reserved in DC-EAST (8 reserved there in all)
-    stock = stock_of(Position(EAST, on_hand=10, reserved=8), holds=(line(reserved=6),))
+    table = table_of(Position(EAST, on_hand=10, reserved=8), holds=(line(reserved=6),))
     # When the order is confirmed
-    result = step(stock, allocate())
+    result = table.send(allocate())
     # Then the 6 are allocated instead, and ATP does not move
     east = Position(EAST, on_hand=10, reserved=2, allocated=6)
-    assert result.stock.position(EAST) == east
-    assert result.stock.reservations == (line(allocated=6),)
+    assert table.stock.position(EAST) == east
+    assert table.lines == (line(allocated=6),)
     assert [(c.cause, c.atp) for c in result.changes] == [("AllocateLine", 2)]
 
 
 def test_deallocate_gives_back_allocated_and_reserved_and_drops_the_hold() -> None:
     east = Position(EAST, on_hand=10, reserved=3, allocated=7)
-    stock = stock_of(east, holds=(line(reserved=2, allocated=5),))
-    result = step(stock, deallocate())
-    assert result.stock.position(EAST) == Position(EAST, on_hand=10, reserved=1, allocated=2)
-    assert result.stock.reservations == ()
+    table = table_of(east, holds=(line(reserved=2, allocated=5),))
+    table.send(deallocate())
+    assert table.stock.position(EAST) == Position(EAST, on_hand=10, reserved=1, allocated=2)
+    assert table.lines == ()
 
 
 @pytest.mark.parametrize("command", [release(), allocate(), deallocate()], ids=kind)
 def test_line_commands_for_a_line_holding_nothing_are_applied_no_ops(
     command: StockCommandMessage,
 ) -> None:
-    stock = stock_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4, n=2),))
-    result = apply(stock, command, 10, NOW)
-    assert figures(result.stock) == figures(stock)
+    table = table_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4, n=2),))
+    before = figures(table)
+    result = table.deliver(command, 10)
+    assert isinstance(result, Applied)
+    assert figures(table) == before
     assert (result.changes, result.answers, result.duplicate) == ((), (), False)
-    assert result.stock.last_offset == 10
+    assert table.stock.last_offset == 10
 
 
 @pytest.mark.parametrize("command", [release(), allocate(), deallocate()], ids=kind)
@@ -327,9 +358,11 @@ def test_line_commands_resent_with_a_fresh_id_change_nothing_more(
     command: StockCommandMessage,
 ) -> None:
     east = Position(EAST, on_hand=10, reserved=4, allocated=3)
-    first = step(stock_of(east, holds=(line(reserved=4, allocated=3),)), command)
-    again = step(first.stock, replace(command, event_id="fresh"))
-    assert figures(again.stock) == figures(first.stock)
+    table = table_of(east, holds=(line(reserved=4, allocated=3),))
+    table.send(command)
+    after_first = figures(table)
+    again = table.send(replace(command, event_id="fresh"))
+    assert figures(table) == after_first
     assert again.changes == ()
 
 
@@ -338,62 +371,80 @@ def test_line_commands_resent_with_a_fresh_id_change_nothing_more(
 
 def test_short_pick_takes_the_short_qty_out_of_allocated_and_on_hand() -> None:
     # Given 30 on hand, 10 allocated to line 1
-    stock = stock_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    stock = stock_of(Position(EAST, on_hand=30, allocated=10))
     # When the WMS picks 7: 3 short
-    result = step(stock, short_pick(3))
+    result = step(stock, short_pick(3), line(allocated=10))
     # Then 3 fewer are allocated and on hand; ATP is as before
     assert result.stock.position(EAST) == Position(EAST, on_hand=27, allocated=7)
-    assert result.stock.reservations == (replace(line(allocated=7), steps=("O-1:1:pick",)),)
+    assert result.line == replace(line(allocated=7), steps=("O-1:1:pick",))
     assert [(c.cause, c.atp) for c in result.changes] == [("RecordShortPick", 20)]
 
 
 def test_short_pick_of_the_whole_allocation_drops_the_hold() -> None:
-    stock = stock_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
-    result = step(stock, short_pick(10))
-    assert result.stock.position(EAST) == Position(EAST, on_hand=20)
-    assert result.stock.reservations == ()
+    table = table_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    table.send(short_pick(10))
+    assert table.stock.position(EAST) == Position(EAST, on_hand=20)
+    assert table.lines == ()
 
 
 def test_short_pick_lowers_blocked_stock_with_on_hand() -> None:
     east = Position(EAST, on_hand=10, blocked=9, allocated=4)
-    result = step(stock_of(east, holds=(line(allocated=4),)), short_pick(3))
+    result = step(stock_of(east), short_pick(3), line(allocated=4))
     assert result.stock.position(EAST) == Position(EAST, on_hand=7, blocked=7, allocated=1)
 
 
 def test_shipments_take_the_qty_out_of_allocated_and_on_hand_until_the_hold_is_gone() -> None:
     # Given 10 allocated to line 1 out of 30 on hand
-    stock = stock_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    table = table_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
     # When 4 ship, then 6
-    part = step(stock, shipment(4, "ship-1"))
-    rest = step(part.stock, shipment(6, "ship-2"))
+    table.send(shipment(4, "ship-1"))
+    part = figures(table)
+    rest = table.send(shipment(6, "ship-2"))
     # Then 26 then 20 are on hand, and the line holds nothing at the end
-    assert part.stock.position(EAST) == Position(EAST, on_hand=26, allocated=6)
-    assert part.stock.reservations == (replace(line(allocated=6), steps=("O-1:1:ship-1",)),)
-    assert rest.stock.position(EAST) == Position(EAST, on_hand=20)
-    assert rest.stock.reservations == ()
+    assert part == (
+        (Position(EAST, on_hand=26, allocated=6),),
+        (replace(line(allocated=6), steps=("O-1:1:ship-1",)),),
+    )
+    assert figures(table) == ((Position(EAST, on_hand=20),), ())
     assert [c.cause for c in rest.changes] == ["RecordShipment"]
 
 
 @pytest.mark.parametrize("command", [short_pick(3), shipment(3)], ids=kind)
-def test_delta_resent_under_its_id_after_the_dedupe_window_applies_once(
+def test_delta_resent_under_its_id_applies_once_at_any_distance(
     command: StockCommandMessage,
 ) -> None:
-    stock = stock_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
-    first = step(stock, command)
-    for n in range(DEDUPE_WINDOW):
-        first = step(first.stock, received(1, wh=WEST, eid=f"r-{n}"))
-    assert command.event_id not in first.stock.recent_event_ids
-    again = step(first.stock, command)
+    # Given line 1's short pick or shipment applied, then 100 other events on the SKU
+    table = table_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    table.send(command)
+    for n in range(100):
+        table.send(received(1, wh=WEST, eid=f"r-{n}"))
+    after_first = figures(table)
+    # When it is re-sent under its id
+    again = table.send(command)
+    # Then it is a duplicate: the 3 left once
+    assert again.duplicate
+    assert figures(table) == after_first
+    assert table.stock.position(EAST) == Position(EAST, on_hand=27, allocated=7)
+
+
+@pytest.mark.parametrize("command", [short_pick(3), shipment(3)], ids=kind)
+def test_delta_resent_after_its_id_expired_is_caught_by_its_line(
+    command: StockCommandMessage,
+) -> None:
+    table = table_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    table.send(command)
+    after_first = figures(table)
+    again = expired(table, command)
     assert not again.duplicate
-    assert figures(again.stock) == figures(first.stock)
+    assert figures(table) == after_first
     assert again.changes == ()
 
 
 def test_a_second_shipment_under_a_new_id_is_another_shipment() -> None:
-    stock = stock_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
-    once = step(stock, shipment(3, "ship-1")).stock
-    twice = step(once, shipment(3, "ship-2")).stock
-    assert twice.position(EAST) == Position(EAST, on_hand=24, allocated=4)
+    table = table_of(Position(EAST, on_hand=30, allocated=10), holds=(line(allocated=10),))
+    table.send(shipment(3, "ship-1"))
+    table.send(shipment(3, "ship-2"))
+    assert table.stock.position(EAST) == Position(EAST, on_hand=24, allocated=4)
 
 
 @pytest.mark.parametrize(
@@ -413,57 +464,45 @@ def test_invalid_line_commands_are_refused_and_record_nothing(
 ) -> None:
     # Given line 1 holds 2 reserved and 4 allocated, but only 3 are on hand
     east = Position(EAST, on_hand=3, reserved=2, allocated=4)
-    stock = stock_of(east, holds=(line(reserved=2, allocated=4),))
+    table = table_of(east, holds=(line(reserved=2, allocated=4),))
     # When a short pick or shipment breaks a rule at offset 10
-    with pytest.raises(InvalidStockChange) as raised:
-        apply(stock, command, 10, NOW)
-    # Then it is refused with its reason, and offset 10 and the event id stay free
-    assert raised.value.reason == reason
-    restocked = apply(stock, received(5), 10, NOW)
+    # Then it is refused with its reason, no row changes, and offset 10 and the id stay free
+    assert table.refused(command, 10) == reason
+    restocked = table.deliver(received(5), 10)
+    assert isinstance(restocked, Applied)
     assert not restocked.duplicate
-    assert command.event_id not in restocked.stock.recent_event_ids
+    assert not table.has_seen(command.event_id)
 
 
 def test_shipment_of_a_line_only_reserved_exceeds_its_allocation() -> None:
-    stock = stock_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4),))
+    stock = stock_of(Position(EAST, on_hand=10, reserved=4))
     with pytest.raises(InvalidStockChange) as raised:
-        step(stock, shipment(1))
+        step(stock, shipment(1), line(reserved=4))
     assert raised.value.reason == "shipment_exceeds_allocation"
 
 
-# --- the whole life of a line, and the value on the wire --------------------------------
+# --- the whole life of a line -----------------------------------------------------------
 
 
 def test_a_line_from_reservation_to_shipment() -> None:
-    stock = stock_of(Position(EAST, on_hand=20), Position(WEST, on_hand=5))
+    table = table_of(Position(EAST, on_hand=20), Position(WEST, on_hand=5))
     for command in (reserve(8), allocate(), short_pick(2), shipment(6)):
-        result = step(stock, command)
+        result = table.send(command)
         assert result.answers == () or isinstance(command, ReserveLine)
-        stock = result.stock
-    assert stock.positions == (Position(EAST, on_hand=12), Position(WEST, on_hand=5))
-    assert stock.reservations == ()
+    assert figures(table) == ((Position(EAST, on_hand=12), Position(WEST, on_hand=5)), ())
 
 
 def test_commands_for_another_sku_are_invalid() -> None:
     with pytest.raises(InvalidStockChange) as raised:
-        step(SkuStock(sku="SKU-2"), reserve(1))
+        step(SkuStock(sku="SKU-2"), reserve(1), None)
     assert raised.value.reason == "sku_mismatch"
 
 
-def test_holds_round_trip_through_msgpack_and_old_values_decode_without_them() -> None:
-    stock = stock_of(
-        Position(EAST, on_hand=10, reserved=2, allocated=3),
-        holds=(line(reserved=2, n=1), replace(line(allocated=3, n=2), steps=("s",))),
-    )
-    assert msgspec.msgpack.decode(msgspec.msgpack.encode(stock), type=SkuStock) == stock
-    old = msgspec.msgpack.encode({"sku": SKU, "positions": [], "version": 2})
-    assert msgspec.msgpack.decode(old, type=SkuStock).reservations == ()
-
-
 def test_stock_messages_leave_the_holds_alone() -> None:
-    stock = stock_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4),))
+    table = table_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4),))
     adjusted = StockAdjusted(event_id="a", sku=SKU, warehouse=EAST, occurred_at=NOW, delta=-9)
-    result = step(stock, adjusted)
-    assert result.stock.reservations == stock.reservations
-    assert result.stock.position(EAST) == Position(EAST, on_hand=1, reserved=4)
+    result = table.send(adjusted)
+    assert table.lines == (line(reserved=4),)
+    assert table.stock.position(EAST) == Position(EAST, on_hand=1, reserved=4)
     assert result.answers == ()
+    assert result.line is None

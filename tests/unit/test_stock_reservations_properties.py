@@ -1,6 +1,5 @@
 """No oversell, ever: random stock changes and order-line commands, against an oracle."""
 
-import contextlib
 import datetime as dt
 import functools
 from collections import Counter
@@ -25,8 +24,10 @@ from protocols.reservations import (
     ReserveLine,
     StockCommand,
 )
+from tables.batch import Failed
 from tables.errors import InvalidStockChange
 from tables.stock import Applied, Position, Reservation, SkuStock, StockInboxMessage, apply
+from tests.support.tables import NOT_REFUSALS, StockTable
 from tests.unit.test_atp_rules import Model
 
 SKU = "SKU-1"
@@ -210,40 +211,54 @@ def scenario(
 # --- what must hold after every step ----------------------------------------------------
 
 
-def assert_holds_add_up(stock: SkuStock) -> None:
+@dataclass(frozen=True)
+class Figures:
+    """What the SKU holds at one moment: its value and its order lines' holds."""
+
+    stock: SkuStock
+    lines: tuple[Reservation, ...]
+
+    @classmethod
+    def of(cls, table: StockTable) -> "Figures":
+        return cls(table.stock, table.lines)
+
+    def line(self, order_id: str, line_no: int) -> Reservation | None:
+        return next((r for r in self.lines if r.key == (order_id, line_no)), None)
+
+
+def assert_holds_add_up(table: StockTable, after: Figures) -> None:
     """Every position's commitments are exactly its lines' holds, and nothing is negative."""
-    keys = [r.key for r in stock.reservations]
-    assert keys == sorted(set(keys))
-    for r in stock.reservations:
+    stock, lines = after.stock, after.lines
+    for r in lines:
+        assert table.line(*r.key) == r
         assert min(r.reserved, r.allocated) >= 0
         assert r.reserved + r.allocated > 0
         assert stock.position(r.warehouse) is not None
     for p in stock.positions:
-        held = [r for r in stock.reservations if r.warehouse == p.warehouse]
+        held = [r for r in lines if r.warehouse == p.warehouse]
         assert p.reserved == sum(r.reserved for r in held) >= 0
         assert p.allocated == sum(r.allocated for r in held) >= 0
         assert 0 <= p.blocked <= p.on_hand
 
 
-def assert_no_oversell(before: SkuStock, message: StockInboxMessage, result: Applied) -> None:
+def assert_no_oversell(
+    before: Figures, message: StockInboxMessage, result: Applied, after: Figures
+) -> None:
     """A new hold only ever takes ATP there was: commitments stay within the free stock."""
     if not isinstance(message, ReserveLine):
         assert result.answers == ()
         return
     (answer,) = result.answers
     assert (answer.event_id, answer.correlation_id) == (f"{message.event_id}:answer", "")
-    new_hold = before.reservation(message.order_id, message.line_no) is None
+    new_hold = before.line(message.order_id, message.line_no) is None
     if isinstance(answer, LineReserved) and new_hold:
-        was, now = before.position(answer.warehouse), result.stock.position(answer.warehouse)
+        was, now = before.stock.position(answer.warehouse), after.stock.position(answer.warehouse)
         assert was is not None
         assert now is not None
         assert was.atp >= message.qty
         assert now.reserved + now.allocated <= now.on_hand - now.blocked - now.safety_stock
     else:
-        assert (result.stock.positions, result.stock.reservations) == (
-            before.positions,
-            before.reservations,
-        )
+        assert (after.stock.positions, after.lines) == (before.stock.positions, before.lines)
 
 
 def assert_answer_is_the_oracles(oracle: Oracle, message: ReserveLine, result: Applied) -> None:
@@ -259,24 +274,23 @@ def assert_answer_is_the_oracles(oracle: Oracle, message: ReserveLine, result: A
         assert answer.warehouse == hold.warehouse
 
 
-def assert_resending_changes_nothing(result: Applied, message: StockInboxMessage, n: int) -> None:
-    """The same command again, under a fresh id (a line command) or past the dedupe window."""
+def assert_resending_changes_nothing(
+    after: Figures, result: Applied, message: StockInboxMessage, n: int
+) -> None:
+    """The same command again: under a fresh id, or (a delta) once the SKU forgot its id."""
     if not isinstance(message, StockCommand):
         return
-    forgotten = replace(result.stock, recent_event_ids=())
     deltas = isinstance(message, RecordShortPick | RecordShipment)
     again = message if deltas else replace(message, event_id=f"again-{n}")
-    offset = result.stock.last_offset + 1
-    if deltas and result.stock.reservation(message.order_id, message.line_no) is None:
+    record = after.line(message.order_id, message.line_no)
+    offset = after.stock.last_offset + 1
+    if deltas and record is None:
         # the delta took the line's last unit, and its record (with its id) went with it
         with pytest.raises(InvalidStockChange, match=r"^unknown_allocation"):
-            apply(forgotten, again, offset, NOW)
+            apply(after.stock, again, offset, NOW, line=record, seen=False)
         return
-    repeated = apply(forgotten, again, offset, NOW)
-    assert (repeated.stock.positions, repeated.stock.reservations) == (
-        result.stock.positions,
-        result.stock.reservations,
-    )
+    repeated = apply(after.stock, again, offset, NOW, line=record, seen=False)
+    assert (repeated.stock.positions, repeated.line) == (after.stock.positions, record)
     assert repeated.changes == ()
     assert [replace(a, event_id="") for a in repeated.answers] == [
         replace(a, event_id="") for a in result.answers
@@ -286,30 +300,31 @@ def assert_resending_changes_nothing(result: Applied, message: StockInboxMessage
 @SEQUENCES
 @given(warehouse_codes, st.integers(5, 60), st.data())
 def test_no_oversell_ever(codes: list[str], length: int, data: st.DataObject) -> None:
-    oracle, stock = Oracle(), SkuStock(sku=SKU)
+    oracle, table = Oracle(), StockTable(SKU)
     budget: Counter[str] = Counter()  # ATP left since anything but a reservation last moved it
     for offset, message in enumerate(scenario(data, oracle, codes, length)):
         valid = oracle.apply(message)
-        try:
-            result = apply(stock, message, offset, NOW)
-        except InvalidStockChange:
+        before = Figures.of(table)
+        result = table.deliver(message, offset)
+        if isinstance(result, Failed):
             assert not valid
+            assert result.reason not in NOT_REFUSALS, result
             continue
         assert valid
-        assert result.stock.positions == oracle.positions()
-        assert result.stock.reservations == oracle.reservations()
-        assert_holds_add_up(result.stock)
-        assert_no_oversell(stock, message, result)
-        assert_resending_changes_nothing(result, message, offset)
+        after = Figures.of(table)
+        assert after.stock.positions == oracle.positions()
+        assert after.lines == oracle.reservations()
+        assert_holds_add_up(table, after)
+        assert_no_oversell(before, message, result, after)
+        assert_resending_changes_nothing(after, result, message, offset)
         if isinstance(message, ReserveLine):
             assert_answer_is_the_oracles(oracle, message, result)
         reserved = [a for a in result.answers if isinstance(a, LineReserved)]
         if reserved and result.changes:
             budget[reserved[0].warehouse] -= reserved[0].qty
         else:
-            budget = Counter({p.warehouse: p.atp for p in result.stock.positions})
-        assert all(budget[p.warehouse] == p.atp >= 0 for p in result.stock.positions)
-        stock = result.stock
+            budget = Counter({p.warehouse: p.atp for p in after.stock.positions})
+        assert all(budget[p.warehouse] == p.atp >= 0 for p in after.stock.positions)
 
 
 @REDELIVERIES
@@ -325,15 +340,15 @@ def test_redelivered_and_resent_line_commands_apply_once(
         valid.append(oracle.apply(message))
     # When the partition is consumed with rewinds (same offsets) and re-sends (new offsets)
     topic: list[StockInboxMessage] = []
-    stock = SkuStock(sku=SKU)
+    table = StockTable(SKU)
 
     def deliver(offset: int) -> None:
-        nonlocal stock
-        with contextlib.suppress(InvalidStockChange):
-            result = apply(stock, topic[offset], offset, NOW)
-            if isinstance(topic[offset], ReserveLine):
-                assert [a.event_id for a in result.answers] == [f"{topic[offset].event_id}:answer"]
-            stock = result.stock
+        message = topic[offset]
+        result = table.deliver(message, offset)
+        if isinstance(result, Failed):
+            assert result.reason not in NOT_REFUSALS, result
+        elif isinstance(message, ReserveLine):
+            assert [a.event_id for a in result.answers] == [f"{message.event_id}:answer"]
 
     for n, message in enumerate(originals):
         topic.append(message)
@@ -347,6 +362,6 @@ def test_redelivered_and_resent_line_commands_apply_once(
             topic.append(data.draw(st.sampled_from(applied)))
             deliver(len(topic) - 1)
     # Then the state is the oracle's, as if each had been applied once
-    assert stock.positions == oracle.positions()
-    assert stock.reservations == oracle.reservations()
-    assert stock.version == sum(valid)
+    assert table.stock.positions == oracle.positions()
+    assert table.lines == oracle.reservations()
+    assert table.stock.version == sum(valid)

@@ -1,0 +1,113 @@
+"""The stock table's batch session: one SKU's value, its lines' rows and its seen ids.
+
+Within a batch the SKU's value is decoded once, each order line's row is read on first
+use, and every event of the SKU is applied in order; `write` then stores the value once,
+each changed line once (deleted when it holds nothing) and a seen row per applied id.
+"""
+
+import datetime as dt
+
+import msgspec
+
+from protocols.reservations import StockCommand
+from protocols.topics import StockInboxMessage
+from tables.batch import BatchRunner, Delivery, Rows
+from tables.errors import InvalidStockChange
+from tables.keys import line_key, value_key
+from tables.seen import SeenIds, day_number
+from tables.stock import Applied, apply
+from tables.stock_value import LineKey, Reservation, SkuStock
+
+_inbox = msgspec.json.Decoder(StockInboxMessage)
+_stock_encoder = msgspec.msgpack.Encoder()
+_stock_decoder = msgspec.msgpack.Decoder(SkuStock)
+_line_decoder = msgspec.msgpack.Decoder(Reservation)
+
+
+def encode_stock(stock: SkuStock) -> bytes:
+    """The stored form of a SKU's value."""
+    return _stock_encoder.encode(stock)
+
+
+def decode_stock(raw: bytes) -> SkuStock:
+    """A stored SKU value, read back."""
+    return _stock_decoder.decode(raw)
+
+
+class StockSession:
+    """One SKU's rows while a batch applies its events."""
+
+    def __init__(self, rows: Rows, key: bytes, now: dt.datetime) -> None:
+        self._rows = rows
+        self._key = key
+        self._now = now
+        raw = rows.get(key)
+        self._stock = None if raw is None else decode_stock(raw)
+        self._changed = False
+        self._lines: dict[LineKey, Reservation | None] = {}
+        self._changed_lines: set[LineKey] = set()
+        self._seen: SeenIds | None = None
+
+    def apply(self, delivery: Delivery) -> Applied:
+        """Apply one inbox message to the SKU in memory."""
+        message = _inbox.decode(delivery.value)
+        if self._key != value_key(message.sku):
+            raise InvalidStockChange("key_mismatch", f"key {self._key!r} != sku {message.sku!r}")
+        stock = self._stock or SkuStock(sku=message.sku)
+        line = _line_of(message)
+        seen = self._seen_ids(message.sku)
+        applied = apply(
+            stock,
+            message,
+            delivery.offset,
+            self._now,
+            line=None if line is None else self._line(message.sku, line),
+            seen=message.event_id in seen,
+        )
+        if not applied.duplicate:
+            self._stock, self._changed = applied.stock, True
+            seen.add(message.event_id)
+            if line is not None:
+                self._lines[line] = applied.line
+                self._changed_lines.add(line)
+        return applied
+
+    def write(self) -> None:
+        """The value once, each changed line once, a seen row per applied id."""
+        if self._stock is None or not self._changed:
+            return
+        sku = self._stock.sku
+        self._rows.put(self._key, encode_stock(self._stock))
+        for line in self._changed_lines:
+            record = self._lines[line]
+            self._rows.put(line_key(sku, line), None if record is None else _encode(record))
+        if self._seen is not None:
+            self._seen.write()
+
+    def _line(self, sku: str, line: LineKey) -> Reservation | None:
+        """The line's record, read from its row on first use."""
+        if line not in self._lines:
+            raw = self._rows.get(line_key(sku, line))
+            self._lines[line] = None if raw is None else _line_decoder.decode(raw)
+        return self._lines[line]
+
+    def _seen_ids(self, sku: str) -> SeenIds:
+        if self._seen is None:
+            self._seen = SeenIds(self._rows, sku, day_number(self._now))
+        return self._seen
+
+
+def stock_batches(now: dt.datetime) -> BatchRunner[Applied]:
+    """A runner for one batch of the stock inbox, applied at `now`."""
+    return BatchRunner(lambda rows, key: StockSession(rows, key, now))
+
+
+def _line_of(message: StockInboxMessage) -> LineKey | None:
+    """The order line a command is about; None for a stock fact."""
+    if isinstance(message, StockCommand):
+        return (message.order_id, message.line_no)
+    return None
+
+
+def _encode(record: Reservation) -> bytes:
+    return _stock_encoder.encode(record)
