@@ -51,14 +51,14 @@ class TableActor(ABC, Generic[R]):
             lambda key, row: is_seen_key(key) and is_expired(row, today, self.dedupe_days),
             now.timestamp(),
         )
-        await rows.flush()
+        rows.flush()
         counts: Counter[str] = Counter()
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, Failed):
                 await self._dead_letter(record, outcome)
                 counts["dead_letter"] += 1
             else:
-                counts[await self.send(outcome)] += 1
+                counts[self.publish(outcome)] += 1
         for outcome_name, count in counts.items():
             self.applied.labels(self.table_name, outcome_name).inc(count)
 
@@ -67,8 +67,8 @@ class TableActor(ABC, Generic[R]):
         """How a batch of this table's input is applied at `now`."""
 
     @abstractmethod
-    async def send(self, outcome: R) -> str:
-        """Publish what one applied message caused; return "applied" or "duplicate"."""
+    def publish(self, outcome: R) -> str:
+        """Buffer what one applied message caused; return "applied" or "duplicate"."""
 
     async def _dead_letter(self, record: Message, failed: Failed) -> None:
         if failed.reason == "unexpected_error":

@@ -28,16 +28,16 @@ class OrderOutputs:
         self.stock = Output(app, Topics.STOCK_INBOX)
         self.wms = Output(app, Topics.WMS_COMMANDS)
 
-    async def send(self, applied: OrderApplied) -> None:
+    def add(self, applied: OrderApplied) -> None:
         """Publish the canonical events, the CRM view, and the commands, in that order."""
         for event in applied.events:
-            await self.events.send(key=event.order_id.encode(), value=_encoder.encode(event))
+            self.events.add(key=event.order_id.encode(), value=_encoder.encode(event))
         for change in applied.status_changes:
-            await self.crm.send(key=change.customer_id.encode(), value=_encoder.encode(change))
+            self.crm.add(key=change.customer_id.encode(), value=_encoder.encode(change))
         for command in applied.stock_commands:
-            await self.stock.send(key=command.sku.encode(), value=_encoder.encode(command))
+            self.stock.add(key=command.sku.encode(), value=_encoder.encode(command))
         for wms in applied.wms_commands:
-            await self.wms.send(key=wms.order_id.encode(), value=_encoder.encode(wms))
+            self.wms.add(key=wms.order_id.encode(), value=_encoder.encode(wms))
 
 
 class OrderActor(TableActor[OrderApplied]):
@@ -62,12 +62,12 @@ class OrderActor(TableActor[OrderApplied]):
         """The order table's batch session at `now`."""
         return order_batches(now, self.auto_confirm)
 
-    async def send(self, outcome: OrderApplied) -> str:
+    def publish(self, outcome: OrderApplied) -> str:
         """Publish one message's effects; a repeat re-sends what its first delivery sent.
 
         A crash may have lost those sends; every one of them is idempotent downstream.
         """
-        await self.outputs.send(outcome)
+        self.outputs.add(outcome)
         return "duplicate" if outcome.duplicate else "applied"
 
 

@@ -26,12 +26,12 @@ class StockOutputs:
         self.changes = Output(app, Topics.INVENTORY_EVENTS)
         self.answers = Output(app, Topics.ORDER_INBOX)
 
-    async def send(self, applied: Applied) -> None:
+    def add(self, applied: Applied) -> None:
         """StockChanged for ERP and CRM; reservation answers back to each order."""
         for change in applied.changes:
-            await self.changes.send(key=change.sku.encode(), value=_encoder.encode(change))
+            self.changes.add(key=change.sku.encode(), value=_encoder.encode(change))
         for answer in applied.answers:
-            await self.answers.send(key=answer.order_id.encode(), value=_encoder.encode(answer))
+            self.answers.add(key=answer.order_id.encode(), value=_encoder.encode(answer))
 
 
 class StockActor(TableActor[Applied]):
@@ -54,13 +54,13 @@ class StockActor(TableActor[Applied]):
         """The stock table's batch session at `now`."""
         return stock_batches(now)
 
-    async def send(self, outcome: Applied) -> str:
+    def publish(self, outcome: Applied) -> str:
         """Publish one message's effects; a repeated ReserveLine repeats its answer.
 
         The first answer may have been lost in the crash that caused the repeat; the order
         side ignores answers it has.
         """
-        await self.outputs.send(outcome)
+        self.outputs.add(outcome)
         return "duplicate" if outcome.duplicate else "applied"
 
 

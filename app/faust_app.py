@@ -9,7 +9,7 @@ from app.readiness import Progress
 from app.settings import Settings
 
 
-def create_faust_app(settings: Settings) -> faust.App:
+def create_faust_app(settings: Settings) -> DurableApp:
     """Build the Faust app: RocksDB tables, at-least-once, our HTTP server instead of Faust's."""
     return DurableApp(
         settings.app_id,

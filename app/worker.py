@@ -9,8 +9,9 @@ from mode import ServiceT
 from agents.deadletters import DeadLetters
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
+from agents.runtime.durable_app import DurableApp
 from agents.runtime.output import raw_topic
-from agents.runtime.rows import table_rows
+from agents.runtime.rows import TableRows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
@@ -94,20 +95,20 @@ def _tokens(settings: Settings) -> TokenRegistry:
 
 
 def _register_stock(
-    app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
+    app: DurableApp, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
 ) -> ChangelogReplica[SkuStock]:
     """The stock table, its agent, and the replica every worker answers ATP from."""
-    rows = table_rows(app, declare_stock_table(app))
+    rows = TableRows(declare_stock_table(app), app.records)
     actor = StockActor(rows, StockOutputs(app), dead_letters, metrics, settings.dedupe_days)
     register_stock_agent(app, actor)
     return _replica("stock", stock_changelog(settings.app_id), settings, decode_stock)
 
 
 def _register_orders(
-    app: faust.App, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
+    app: DurableApp, settings: Settings, metrics: Metrics, dead_letters: DeadLetters
 ) -> ChangelogReplica[Order]:
     """The order table, its agent, and the replica every worker answers orders from."""
-    rows = table_rows(app, declare_order_table(app))
+    rows = TableRows(declare_order_table(app), app.records)
     auto_confirm = settings.erp_confirmation == "auto"
     actor = OrderActor(
         rows, OrderOutputs(app), dead_letters, metrics, settings.dedupe_days, auto_confirm

@@ -16,13 +16,15 @@ def register_batch_agent(app: faust.App, spec: TopicSpec, handler: BatchHandler)
     """Subscribe to `spec`'s topic; every fetch of a partition goes to `handler` at once.
 
     One batch at a time, as Faust's stateful agents run with concurrency 1: the consumer
-    delivers the next batch only after the handler returned. What the handler produced is
-    then sent at once, whatever the producer's linger.
+    delivers the next batch only after the handler returned. What the handler buffered
+    (`Output.add`, the tables' changelog records) is then sent at once, whatever the
+    producer's linger.
     """
+    durable = cast(DurableApp, app)
 
     async def handle(tp: TP, records: list[Message]) -> None:
         await handler(tp, records)
-        cast(DurableProducer, app.producer).send_buffered()
+        await cast(DurableProducer, app.producer).send_buffer(durable.records)
 
     app.topics.add(raw_topic(app, spec))
-    cast(DurableApp, app).batch_handlers[spec.name] = handle
+    durable.batch_handlers[spec.name] = handle

@@ -12,6 +12,7 @@ from faust.types import TransportT
 
 from agents.runtime.durable_consumer import BatchHandler, DurableConsumer
 from agents.runtime.durable_producer import DurableProducer
+from agents.runtime.record_buffer import RecordBuffer
 
 
 class DurableTransport(aiokafka_driver.Transport):
@@ -27,6 +28,7 @@ class DurableApp(faust.App):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch_handlers: dict[str, BatchHandler] = {}
+        self.records = RecordBuffer()  # what batch agents produce, sent after each batch
 
     def _new_transport(self) -> TransportT:
         return DurableTransport(self.conf.broker_consumer, self)

@@ -10,10 +10,13 @@ so no commit ever passes the lost message: the worker stops and the events are r
 """
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import FutureMessage
+
+from agents.runtime.record_buffer import Record, RecordBuffer
 
 
 class DurableProducer(aiokafka_driver.Producer):
@@ -42,6 +45,43 @@ class DurableProducer(aiokafka_driver.Producer):
         fut: asyncio.Future[Any] = await self._ensure_producer().send(
             topic, value, key=key, partition=partition
         )
+        self._unconfirmed.add(fut)
+        fut.add_done_callback(self._confirmed)
+        return fut
+
+    async def send_buffer(self, buffer: RecordBuffer) -> None:
+        """Send what `buffer` holds as record batches per partition, and end the linger."""
+        producer = self._ensure_producer()
+        for topic in buffer.topics_to_learn():
+            await producer.client._wait_on_metadata(topic)
+            buffer.learn(topic, len(producer.client.cluster.partitions_for_topic(topic)))
+        for (topic, partition), group in buffer.take().items():
+            last = await self._send_batches(producer, topic, partition, group.records)
+            for callback in group.on_sent:
+                callback(last)
+        self.send_buffered()
+
+    async def _send_batches(
+        self, producer: Any, topic: str, partition: int, records: list[Record]
+    ) -> "asyncio.Future[Any]":
+        """The records as few record batches as fit; the future of the last one."""
+        batch, last = producer.create_batch(), None
+        for key, value in records:
+            if batch.append(key=key, value=value, timestamp=None) is not None:
+                continue
+            if batch.record_count():
+                last = await self._submit(producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                # larger than a batch: aiokafka sizes a batch of its own for it
+                last = await self.send_now(topic, key, value, partition)
+        if batch.record_count():
+            last = await self._submit(producer.send_batch(batch, topic, partition=partition))
+        assert last is not None
+        return last
+
+    async def _submit(self, sending: Awaitable["asyncio.Future[Any]"]) -> "asyncio.Future[Any]":
+        fut = await sending
         self._unconfirmed.add(fut)
         fut.add_done_callback(self._confirmed)
         return fut

@@ -4,7 +4,7 @@ from typing import cast
 
 import faust
 
-from agents.runtime.durable_producer import DurableProducer
+from agents.runtime.durable_app import DurableApp
 from protocols.topics import TopicSpec
 
 
@@ -14,12 +14,12 @@ def raw_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
 
 
 class Output:
-    """A topic agents write to: straight to the producer, acknowledged before the commit."""
+    """A topic batch agents write to: sent after the batch, acknowledged before the commit."""
 
     def __init__(self, app: faust.App, spec: TopicSpec) -> None:
-        self._app = app
+        self._records = cast(DurableApp, app).records
         self.name = spec.name
 
-    async def send(self, *, key: bytes, value: bytes) -> None:
-        """Hand the record to the producer; the next commit waits for Kafka to have it."""
-        await cast(DurableProducer, self._app.producer).send_now(self.name, key, value)
+    def add(self, *, key: bytes, value: bytes) -> None:
+        """Buffer the record; it is sent when the batch is done, keyed like any record."""
+        self._records.add(self.name, key, value)

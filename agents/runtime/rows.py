@@ -1,6 +1,6 @@
 """A Faust table's partitions as the batch actors write them: the changelog first, then RocksDB.
 
-A batch's writes are sent to the table's changelog, one record per key written, and
+A batch's writes go to the table's changelog, one record per key written, and are
 held in memory until Kafka has acknowledged them; only then do they reach the local
 RocksDB, in one write batch, with the changelog offset Faust restores from. So the local
 store never holds a write the changelog lacks: a worker killed at any moment restarts
@@ -13,18 +13,14 @@ swept a few keys per batch, with tombstones in the changelog like any other dele
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-import faust
 import rocksdict
 from faust.types import TP, TableT
 
-from agents.runtime.durable_producer import DurableProducer
-
-Send = Callable[[str, bytes, bytes | None, int], Awaitable["asyncio.Future[Any]"]]
-"""Send one changelog record (topic, key, value or tombstone, partition)."""
+from agents.runtime.record_buffer import RecordBuffer
 
 Stale = Callable[[bytes, bytes], bool]
 """Whether a stored row (key, value) may be deleted by the sweep."""
@@ -50,10 +46,10 @@ class _InFlight:
 class PartitionRows:
     """One table partition: reads through the writes in flight, writes staged per batch."""
 
-    def __init__(self, store: Store, changelog: TP, send: Send) -> None:
+    def __init__(self, store: Store, changelog: TP, records: RecordBuffer) -> None:
         self._store = store
         self._changelog = changelog
-        self._send = send
+        self._records = records
         self._staged: dict[bytes, bytes | None] = {}
         self._in_flight: dict[bytes, bytes | None] = {}
         self._queue: deque[_InFlight] = deque()
@@ -76,19 +72,20 @@ class PartitionRows:
         """Stage a write (None: a delete) for `flush`."""
         self._staged[key] = value
 
-    async def flush(self) -> None:
-        """Send the batch's writes to the changelog; RocksDB gets them once Kafka has them."""
+    def flush(self) -> None:
+        """The batch's writes to the changelog; RocksDB gets them once Kafka has them."""
         writes, self._staged = self._staged, {}
         if not writes:
             return
         self._in_flight.update(writes)
         topic, partition = self._changelog.topic, self._changelog.partition
-        last: asyncio.Future[Any] | None = None
         for key, value in writes.items():
-            last = await self._send(topic, key, value, partition)
-        assert last is not None
-        self._queue.append(_InFlight(writes, last))
-        last.add_done_callback(lambda _: self._settle())
+            self._records.add(topic, key, value, partition)
+        self._records.on_sent(topic, partition, lambda acked: self._sent(writes, acked))
+
+    def _sent(self, writes: dict[bytes, bytes | None], acked: "asyncio.Future[Any]") -> None:
+        self._queue.append(_InFlight(writes, acked))
+        acked.add_done_callback(lambda _: self._settle())
 
     def sweep(self, stale: Stale, now: float) -> None:
         """Stage deletes of stale rows among the next few keys of the partition."""
@@ -128,23 +125,12 @@ class PartitionRows:
         self._store.set_persisted_offset(self._changelog, offset)
 
 
-def table_rows(app: faust.App, table: TableT[bytes, bytes]) -> "TableRows":
-    """The rows of `table`, their changelog records sent through the app's durable producer."""
-
-    async def send(
-        topic: str, key: bytes, value: bytes | None, partition: int
-    ) -> "asyncio.Future[Any]":
-        return await cast(DurableProducer, app.producer).send_now(topic, key, value, partition)
-
-    return TableRows(table, send)
-
-
 class TableRows:
     """Every partition of one Faust table this worker writes, created on first use."""
 
-    def __init__(self, table: TableT[bytes, bytes], send: Send) -> None:
+    def __init__(self, table: TableT[bytes, bytes], records: RecordBuffer) -> None:
         self._table = table
-        self._send = send
+        self._records = records
         self._partitions: dict[int, PartitionRows] = {}
 
     def partition(self, partition: int) -> PartitionRows:
@@ -152,6 +138,6 @@ class TableRows:
         rows = self._partitions.get(partition)
         if rows is None:
             changelog = TP(self._table.changelog_topic.get_topic_name(), partition)
-            rows = PartitionRows(self._table.data, changelog, self._send)  # type: ignore[arg-type]
+            rows = PartitionRows(self._table.data, changelog, self._records)  # type: ignore[arg-type]
             self._partitions[partition] = rows
         return rows
