@@ -24,6 +24,20 @@ _stock_decoder = msgspec.msgpack.Decoder(SkuStock)
 _line_decoder = msgspec.msgpack.Decoder(Reservation)
 
 
+class StoredSkuStock(SkuStock, frozen=True):
+    """A stored value as the first release wrote it too: lines and recent ids inside.
+
+    Read on first touch, the lines become rows and the ids seen rows, and the value is
+    written again without them: an upgrade loses no hold and no dedupe.
+    """
+
+    reservations: tuple[Reservation, ...] = ()
+    recent_event_ids: tuple[str, ...] = ()
+
+
+_stored_decoder = msgspec.msgpack.Decoder(StoredSkuStock)
+
+
 def encode_stock(stock: SkuStock) -> bytes:
     """The stored form of a SKU's value."""
     return _stock_encoder.encode(stock)
@@ -41,12 +55,14 @@ class StockSession:
         self._rows = rows
         self._key = key
         self._now = now
-        raw = rows.get(key)
-        self._stock = None if raw is None else decode_stock(raw)
+        self._stock: SkuStock | None = None
         self._changed = False
         self._lines: dict[LineKey, Reservation | None] = {}
         self._changed_lines: set[LineKey] = set()
         self._seen: SeenIds | None = None
+        raw = rows.get(key)
+        if raw is not None:
+            self._load(_stored_decoder.decode(raw))
 
     def apply(self, delivery: Delivery) -> Applied:
         """Apply one inbox message to the SKU in memory."""
@@ -83,6 +99,19 @@ class StockSession:
             self._rows.put(line_key(sku, line), None if record is None else _encode(record))
         if self._seen is not None:
             self._seen.write()
+
+    def _load(self, stored: StoredSkuStock) -> None:
+        """The value; a first-release value's lines and ids move to rows of their own."""
+        self._stock = SkuStock(stored.sku, stored.positions, stored.last_offset, stored.version)
+        if not (stored.reservations or stored.recent_event_ids):
+            return
+        self._changed = True
+        for record in stored.reservations:
+            self._lines[record.key] = record
+            self._changed_lines.add(record.key)
+        seen = self._seen_ids(stored.sku)
+        for event_id in stored.recent_event_ids:
+            seen.add(event_id)
 
     def _line(self, sku: str, line: LineKey) -> Reservation | None:
         """The line's record, read from its row on first use."""
