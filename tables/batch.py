@@ -12,7 +12,7 @@ changelog; a dict in tests), read and written by key.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -32,8 +32,7 @@ class Rows(Protocol):
         """Write (or, with None, delete) the row."""
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One input record: where it sits in its partition, its key and its bytes."""
 
     offset: int | None  # None: a replay from outside the input topic

@@ -88,7 +88,7 @@ def apply(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
-    new = _record(stock, updates, offset)
+    new = _record(stock, dict(updates), offset)
     return Applied(stock=new, changes=changes, duplicate=False, answers=answers, line=record)
 
 
@@ -201,19 +201,18 @@ def _by_eta(incoming: Iterable[IncomingSupply]) -> Supply:
 
 def _changed_positions(stock: SkuStock, updates: Updates) -> list[Position]:
     """Rewritten positions whose figures differ from before (a new one: from empty), by code."""
-    return [
-        position
-        for warehouse, position in sorted(updates.items())
-        if position != position_at(stock, warehouse)
-    ]
+    changed = [p for w, p in updates.items() if p != position_at(stock, w)]
+    return changed if len(changed) < 2 else sorted(changed, key=lambda p: p.warehouse)
 
 
 def _record(stock: SkuStock, updates: Updates, offset: int | None) -> SkuStock:
     """The new value: positions merged, the delivery's offset remembered, the version bumped."""
-    merged = {p.warehouse: p for p in stock.positions} | updates
+    positions = tuple(updates.pop(p.warehouse, p) for p in stock.positions)
+    if updates:  # a warehouse the SKU was never in: keep them sorted by code
+        positions = tuple(sorted((*positions, *updates.values()), key=lambda p: p.warehouse))
     return replace(
         stock,
-        positions=tuple(merged[w] for w in sorted(merged)),
+        positions=positions,
         last_offset=stock.last_offset if offset is None else offset,
         version=stock.version + 1,
     )

@@ -93,8 +93,9 @@ class DurableConsumer(aiokafka_driver.Consumer):
         fresh = await self._unread(tp, messages)
         if not fresh:
             return
-        for message in fresh:
-            self.track_message(message)
+        # tracked for `wait_empty` and acked for the commit, as Faust's conductor does; its
+        # per-record sensors are skipped (distgate counts applied events itself)
+        self._unacked_messages |= set(fresh)
         await handler(tp, fresh)
         for message in fresh:
             self.ack(message)

@@ -73,7 +73,13 @@ class RecordBuffer:
         return taken
 
     def _group(self, topic: str, partition: int | None) -> Partitioned:
-        return self._topics.setdefault(topic, {}).setdefault(partition, Partitioned())
+        groups = self._topics.get(topic)
+        if groups is None:
+            groups = self._topics[topic] = {}
+        group = groups.get(partition)
+        if group is None:
+            group = groups[partition] = Partitioned()
+        return group
 
     def _partition_for(self, topic: str, key: bytes) -> int:
         found = self._key_partitions.get((topic, key))
