@@ -14,6 +14,7 @@ from app.errors import ConfigurationError
 
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
+MAX_AGENT_PROCESSES = 64
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Settings:
     log_level: str = "info"
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
+    agent_processes: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -64,6 +66,10 @@ class Settings:
             )
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
+        if not 1 <= self.agent_processes <= MAX_AGENT_PROCESSES:
+            raise ConfigurationError(
+                f"agents processes must be 1..{MAX_AGENT_PROCESSES}, not {self.agent_processes}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ConfigurationError(
                 f"log level must be one of {LOG_LEVELS}, not {self.log_level!r}"
@@ -119,4 +125,5 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "log_level": ("DISTGATE_LOG_LEVEL", str),
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
+    "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
 }
