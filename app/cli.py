@@ -121,12 +121,13 @@ def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
+    ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
     if args.action == "up":
-        statuses = stack.up(settings.dev_home, settings.cache_dir)
+        statuses = stack.up(settings.dev_home, settings.cache_dir, ports=ports)
     elif args.action == "down":
-        statuses = stack.down(settings.dev_home)
+        statuses = stack.down(settings.dev_home, ports=ports)
     else:
-        statuses = stack.status(settings.dev_home)
+        statuses = stack.status(settings.dev_home, ports=ports)
     for status in statuses:
         print(f"{status.name:<9} {status.address:<16} {status.detail}")
     if args.action == "up":
