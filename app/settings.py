@@ -68,7 +68,8 @@ class Settings:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
         if not 1 <= self.agent_processes <= MAX_AGENT_PROCESSES:
             raise ConfigurationError(
-                f"agents processes must be 1..{MAX_AGENT_PROCESSES}, not {self.agent_processes}"
+                f"DISTGATE_AGENT_PROCESSES (--agents) must be 1..{MAX_AGENT_PROCESSES}, "
+                f"not {self.agent_processes}"
             )
         if self.log_level not in LOG_LEVELS:
             raise ConfigurationError(

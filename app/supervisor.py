@@ -126,7 +126,7 @@ def _supervise(children: list[Child], stopping: list[bool], arm: Callable[[], No
         now = time.monotonic()
         for child in children:
             code = child.exited()
-            if code is not None and (verdict := _after_exit(child, code, now)):
+            if code is not None and (verdict := after_exit(child, code, now)):
                 return verdict
             if child.restart_at is not None and now >= child.restart_at:
                 say(f"starting {child.name} again")
@@ -134,7 +134,7 @@ def _supervise(children: list[Child], stopping: list[bool], arm: Callable[[], No
     return 0
 
 
-def _after_exit(child: Child, code: int, now: float) -> int:
+def after_exit(child: Child, code: int, now: float) -> int:
     """Schedule the restart of a child that exited; or the worker's exit code when it gives up."""
     if code == CONFIGURATION_ERROR:
         say(f"error: {child.name} refused its configuration (exit code 2, see above); stopping")
