@@ -70,7 +70,7 @@ class Child:
         delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (self.failures - 1))
         self.restart_at = now + delay
 
-    def signal(self, signum: signal.Signals) -> None:
+    def send(self, signum: signal.Signals) -> None:
         """Send a signal if it runs."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)
@@ -80,6 +80,8 @@ def run_supervisor(settings: Settings) -> int:
     """Check, start the children, keep them running until told to stop; the exit code."""
     stopping = _on_stop_signals()
     check_startup(settings)
+    if stopping:
+        return 0
     children = [
         Child(f"agents-{index}", _agents_args(settings, index))
         for index in range(settings.agent_processes)
@@ -154,7 +156,7 @@ def after_exit(child: Child, code: int, now: float) -> int:
 def _stop(children: list[Child]) -> int:
     """SIGTERM every child, wait; SIGKILL what is left after the grace. 0 when all stopped."""
     for child in children:
-        child.signal(signal.SIGTERM)
+        child.send(signal.SIGTERM)
     deadline, code = time.monotonic() + STOP_GRACE, 0
     for child in children:
         if child.process is None:
