@@ -21,6 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             http_host=getattr(args, "http_host", None),
             http_port=getattr(args, "http_port", None),
             data_dir=getattr(args, "data_dir", None),
+            agent_processes=getattr(args, "agents", None),
+            failpoints="" if getattr(args, "no_failpoints", False) else None,
         )
         return int(args.run(settings, args))
     except (DistgateError, stack.DevStackError) as exc:
@@ -35,6 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--http-host", help="overrides DISTGATE_HTTP_HOST")
     worker.add_argument("--http-port", type=int, help="overrides DISTGATE_HTTP_PORT")
     worker.add_argument("--data-dir", type=Path, help="overrides DISTGATE_DATA_DIR")
+    worker.add_argument(
+        "--agents", type=int, help="agents processes sharing the partitions; overrides "
+        "DISTGATE_AGENT_PROCESSES",
+    )  # fmt: skip
+    # The supervisor starts its children as `distgate worker --role ...`: not for users.
+    worker.add_argument("--role", choices=["agents", "api"], help=argparse.SUPPRESS)
+    worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    worker.add_argument("--no-failpoints", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(run=_run_worker)
     dev = commands.add_parser("dev", help="a local single-node Kafka and RabbitMQ")
     dev.add_argument("action", choices=["up", "down", "status"])
@@ -68,10 +78,17 @@ def _limit(text: str) -> int:
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from app.worker import build_worker
+    if args.role == "agents":
+        from app.worker import build_worker
 
-    build_worker(settings).execute_from_commandline()
-    return 0
+        build_worker(settings, args.index).execute_from_commandline()
+    if args.role == "api":
+        from app.api_process import build_api_worker
+
+        build_api_worker(settings).execute_from_commandline()
+    from app.supervisor import run_supervisor
+
+    return run_supervisor(settings)
 
 
 def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,12 +121,13 @@ def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
+    ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
     if args.action == "up":
-        statuses = stack.up(settings.dev_home, settings.cache_dir)
+        statuses = stack.up(settings.dev_home, settings.cache_dir, ports=ports)
     elif args.action == "down":
-        statuses = stack.down(settings.dev_home)
+        statuses = stack.down(settings.dev_home, ports=ports)
     else:
-        statuses = stack.status(settings.dev_home)
+        statuses = stack.status(settings.dev_home, ports=ports)
     for status in statuses:
         print(f"{status.name:<9} {status.address:<16} {status.detail}")
     if args.action == "up":

@@ -1,17 +1,15 @@
-"""Prometheus instruments, held by one Metrics object per process (no module-level state)."""
+"""The API process's Prometheus instruments (no module-level state); the agents' are merged in."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-from agents.runtime.metrics import AgentMetrics
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class Metrics(AgentMetrics):
-    """The process's registry: the agents' instruments and the API's."""
+class Metrics:
+    """The API process's registry: its own instruments, and whatever collectors it is given."""
 
     def __init__(self) -> None:
-        super().__init__(CollectorRegistry())
+        self.registry = CollectorRegistry()
         self.http_requests = Counter(
             "distgate_http_requests",
             "HTTP requests served, by route and status",

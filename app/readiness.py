@@ -1,4 +1,4 @@
-"""Readiness: is every piece of state this worker serves restored and consuming?"""
+"""Readiness: is every piece of state this process serves restored and consuming?"""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +32,11 @@ class Readiness:
     def mark_started(self) -> None:
         """Called once the worker's services are all up."""
         self._started = True
+
+    @property
+    def started(self) -> bool:
+        """True once the process's services are all up."""
+        return self._started
 
     def report(self) -> list[Progress]:
         """Current progress of every source."""

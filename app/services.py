@@ -1,36 +1,15 @@
-"""The long-running pieces a worker starts beside the Faust app, as mode Services."""
+"""The API process's HTTP server, as a mode Service."""
 
 import logging
 
-import aio_pika
 from aiohttp import web
 from mode import Service
-
-from app.settings import Settings
-from app.topology import declare_amqp_topology, declare_kafka_topics
-from protocols.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
 
-class Topology(Service):
-    """Declares Kafka topics and the AMQP topology before anything consumes."""
-
-    def __init__(self, settings: Settings, topics: tuple[TopicSpec, ...]) -> None:
-        super().__init__()
-        self.settings = settings
-        self.topics = topics
-
-    async def on_start(self) -> None:
-        """Declare everything; fail the start with a clear message when a broker refuses."""
-        await declare_kafka_topics(self.settings, self.topics)
-        connection = await aio_pika.connect(self.settings.amqp_url, timeout=30)
-        async with connection:
-            await declare_amqp_topology(await connection.channel())
-
-
 class HttpServer(Service):
-    """Serves the aiohttp API for the lifetime of the worker."""
+    """Serves the aiohttp API for the lifetime of the process."""
 
     def __init__(self, api: web.Application, host: str, port: int) -> None:
         super().__init__()

@@ -14,6 +14,7 @@ from app.errors import ConfigurationError
 
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
+MAX_AGENT_PROCESSES = 64
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
+    agent_processes: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -69,6 +71,11 @@ class Settings:
             )
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
+        if not 1 <= self.agent_processes <= MAX_AGENT_PROCESSES:
+            raise ConfigurationError(
+                f"DISTGATE_AGENT_PROCESSES (--agents) must be 1..{MAX_AGENT_PROCESSES}, "
+                f"not {self.agent_processes}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ConfigurationError(
                 f"log level must be one of {LOG_LEVELS}, not {self.log_level!r}"
@@ -125,4 +132,5 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
+    "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
 }

@@ -6,6 +6,8 @@ from typing import Any
 import aio_pika
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, NoError, TopicAlreadyExistsError, for_code
+from aiormq.exceptions import AMQPError
+from yarl import URL
 
 from app.errors import ConfigurationError
 from app.settings import Settings
@@ -15,10 +17,29 @@ from protocols.topics import TopicSpec
 log = logging.getLogger(__name__)
 
 
+async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> None:
+    """Declare every topic and the AMQP topology; an unreachable broker is a clear error."""
+    await declare_kafka_topics(settings, specs)
+    amqp = URL(settings.amqp_url)
+    try:
+        connection = await aio_pika.connect(settings.amqp_url, timeout=30)
+    except (AMQPError, OSError, TimeoutError) as exc:
+        raise ConfigurationError(
+            f"cannot reach RabbitMQ at {amqp.host}:{amqp.port}: {exc}"
+        ) from exc
+    async with connection:
+        await declare_amqp_topology(await connection.channel())
+
+
 async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...]) -> list[str]:
     """Create every registry topic that does not exist yet; return the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
+    try:
+        await admin.start()
+    except KafkaError as exc:
+        raise ConfigurationError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}"
+        ) from exc
     try:
         existing = set(await admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]

@@ -10,16 +10,17 @@ import sys
 import time
 
 import msgspec
+from prometheus_client import CollectorRegistry
 
 from agents.runtime.failpoints import Failpoints
+from agents.runtime.metrics import AgentMetrics
 from agents.wms_bridge import WmsBridge
-from app.metrics import Metrics
 from app.settings import Settings
 
 
 async def drain(count: int) -> dict[str, float]:
     """Run the bridge until `count` deliveries were forwarded (acked after Kafka)."""
-    metrics = Metrics()
+    metrics = AgentMetrics(CollectorRegistry())
     settings = Settings.from_env()
     bridge = WmsBridge(settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints())
     await bridge.start()

@@ -15,9 +15,10 @@ from app.settings import Settings
 
 @pytest.fixture(scope="session")
 def brokers() -> Settings:
-    """Kafka and RabbitMQ on loopback: reuse the running ones or start them."""
+    """Kafka and RabbitMQ where the settings point: reuse the running ones or start them."""
     settings = Settings.from_env()
-    statuses = stack.up(settings.dev_home, settings.cache_dir, say=lambda _message: None)
+    ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
+    statuses = stack.up(settings.dev_home, settings.cache_dir, lambda _message: None, ports=ports)
     assert all(status.running for status in statuses), statuses
     return settings
 

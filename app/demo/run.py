@@ -143,7 +143,11 @@ def _intro(day: Day, home: Path) -> str:
 async def _brokers(settings: Settings, say: Say) -> None:
     """Kafka and RabbitMQ on loopback: reuse the running ones or start them."""
     statuses = await asyncio.to_thread(
-        stack.up, settings.dev_home, settings.cache_dir, lambda message: say(f"  {message}")
+        stack.up,
+        settings.dev_home,
+        settings.cache_dir,
+        lambda message: say(f"  {message}"),
+        ports=stack.ports_for(settings.kafka_bootstrap, settings.amqp_url),
     )
     down = [status.name for status in statuses if not status.running]
     if down:

@@ -55,6 +55,15 @@ def command_line(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
+def children(pid: int) -> list[int]:
+    """The live (not zombie) processes whose parent is pid."""
+    return [
+        child
+        for child in _proc_pids()
+        if (stat := _proc_stat(child))[1:2] == [str(pid)] and stat[0] not in DEAD_STATES
+    ]
+
+
 def read_pid(pid_file: Path, marker: str) -> int | None:
     """Return the live pid recorded in pid_file, removing the file if it is stale."""
     try:

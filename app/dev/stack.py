@@ -8,12 +8,36 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from yarl import URL
+
 from app.dev import kafka, process, rabbitmq
 from app.dev.service import DevStackError, Ports, ServiceStatus
 
-__all__ = ["DEFAULT_PORTS", "DevStackError", "Ports", "ServiceStatus", "down", "status", "up"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "DevStackError",
+    "Ports",
+    "ServiceStatus",
+    "down",
+    "ports_for",
+    "status",
+    "up",
+]
 
 DEFAULT_PORTS = Ports()
+
+
+def ports_for(kafka_bootstrap: str, amqp_url: str) -> Ports:
+    """The stack the settings point at: the default one, or one on their Kafka and AMQP ports.
+
+    Off the defaults, the ports only a start needs follow: Kafka's controller on Kafka's
+    port + 1, Erlang distribution and epmd on the AMQP port + 1 and + 2.
+    """
+    kafka_port = int(kafka_bootstrap.split(",")[0].rpartition(":")[2])
+    amqp_port = URL(amqp_url).port or DEFAULT_PORTS.amqp
+    if (kafka_port, amqp_port) == (DEFAULT_PORTS.kafka, DEFAULT_PORTS.amqp):
+        return DEFAULT_PORTS
+    return Ports(kafka_port, kafka_port + 1, amqp_port, amqp_port + 1, amqp_port + 2)
 
 
 def up(

@@ -1,6 +1,7 @@
 """Start real `distgate worker` processes (tests, demo, bench) and stop them the way users do."""
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+
+from app.dev import process
 
 READY_TIMEOUT = 120.0
 
@@ -84,10 +87,31 @@ class WorkerProcess:
             raise AssertionError(f"{self.name} ignored SIGTERM:\n{self.log_tail()}") from None
 
     def kill(self) -> None:
-        """kill -9, as a crash would."""
+        """kill -9 the whole worker, its supervisor and every child, as a crash would."""
         if self.process is not None and self.process.poll() is None:
+            children = list(self.children().values())
             self.process.kill()
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.process.wait()
+
+    def children(self) -> dict[str, int]:
+        """The pid of each running child by name: `agents-0`, `agents-1`..., `api`."""
+        if self.process is None or self.process.poll() is not None:
+            return {}
+        found = {}
+        for pid in process.children(self.process.pid):
+            name = _child_name(process.command_line(pid).split())
+            if name is not None:
+                found[name] = pid
+        return found
+
+    def kill_child(self, name: str) -> int:
+        """kill -9 one child (the supervisor restarts it); its pid."""
+        pid = self.children()[name]
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     def wipe_state(self) -> None:
         """Delete the worker's local RocksDB state, as losing a disk would."""
@@ -100,6 +124,16 @@ class WorkerProcess:
         except FileNotFoundError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def _child_name(argv: list[str]) -> str | None:
+    """`agents-<index>` or `api` from a child's command line (`worker --role ...`)."""
+    if "--role" not in argv:
+        return None
+    role = argv[argv.index("--role") + 1]
+    if role != "agents":
+        return role
+    return f"agents-{argv[argv.index('--index') + 1]}"
 
 
 def worker_env(base: dict[str, str], data_dir: Path, app_id: str, **extra: str) -> dict[str, str]:

@@ -3,12 +3,14 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import aio_pika
 import aiohttp
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from app.dev.workers import free_port
 from app.settings import Settings
 from protocols.amqp import EXCHANGES, QUEUES
 from protocols.topics import Topics
@@ -117,6 +119,30 @@ def test_open_api_on_a_public_address_is_refused(tmp_path: object) -> None:
     # Then it refuses with a clear message and a non-zero exit code
     assert result.returncode == 2
     assert "DISTGATE_API_TOKENS_FILE" in result.stderr
+
+
+@pytest.mark.parametrize("broker", ["Kafka", "RabbitMQ"])
+def test_a_broker_that_is_down_stops_the_worker_at_once(
+    broker: str, brokers: Settings, tmp_path: Path
+) -> None:
+    # Given one broker's URL pointing at a port nobody listens on
+    nobody = f"127.0.0.1:{free_port()}"
+    urls = {"DISTGATE_KAFKA_URL": brokers.kafka_url, "DISTGATE_AMQP_URL": brokers.amqp_url}
+    if broker == "Kafka":
+        urls["DISTGATE_KAFKA_URL"] = f"kafka://{nobody}"
+    else:
+        urls["DISTGATE_AMQP_URL"] = f"amqp://guest:guest@{nobody}/"
+    # When the worker starts
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "worker"],
+        env={**_base_env(), **urls, "DISTGATE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Then it refuses with one clear line naming the broker, and a non-zero exit code
+    assert result.returncode == 2
+    assert f"distgate: error: cannot reach {broker} at {nobody}" in result.stderr
 
 
 def _base_env() -> dict[str, str]:

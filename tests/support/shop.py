@@ -140,7 +140,12 @@ async def gateway_with_tokens(
     tokens_file.write_text(json.dumps(tokens))
     app_id = await fresh_app_id(settings.kafka_bootstrap, settings.partitions)
     env = worker_env(
-        current_env(), home / "data", app_id, DISTGATE_API_TOKENS_FILE=str(tokens_file)
+        current_env(),
+        home / "data",
+        app_id,
+        DISTGATE_KAFKA_URL=settings.kafka_url,
+        DISTGATE_AMQP_URL=settings.amqp_url,
+        DISTGATE_API_TOKENS_FILE=str(tokens_file),
     )
     worker = WorkerProcess(home.name, env, home / "worker.log")
     worker.start()

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaTimeoutError
+from prometheus_client import CollectorRegistry
 
 from agents.runtime.failpoints import Failpoints
+from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import Pipeline
-from app.metrics import Metrics
 from protocols.topics import Topics
 
 
@@ -74,7 +75,7 @@ def count(n: int, sku: str = "S") -> FakeMessage:
 
 async def started(messages: list[FakeMessage]) -> tuple[Pipeline, FakeProducer, asyncio.Task[None]]:
     producer = FakeProducer(len(messages))
-    pipeline = Pipeline(producer, Metrics(), Failpoints())  # type: ignore[arg-type]
+    pipeline = Pipeline(producer, AgentMetrics(CollectorRegistry()), Failpoints())  # type: ignore[arg-type]
     running = asyncio.create_task(pipeline.run(FakeQueue(messages)))  # type: ignore[arg-type]
     await asyncio.wait_for(producer.all_sent.wait(), 5)
     return pipeline, producer, running

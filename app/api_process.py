@@ -1,0 +1,94 @@
+"""The API process of `distgate worker`: HTTP API, changelog mirrors, command producer; no Faust."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from mode import ServiceT, Worker
+
+from app.agents_view import AgentsView
+from app.api.auth import TokenRegistry, load_tokens
+from app.api.factory import ApiState, create_api
+from app.commands import CommandProducer
+from app.dlq import DeadLetterAdmin
+from app.errors import ConfigurationError
+from app.metrics import Metrics
+from app.read.deadletter_index import DeadLetterMirror
+from app.read.replica import ChangelogReplica
+from app.readiness import Readiness
+from app.services import HttpServer
+from app.settings import Settings
+from protocols.topics import TopicSpec
+from tables.order_table import decode_order, order_changelog
+from tables.orders import Order
+from tables.stock import SkuStock
+from tables.stock_table import decode_stock, stock_changelog
+
+T = TypeVar("T")
+
+
+class ApiWorker(Worker):
+    """Runs the API's services; readiness starts reporting once they all are up."""
+
+    def __init__(self, *services: ServiceT, readiness: Readiness, loglevel: str) -> None:
+        super().__init__(*services, loglevel=loglevel)
+        self.readiness = readiness
+
+    async def on_started(self) -> None:
+        """Every service runs: readiness may now report their progress."""
+        self.readiness.mark_started()
+        await super().on_started()  # runs until the worker stops
+
+
+def build_api_worker(settings: Settings) -> ApiWorker:
+    """Assemble the API process; no I/O happens until it runs."""
+    tokens = api_tokens(settings)
+    metrics = Metrics()
+    agents = AgentsView(settings.data_dir, settings.agent_processes)
+    metrics.registry.register(agents)
+    stock = _stock_replica(settings)
+    orders = _order_replica(settings)
+    readiness = Readiness()
+    for source in (agents.progress, stock.progress, orders.progress):
+        readiness.add_source(source)
+    commands = CommandProducer(settings.kafka_bootstrap)
+    mirror = DeadLetterMirror(settings.kafka_bootstrap, settings.partitions)
+    dead_letters = DeadLetterAdmin(settings, mirror)
+    api = create_api(ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters))
+    return ApiWorker(
+        stock,
+        orders,
+        commands,
+        mirror,
+        HttpServer(api, settings.http_host, settings.http_port),
+        readiness=readiness,
+        loglevel=settings.log_level,
+    )
+
+
+def api_tokens(settings: Settings) -> TokenRegistry:
+    """The API tokens; an open API is only allowed on loopback."""
+    tokens = load_tokens(settings.api_tokens_file)
+    if tokens.is_open and not settings.http_host_is_loopback:
+        raise ConfigurationError(
+            f"refusing to serve an open API on {settings.http_host}: set "
+            "DISTGATE_API_TOKENS_FILE, or bind DISTGATE_HTTP_HOST to a loopback address"
+        )
+    return tokens
+
+
+def _stock_replica(settings: Settings) -> ChangelogReplica[SkuStock]:
+    """The replica of the stock table the API answers ATP from."""
+    return _replica("stock", stock_changelog(settings.app_id), settings, decode_stock)
+
+
+def _order_replica(settings: Settings) -> ChangelogReplica[Order]:
+    """The replica of the order table the API answers orders from."""
+    return _replica("orders", order_changelog(settings.app_id), settings, decode_order)
+
+
+def _replica(
+    name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
+) -> ChangelogReplica[T]:
+    return ChangelogReplica(
+        name, changelog.name, settings.partitions, settings.kafka_bootstrap, decode
+    )

@@ -1,0 +1,67 @@
+"""The agents process's side of the status file: readiness, assignment, counters."""
+
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+
+import faust
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from app.agents_status import REPORT_EVERY, AgentsStatus, snapshot, write_status
+from app.readiness import Readiness
+
+log = logging.getLogger(__name__)
+
+
+class StatusReporter(Service):
+    """Writes this process's status file until it stops, then removes it."""
+
+    def __init__(
+        self, path: Path, app: faust.App, readiness: Readiness, registry: CollectorRegistry
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.app = app
+        self.readiness = readiness
+        self.registry = registry
+
+    async def on_start(self) -> None:
+        """Report at once (a restarted process replaces its predecessor's file), then keep on."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write()
+        self.add_future(self._keep_reporting())
+
+    async def on_stop(self) -> None:
+        """A stopped process reports nothing: the API then counts it as not ready."""
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _keep_reporting(self) -> None:
+        while True:
+            await self.sleep(REPORT_EVERY)  # returns at once when the service stops
+            if self.should_stop:
+                return
+            try:
+                self._write()
+            except OSError as exc:  # a full disk must not stop the agents; readiness will tell
+                log.warning("cannot write %s: %r", self.path, exc)
+
+    def _write(self) -> None:
+        status = AgentsStatus(
+            pid=os.getpid(),
+            at=time.time(),
+            progress=self.readiness.report(),
+            assigned=self._assigned(),
+            metrics=snapshot(self.registry),
+        )
+        write_status(self.path, status)
+
+    def _assigned(self) -> list[str]:
+        """The partitions this process consumes now (none before its consumer started)."""
+        if not self.readiness.started:
+            return []
+        assignment = self.app.consumer.assignment()
+        return sorted(f"{tp.topic}/{tp.partition}" for tp in assignment)
