@@ -26,6 +26,14 @@ def create_faust_app(settings: Settings) -> DurableApp:
         # Batch agents end the linger after each batch (`send_buffered`); what others
         # produce (relays, dead letters) shares a request with what comes in the next 10 ms.
         producer_linger=0.01,
+        # A batch agent sends one record batch per partition per batch: room for a few
+        # hundred records each, where the 16 KiB default split every hot partition's batch.
+        producer_max_batch_size=256 * 1024,
+        # Kafka's default message.max.bytes (1 MiB + 12): a full request is never refused.
+        producer_max_request_size=1024 * 1024,
+        # No cap on records per fetch: a batch agent takes what a fetch brings (a cap of
+        # 500 cost Faust users 20x when a partition had a backlog).
+        broker_max_poll_records=None,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         # A worker killed with -9 holds its partitions until its session expires: keep it short.

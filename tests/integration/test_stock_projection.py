@@ -148,6 +148,34 @@ async def test_the_same_message_delivered_three_times_applies_once(
     assert answer["atp"] == 11
 
 
+async def test_a_receipt_resent_after_1000_other_events_on_its_sku_applies_once(
+    spawn_worker: SpawnWorker, brokers: Settings
+) -> None:
+    # Given a ready worker and a receipt of 7 applied to a SKU
+    worker = spawn_worker()
+    await worker.wait_ready()
+    sku = unique("SKU")
+    receipt = received(sku, 7)
+    others = [(sku.encode(), received(sku, 1)) for _ in range(1000)]
+    # When 1,000 other receipts of 1 follow, then the first receipt is sent again (a WMS
+    # re-publishing it, or its dead letter replayed), and a marker of 1 after it
+    await produce(
+        brokers.kafka_bootstrap,
+        Topics.STOCK_INBOX.name,
+        [
+            (sku.encode(), receipt),
+            *others,
+            (sku.encode(), receipt),
+            (sku.encode(), received(sku, 1)),
+        ],
+    )
+    # Then on_hand counts the receipt once: 7 + 1,000 + 1
+    _, answer = await eventually(
+        lambda: atp(worker.url, sku), lambda r: r[0] == 200 and r[1]["atp"] >= 1008
+    )
+    assert answer["atp"] == 1008
+
+
 async def test_poison_is_dead_lettered_and_the_good_messages_around_it_apply(
     spawn_worker: SpawnWorker, brokers: Settings
 ) -> None:
