@@ -94,7 +94,14 @@ async def _worker(settings: Settings, home: Path) -> WorkerProcess:
 async def run(orders: int, concurrency: int, sku_count: int, seed: int) -> dict[str, object]:
     """Seed stock, warm up, measure; always stop the worker."""
     settings = Settings.from_env()
-    await asyncio.to_thread(stack.up, settings.dev_home, settings.cache_dir, lambda _m: None)
+    await asyncio.to_thread(
+        stack.up_if_default,
+        settings.dev_home,
+        settings.cache_dir,
+        settings.kafka_url,
+        settings.amqp_url,
+        lambda _m: None,
+    )
     home = Path(tempfile.mkdtemp(prefix="distgate-bench-orders-"))
     worker = await _worker(settings, home)
     try:

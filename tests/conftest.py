@@ -15,9 +15,11 @@ from app.settings import Settings
 
 @pytest.fixture(scope="session")
 def brokers() -> Settings:
-    """Kafka and RabbitMQ on loopback: reuse the running ones or start them."""
+    """Kafka and RabbitMQ on loopback: reuse the running ones or start the default stack."""
     settings = Settings.from_env()
-    statuses = stack.up(settings.dev_home, settings.cache_dir, say=lambda _message: None)
+    statuses = stack.up_if_default(
+        settings.dev_home, settings.cache_dir, settings.kafka_url, settings.amqp_url, say=_quiet
+    )
     assert all(status.running for status in statuses), statuses
     return settings
 
@@ -45,6 +47,10 @@ def spawn_worker(brokers: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
     yield spawn
     for worker in started:
         worker.kill()
+
+
+def _quiet(_message: str) -> None:
+    pass
 
 
 async def _done(step: Awaitable[None]) -> bool:

@@ -7,11 +7,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from app.dev import kafka, process, rabbitmq
 from app.dev.service import DevStackError, Ports, ServiceStatus
 
-__all__ = ["DEFAULT_PORTS", "DevStackError", "Ports", "ServiceStatus", "down", "status", "up"]
+__all__ = [
+    "DEFAULT_PORTS",
+    "DevStackError",
+    "Ports",
+    "ServiceStatus",
+    "down",
+    "status",
+    "up",
+    "up_if_default",
+]
 
 DEFAULT_PORTS = Ports()
 
@@ -25,6 +35,27 @@ def up(
         return _together(
             partial(kafka.up, home, cache, ports, say), partial(rabbitmq.up, home, ports, say)
         )
+
+
+def up_if_default(
+    home: Path, cache: Path, kafka_url: str, amqp_url: str, say: Callable[[str], None] = print
+) -> list[ServiceStatus]:
+    """`up` when the URLs name the default brokers; brokers elsewhere are looked at, never started.
+
+    A second stack on other ports (another worktree's, a test's) is someone's to run: starting
+    a missing one here would take the default stack's other ports from under its owner.
+    """
+    ports = Ports(
+        kafka=_port(kafka_url, DEFAULT_PORTS.kafka), amqp=_port(amqp_url, DEFAULT_PORTS.amqp)
+    )
+    if ports == DEFAULT_PORTS:
+        return up(home, cache, say)
+    return status(home, ports=ports)
+
+
+def _port(url: str, default: int) -> int:
+    """The port of a broker URL's first host (Kafka URLs may list several, `;`-separated)."""
+    return urlsplit(url.split(";", 1)[0]).port or default
 
 
 def down(
