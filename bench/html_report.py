@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.html_measures import capacities, isolation, loadgen
 from bench.html_table import (
     NOT_MEASURED,
     PERCENTILES,
@@ -58,6 +59,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         _run(report),
         section("Configuration", _config(as_dict(report.get("config")))),
         section("Paths", _paths(as_dict(report.get("paths")), as_dict(report.get("baselines")))),
+        section("Capacity", capacities(as_dict(report.get("paths")))),
+        section("Burst against steady", isolation(as_dict(report.get("paths")))),
+        section("Load generator", loadgen(as_dict(report.get("loadgen")))),
         section("Baselines", _baselines(as_dict(report.get("baselines")))),
         section("Workers", _workers(as_list(report.get("workers")))),
         section("Correctness checks", _checks(as_list(report.get("checks")))),

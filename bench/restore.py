@@ -10,7 +10,7 @@ import aiohttp
 import msgspec
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import create_compacted, offsets, produce_all, start_group_at
+from bench.kafka_io import create_topic, offsets, produce_all, start_group_at
 from bench.params import Context, Params
 from bench.procs import memory_bytes, pid_of
 from bench.workload import KeyedValue, restored_value, sku_name
@@ -45,7 +45,7 @@ async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
     """Write the changelog directly, then start a worker on an empty (and a kept) data dir."""
     app_id = ctx.procs.new_app_id("restore")
     topic = stock_changelog_name(app_id)
-    await create_compacted(ctx.bootstrap, topic, ctx.partitions)
+    await create_topic(ctx.bootstrap, topic, ctx.partitions, compacted=True)
     _, inbox_end = await offsets(ctx.bootstrap, Topics.STOCK_INBOX.name, ctx.partitions)
     await start_group_at(ctx.bootstrap, app_id, inbox_end)
     tag = f"{ctx.tag}r"
