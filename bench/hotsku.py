@@ -4,7 +4,8 @@ One worker (fresh app id, starting at the inbox's end). The hot SKU is stocked w
 unit per line to come, then `hot_lines` ReserveLine commands (one order line each) are
 published on it, keyed by SKU as the order side sends them. Then, in the same run,
 `hot_events` receipts on the hot SKU are timed against as many receipts on as many cold
-SKUs, each batch from its first produce to the stock agent having applied its last event.
+SKUs, and as many new reservations likewise, in alternating batches, each from the stock
+agent's first applied event to its last (its applied counter, polled).
 `hot_over_cold` is the hot SKU's time per event over a cold SKU's: the goal is at most 2.
 The time is the stock agent's: the replica's decoding of the larger changelog values
 runs after it, in the same process, and is not counted.
@@ -16,13 +17,15 @@ them, and the timing starts only once it has, so it does not share the worker's 
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import msgspec
+from aiokafka import AIOKafkaProducer
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import offsets, produce_all, start_group_at
+from bench.kafka_io import bulk_producer, offsets, send_all, start_group_at
 from bench.params import Context, Params
 from bench.procs import counter_total
 from bench.stats import ratio
@@ -35,6 +38,8 @@ WAREHOUSE = "DC-EAST"
 APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
 DEAD_LETTERS = "distgate_dead_letters_total"
 GOAL = 2.0
+ROUNDS = 2
+POLL_S = 0.02
 
 _encoder = msgspec.json.Encoder()
 
@@ -57,59 +62,123 @@ async def measure_hot_sku(ctx: Context, params: Params) -> dict[str, Any]:
     _, end = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
     await start_group_at(ctx.bootstrap, app_id, end)
     worker = ctx.procs.worker("hotsku-worker", app_id, ctx.server_cpus)
+    producer = bulk_producer(ctx.bootstrap)
     try:
         await worker.wait_ready()
+        await producer.start()
         async with aiohttp.ClientSession() as http:
-            return await _measure(ctx, params, worker, http)
+            return await _measure(
+                ctx, params, StockAgent(worker, http, producer, params.hot_timeout_s)
+            )
     finally:
+        await producer.stop()
         worker.terminate()
         worker.wipe_state()
 
 
-async def _measure(
-    ctx: Context, params: Params, worker: WorkerProcess, http: aiohttp.ClientSession
-) -> dict[str, Any]:
+@dataclass
+class StockAgent:
+    """The worker's stock agent as the phase drives it: messages in, its applied counter out."""
+
+    worker: WorkerProcess
+    http: aiohttp.ClientSession
+    producer: AIOKafkaProducer
+    within: float
+
+    async def counted(self, metric: str) -> float:
+        """A counter of the worker's metrics, now."""
+        return await counter_total(self.http, self.worker.url, metric)
+
+    async def until(self, metric: str, wanted: float) -> float:
+        """Poll a counter until it reaches `wanted` or time is up; its last value."""
+        deadline = time.perf_counter() + self.within
+        while (total := await self.counted(metric)) < wanted:
+            if time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(POLL_S)
+        return total
+
+    async def apply(self, messages: list[KeyedValue]) -> tuple[float, float]:
+        """Produce `messages`; (events, seconds) from the first applied one seen to the last."""
+        before = await self.counted(APPLIED)
+        watching = asyncio.create_task(self._watch(before, before + len(messages)))
+        await send_all(self.producer, INBOX, messages)
+        return await watching
+
+    async def _watch(self, before: float, wanted: float) -> tuple[float, float]:
+        began = time.perf_counter()
+        deadline = began + self.within
+        first: tuple[float, float] | None = None
+        while (total := await self.counted(APPLIED)) < wanted:
+            if first is None and total > before:
+                first = (time.perf_counter(), total)
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{self.worker.name} applied too little within {self.within} s")
+            await asyncio.sleep(POLL_S)
+        first = first or (began, before)  # all of it came between two polls
+        return total - first[1], time.perf_counter() - first[0]
+
+
+async def _measure(ctx: Context, params: Params, stock: StockAgent) -> dict[str, Any]:
     tag = f"{ctx.tag}h"
     hot, cold = sku_name(tag, 0), [sku_name(tag, n) for n in range(1, params.hot_events + 1)]
-    stock = [received(f"{tag}-stock-{sku}", sku, WAREHOUSE, params.hot_lines) for sku in [hot]]
-    stock += [received(f"{tag}-stock-{sku}", sku, WAREHOUSE, 10) for sku in cold]
-    await _applied_all(ctx, params, worker, http, stock)
+    units = params.hot_lines + params.hot_events  # every line, and the timed reservations
+    opening = [received(f"{tag}-stock-{sku}", sku, WAREHOUSE, units) for sku in [hot]]
+    await stock.apply(opening + [received(f"{tag}-stock-{s}", s, WAREHOUSE, 10) for s in cold])
     started = time.perf_counter()
-    lines = list(reserve_lines(tag, hot, params.hot_lines))
-    await _applied_all(ctx, params, worker, http, lines)
+    await stock.apply(list(reserve_lines(f"{tag}-b", [hot] * params.hot_lines)))
+    reserved = await _until_reserved(stock, hot, params.hot_lines)
     build_s = time.perf_counter() - started
-    reserved = await _until_reserved(http, worker.url, hot, params.hot_lines, params.hot_timeout_s)
     ctx.say(f"hot sku: {reserved:,} lines reserved on {hot} in {build_s:.1f} s")
-    dead = await _until_counted(http, worker, DEAD_LETTERS, params.hot_lines, params.hot_timeout_s)
-    receipts = [received(f"{tag}-cold-{sku}", sku, WAREHOUSE, 1) for sku in cold]
-    cold_s = await _applied_all(ctx, params, worker, http, receipts)
-    receipts = [received(f"{tag}-hot-{n}", hot, WAREHOUSE, 1) for n in range(params.hot_events)]
-    hot_s = await _applied_all(ctx, params, worker, http, receipts)
+    dead = await stock.until(DEAD_LETTERS, params.hot_lines)
+    per_event = await _timed(stock, tag, hot, cold, params.hot_events)
     figures = {
         "lines": params.hot_lines,
         "lines_reserved": reserved,
         "build_s": build_s,
         "answers_dead_lettered": dead,
         "events": params.hot_events,
-        "cold_ms_per_event": 1000.0 * cold_s / params.hot_events,
-        "hot_ms_per_event": 1000.0 * hot_s / params.hot_events,
-        "hot_over_cold": ratio(hot_s, cold_s),
+        "ms_per_event": per_event,
+        "hot_over_cold": ratio(per_event["hot_receipt"], per_event["cold_receipt"]),
+        "reserve_hot_over_cold": ratio(per_event["hot_reserve"], per_event["cold_reserve"]),
         "goal_hot_over_cold": GOAL,
     }
     ctx.say(
-        f"hot sku: {figures['hot_ms_per_event']:.2f} ms/event hot, "
-        f"{figures['cold_ms_per_event']:.2f} ms/event cold: hot/cold {figures['hot_over_cold']:.1f}"
+        f"hot sku: ms/event {', '.join(f'{k} {v:.2f}' for k, v in per_event.items())}:"
+        f" hot/cold receipts {figures['hot_over_cold']:.1f},"
+        f" reservations {figures['reserve_hot_over_cold']:.1f}"
     )
     return figures
 
 
-def reserve_lines(tag: str, sku: str, count: int) -> Iterator[KeyedValue]:
-    """`count` one-unit ReserveLine commands on `sku`, one order line each, keyed by SKU."""
-    for number in range(count):
+async def _timed(
+    stock: StockAgent, tag: str, hot: str, cold: list[str], count: int
+) -> dict[str, float]:
+    """Milliseconds per event of receipts and of new reservations, on the hot SKU and on cold."""
+    timed = dict.fromkeys(
+        ("cold_receipt", "hot_receipt", "cold_reserve", "hot_reserve"), (0.0, 0.0)
+    )
+    for batch in range(ROUNDS):  # interleaved, so a change in the machine's load hits all alike
+        chosen = range(batch, count, ROUNDS)
+        runs = {
+            "cold_receipt": [received(f"{tag}-cr-{n}", cold[n], WAREHOUSE, 1) for n in chosen],
+            "hot_receipt": [received(f"{tag}-hr-{n}", hot, WAREHOUSE, 1) for n in chosen],
+            "cold_reserve": list(reserve_lines(f"{tag}-c{batch}", [cold[n] for n in chosen])),
+            "hot_reserve": list(reserve_lines(f"{tag}-h{batch}", [hot for _ in chosen])),
+        }
+        for kind, messages in runs.items():
+            events, seconds = await stock.apply(messages)
+            timed[kind] = (timed[kind][0] + events, timed[kind][1] + seconds)
+    return {kind: 1000.0 * seconds / max(1.0, events) for kind, (events, seconds) in timed.items()}
+
+
+def reserve_lines(prefix: str, skus: list[str]) -> Iterator[KeyedValue]:
+    """A one-unit ReserveLine per SKU given, each for a new order's line 1, keyed by SKU."""
+    for number, sku in enumerate(skus):
         command = ReserveLine(
-            event_id=f"{tag}-reserve-{number}",
+            event_id=f"{prefix}-reserve-{number}",
             sku=sku,
-            order_id=f"HOT-{tag}-{number:05d}",
+            order_id=f"HOT-{prefix}-{number:05d}",
             line_no=1,
             qty=1,
             warehouse=WAREHOUSE,
@@ -117,42 +186,11 @@ def reserve_lines(tag: str, sku: str, count: int) -> Iterator[KeyedValue]:
         yield sku.encode(), _encoder.encode(command)
 
 
-async def _applied_all(
-    ctx: Context,
-    params: Params,
-    worker: WorkerProcess,
-    http: aiohttp.ClientSession,
-    messages: list[KeyedValue],
-) -> float:
-    """Produce `messages` and wait until the stock agent applied them all; the seconds taken."""
-    before = await counter_total(http, worker.url, APPLIED)
-    started = time.perf_counter()
-    await produce_all(ctx.bootstrap, INBOX, messages)
-    wanted = before + len(messages)
-    if await _until_counted(http, worker, APPLIED, wanted, params.hot_timeout_s) < wanted:
-        raise TimeoutError(f"{worker.name} applied too little within {params.hot_timeout_s} s")
-    return time.perf_counter() - started
-
-
-async def _until_counted(
-    http: aiohttp.ClientSession, worker: WorkerProcess, metric: str, wanted: float, within: float
-) -> float:
-    """Poll a counter until it reaches `wanted` or `within` seconds passed; its last value."""
-    deadline = time.perf_counter() + within
-    while (total := await counter_total(http, worker.url, metric)) < wanted:
-        if time.perf_counter() > deadline:
-            break
-        await asyncio.sleep(0.02)
-    return total
-
-
-async def _until_reserved(
-    http: aiohttp.ClientSession, url: str, sku: str, wanted: int, within: float
-) -> int:
+async def _until_reserved(stock: StockAgent, sku: str, wanted: int) -> int:
     """Units reserved on `sku` once the worker's ATP answer shows `wanted` (or time is up)."""
-    deadline = time.perf_counter() + within
+    deadline = time.perf_counter() + stock.within
     while True:
-        async with http.get(f"{url}/v1/atp/{sku}") as response:
+        async with stock.http.get(f"{stock.worker.url}/v1/atp/{sku}") as response:
             answer = msgspec.json.decode(await response.read(), type=_Answer)
         reserved = sum(position.reserved for position in answer.warehouses)
         if reserved >= wanted or time.perf_counter() > deadline:

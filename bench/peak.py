@@ -130,7 +130,7 @@ async def _publish_seed(settings: Settings, tag: str, receipts: list[SeedReceipt
 async def _peak(
     ctx: Context, settings: Settings, params: PeakParams, cat: Catalogue, seeded: Seeded
 ) -> dict[str, Any]:
-    """Phases 3 and 4: the mixed open-loop load, then the oracle."""
+    """The order capacity loop (the end of phase 2), phases 3 and 4: open-loop load, the oracle."""
     urls = [worker.url for worker in seeded.workers]
     weights = zipf_weights(len(cat.skus), zipf_exponent_for(len(cat.skus)))
     atp_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))

@@ -12,18 +12,65 @@ its first applied event. Unlike the agent it keeps no table: no RocksDB, no chan
 import asyncio
 import sys
 import time
+from dataclasses import dataclass, field
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from bench.acks import Outstanding
 from bench.engine import Values, project
-from bench.rawloop import Batch, Targets, reading, until_targets
+from bench.rawloop import Batch, reading, until_targets
 from protocols.topics import StockInboxMessage
 
 _decoder = msgspec.json.Decoder(StockInboxMessage)
 _encoder = msgspec.json.Encoder()
 LINGER_MS = 2
+
+
+@dataclass
+class Projection:
+    """The loop's state: every SKU's value, the events awaiting acks, and the counts."""
+
+    producer: AIOKafkaProducer
+    out_topic: str
+    values: Values = field(default_factory=dict)
+    outstanding: Outstanding = field(default_factory=Outstanding)
+    records: int = 0
+    outputs: int = 0
+    undecodable: int = 0
+    started: float | None = None
+
+    async def handle(self, batch: Batch) -> None:
+        """Decode, apply and produce each record; its acks settle the event."""
+        self.started = self.started or time.perf_counter()
+        for record in batch:
+            try:
+                message = _decoder.decode(record.value)
+            except msgspec.DecodeError:
+                self.undecodable += 1
+                self.outstanding.track(())
+                continue
+            acks = [
+                await self.producer.send(self.out_topic, key=record.key, value=_encoder.encode(c))
+                for c in project(self.values, message, record.offset)
+            ]
+            self.outputs += len(acks)
+            self.outstanding.track(acks)
+        self.records += len(batch)
+
+    def figures(self, cpu_seconds: float) -> dict[str, float]:
+        """Events done per second from the first fetch to the last ack, and the counts."""
+        seconds = self.outstanding.last_done_at - (self.started or time.perf_counter())
+        return {
+            "records": self.records,
+            "outputs": self.outputs,
+            "undecodable": self.undecodable,
+            "failed": self.outstanding.failed,
+            "skus": len(self.values),
+            "seconds": seconds,
+            "events_per_s": self.outstanding.done / seconds if seconds > 0 else 0.0,
+            "cpu_seconds": cpu_seconds,
+        }
 
 
 async def run(
@@ -33,51 +80,15 @@ async def run(
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=LINGER_MS)
     await producer.start()
     try:
+        projection = Projection(producer, out_topic)
+        cpu = time.process_time()
         async with reading(bootstrap, topic, start) as (consumer, targets):
-            return await _project(consumer, targets, producer, out_topic)
+            await until_targets(consumer, targets, projection.handle)
+        await producer.flush()
+        await projection.outstanding.wait_settled(projection.records)
+        return projection.figures(time.process_time() - cpu)
     finally:
         await producer.stop()
-
-
-async def _project(
-    consumer: AIOKafkaConsumer, targets: Targets, producer: AIOKafkaProducer, out_topic: str
-) -> dict[str, float]:
-    values: Values = {}
-    outstanding = Outstanding()
-    counts = {"records": 0, "outputs": 0, "undecodable": 0}
-
-    async def handle(batch: Batch) -> None:
-        if not counts["records"]:
-            clock["started"] = time.perf_counter()
-        for record in batch:
-            try:
-                message = _decoder.decode(record.value)
-            except msgspec.DecodeError:
-                counts["undecodable"] += 1
-                outstanding.track(())
-                continue
-            changes = project(values, message, record.offset)
-            acks = [
-                await producer.send(out_topic, key=record.key, value=_encoder.encode(change))
-                for change in changes
-            ]
-            counts["outputs"] += len(acks)
-            outstanding.track(acks)
-        counts["records"] += len(batch)
-
-    clock, cpu = {"started": time.perf_counter()}, time.process_time()
-    await until_targets(consumer, targets, handle)
-    await producer.flush()
-    await outstanding.wait_settled(counts["records"])
-    seconds = outstanding.last_done_at - clock["started"]
-    return {
-        **counts,
-        "failed": outstanding.failed,
-        "skus": len(values),
-        "seconds": seconds,
-        "events_per_s": outstanding.done / seconds if seconds > 0 else 0.0,
-        "cpu_seconds": time.process_time() - cpu,
-    }
 
 
 def main(argv: list[str]) -> int:

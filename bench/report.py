@@ -115,12 +115,13 @@ def _restore_lines(restore: dict[str, Any]) -> list[str]:
 
 
 def _hot_sku_lines(hot: dict[str, Any]) -> list[str]:
-    goal = hot["goal_hot_over_cold"]
+    goal, per_event = hot["goal_hot_over_cold"], hot["ms_per_event"]
     return [
         f"Hot SKU with {hot['lines_reserved']:,} open order lines"
-        f" (built in {hot['build_s']:.1f} s)",
-        f"  {hot['events']:,} receipts: hot {hot['hot_ms_per_event']:.2f} ms/event,"
-        f" cold {hot['cold_ms_per_event']:.2f} ms/event",
-        f"  hot/cold {hot['hot_over_cold']:.1f}; goal <= {goal:g}"
-        f" -> {_verdict(hot['hot_over_cold'] <= goal)}",
+        f" (built in {hot['build_s']:.1f} s); {hot['events']:,} events of each kind",
+        f"  receipts:     hot {per_event['hot_receipt']:.2f} ms/event,"
+        f" cold {per_event['cold_receipt']:.2f}; hot/cold {hot['hot_over_cold']:.1f}"
+        f" (goal <= {goal:g} -> {_verdict(hot['hot_over_cold'] <= goal)})",
+        f"  reservations: hot {per_event['hot_reserve']:.2f} ms/event,"
+        f" cold {per_event['cold_reserve']:.2f}; hot/cold {hot['reserve_hot_over_cold']:.1f}",
     ]

@@ -1,11 +1,16 @@
-"""The raw projection baseline: the stock agent's rule, and an event done when its acks are in."""
+"""The stock benches' inputs and rule: the raw projection baseline, and the hot SKU's lines."""
 
 import asyncio
 import datetime as dt
 
+import msgspec
+
 from bench.acks import Outstanding
 from bench.engine import Values, project
+from bench.hotsku import reserve_lines
 from protocols.inventory import StockAdjusted, StockReceived
+from protocols.reservations import ReserveLine
+from protocols.topics import StockInboxMessage
 
 AT = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
 
@@ -41,3 +46,12 @@ async def test_an_event_is_done_only_when_every_output_is_acknowledged() -> None
     lost.set_exception(RuntimeError("not acknowledged"))
     await asyncio.wait_for(outstanding.wait_settled(3), 1.0)
     assert (outstanding.done, outstanding.failed) == (2, 1)
+
+
+def test_the_hot_skus_lines_are_reserve_commands_the_stock_agent_reads() -> None:
+    commands = list(reserve_lines("t", ["HOT", "HOT", "COLD"]))
+    decoded = [msgspec.json.decode(value, type=StockInboxMessage) for _, value in commands]
+    assert [key for key, _ in commands] == [b"HOT", b"HOT", b"COLD"]
+    assert all(isinstance(command, ReserveLine) and command.qty == 1 for command in decoded)
+    assert len({(c.order_id, c.line_no) for c in decoded}) == 3  # one open line each
+    assert len({c.event_id for c in decoded}) == 3
