@@ -61,8 +61,8 @@ def isolation(paths: Mapping[str, Any]) -> str:
             row(
                 [
                     f"<code>{cell(name)}</code>",
-                    *(figure(steady.get(key)) for key in ("count", "p50", "p99")),
-                    *(figure(burst.get(key)) for key in ("count", "p50", "p99")),
+                    *_window(steady),
+                    *_window(burst),
                     figure(over.get("p50")),
                     figure(over.get("p99")),
                 ]
@@ -70,6 +70,11 @@ def isolation(paths: Mapping[str, Any]) -> str:
         )
     headers = ["path", "steady n", "p50 ms", "p99 ms", "burst n", "p50 ms", "p99 ms"]
     return table([*headers, "burst/steady p50", "burst/steady p99"], rows)
+
+
+def _window(window: Mapping[str, Any]) -> list[str]:
+    """Count, p50 and p99 of one window's requests."""
+    return [figure(window.get("count"), 0), figure(window.get("p50")), figure(window.get("p99"))]
 
 
 def loadgen(figures: Mapping[str, Any]) -> str:
@@ -87,10 +92,12 @@ def loadgen(figures: Mapping[str, Any]) -> str:
                 figure(figures.get("dropped"), 0),
                 figure(figures.get("cpu_percent"), 1),
                 figure(figures.get("cpu_percent_max"), 1),
+                figure(figures.get("cpu_wait_percent"), 1),
                 ("LIMITED: " if limited else "") + cell(verdict),
             ],
             "fail" if limited else "pass",
         )
     ]
-    headers = ["sent", "late", "dropped", "CPU % mean", "CPU % max", "verdict"]
+    headers = ["sent", "late", "dropped", "CPU % mean", "CPU % max", "waited for a CPU %"]
+    headers.append("verdict")
     return table(headers, rows, "text")

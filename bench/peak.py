@@ -40,7 +40,7 @@ from bench.peak_params import PeakParams
 from bench.peak_report import assemble
 from bench.peak_shop import Shop
 from bench.peak_wms import SeedReceipt, Warehouses
-from bench.procs import pid_of
+from bench.procs import pid_of, runqueue_wait_seconds
 from bench.recorder import Recorder
 from bench.report import default_out_dir, write_report
 from bench.session import bench_session
@@ -154,7 +154,10 @@ async def _peak(
         async with wms:
             monitor = Monitor({w.name: pid_of(w) for w in seeded.workers}, 0.0)
             loadgen = Monitor({"bench": os.getpid()}, 0.0)
+            wait_before, began = runqueue_wait_seconds(os.getpid()), time.perf_counter()
             pacings = await _load(ctx, params, shop, wms, (monitor, loadgen))
+            waited = runqueue_wait_seconds(os.getpid()) - wait_before
+            wait_share = waited / (time.perf_counter() - began)
     accepted = [*orders.pop("accepted"), *shop.accepted]
     ctx.say(f"verify: {len(accepted):,} orders, {len(wms.truth):,} positions")
     checks = await verify(urls, accepted, wms.truth, params.settle_timeout)
@@ -165,6 +168,7 @@ async def _peak(
         "checks": checks,
         "pacings": pacings,
         "loadgen_cpu": loadgen.cpu_percent.get("bench", []),
+        "loadgen_cpu_wait_share": wait_share,
         "order_capacity": orders,
     }
 

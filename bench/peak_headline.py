@@ -85,7 +85,7 @@ def _loadgen_line(loadgen: dict[str, Any]) -> str:
         f"load generator: {loadgen['sent']:,} sent, {loadgen['late']:,} late"
         f" (> {loadgen['late_threshold_ms']:g} ms), {loadgen['dropped']:,} dropped;"
         f" CPU mean {number(loadgen['cpu_percent'])} %, max {number(loadgen['cpu_percent_max'])}"
-        f" % of a core: {verdict}"
+        f" % of a core, waited for a CPU {number(loadgen['cpu_wait_percent'])} %: {verdict}"
     )
 
 

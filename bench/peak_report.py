@@ -51,7 +51,9 @@ def assemble(
         "paths": paths,
         "baselines": _baselines(seed, capacity),
         "capacity": capacity | {"orders": peak["order_capacity"]},
-        "loadgen": loadgen_figures(peak["pacings"], peak["loadgen_cpu"]),
+        "loadgen": loadgen_figures(
+            peak["pacings"], peak["loadgen_cpu"], peak["loadgen_cpu_wait_share"]
+        ),
         "seed": seed,
         "workers": monitor.summary(),
         "timeline": {

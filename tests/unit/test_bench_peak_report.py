@@ -8,6 +8,7 @@ import pytest
 from bench.monitor import Monitor
 from bench.openloop import Pacing
 from bench.peak_headline import headline
+from bench.peak_orders import steady_rate
 from bench.peak_params import PeakParams
 from bench.peak_report import assemble
 from bench.recorder import Recorder
@@ -61,6 +62,7 @@ def _peak() -> dict[str, Any]:
         "checks": [{"name": "all fine", "ok": True, "detail": "1 checked"}],
         "pacings": {"atp_get": pacing},
         "loadgen_cpu": [40.0, 50.0],
+        "loadgen_cpu_wait_share": 0.05,
         "order_capacity": {"in_flight": 64, "capacity_per_s": 180.0},
     }
 
@@ -118,3 +120,11 @@ def test_the_load_generator_figures_and_the_pacers_tallies_are_reported() -> Non
     assert "load generator: 1 sent, 0 late (> 10 ms), 0 dropped" in lines
     assert "order capacity: 180 orders/s POST to decided, 64 in flight" in lines
     assert "burst/steady order_reserved" in lines
+
+
+def test_order_capacity_counts_from_the_first_decision_to_the_end_of_the_loop() -> None:
+    # Given the first decision at 1 s and then one every 0.1 s, and a tail after the 5 s
+    finished = [1.0 + n / 10 for n in range(40)] + [5.2, 5.9]
+    # Then the rate is 39 decisions over 4 s: neither the filling nor the draining counts
+    assert steady_rate(finished, 5.0) == pytest.approx(39 / 4.0)
+    assert steady_rate([6.0], 5.0) is None
