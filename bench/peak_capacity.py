@@ -27,7 +27,7 @@ Kind = Literal["get", "check"]
 async def measure_capacity(
     ctx: Context, cat: Catalogue, worker: WorkerProcess, connections: int, seconds: float
 ) -> dict[str, Any]:
-    """{get|check: {baseline|worker: loadgen figures}} for a closed loop of `seconds`."""
+    """{get|check: {baseline|worker: loadgen figures}, wrk: its GET figures} over `seconds`."""
     bodies = await answer_bodies(worker.url, cat, within=300)
     baseline, baseline_url = start_baseline(ctx, bodies)
     skus_file = ctx.procs.workdir / "capacity-skus.json"

@@ -118,7 +118,8 @@ def _hot_sku_lines(hot: dict[str, Any]) -> list[str]:
     goal, per_event = hot["goal_hot_over_cold"], hot["ms_per_event"]
     return [
         f"Hot SKU with {hot['lines_reserved']:,} open order lines"
-        f" (built in {hot['build_s']:.1f} s); {hot['events']:,} events of each kind",
+        f" (built in {hot['build_s']:.1f} s); {hot['events']:,} events of each kind,"
+        f" median of {hot['batches']} batches",
         f"  receipts:     hot {per_event['hot_receipt']:.2f} ms/event,"
         f" cold {per_event['cold_receipt']:.2f}; hot/cold {hot['hot_over_cold']:.1f}"
         f" (goal <= {goal:g} -> {_verdict(hot['hot_over_cold'] <= goal)})",
