@@ -55,8 +55,8 @@ async def _measure_against_baseline(
     skus_file.write_bytes(msgspec.json.encode(cat.skus))
     targets = [
         Target("baseline", baseline_url, baseline.pid),
-        Target("worker", worker.url, pid_of(worker)),
-        Target("worker+inflow", worker.url, pid_of(worker), inflow=True),
+        Target("worker", worker.url, pid_of(worker, "api")),
+        Target("worker+inflow", worker.url, pid_of(worker, "api"), inflow=True),
     ]
     try:
         closed = await _rounds(ctx, params, cat, targets, str(skus_file), {})

@@ -4,10 +4,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.html_measures import capacities, isolation, loadgen
+from bench.html_table import (
+    NOT_MEASURED,
+    PERCENTILES,
+    as_dict,
+    as_list,
+    cell,
+    figure,
+    latencies,
+    row,
+    section,
+    table,
+)
 from bench.svg import Histogram, Point, escape, histogram_chart, line_chart
 
-NOT_MEASURED = '<span class="na">not measured</span>'
-PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p99.9"))
 STYLE = """
 body { font-family: system-ui, sans-serif; color: #222; max-width: 1000px; margin: 2rem auto; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
@@ -46,12 +57,15 @@ def render_html(report: Mapping[str, Any]) -> str:
     sections = [
         _verdict(report.get("correct")),
         _run(report),
-        _section("Configuration", _config(_dict(report.get("config")))),
-        _section("Paths", _paths(_dict(report.get("paths")), _dict(report.get("baselines")))),
-        _section("Baselines", _baselines(_dict(report.get("baselines")))),
-        _section("Workers", _workers(_list(report.get("workers")))),
-        _section("Correctness checks", _checks(_list(report.get("checks")))),
-        _section("Plots", "\n".join(f"<figure>{svg}</figure>" for svg in charts(report).values())),
+        section("Configuration", _config(as_dict(report.get("config")))),
+        section("Paths", _paths(as_dict(report.get("paths")), as_dict(report.get("baselines")))),
+        section("Capacity", capacities(as_dict(report.get("paths")))),
+        section("Burst against steady", isolation(as_dict(report.get("paths")))),
+        section("Load generator", loadgen(as_dict(report.get("loadgen")))),
+        section("Baselines", _baselines(as_dict(report.get("baselines")))),
+        section("Workers", _workers(as_list(report.get("workers")))),
+        section("Correctness checks", _checks(as_list(report.get("checks")))),
+        section("Plots", "\n".join(f"<figure>{svg}</figure>" for svg in charts(report).values())),
     ]
     return "\n".join(
         [
@@ -66,9 +80,9 @@ def render_html(report: Mapping[str, Any]) -> str:
 
 def charts(report: Mapping[str, Any]) -> dict[str, str]:
     """Every chart of the report as SVG, by file stem."""
-    timeline = _dict(report.get("timeline"))
-    seconds = _list(timeline.get("t"))
-    paths, workers = _dict(timeline.get("paths")), _dict(timeline.get("workers"))
+    timeline = as_dict(report.get("timeline"))
+    seconds = as_list(timeline.get("t"))
+    paths, workers = as_dict(timeline.get("paths")), as_dict(timeline.get("workers"))
     latency = _over_time(seconds, paths, ("p50_ms", " p50"), ("p99_ms", " p99"))
     return {
         "throughput": line_chart(
@@ -78,7 +92,7 @@ def charts(report: Mapping[str, Any]) -> dict[str, str]:
         ),
         "latency": line_chart("Latency over time", latency, y_label="ms", log_y=True),
         "latency_distribution": histogram_chart(
-            "Latency distribution", _histograms(_dict(report.get("histograms")))
+            "Latency distribution", _histograms(as_dict(report.get("histograms")))
         ),
         "worker_cpu": line_chart(
             "Worker CPU", _over_time(seconds, workers, ("cpu_percent", "")), y_label="CPU %"
@@ -94,7 +108,7 @@ def _over_time(
 ) -> dict[str, list[Point]]:
     """One (second, value) series per source and field, named by the source and a suffix."""
     return {
-        f"{name}{suffix}": list(zip(seconds, _list(_dict(values).get(field)), strict=False))
+        f"{name}{suffix}": list(zip(seconds, as_list(as_dict(values).get(field)), strict=False))
         for name, values in sources.items()
         for field, suffix in fields
     }
@@ -103,7 +117,7 @@ def _over_time(
 def _histograms(histograms: Mapping[str, Any]) -> dict[str, Histogram]:
     """(bounds, counts) of every path's latency histogram."""
     return {
-        name: (_list(_dict(h).get("bounds_ms")), _list(_dict(h).get("counts")))
+        name: (as_list(as_dict(h).get("bounds_ms")), as_list(as_dict(h).get("counts")))
         for name, h in histograms.items()
     }
 
@@ -122,42 +136,42 @@ def _verdict(correct: Any) -> str:
 def _run(report: Mapping[str, Any]) -> str:
     """When the run started and how long it ran."""
     return (
-        f"<p>Started {_cell(report.get('started_at'))}, "
-        f"ran for {_figure(report.get('duration_s'), 1)} s.</p>"
+        f"<p>Started {cell(report.get('started_at'))}, "
+        f"ran for {figure(report.get('duration_s'), 1)} s.</p>"
     )
 
 
 def _config(config: Mapping[str, Any]) -> str:
     """The run's parameters, one per row."""
-    rows = [_row([escape(str(key)), _cell(value)]) for key, value in config.items()]
-    return _table(["parameter", "value"], rows)
+    rows = [row([escape(str(key)), cell(value)]) for key, value in config.items()]
+    return table(["parameter", "value"], rows)
 
 
 def _paths(paths: Mapping[str, Any], baselines: Mapping[str, Any]) -> str:
     """The headline figures of every path, next to its baseline."""
-    rows = [_path_row(key, _dict(path), baselines) for key, path in paths.items()]
+    rows = [_path_row(key, as_dict(path), baselines) for key, path in paths.items()]
     headers = ["path", "requests", "throughput/s", *(f"{label} ms" for _, label in PERCENTILES)]
-    return _table([*headers, "errors", "baseline", "baseline/s", "ratio to baseline"], rows)
+    return table([*headers, "errors", "baseline", "baseline/s", "ratio to baseline"], rows)
 
 
 def _path_row(key: str, path: Mapping[str, Any], baselines: Mapping[str, Any]) -> str:
     """One path's row: label, count, throughput, latency percentiles, errors, baseline, ratio."""
     name = path.get("baseline")
-    baseline = _dict(baselines.get(name)) if isinstance(name, str) else None
+    baseline = as_dict(baselines.get(name)) if isinstance(name, str) else None
     compared = (
-        [_cell(baseline.get("label", name)), _figure(baseline.get("throughput_per_s"), 0)]
+        [cell(baseline.get("label", name)), figure(baseline.get("throughput_per_s"), 0)]
         if baseline is not None
         else ["no baseline", "n/a"]
     )
-    return _row(
+    return row(
         [
-            f"{_cell(path.get('label', key))} <code>{escape(str(key))}</code>",
-            _figure(path.get("count"), 0),
-            _figure(path.get("throughput_per_s"), 0),
-            *_latencies(path.get("latency_ms")),
-            _figure(path.get("errors"), 0),
+            f"{cell(path.get('label', key))} <code>{escape(str(key))}</code>",
+            figure(path.get("count"), 0),
+            figure(path.get("throughput_per_s"), 0),
+            *latencies(path.get("latency_ms")),
+            figure(path.get("errors"), 0),
             *compared,
-            _figure(path.get("ratio")) if baseline is not None else "n/a",
+            figure(path.get("ratio")) if baseline is not None else "n/a",
         ]
     )
 
@@ -165,94 +179,40 @@ def _path_row(key: str, path: Mapping[str, Any], baselines: Mapping[str, Any]) -
 def _baselines(baselines: Mapping[str, Any]) -> str:
     """The raw baselines' throughput and latency."""
     rows = [
-        _row(
+        row(
             [
-                f"{_cell(_dict(b).get('label', key))} <code>{escape(str(key))}</code>",
-                _figure(_dict(b).get("throughput_per_s"), 0),
-                *_latencies(_dict(b).get("latency_ms")),
+                f"{cell(as_dict(b).get('label', key))} <code>{escape(str(key))}</code>",
+                figure(as_dict(b).get("throughput_per_s"), 0),
+                *latencies(as_dict(b).get("latency_ms")),
             ]
         )
         for key, b in baselines.items()
     ]
-    return _table(["baseline", "throughput/s", *(f"{p} ms" for _, p in PERCENTILES)], rows)
+    return table(["baseline", "throughput/s", *(f"{p} ms" for _, p in PERCENTILES)], rows)
 
 
 def _workers(workers: Sequence[Any]) -> str:
     """Each worker's CPU and peak memory."""
     rows = [
-        _row(
+        row(
             [
-                _cell(_dict(w).get("name")),
-                _figure(_dict(w).get("cpu_percent_mean"), 1),
-                _figure(_dict(w).get("cpu_percent_max"), 1),
-                _figure(_dict(w).get("rss_mib_max"), 1),
+                cell(as_dict(w).get("name")),
+                figure(as_dict(w).get("cpu_percent_mean"), 1),
+                figure(as_dict(w).get("cpu_percent_max"), 1),
+                figure(as_dict(w).get("rss_mib_max"), 1),
             ]
         )
         for w in workers
     ]
-    return _table(["worker", "CPU % mean", "CPU % max", "RSS MiB max"], rows)
+    return table(["worker", "CPU % mean", "CPU % max", "RSS MiB max"], rows)
 
 
 def _checks(checks: Sequence[Any]) -> str:
     """The correctness checks; any not known to pass is highlighted."""
     rows = []
-    for check in map(_dict, checks):
+    for check in map(as_dict, checks):
         ok = check.get("ok")
         outcome = "pass" if ok is True else "FAIL" if ok is False else NOT_MEASURED
-        cells = [_cell(check.get("name")), outcome, _cell(check.get("detail"))]
-        rows.append(_row(cells, "pass" if ok is True else "fail"))
-    return _table(["check", "outcome", "detail"], rows, "text")
-
-
-def _latencies(latency_ms: Any) -> list[str]:
-    """The percentile cells of a latency summary (all not measured when there is none)."""
-    latency = _dict(latency_ms)
-    return [_figure(latency.get(key)) for key, _ in PERCENTILES]
-
-
-def _section(heading: str, body: str) -> str:
-    """A headed part of the page."""
-    return f"<section>\n<h2>{escape(heading)}</h2>\n{body}\n</section>"
-
-
-def _table(headers: Sequence[str], rows: Sequence[str], css_class: str = "") -> str:
-    """A table of rendered rows, or "not measured" when there are none."""
-    if not rows:
-        return f"<p>{NOT_MEASURED}</p>"
-    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
-    opening = f'<table class="{css_class}">' if css_class else "<table>"
-    return "\n".join([opening, f"<tr>{head}</tr>", *rows, "</table>"])
-
-
-def _row(cells: Sequence[str], css_class: str = "") -> str:
-    """A table row of already rendered cells."""
-    tds = "".join(f"<td>{cell}</td>" for cell in cells)
-    return f'<tr class="{css_class}">{tds}</tr>' if css_class else f"<tr>{tds}</tr>"
-
-
-def _figure(value: Any, digits: int = 2) -> str:
-    """A measured number with separators and a fixed number of decimals; None is not measured."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.{digits}f}"
-    return _cell(value)
-
-
-def _cell(value: Any) -> str:
-    """A value as shown in a table: escaped, integers with separators, None not measured."""
-    if value is None:
-        return NOT_MEASURED
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return escape(str(value))
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    """The value if it is a mapping, else an empty one (a section that was not measured)."""
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    """The value if it is a list, else an empty one (a section that was not measured)."""
-    return list(value) if isinstance(value, list | tuple) else []
+        cells = [cell(check.get("name")), outcome, cell(check.get("detail"))]
+        rows.append(row(cells, "pass" if ok is True else "fail"))
+    return table(["check", "outcome", "detail"], rows, "text")

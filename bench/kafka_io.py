@@ -82,8 +82,8 @@ async def committed_lag(bootstrap: str, group: str, topic: str, partitions: int)
     return sum(max(0, end[tp] - mine.get(tp, 0)) for tp in end)
 
 
-async def create_compacted(bootstrap: str, name: str, partitions: int) -> None:
-    """Create a compacted topic (RF 1) the way the worker's Topology would."""
+async def create_topic(bootstrap: str, name: str, partitions: int, *, compacted: bool) -> None:
+    """Create a topic (RF 1) the way the worker's Topology would."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -91,7 +91,7 @@ async def create_compacted(bootstrap: str, name: str, partitions: int) -> None:
             name=name,
             num_partitions=partitions,
             replication_factor=1,
-            topic_configs={"cleanup.policy": "compact"},
+            topic_configs={"cleanup.policy": "compact" if compacted else "delete"},
         )
         await admin.create_topics([topic])
     finally:

@@ -94,7 +94,10 @@ async def _worker(settings: Settings, home: Path) -> WorkerProcess:
 async def run(orders: int, concurrency: int, sku_count: int, seed: int) -> dict[str, object]:
     """Seed stock, warm up, measure; always stop the worker."""
     settings = Settings.from_env()
-    await asyncio.to_thread(stack.up, settings.dev_home, settings.cache_dir, lambda _m: None)
+    ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
+    await asyncio.to_thread(
+        stack.up, settings.dev_home, settings.cache_dir, lambda _m: None, ports=ports
+    )
     home = Path(tempfile.mkdtemp(prefix="distgate-bench-orders-"))
     worker = await _worker(settings, home)
     try:
@@ -127,3 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _quiet(_message: str) -> None:
+    """Swallow the dev stack's progress messages."""

@@ -26,6 +26,9 @@ class Params:
     restore_timeout_s: float = 180.0
     warm_restart: bool = True
     noise_sample_s: float = 2.0
+    hot_lines: int = 5_000
+    hot_events: int = 1_000
+    hot_timeout_s: float = 300.0
 
 
 QUICK = Params(
@@ -42,6 +45,7 @@ QUICK = Params(
     restore_timeout_s=30.0,
     warm_restart=False,
     noise_sample_s=0.5,
+    hot_events=400,
 )
 
 

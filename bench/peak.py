@@ -3,17 +3,19 @@
 All in one run on the local stack, with fresh workers of a fresh app id:
 1. seed: receipts for every SKU-warehouse position over AMQP, drained by the workers
    (bridge and projection throughput) and by raw aio-pika and aiokafka loops over the
-   same backlog (their baselines);
+   same backlog (their baselines: consume+ack; project+produce, and consume+decode);
 2. capacity: closed-loop ATP GET and check, the first worker against a bare aiohttp
-   handler serving the same bytes;
+   handler serving the same bytes (and GET again with wrk, when installed); orders with
+   `order_in_flight` of them between POST and their reservation decision;
 3. peak: for `duration` seconds, open-loop ATP reads and checks, orders (POST to their
    reservation decision) and WMS receipts with probes, with a burst in the middle; the
-   workers' CPU and RSS sampled every second;
+   workers' and the bench's own CPU sampled every second, the pacers' lateness counted;
 4. verify: every accepted order decided, stock equal to the oracle, nothing oversold.
 report.json (top-level "correct") and report.html with plots go into the out folder.
 """
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,15 +30,17 @@ from app.settings import Settings
 from bench import peak_seed
 from bench.html_report import write_html, write_plots
 from bench.monitor import Monitor
-from bench.openloop import Shape, pace
+from bench.openloop import Pacing, Shape, pace
 from bench.params import Context
 from bench.peak_capacity import measure_capacity
+from bench.peak_headline import headline, number
 from bench.peak_oracle import verify
+from bench.peak_orders import order_capacity
 from bench.peak_params import PeakParams
-from bench.peak_report import assemble, headline, number
+from bench.peak_report import assemble
 from bench.peak_shop import Shop
 from bench.peak_wms import SeedReceipt, Warehouses
-from bench.procs import pid_of
+from bench.procs import pids_of, runqueue_wait_seconds
 from bench.recorder import Recorder
 from bench.report import default_out_dir, write_report
 from bench.session import bench_session
@@ -99,6 +103,8 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
     )
     for worker in workers:
         await worker.wait_ready()
+    raw_project = await peak_seed.raw_project_baseline(ctx, inbox_start)
+    ctx.say(f"seed: raw aiokafka project+produce {raw_project['events_per_s']:,.0f} events/s")
     raw_kafka = await peak_seed.raw_kafka_baseline(ctx, inbox_start)
     ctx.say(f"seed: raw aiokafka consume+decode {raw_kafka['events_per_s']:,.0f} events/s")
     figures = {
@@ -106,6 +112,7 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
         "events": events,
         "drain": drain,
         "raw_amqp": raw_amqp,
+        "raw_project": raw_project,
         "raw_kafka": raw_kafka,
     }
     return Seeded(figures, workers, wms)
@@ -123,7 +130,7 @@ async def _publish_seed(settings: Settings, tag: str, receipts: list[SeedReceipt
 async def _peak(
     ctx: Context, settings: Settings, params: PeakParams, cat: Catalogue, seeded: Seeded
 ) -> dict[str, Any]:
-    """Phases 3 and 4: the mixed open-loop load, then the oracle."""
+    """The order capacity loop (the end of phase 2), phases 3 and 4: open-loop load, the oracle."""
     urls = [worker.url for worker in seeded.workers]
     weights = zipf_weights(len(cat.skus), zipf_exponent_for(len(cat.skus)))
     atp_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
@@ -142,23 +149,65 @@ async def _peak(
             params.seed,
             truth=seeded.wms.truth,
         )
+        closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1)
+        orders = await _order_capacity(ctx, params, closed_shop)
         async with wms:
-            monitor = Monitor({w.name: pid_of(w) for w in seeded.workers}, 0.0)
-            dropped = await _load(ctx, params, shop, wms, monitor)
-    ctx.say(f"verify: {len(shop.accepted):,} orders, {len(wms.truth):,} positions")
-    checks = await verify(urls, shop.accepted, wms.truth, params.settle_timeout)
-    return {"shop": shop, "wms": wms, "monitor": monitor, "checks": checks, "dropped": dropped}
+            monitor = Monitor(
+                {
+                    f"{w.name}/{name}": pid
+                    for w in seeded.workers
+                    for name, pid in pids_of(w).items()
+                },
+                0.0,
+            )
+            loadgen = Monitor({"bench": os.getpid()}, 0.0)
+            wait_before, began = runqueue_wait_seconds(os.getpid()), time.perf_counter()
+            pacings = await _load(ctx, params, shop, wms, (monitor, loadgen))
+            waited = runqueue_wait_seconds(os.getpid()) - wait_before
+            wait_share = waited / (time.perf_counter() - began)
+    accepted = [*orders.pop("accepted"), *shop.accepted]
+    ctx.say(f"verify: {len(accepted):,} orders, {len(wms.truth):,} positions")
+    checks = await verify(urls, accepted, wms.truth, params.settle_timeout)
+    return {
+        "shop": shop,
+        "wms": wms,
+        "monitor": monitor,
+        "checks": checks,
+        "pacings": pacings,
+        "loadgen_cpu": loadgen.cpu_percent.get("bench", []),
+        "loadgen_cpu_wait_share": wait_share,
+        "order_capacity": orders,
+    }
+
+
+async def _order_capacity(ctx: Context, params: PeakParams, shop: Shop) -> dict[str, Any]:
+    """The closed-loop order phase on a shop of its own; its figures and accepted order ids."""
+    seconds, in_flight = params.order_capacity_seconds, params.order_in_flight
+    ctx.say(f"capacity: orders, {in_flight} in flight for {seconds:g} s")
+    figures = await order_capacity(shop, in_flight, seconds)
+    latency = figures["latency_ms"] or {}
+    ctx.say(
+        f"capacity: orders {figures['capacity_per_s']:,.0f}/s POST to decided"
+        f"  p50 {number(latency.get('p50'))} ms  p99 {number(latency.get('p99'))} ms"
+        f"  errors {figures['errors']}"
+    )
+    return {**figures, "accepted": shop.accepted}
 
 
 async def _load(
-    ctx: Context, params: PeakParams, shop: Shop, wms: Warehouses, monitor: Monitor
-) -> dict[str, int]:
-    """Every path paced over the same clock, with the sampler and the progress lines."""
+    ctx: Context,
+    params: PeakParams,
+    shop: Shop,
+    wms: Warehouses,
+    monitors: tuple[Monitor, Monitor],
+) -> dict[str, Pacing]:
+    """Every path paced over the same clock, with the samplers and the progress lines."""
     started = time.perf_counter() + 0.5
     recorders = (shop.atp_get, shop.atp_check, shop.orders, wms.probes, wms.publishes)
     for recorder in recorders:
         recorder.started = started
-    monitor.started = started
+    for monitor in monitors:
+        monitor.started = started
     begin, end = params.burst_window
     ctx.say(
         f"peak: {params.duration:.0f} s, burst x{params.burst_factor:g} at {begin:.0f}-{end:.0f} s"
@@ -169,15 +218,19 @@ async def _load(
         "order_reserved": (params.order_rate, shop.order),
         "amqp_to_atp": (params.wms_rate, wms.send),
     }
+    late_s = params.late_ms / 1000.0
     paced = [
-        pace(Shape(rate, params.burst_factor, begin, end), started, params.duration, fire)
+        pace(Shape(rate, params.burst_factor, begin, end), started, params.duration, fire, late_s)
         for rate, fire in paths.values()
     ]
     seconds = int(params.duration)
-    sampling = asyncio.gather(monitor.run(seconds), _progress(ctx, recorders[:4], started, seconds))
-    dropped = await asyncio.gather(*paced)
+    sampling = asyncio.gather(
+        *(monitor.run(seconds) for monitor in monitors),
+        _progress(ctx, recorders[:4], started, seconds),
+    )
+    pacings = await asyncio.gather(*paced)
     await sampling
-    return dict(zip(paths, dropped, strict=True))
+    return dict(zip(paths, pacings, strict=True))
 
 
 async def _progress(

@@ -23,6 +23,9 @@ class PeakParams:
     burst_factor: float = 5.0
     burst_seconds: float = 10.0
     capacity_seconds: float = 5.0
+    order_capacity_seconds: float = 5.0
+    order_in_flight: int = 64
+    late_ms: float = 10.0
     lines_per_receipt: int = 1
     settle_timeout: float = 120.0
     seed: int = 1
@@ -56,6 +59,9 @@ HELP = {
     "burst_factor": "rates times this during the burst; 1 for none (default 5)",
     "burst_seconds": "length of the burst in the middle of the run (default 10)",
     "capacity_seconds": "length of each closed-loop capacity run (default 5)",
+    "order_capacity_seconds": "length of the closed-loop order capacity run (default 5)",
+    "order_in_flight": "orders in flight in the order capacity run (default 64)",
+    "late_ms": "an open-loop request sent later than this after its time is late (default 10)",
     "lines_per_receipt": "lines per seed receipt message (default 1: one per position)",
     "settle_timeout": "seconds the final checks wait for state to settle (default 120)",
     "seed": "random seed of the workload (default 1)",

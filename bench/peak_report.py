@@ -1,19 +1,25 @@
 """The peak bench's report: every path's figures, each as a ratio to its raw baseline.
 
 Ratios compare like with like, measured in the same run: ATP capacity (closed loop)
-against a bare aiohttp handler serving the same bytes; the bridge draining a backlog in
-a whole worker against a raw aio-pika consume-and-ack loop over the same backlog; the
-stock projection against a raw aiokafka consume-and-decode loop over the same records.
-Orders have no raw equivalent: their figures stand alone.
+against a bare aiohttp handler serving the same bytes, with the Python client and with
+wrk; the bridge draining a backlog in a whole worker against a raw aio-pika
+consume-and-ack loop over the same backlog; the stock projection against a raw aiokafka
+loop applying the agent's rule to the same records and producing its outputs (and,
+as a floor, a consume-and-decode loop). Orders have no raw equivalent: their latency
+and closed-loop capacity stand alone. Each open-loop path also shows its latency in the
+steady window before the burst and in the burst, and the report says whether the load
+generator kept its schedule.
 """
 
 import datetime as dt
 import math
 from typing import Any
 
+from bench.honesty import loadgen_figures
 from bench.machine import describe
 from bench.peak_params import PeakParams
 from bench.stats import ratio
+from bench.windows import burst_windows
 
 
 def assemble(
@@ -29,10 +35,12 @@ def assemble(
         "amqp_to_atp": wms.probes,
     }
     paths = {name: recorder.summary(params.duration) for name, recorder in recorders.items()}
-    _add_ratios(paths, seed, capacity)
+    _add_ratios(paths, seed, capacity, peak["order_capacity"])
     paths["projection"] = _projection(seed)
-    for name, dropped in peak["dropped"].items():
-        paths[name]["dropped"] = dropped
+    for name, pacing in peak["pacings"].items():
+        paths[name] |= {"dropped": pacing.dropped, "late": pacing.late}
+    for name, recorder in recorders.items():
+        paths[name]["windows"] = burst_windows(recorder, params.burst_window)
     checks = peak["checks"]
     return {
         "correct": bool(checks) and all(check["ok"] for check in checks),
@@ -42,7 +50,10 @@ def assemble(
         "machine": describe(),
         "paths": paths,
         "baselines": _baselines(seed, capacity),
-        "capacity": capacity,
+        "capacity": capacity | {"orders": peak["order_capacity"]},
+        "loadgen": loadgen_figures(
+            peak["pacings"], peak["loadgen_cpu"], peak["loadgen_cpu_wait_share"]
+        ),
         "seed": seed,
         "workers": monitor.summary(),
         "timeline": {
@@ -55,7 +66,9 @@ def assemble(
     }
 
 
-def _add_ratios(paths: dict[str, Any], seed: dict[str, Any], capacity: dict[str, Any]) -> None:
+def _add_ratios(
+    paths: dict[str, Any], seed: dict[str, Any], capacity: dict[str, Any], orders: dict[str, Any]
+) -> None:
     for name, kind in (("atp_get", "get"), ("atp_check", "check")):
         worker, base = capacity[kind]["worker"]["rps"], capacity[kind]["baseline"]["rps"]
         paths[name] |= {
@@ -64,6 +77,7 @@ def _add_ratios(paths: dict[str, Any], seed: dict[str, Any], capacity: dict[str,
             "baseline_per_s": base,
             "ratio": _share(worker, base),
         }
+    paths["atp_get"]["wrk"] = _wrk(capacity["wrk"])
     bridged, raw = seed["drain"]["bridge_messages_per_s"], seed["raw_amqp"]["per_s"]
     paths["amqp_to_atp"] |= {
         "baseline": "aiopika_consume_ack",
@@ -71,26 +85,50 @@ def _add_ratios(paths: dict[str, Any], seed: dict[str, Any], capacity: dict[str,
         "baseline_per_s": raw,
         "ratio": _share(bridged, raw),
     }
-    paths["order_reserved"] |= {"baseline": None, "ratio": None}
+    paths["order_reserved"] |= {
+        "baseline": None,
+        "ratio": None,
+        "capacity_per_s": orders["capacity_per_s"],
+        "capacity_in_flight": orders["in_flight"],
+    }
+
+
+def _wrk(wrk: dict[str, Any]) -> dict[str, Any]:
+    """ATP GET capacity as wrk measured it, or why it was not."""
+    if not wrk["available"]:
+        return {"available": False, "note": wrk["note"]}
+    worker, base = wrk["worker"]["rps"], wrk["baseline"]["rps"]
+    return {
+        "available": True,
+        "capacity_per_s": worker,
+        "baseline_per_s": base,
+        "ratio": _share(worker, base),
+    }
 
 
 def _projection(seed: dict[str, Any]) -> dict[str, Any]:
-    projected, raw = seed["drain"]["projection_events_per_s"], seed["raw_kafka"]["events_per_s"]
+    projected = seed["drain"]["projection_events_per_s"]
+    project, consume = seed["raw_project"]["events_per_s"], seed["raw_kafka"]["events_per_s"]
     return {
         "label": "stock projection of the seed backlog",
         "count": seed["events"],
         "errors": 0,
         "throughput_per_s": projected,
         "latency_ms": None,
-        "baseline": "aiokafka_consume",
+        "baseline": "aiokafka_project",
         "capacity_per_s": projected,
-        "baseline_per_s": raw,
-        "ratio": _share(projected, raw),
+        "baseline_per_s": project,
+        "ratio": _share(projected, project),
+        "consume_only": {
+            "baseline": "aiokafka_consume",
+            "baseline_per_s": consume,
+            "ratio": _share(projected, consume),
+        },
     }
 
 
 def _baselines(seed: dict[str, Any], capacity: dict[str, Any]) -> dict[str, Any]:
-    return {
+    found = {
         "aiohttp_handler_get": {
             "label": "bare aiohttp handler, GET (closed loop)",
             "throughput_per_s": capacity["get"]["baseline"]["rps"],
@@ -100,6 +138,11 @@ def _baselines(seed: dict[str, Any], capacity: dict[str, Any]) -> dict[str, Any]
             "label": "bare aiohttp handler, check (closed loop)",
             "throughput_per_s": capacity["check"]["baseline"]["rps"],
             "latency_ms": capacity["check"]["baseline"]["latency_ms"],
+        },
+        "aiokafka_project": {
+            "label": "raw aiokafka loop: decode, the agent's rule, produce, acked",
+            "throughput_per_s": seed["raw_project"]["events_per_s"],
+            "latency_ms": None,
         },
         "aiokafka_consume": {
             "label": "raw aiokafka consume+decode loop",
@@ -112,6 +155,13 @@ def _baselines(seed: dict[str, Any], capacity: dict[str, Any]) -> dict[str, Any]
             "latency_ms": None,
         },
     }
+    if capacity["wrk"]["available"]:
+        found["aiohttp_handler_get_wrk"] = {
+            "label": "bare aiohttp handler, GET (wrk)",
+            "throughput_per_s": capacity["wrk"]["baseline"]["rps"],
+            "latency_ms": capacity["wrk"]["baseline"]["latency_ms"],
+        }
+    return found
 
 
 def _share(measured: float | None, baseline: float | None) -> float | None:
@@ -120,43 +170,3 @@ def _share(measured: float | None, baseline: float | None) -> float | None:
         return None
     value = ratio(measured, baseline)
     return value if math.isfinite(value) else None
-
-
-def headline(report: dict[str, Any]) -> list[str]:
-    """The terminal's summary: per path throughput, latency, capacity ratio; the checks."""
-    lines = [
-        "",
-        f"== distgate bench: {report['duration_s']:.0f} s of peak load ==",
-        f"{'path':<16}{'done/s':>9}{'p50 ms':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}"
-        f"{'errors':>8}{'capacity/s':>12}{'baseline/s':>12}{'ratio':>7}",
-    ]
-    for name, path in report["paths"].items():
-        lines.append(_path_line(name, path))
-    for worker in report["workers"]:
-        lines.append(
-            f"{worker['name']}: CPU mean {number(worker['cpu_percent_mean'])} %,"
-            f" max {number(worker['cpu_percent_max'])} %;"
-            f" RSS max {number(worker['rss_mib_max'])} MiB"
-        )
-    for check in report["checks"]:
-        lines.append(f"[{'ok' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")
-    lines.append("correct" if report["correct"] else "NOT CORRECT: see the failed checks above")
-    return lines
-
-
-def _path_line(name: str, path: dict[str, Any]) -> str:
-    latency = path.get("latency_ms") or {}
-    return (
-        f"{name:<16}{number(path.get('throughput_per_s')):>9}"
-        + "".join(f"{number(latency.get(q), 1):>{w}}" for q, w in _MARKS)
-        + f"{path.get('errors', 0):>8}{number(path.get('capacity_per_s')):>12}"
-        f"{number(path.get('baseline_per_s')):>12}{number(path.get('ratio'), 2):>7}"
-    )
-
-
-_MARKS = (("p50", 10), ("p90", 10), ("p99", 10), ("p999", 10))
-
-
-def number(value: float | None, digits: int = 0) -> str:
-    """A figure for the terminal: thousands separated, '-' when not measured."""
-    return "-" if value is None else f"{value:,.{digits}f}"

@@ -3,9 +3,9 @@
 Multi-line receipts for every SKU-warehouse position are published while no worker runs;
 then the workers start, the bridge drains the queue into Kafka and the stock agent
 projects it. Against the same backlog, in the same run: a raw aio-pika consume-and-ack
-loop over a queue of the bridge's type and prefetch (the bridge's baseline), and a raw
-aiokafka consume-and-decode loop over the inbox records the bridge produced (the
-projection's baseline).
+loop over a queue of the bridge's type and prefetch (the bridge's baseline), a raw
+aiokafka loop projecting the inbox records the bridge produced by the agent's own rule
+(the projection's baseline), and a consume-and-decode loop over them (its floor).
 """
 
 import asyncio
@@ -22,7 +22,7 @@ from app.dev.workers import WorkerProcess
 from app.errors import DistgateError
 from app.topology import declare_amqp_topology
 from bench import bridge_load
-from bench.kafka_io import offsets
+from bench.kafka_io import create_topic, offsets
 from bench.params import Context
 from bench.peak_wms import SeedReceipt
 from bench.procs import counter_total
@@ -97,6 +97,14 @@ async def raw_kafka_baseline(ctx: Context, start: dict[int, int]) -> Any:
     """A raw aiokafka consume-and-decode loop over the inbox records from `start` to the end."""
     args = [ctx.bootstrap, Topics.STOCK_INBOX.name, msgspec.json.encode(start).decode()]
     return await ctx.procs.figures("bench.rawloop", args, ctx.load_cpus, "rawloop.log", 600)
+
+
+async def raw_project_baseline(ctx: Context, start: dict[int, int]) -> Any:
+    """A raw aiokafka loop projecting the same records by the agent's rule into its own topic."""
+    out_topic = f"{ctx.procs.new_app_id('project')}.inventory-events"
+    await create_topic(ctx.bootstrap, out_topic, ctx.partitions, compacted=False)
+    args = [ctx.bootstrap, Topics.STOCK_INBOX.name, out_topic, msgspec.json.encode(start).decode()]
+    return await ctx.procs.figures("bench.rawproject", args, ctx.load_cpus, "rawproject.log", 600)
 
 
 async def inbox_ends(ctx: Context) -> dict[int, int]:

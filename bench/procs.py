@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import msgspec
 from app.dev.workers import WorkerProcess, current_env, worker_env
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CHILD_START_S = 30.0  # a supervisor starts its children within a second or two
 
 
 @contextlib.contextmanager
@@ -135,11 +137,23 @@ async def counter_total(session: aiohttp.ClientSession, url: str, metric: str) -
     )
 
 
-def pid_of(worker: WorkerProcess) -> int:
-    """The worker's pid (it runs the interpreter directly, no wrapper)."""
+def pid_of(worker: WorkerProcess, child: str) -> int:
+    """The pid of one of the worker's processes (`agents-0`, `api`), once it has started."""
     if worker.process is None:
         raise RuntimeError(f"{worker.name} was never started")
-    return worker.process.pid
+    deadline = time.monotonic() + CHILD_START_S
+    while (pid := worker.children().get(child)) is None:
+        if time.monotonic() > deadline or worker.process.poll() is not None:
+            raise RuntimeError(f"{worker.name} has no {child} process:\n{worker.log_tail(20)}")
+        time.sleep(0.1)
+    return pid
+
+
+def pids_of(worker: WorkerProcess) -> dict[str, int]:
+    """Every process of the worker by name: the supervisor and each child."""
+    if worker.process is None:
+        raise RuntimeError(f"{worker.name} was never started")
+    return {"supervisor": worker.process.pid, **worker.children()}
 
 
 def runqueue_wait_seconds(pid: int) -> float:

@@ -110,7 +110,7 @@ async def _committed(ctx: Context, app_id: str, within: float) -> float | None:
 
 async def _poll_until_applied(worker: WorkerProcess, total: int, within: float) -> dict[str, Any]:
     """Poll the applied counter; events/s counts from the first applied event to the last."""
-    pid = pid_of(worker)
+    pid = pid_of(worker, "agents-0")  # the agents process: where the projection runs
     deadline = time.monotonic() + within
     first: tuple[float, float, float, float] | None = None
     async with aiohttp.ClientSession() as session:

@@ -66,6 +66,14 @@ class Recorder:
             "p99_ms": [_quantile_ms(bucket, 0.99) for bucket in buckets],
         }
 
+    def scheduled_within(self, start: float, end: float) -> list[float]:
+        """Latencies of the successes scheduled from `start` to `end` s into the run."""
+        return [
+            latency
+            for at, latency in zip(self.finished_at, self.latencies, strict=True)
+            if start <= at - latency < end
+        ]
+
     def histogram(self) -> dict[str, list[float]]:
         """Counts per bucket of BOUNDS_MS (a last, extra count for anything slower)."""
         counts = [0.0] * (len(BOUNDS_MS) + 1)

@@ -47,6 +47,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines += _projection_lines(report["projection"])
     if "restore" in report:
         lines += _restore_lines(report["restore"])
+    if "hot_sku" in report:
+        lines += _hot_sku_lines(report["hot_sku"])
     for phase, error in report.get("errors", {}).items():
         last = error.strip().splitlines()[-1] if error.strip() else "?"
         lines.append(f"{phase}: FAILED: {last}")
@@ -110,3 +112,17 @@ def _restore_lines(restore: dict[str, Any]) -> list[str]:
             f"  (goals < 60 s, < 1 GiB -> {_verdict(ok)})"
         )
     return lines
+
+
+def _hot_sku_lines(hot: dict[str, Any]) -> list[str]:
+    goal, per_event = hot["goal_hot_over_cold"], hot["ms_per_event"]
+    return [
+        f"Hot SKU with {hot['lines_reserved']:,} open order lines"
+        f" (built in {hot['build_s']:.1f} s); {hot['events']:,} events of each kind,"
+        f" median of {hot['batches']} batches",
+        f"  receipts:     hot {per_event['hot_receipt']:.2f} ms/event,"
+        f" cold {per_event['cold_receipt']:.2f}; hot/cold {hot['hot_over_cold']:.1f}"
+        f" (goal <= {goal:g} -> {_verdict(hot['hot_over_cold'] <= goal)})",
+        f"  reservations: hot {per_event['hot_reserve']:.2f} ms/event,"
+        f" cold {per_event['cold_reserve']:.2f}; hot/cold {hot['reserve_hot_over_cold']:.1f}",
+    ]

@@ -10,9 +10,9 @@ import aiohttp
 import msgspec
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import create_compacted, offsets, produce_all, start_group_at
+from bench.kafka_io import create_topic, offsets, produce_all, start_group_at
 from bench.params import Context, Params
-from bench.procs import memory_bytes, pid_of
+from bench.procs import memory_bytes, pids_of
 from bench.workload import KeyedValue, restored_value, sku_name
 from protocols.topics import Topics
 from tables.keys import seen_key
@@ -49,7 +49,7 @@ async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
     """Write the changelog directly, then start a worker on an empty (and a kept) data dir."""
     app_id = ctx.procs.new_app_id("restore")
     topic = stock_changelog_name(app_id)
-    await create_compacted(ctx.bootstrap, topic, ctx.partitions)
+    await create_topic(ctx.bootstrap, topic, ctx.partitions, compacted=True)
     _, inbox_end = await offsets(ctx.bootstrap, Topics.STOCK_INBOX.name, ctx.partitions)
     await start_group_at(ctx.bootstrap, app_id, inbox_end)
     tag = f"{ctx.tag}r"
@@ -84,14 +84,14 @@ async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
 
 async def _until_ready(worker: WorkerProcess, within: float) -> dict[str, Any]:
     """Seconds from spawn to /readyz 200, when each readiness source turned ready, and RSS."""
-    pid, started = pid_of(worker), time.monotonic()
+    started = time.monotonic()
     sources: dict[str, float] = {}
     peak_rss = 0
     async with aiohttp.ClientSession() as http:
         while time.monotonic() - started < within:
             if worker.process is None or worker.process.poll() is not None:
                 raise RuntimeError(f"{worker.name} exited:\n{worker.log_tail(20)}")
-            peak_rss = max(peak_rss, memory_bytes(pid).get("VmRSS", 0))
+            peak_rss = max(peak_rss, _rss(worker, "VmRSS"))
             status, report = await _readyz(http, worker.url)
             elapsed = time.monotonic() - started
             for table in report.get("tables", []):
@@ -99,12 +99,11 @@ async def _until_ready(worker: WorkerProcess, within: float) -> dict[str, Any]:
                     sources.setdefault(table["name"], elapsed)
             if status == 200:
                 await asyncio.sleep(SETTLE_S)
-                memory = memory_bytes(pid)
                 return {
                     "ready_s": elapsed,
                     "source_ready_s": sources,
-                    "rss_bytes_after_ready": memory["VmRSS"],
-                    "peak_rss_bytes": max(peak_rss, memory["VmHWM"]),
+                    "rss_bytes_after_ready": _rss(worker, "VmRSS"),
+                    "peak_rss_bytes": max(peak_rss, _rss(worker, "VmHWM")),
                 }
             await asyncio.sleep(0.25)
     raise TimeoutError(f"{worker.name} not ready after {within}s:\n{worker.log_tail()}")
@@ -148,3 +147,8 @@ def _line(run: str, figures: dict[str, Any]) -> str:
         f"  peak {figures['peak_rss_bytes'] / 2**20:,.0f} MiB"
         f"  spot checks {sum(checks.values())}/{len(checks)} ok"
     )
+
+
+def _rss(worker: WorkerProcess, field: str) -> int:
+    """A memory figure summed over the worker's processes (supervisor, agents, API)."""
+    return sum(memory_bytes(pid).get(field, 0) for pid in pids_of(worker).values())

@@ -38,10 +38,8 @@ async def bench_session(
     """Yield the run's Context; on the way out stop every process and remove what it wrote."""
     settings = Settings.from_env()
     _require_loopback(settings.kafka_bootstrap)
-    defaults = Settings()
-    if (settings.kafka_url, settings.amqp_url) == (defaults.kafka_url, defaults.amqp_url):
-        # the dev stack's brokers: start them unless running; other brokers must be up already
-        await asyncio.to_thread(stack.up, settings.dev_home, settings.cache_dir, say)
+    ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
+    await asyncio.to_thread(stack.up, settings.dev_home, settings.cache_dir, say, ports=ports)
     await declare_kafka_topics(settings, Topics.all())
     workdir = Path(tempfile.mkdtemp(prefix="distgate-bench-"))
     server_cpus, load_cpus = split_cpus(pin)

@@ -1,7 +1,8 @@
 """`python -m bench.stock [--quick] [--out DIR]`: the stock path's figures vs raw baselines.
 
 Phases: ATP GET throughput and latency vs a bare aiohttp server; projection events/s vs a
-raw aiokafka consume-and-decode loop; restore time and memory of a large changelog.
+raw aiokafka consume-and-decode loop; restore time and memory of a large changelog; stock
+events on a hot SKU with 5,000 open order lines against events on cold SKUs.
 """
 
 import argparse
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.atp import measure_atp
+from bench.hotsku import measure_hot_sku
 from bench.machine import background_load, describe
 from bench.params import QUICK, Context, Params
 from bench.projection import measure_projection
@@ -27,6 +29,7 @@ PHASES: dict[str, Phase] = {
     "atp": measure_atp,
     "projection": measure_projection,
     "restore": measure_restore,
+    "hot_sku": measure_hot_sku,
 }
 
 
@@ -41,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep-inbox", action="store_true", help="do not trim what the bench wrote"
     )
-    for name in ("skus", "repetitions", "backlog", "restore_skus", "restore_event_ids"):
+    sizes = ("skus", "repetitions", "backlog", "restore_skus", "restore_event_ids")
+    for name in (*sizes, "hot_lines", "hot_events"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
     return parser
 

@@ -48,6 +48,10 @@ def spawn_worker(brokers: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
         worker.kill()
 
 
+def _quiet(_message: str) -> None:
+    pass
+
+
 async def _done(step: Awaitable[None]) -> bool:
     await step
     return True
