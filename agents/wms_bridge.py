@@ -22,7 +22,7 @@ from protocols.amqp import QUEUES, WMS_EVENTS_QUEUE
 log = logging.getLogger(__name__)
 
 # Deliveries in flight; a crash redelivers at most these (the tables dedupe them exactly).
-PREFETCH = 32
+PREFETCH = 512
 RETRY_SECONDS = (0.5, 5.0)  # first and longest pause before resuming after a failure
 _QUEUE = next(spec for spec in QUEUES if spec.name == WMS_EVENTS_QUEUE)
 

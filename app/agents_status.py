@@ -55,6 +55,11 @@ def agents_dir(data_dir: Path, index: int) -> Path:
     return data_dir / f"agents-{index}"
 
 
+def bridge_status_path(data_dir: Path) -> Path:
+    """Where the bridge process reports, under the worker's data dir."""
+    return data_dir / "bridge" / STATUS_FILE
+
+
 def status_path(data_dir: Path, index: int) -> Path:
     """Where agents process `index` reports, under the worker's data dir."""
     return agents_dir(data_dir, index) / STATUS_FILE

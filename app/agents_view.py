@@ -8,17 +8,24 @@ from pathlib import Path
 
 from prometheus_client.metrics_core import Metric
 
-from app.agents_status import STALE_AFTER, AgentsStatus, read_status, status_path
+from app.agents_status import (
+    STALE_AFTER,
+    AgentsStatus,
+    bridge_status_path,
+    read_status,
+    status_path,
+)
 from app.readiness import Progress
 
 Report = tuple[str, AgentsStatus | str]  # a process's name, and its status or why there is none
 
 
 class AgentsView:
-    """Reads every agents process's status file on demand; a Prometheus collector too."""
+    """Reads the agents' and the bridge's status files on demand; a Prometheus collector too."""
 
     def __init__(self, data_dir: Path, count: int, clock: Callable[[], float] = time.time) -> None:
-        self.paths = [status_path(data_dir, index) for index in range(count)]
+        agents = [status_path(data_dir, index) for index in range(count)]
+        self.paths = [*agents, bridge_status_path(data_dir)]
         self.clock = clock
 
     def reports(self) -> list[Report]:

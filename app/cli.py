@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "DISTGATE_AGENT_PROCESSES",
     )  # fmt: skip
     # The supervisor starts its children as `distgate worker --role ...`: not for users.
-    worker.add_argument("--role", choices=["agents", "api"], help=argparse.SUPPRESS)
+    worker.add_argument("--role", choices=["agents", "bridge", "api"], help=argparse.SUPPRESS)
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     worker.add_argument("--no-failpoints", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(run=_run_worker)
@@ -82,6 +82,10 @@ def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
         from app.worker import build_worker
 
         build_worker(settings, args.index).execute_from_commandline()
+    if args.role == "bridge":
+        from app.bridge_process import build_bridge_worker
+
+        build_bridge_worker(settings).execute_from_commandline()
     if args.role == "api":
         from app.api_process import build_api_worker
 

@@ -1,12 +1,12 @@
-"""The agents process's side of the status file: readiness, assignment, counters."""
+"""A child process's side of the status file: readiness, assignment, counters."""
 
 import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import faust
 from mode import Service
 from prometheus_client import CollectorRegistry
 
@@ -20,13 +20,17 @@ class StatusReporter(Service):
     """Writes this process's status file until it stops, then removes it."""
 
     def __init__(
-        self, path: Path, app: faust.App, readiness: Readiness, registry: CollectorRegistry
+        self,
+        path: Path,
+        readiness: Readiness,
+        registry: CollectorRegistry,
+        assigned: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__()
         self.path = path
-        self.app = app
         self.readiness = readiness
         self.registry = registry
+        self.assigned = assigned
 
     async def on_start(self) -> None:
         """Report at once (a restarted process replaces its predecessor's file), then keep on."""
@@ -54,14 +58,7 @@ class StatusReporter(Service):
             pid=os.getpid(),
             at=time.time(),
             progress=self.readiness.report(),
-            assigned=self._assigned(),
+            assigned=self.assigned() if self.readiness.started else [],
             metrics=snapshot(self.registry),
         )
         write_status(self.path, status)
-
-    def _assigned(self) -> list[str]:
-        """The partitions this process consumes now (none before its consumer started)."""
-        if not self.readiness.started:
-            return []
-        assignment = self.app.consumer.assignment()
-        return sorted(f"{tp.topic}/{tp.partition}" for tp in assignment)

@@ -1,4 +1,4 @@
-"""`distgate worker`: a small supervisor of N agents processes and one API process.
+"""`distgate worker`: a small supervisor of N agents processes, the WMS bridge and the API.
 
 It checks the settings and declares the topology (so a bad setting or a broker that is
 down is one clear error and exit code 2), then runs each child as `distgate worker
@@ -83,9 +83,10 @@ def run_supervisor(settings: Settings) -> int:
     if stopping:
         return 0
     children = [
-        Child(f"agents-{index}", _agents_args(settings, index))
+        Child(f"agents-{index}", _armed_args(settings, "agents", "--index", str(index)))
         for index in range(settings.agent_processes)
     ]
+    children.append(Child("bridge", _armed_args(settings, "bridge")))
     children.append(Child("api", lambda _first: ["--role", "api", *_shared_args(settings)]))
     arm = _die_with(os.getpid())
     for child in children:
@@ -111,12 +112,12 @@ def _shared_args(settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
-def _agents_args(settings: Settings, index: int) -> Callable[[bool], list[str]]:
+def _armed_args(settings: Settings, role: str, *extra: str) -> Callable[[bool], list[str]]:
     """Failpoints arm the first run only: a restart after a test's crash must not crash again."""
 
     def args(first: bool) -> list[str]:
         disarm = [] if first or not settings.failpoints else ["--no-failpoints"]
-        return ["--role", "agents", "--index", str(index), *disarm, *_shared_args(settings)]
+        return ["--role", role, *extra, *disarm, *_shared_args(settings)]
 
     return args
 

@@ -1,4 +1,4 @@
-"""Wiring of the WMS side of an agents process: the AMQP bridge both ways."""
+"""Wiring of the WMS side: the command publisher (agents process) and the bridge (its own)."""
 
 import faust
 from mode import ServiceT
@@ -17,7 +17,11 @@ def register_wms(
     """Register the command agent; return the services to start beside the Faust app."""
     publisher = CommandPublisher(settings.amqp_url, metrics)
     register_wms_command_agent(app, publisher, dead_letters)
-    bridge = WmsBridge(
+    return (publisher,)
+
+
+def wms_bridge(settings: Settings, metrics: AgentMetrics) -> WmsBridge:
+    """The inbound bridge, AMQP to Kafka, armed with the crash tests' failpoints if any."""
+    return WmsBridge(
         settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints(settings.failpoints)
     )
-    return publisher, bridge

@@ -54,7 +54,7 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     readiness = Readiness()
     readiness.add_source(lambda: faust_progress(app))
     reporter = StatusReporter(
-        status_path(settings.data_dir, index), app, readiness, metrics.registry
+        status_path(settings.data_dir, index), readiness, metrics.registry, lambda: _assigned(app)
     )
     return GatewayWorker(
         app,
@@ -84,3 +84,8 @@ def _register_orders(
         rows, OrderOutputs(app), dead_letters, metrics, settings.dedupe_days, auto_confirm
     )
     register_order_agent(app, actor)
+
+
+def _assigned(app: faust.App) -> list[str]:
+    """The partitions this process consumes now."""
+    return sorted(f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment())

@@ -216,26 +216,24 @@ async def queued(amqp_url: str) -> int:
         "bridge.after_kafka_ack",
     ],
 )
-async def test_an_agents_process_killed_mid_stream_loses_and_doubles_nothing(
+async def test_a_bridge_process_killed_mid_stream_loses_and_doubles_nothing(
     failpoint: str, private_stack: PrivateStack, start_worker: Callable[..., WorkerProcess]
 ) -> None:
-    # Given a worker whose agents process is armed to die like kill -9 at the 40th message
+    # Given a worker whose bridge process is armed to die like kill -9 at the 40th message
     amqp_url, stream = private_stack.settings.amqp_url, StockStream(count=120)
     worker = start_worker(DISTGATE_FAILPOINTS=f"{failpoint}=exit@{len(stream.seeds) + 40}")
     await worker.wait_ready()
-    first = worker.children()["agents-0"]
+    first = worker.children()["bridge"]
     await seeded(stream, worker, amqp_url)
-    # When the stream arrives, and the agents process dies at that point
+    # When the stream arrives, and the bridge process dies at that point
     await publish_xml(amqp_url, stream.messages)
     # Then the supervisor starts it again, unarmed, with the same state and app id
     await eventually(
-        lambda: asyncio.sleep(0, worker.children().get("agents-0")),
+        lambda: asyncio.sleep(0, worker.children().get("bridge")),
         lambda pid: pid not in (None, first),
         within=60,
     )
-    assert f"agents-0 exited with code {EXIT_CODE}" in worker.log_path.read_text(), (
-        worker.log_tail()
-    )
+    assert f"bridge exited with code {EXIT_CODE}" in worker.log_path.read_text(), worker.log_tail()
     await worker.wait_ready()
     # And every SKU ends as the oracle says: nothing lost, nothing applied twice
     await settled(stream, worker, amqp_url)

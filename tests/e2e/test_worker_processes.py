@@ -80,7 +80,7 @@ async def test_two_agents_processes_share_the_partitions_and_decide_every_order(
     assert await metric(worker.url, STOCK_APPLIED) >= len(skus)
     # And SIGTERM stops the worker with exit code 0 and leaves no child behind
     children = worker.children()
-    assert set(children) == {"agents-0", "agents-1", "api"}
+    assert set(children) == {"agents-0", "agents-1", "bridge", "api"}
     assert worker.terminate() == 0, worker.log_tail()
     assert not [pid for pid in children.values() if process.is_alive(pid)]
 
