@@ -105,6 +105,8 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
         await worker.wait_ready()
     raw_project = await peak_seed.raw_project_baseline(ctx, inbox_start)
     ctx.say(f"seed: raw aiokafka project+produce {raw_project['events_per_s']:,.0f} events/s")
+    projection = await peak_seed.worker_project(ctx, inbox_start, events)
+    ctx.say(f"seed: a fresh worker projected {projection['events_per_s']:,.0f} events/s")
     raw_kafka = await peak_seed.raw_kafka_baseline(ctx, inbox_start)
     ctx.say(f"seed: raw aiokafka consume+decode {raw_kafka['events_per_s']:,.0f} events/s")
     figures = {
@@ -113,6 +115,7 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
         "drain": drain,
         "raw_amqp": raw_amqp,
         "raw_project": raw_project,
+        "projection": projection,
         "raw_kafka": raw_kafka,
     }
     return Seeded(figures, workers, wms)

@@ -107,10 +107,14 @@ def _wrk(wrk: dict[str, Any]) -> dict[str, Any]:
 
 
 def _projection(seed: dict[str, Any]) -> dict[str, Any]:
-    projected = seed["drain"]["projection_events_per_s"]
+    projected = seed["projection"]["events_per_s"]
     project, consume = seed["raw_project"]["events_per_s"], seed["raw_kafka"]["events_per_s"]
     return {
-        "label": "stock projection of the seed backlog",
+        "label": "stock projection of the seed backlog from Kafka (a fresh worker)",
+        "through_bridge_per_s": seed["drain"]["projection_events_per_s"],
+        "worker_cpu_us_per_event": 1e6
+        * seed["projection"]["cpu_seconds"]
+        / max(1, seed["projection"]["records"]),
         "count": seed["events"],
         "errors": 0,
         "throughput_per_s": projected,

@@ -16,6 +16,7 @@ from typing import Any
 import aio_pika
 import aiohttp
 import msgspec
+from aiokafka import TopicPartition
 
 from agents.wms_bridge import PREFETCH
 from app.dev.workers import WorkerProcess
@@ -26,6 +27,7 @@ from bench.kafka_io import create_topic, offsets
 from bench.params import Context
 from bench.peak_wms import SeedReceipt
 from bench.procs import counter_total
+from bench.projection import fresh_worker_drain
 from bench.workload import Catalogue, expected_qty
 from protocols.amqp import WMS_EVENTS_QUEUE
 from protocols.topics import Topics
@@ -105,6 +107,16 @@ async def raw_project_baseline(ctx: Context, start: dict[int, int]) -> Any:
     await create_topic(ctx.bootstrap, out_topic, ctx.partitions, compacted=False)
     args = [ctx.bootstrap, Topics.STOCK_INBOX.name, out_topic, msgspec.json.encode(start).decode()]
     return await ctx.procs.figures("bench.rawproject", args, ctx.load_cpus, "rawproject.log", 600)
+
+
+async def worker_project(ctx: Context, start: dict[int, int], events: int) -> Any:
+    """A fresh worker projecting the same inbox records as the raw loops, from Kafka.
+
+    The seed's own drain runs through the bridge, which sets its pace; this one shows
+    the agents' projection against `raw_project_baseline` over the very same backlog.
+    """
+    offsets = {TopicPartition(Topics.STOCK_INBOX.name, p): o for p, o in start.items()}
+    return await fresh_worker_drain(ctx, offsets, events, "projection", 600.0)
 
 
 async def inbox_ends(ctx: Context) -> dict[int, int]:

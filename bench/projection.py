@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from app.dev.offsets import skip_history
 from app.dev.workers import WorkerProcess
 from bench.kafka_io import Offsets, committed_lag, offsets, produce_all, start_group_at
 from bench.params import Context, Params
@@ -85,12 +86,21 @@ async def _worker_drain(
     ctx: Context, params: Params, start: Offsets, total: int, rep: int
 ) -> dict[str, Any]:
     """A worker with a fresh app id reads the backlog from its start; time until it applied all."""
+    return await fresh_worker_drain(ctx, start, total, f"projection-{rep}", params.drain_timeout_s)
+
+
+async def fresh_worker_drain(
+    ctx: Context, start: Offsets, total: int, name: str, within: float
+) -> dict[str, Any]:
+    """A worker of a new app id drains the inbox from `start` (every other topic from its end):
+    events/s from its first applied event to its `total`-th, and its CPU per event."""
     app_id = ctx.procs.new_app_id("projection")
+    await skip_history(ctx.bootstrap, app_id, ctx.partitions)
     await start_group_at(ctx.bootstrap, app_id, start)
-    worker = ctx.procs.worker(f"projection-{rep}", app_id, ctx.server_cpus)
+    worker = ctx.procs.worker(name, app_id, ctx.server_cpus)
     try:
         await worker.wait_ready()
-        figures = await _poll_until_applied(worker, total, params.drain_timeout_s)
+        figures = await _poll_until_applied(worker, total, within)
         figures["commit_lag_zero_after_s"] = await _committed(ctx, app_id, within=15.0)
     finally:
         worker.terminate()
