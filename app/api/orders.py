@@ -7,13 +7,21 @@ import uuid
 
 import msgspec
 from aiohttp import web
+from aiokafka.errors import KafkaError
 
 from app.api.auth import Principal
 from app.api.bodies import checked, json_response, read_json
 from app.api.keys import COMMANDS, ORDERS, TOKENS
 from app.api.middlewares import CORRELATION_ID
 from app.api.readers import OrderReader
-from app.errors import Conflict, Forbidden, NotFound, NotReady, Unprocessable
+from app.errors import (
+    BrokerUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotReady,
+    Unprocessable,
+)
 from protocols.http import (
     ENCODER,
     SUBMIT_ORDER_DECODER,
@@ -162,9 +170,19 @@ def _orders(request: web.Request) -> OrderReader:
 async def _find(orders: OrderReader, order_id: str) -> Order | None:
     """The order, reading everything written before this request if it is not here yet."""
     found = orders.get(order_id.encode())
-    if found is None and await orders.sync(SYNC_WAIT):
+    if found is None and await _synced(orders):
         found = orders.get(order_id.encode())
     return None if found is None else found[0]
+
+
+async def _synced(orders: OrderReader) -> bool:
+    """The read-your-writes barrier; 503 when Kafka cannot be asked, never a wrong 404."""
+    try:
+        return await orders.sync(SYNC_WAIT)
+    except (KafkaError, TimeoutError) as exc:
+        raise BrokerUnavailable(
+            f"this worker cannot reach Kafka to read the latest orders ({exc!r}); retry shortly"
+        ) from exc
 
 
 def _visible(order: Order | None, principal: Principal, order_id: str) -> Order:
