@@ -10,9 +10,10 @@ from typing import Any
 
 import faust
 import msgspec
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 
 from agents.deadletters import DeadLetters
+from agents.each_message import handle_each
 from agents.runtime.output import raw_topic
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.topics import Topics, TopicSpec
@@ -32,16 +33,13 @@ def register_relay(
     """Forward every valid message of `source` to `target`, keyed by `key_of(message)`."""
     inbox = raw_topic(app, target)
 
+    async def forward(event: EventT[bytes], message: Any) -> None:
+        headers = event.message.headers
+        await inbox.send(key=key_of(message).encode(), value=event.value, headers=headers)
+
     @app.agent(raw_topic(app, source), name=f"relay-{source.name}", concurrency=1)
     async def relay(stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            try:
-                message = decode(event.value)
-            except msgspec.DecodeError as exc:
-                await dead_letters.publish_event(event, "malformed", str(exc))
-                continue
-            headers = event.message.headers
-            await inbox.send(key=key_of(message).encode(), value=event.value, headers=headers)
+        await handle_each(stream.events(), decode, forward, dead_letters)
 
 
 def register_erp_relays(app: faust.App, dead_letters: DeadLetters) -> None:

@@ -20,6 +20,7 @@ from aio_pika.exceptions import DeliveryError, PublishError
 from mode import Service
 
 from agents.deadletters import DeadLetters
+from agents.each_message import handle_each
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from protocols.amqp import WMS_COMMANDS_EXCHANGE
@@ -126,12 +127,9 @@ def register_wms_command_agent(
 ) -> None:
     """Publish every command of `distgate.wms-commands`, in order per partition."""
 
+    async def publish(_event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
+        await publisher.publish(command)
+
     @app.agent(raw_topic(app, Topics.WMS_COMMANDS), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            try:
-                command = _decoder.decode(event.value)
-            except msgspec.DecodeError as exc:
-                await dead_letters.publish_event(event, "malformed", str(exc))
-                continue
-            await publisher.publish(command)
+        await handle_each(stream.events(), _decoder.decode, publish, dead_letters)

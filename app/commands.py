@@ -1,10 +1,16 @@
 """Puts HTTP commands durably into Kafka: the API answers only after the broker acknowledged."""
 
+import asyncio
+
 import msgspec
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from mode import Service
 
+from app.errors import BrokerUnavailable
 from protocols.topics import TopicSpec
+
+SEND_WAIT = 5.0  # seconds a request waits for Kafka's acknowledgement before it answers 503
 
 _encoder = msgspec.json.Encoder()
 
@@ -30,7 +36,14 @@ class CommandProducer(Service):
             await self._producer.stop()
 
     async def send(self, spec: TopicSpec, key: str, value: msgspec.Struct) -> None:
-        """Send one command and return once Kafka has it (all in-sync replicas)."""
+        """Send one command and return once Kafka has it (all in-sync replicas), else 503."""
         if self._producer is None:
             raise RuntimeError("the command producer is not started")
-        await self._producer.send_and_wait(spec.name, _encoder.encode(value), key=key.encode())
+        sent = self._producer.send_and_wait(spec.name, _encoder.encode(value), key=key.encode())
+        try:
+            await asyncio.wait_for(sent, SEND_WAIT)
+        except (KafkaError, TimeoutError) as exc:
+            raise BrokerUnavailable(
+                f"Kafka did not acknowledge the command within {SEND_WAIT:.0f} s ({exc!r}); "
+                "retry the same request (an order_id or Idempotency-Key makes a retry safe)"
+            ) from exc

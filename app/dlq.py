@@ -6,12 +6,14 @@ its original routing key and properties, so it passes through the bridge again. 
 ids make a replay of something already applied change nothing.
 """
 
+import asyncio
+
 import aio_pika
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiormq.exceptions import AMQPError
 
-from app.errors import Conflict, NotFound, NotReady
+from app.errors import BrokerUnavailable, Conflict, NotFound, NotReady
 from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.settings import Settings
 from protocols.amqp import (
@@ -26,7 +28,8 @@ from protocols.amqp import (
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
 from protocols.topics import Topics
 
-READ_TIMEOUT_MS = 10_000
+READ_TIMEOUT_MS = 5_000
+REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
 
 
 class DeadLetterAdmin:
@@ -51,15 +54,18 @@ class DeadLetterAdmin:
         if entry is None:
             raise NotFound(f"no dead letter {letter_id!r}")
         try:
-            letter = await self._read(entry)
-            if letter.source == "kafka":
-                target = await self._to_kafka(letter)
-            elif letter.source == "amqp":
-                target = await self._to_amqp(letter)
-            else:
-                raise Conflict(f"a dead letter from {letter.source} cannot be replayed")
+            async with asyncio.timeout(REPLAY_WAIT):
+                letter = await self._read(entry)
+                if letter.source == "kafka":
+                    target = await self._to_kafka(letter)
+                elif letter.source == "amqp":
+                    target = await self._to_amqp(letter)
+                else:
+                    raise Conflict(f"a dead letter from {letter.source} cannot be replayed")
         except (KafkaError, AMQPError, OSError, TimeoutError) as exc:
-            raise NotReady(f"the broker did not take the replay: {exc!r}", retry_after=5) from exc
+            raise BrokerUnavailable(
+                f"the broker did not take the replay within {REPLAY_WAIT:.0f} s: {exc!r}"
+            ) from exc
         return ReplayAccepted(id=letter.id, source=letter.source, target=target)
 
     async def _read(self, entry: IndexedLetter) -> DeadLetter:
@@ -67,8 +73,8 @@ class DeadLetterAdmin:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
         )
-        await consumer.start()
         try:
+            await consumer.start()
             tp = TopicPartition(Topics.DEAD_LETTERS.name, entry.partition)
             consumer.assign([tp])
             consumer.seek(tp, entry.offset)
@@ -87,8 +93,8 @@ class DeadLetterAdmin:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
         )
-        await producer.start()
         try:
+            await producer.start()
             await producer.send_and_wait(
                 letter.origin, letter.payload, key=letter.key, headers=list(letter.headers)
             )

@@ -87,3 +87,13 @@ class NotReady(ApiError):
 
     def __init__(self, detail: str, retry_after: int = 2) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class BrokerUnavailable(ApiError):
+    """Kafka or RabbitMQ did not take a command in time; nothing was accepted, a retry may be."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})

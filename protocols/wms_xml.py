@@ -108,6 +108,10 @@ def _parse(body: bytes) -> Element:
         raise WmsDecodeError("forbidden_xml", f"DTDs and entities are refused: {exc!r}") from None
     except ParseError as exc:
         raise WmsDecodeError("malformed_xml", f"the body is not well-formed XML: {exc}") from None
+    except (LookupError, ValueError) as exc:  # an encoding the declaration names but expat lacks
+        raise WmsDecodeError(
+            "malformed_xml", f"the body's encoding is not supported: {exc}"
+        ) from None
     return root
 
 

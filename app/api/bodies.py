@@ -27,6 +27,8 @@ async def read_json(request: web.Request, decoder: msgspec.json.Decoder[T]) -> T
         raise Unprocessable("the body breaks the contract", [field_error(exc)]) from exc
     except msgspec.DecodeError as exc:
         raise UnsupportedMediaType(f"the body is not valid JSON: {exc}") from exc
+    except UnicodeDecodeError as exc:  # invalid UTF-8 inside a JSON string
+        raise UnsupportedMediaType(f"the body is not valid UTF-8: {exc.reason}") from exc
 
 
 def checked(value: str, pattern: re.Pattern[str], loc: tuple[str | int, ...], what: str) -> str:

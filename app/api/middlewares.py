@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
-CORRELATION_ID = "correlation_id"
+CORRELATION_ID = web.RequestKey("correlation_id", str)
 
 
 @web.middleware
@@ -49,7 +49,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem_response(exc.status, exc.reason, _http_detail(exc))
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return problem_response(exc.status, exc.reason, _http_detail(exc), headers=allow)
     except Exception:
         log.exception("unhandled error serving %s %s", request.method, request.path)
         return problem_response(500, "Internal Server Error", "an unexpected error occurred")

@@ -3,23 +3,32 @@
 import datetime as dt
 import hashlib
 import re
-import uuid
 
 import msgspec
 from aiohttp import web
+from aiokafka.errors import KafkaError
+from msgspec.structs import replace
 
 from app.api.auth import Principal
 from app.api.bodies import checked, json_response, read_json
 from app.api.keys import COMMANDS, ORDERS, TOKENS
 from app.api.middlewares import CORRELATION_ID
+from app.api.order_ids import keyed_order_id, stored_ids
 from app.api.readers import OrderReader
-from app.errors import Conflict, Forbidden, NotFound, NotReady, Unprocessable
+from app.errors import (
+    BrokerUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotReady,
+    Unprocessable,
+)
 from protocols.http import (
     ENCODER,
     SUBMIT_ORDER_DECODER,
     FieldError,
     OrderAccepted,
-    SubmitOrderRequest,
+    OrderView,
     validate_order,
 )
 from protocols.ids import ENTITY_ID_PATTERN
@@ -29,7 +38,6 @@ from protocols.topics import Topics
 from tables.orders import Order, cancel_refusal, status_reached
 
 _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 MAX_WAIT = 30.0
 ACCEPT_WAIT = 10.0  # how long a POST waits for the order to show up before answering anyway
 SYNC_WAIT = 5.0
@@ -43,10 +51,14 @@ async def submit_order(request: web.Request) -> web.Response:
         raise Unprocessable("the order breaks the contract", errors)
     if principal.customer_id not in (None, body.customer_id):
         raise Forbidden(f"this token places orders for customer {principal.customer_id} only")
-    order_id = body.order_id or _order_id(body, request.headers.get("Idempotency-Key"))
+    if body.order_id is None:
+        key = request.headers.get("Idempotency-Key")
+        ids: tuple[str, ...] = (keyed_order_id(body.customer_id, key),)
+    else:
+        ids = stored_ids(principal, body.order_id)
     digest = hashlib.blake2b(msgspec.json.encode(body), digest_size=16).hexdigest()
     orders = _orders(request)
-    existing = await _find(orders, order_id)
+    order_id, existing = await _locate(orders, ids, principal)
     if existing is None:
         command = SubmitOrder(
             event_id=f"{order_id}:submit:{digest[:12]}",
@@ -61,29 +73,17 @@ async def submit_order(request: web.Request) -> web.Response:
         )
         await request.app[COMMANDS].send(Topics.ORDER_INBOX, order_id, command)
         existing = await orders.wait_until(order_id.encode(), _exists, ACCEPT_WAIT)
+    named = body.order_id or order_id
     if existing is not None and existing.digest != digest:
         raise Unprocessable(
-            f"order {order_id} was already submitted with a different body",
+            f"order {named} was already submitted with a different body",
             [FieldError(loc=("body",), msg="differs from the first submission of this order")],
         )
     correlation_id = existing.correlation_id if existing else request[CORRELATION_ID]
-    answer = OrderAccepted(order_id, OrderStatus.SUBMITTED, correlation_id)
+    answer = OrderAccepted(named, OrderStatus.SUBMITTED, correlation_id)
     response = json_response(answer, ENCODER, status=202)
-    response.headers["Location"] = f"/v1/orders/{order_id}"
+    response.headers["Location"] = f"/v1/orders/{named}"
     return response
-
-
-def _order_id(body: SubmitOrderRequest, idempotency_key: str | None) -> str:
-    """The key names the order (per customer); without one, a fresh id."""
-    if idempotency_key is None:
-        return f"o-{uuid.uuid4().hex[:24]}"
-    if not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise Unprocessable(
-            "invalid Idempotency-Key",
-            [FieldError(loc=("header", "Idempotency-Key"), msg="1-200 printable characters")],
-        )
-    seed = f"{body.customer_id}\0{idempotency_key}".encode()
-    return f"o-{hashlib.blake2b(seed, digest_size=12).hexdigest()}"
 
 
 def _exists(order: Order | None) -> bool:
@@ -96,15 +96,15 @@ async def get_order(request: web.Request) -> web.Response:
     order_id = checked(request.match_info["order_id"], _ORDER_ID, ("path", "order_id"), "order id")
     wanted, timeout = _wait_params(request)
     orders = _orders(request)
-    order = _visible(await _find(orders, order_id), principal, order_id)
+    stored_id, order = await _owned_order(orders, principal, order_id)
     if wanted is not None and not status_reached(order.status, wanted):
         waited = await orders.wait_until(
-            order_id.encode(),
+            stored_id.encode(),
             lambda o: o is not None and status_reached(o.status, wanted),
             timeout,
         )
         order = waited or order
-    return json_response(order.view(), ENCODER)
+    return json_response(_view(order, order_id), ENCODER)
 
 
 def _wait_params(request: web.Request) -> tuple[OrderStatus | None, float]:
@@ -132,20 +132,20 @@ async def cancel_order(request: web.Request) -> web.Response:
     """Ask for cancellation: 202, or 409 once shipped (or rejected)."""
     principal = _authorize(request, "orders:write")
     order_id = checked(request.match_info["order_id"], _ORDER_ID, ("path", "order_id"), "order id")
-    order = _visible(await _find(_orders(request), order_id), principal, order_id)
+    stored_id, order = await _owned_order(_orders(request), principal, order_id)
     if refusal := cancel_refusal(order):
         raise Conflict(
             f"order {order_id} is {order.status} and can no longer be cancelled ({refusal})"
         )
     if order.status != OrderStatus.CANCELLED:
         command = CancelOrder(
-            event_id=f"{order_id}:cancel",
-            order_id=order_id,
+            event_id=f"{stored_id}:cancel",
+            order_id=stored_id,
             at=dt.datetime.now(dt.UTC),
             correlation_id=request[CORRELATION_ID],
         )
-        await request.app[COMMANDS].send(Topics.ORDER_INBOX, order_id, command)
-    return json_response(order.view(), ENCODER, status=202)
+        await request.app[COMMANDS].send(Topics.ORDER_INBOX, stored_id, command)
+    return json_response(_view(order, order_id), ENCODER, status=202)
 
 
 def _authorize(request: web.Request, scope: str) -> Principal:
@@ -159,19 +159,53 @@ def _orders(request: web.Request) -> OrderReader:
     return orders
 
 
-async def _find(orders: OrderReader, order_id: str) -> Order | None:
-    """The order, reading everything written before this request if it is not here yet."""
-    found = orders.get(order_id.encode())
-    if found is None and await orders.sync(SYNC_WAIT):
-        found = orders.get(order_id.encode())
-    return None if found is None else found[0]
+async def _locate(
+    orders: OrderReader, ids: tuple[str, ...], principal: Principal
+) -> tuple[str, Order | None]:
+    """The first of `ids` holding an order this caller may see, else the first id and None.
+
+    Another customer's order is skipped as if absent, after the same one barrier, so
+    neither the answer nor its timing says it exists.
+    """
+    found = _first_visible(orders, ids, principal)
+    if found is None and await _synced(orders):
+        found = _first_visible(orders, ids, principal)
+    return found or (ids[0], None)
 
 
-def _visible(order: Order | None, principal: Principal, order_id: str) -> Order:
-    """The order if this caller may see it; otherwise the same 404 as a missing one."""
-    if order is None or principal.customer_id not in (None, order.customer_id):
+def _first_visible(
+    orders: OrderReader, ids: tuple[str, ...], principal: Principal
+) -> tuple[str, Order] | None:
+    for stored_id in ids:
+        found = orders.get(stored_id.encode())
+        if found is not None and principal.customer_id in (None, found[0].customer_id):
+            return stored_id, found[0]
+    return None
+
+
+async def _synced(orders: OrderReader) -> bool:
+    """The read-your-writes barrier; 503 when Kafka cannot be asked, never a wrong 404."""
+    try:
+        return await orders.sync(SYNC_WAIT)
+    except (KafkaError, TimeoutError) as exc:
+        raise BrokerUnavailable(
+            f"this worker cannot reach Kafka to read the latest orders ({exc!r}); retry shortly"
+        ) from exc
+
+
+async def _owned_order(
+    orders: OrderReader, principal: Principal, order_id: str
+) -> tuple[str, Order]:
+    """The stored id and order `order_id` names for this caller; 404 as for a missing one."""
+    stored_id, order = await _locate(orders, stored_ids(principal, order_id), principal)
+    if order is None:
         raise NotFound(f"no order {order_id}")
-    return order
+    return stored_id, order
+
+
+def _view(order: Order, order_id: str) -> OrderView:
+    """The order as the caller named it (a bound token's ids are stored scoped)."""
+    return replace(order.view(), order_id=order_id)
 
 
 def add_routes(app: web.Application) -> None:

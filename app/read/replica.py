@@ -150,12 +150,17 @@ class ChangelogReplica(Service, Generic[T]):
                 self._watchers.pop(key, None)
 
     async def sync(self, within: float) -> bool:
-        """Read-your-writes barrier: wait until everything written before this call is read."""
+        """Read-your-writes barrier: wait until everything written before this call is read.
+
+        False when the mirror did not get there within `within` seconds; Kafka's error (or
+        TimeoutError) when Kafka could not be asked where the changelog ends.
+        """
         consumer = self._consumer
         if consumer is None:
             return False
-        ends = await consumer.end_offsets(list(self._positions))
         deadline = asyncio.get_running_loop().time() + within
+        # Raises Kafka's error, or TimeoutError, when Kafka cannot say where the ends are.
+        ends = await asyncio.wait_for(consumer.end_offsets(list(self._positions)), within)
         while any(self._positions[tp] < end for tp, end in ends.items()):
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:

@@ -150,6 +150,18 @@ POISON = [
     poison("undefined entity", RECEIPT, receipt('<Line sku="&x;" qty="1"/>'), "malformed_xml"),
     poison("empty body", RECEIPT, b"", "malformed_xml"),
     poison("not UTF-8", RECEIPT, receipt(GOOD).replace(b'"A"', b'"\xff"'), "malformed_xml"),
+    poison(
+        "unknown encoding",
+        RECEIPT,
+        b'<?xml version="1.0" encoding="x-unknown"?>' + receipt(GOOD),
+        "malformed_xml",
+    ),
+    poison(
+        "multi-byte encoding",
+        RECEIPT,
+        b'<?xml version="1.0" encoding="utf-7"?>' + receipt(GOOD),
+        "malformed_xml",
+    ),
     poison("wrong root", "DC-EAST.adjust", receipt(GOOD), "kind_mismatch"),
     poison("unknown kind", "DC-EAST.teleport", receipt(GOOD), "unknown_kind"),
     poison("outbound kind", "DC-EAST.release", receipt(GOOD), "unknown_kind"),
