@@ -23,7 +23,7 @@ def create_faust_app(settings: Settings) -> DurableApp:
         topic_replication_factor=settings.replication_factor,
         processing_guarantee="at_least_once",
         producer_acks=-1,
-        # Batch agents end the linger after each batch (`send_buffered`); what others
+        # Batch agents send closed record batches, which do not linger; what others
         # produce (relays, dead letters) shares a request with what comes in the next 10 ms.
         producer_linger=0.01,
         # A batch agent sends one record batch per partition per batch: room for a few

@@ -10,12 +10,12 @@ so no commit ever passes the lost message: the worker stops and the events are r
 """
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from faust.types import FutureMessage
 
+from agents.runtime.partition_senders import PartitionSenders
 from agents.runtime.record_buffer import Record, RecordBuffer
 
 
@@ -26,6 +26,7 @@ class DurableProducer(aiokafka_driver.Producer):
         super().__init__(*args, **kwargs)
         self._unconfirmed: set[asyncio.Future[Any]] = set()
         self._failure: BaseException | None = None
+        self._senders = PartitionSenders(self._hand_over)
 
     def send_soon(self, fut: FutureMessage) -> None:
         """Buffer the message as Faust does, and remember it until Kafka confirms it."""
@@ -50,55 +51,44 @@ class DurableProducer(aiokafka_driver.Producer):
         return fut
 
     async def send_buffer(self, buffer: RecordBuffer) -> None:
-        """Send what `buffer` holds as record batches per partition, and end the linger."""
+        """Queue what `buffer` holds for its partitions' senders; nothing here waits for Kafka.
+
+        Each partition's records go out as whole record batches, closed at once so they
+        do not linger; `flush` waits for them like any other send.
+        """
         producer = self._ensure_producer()
         for topic in buffer.topics_to_learn():
             await producer.client._wait_on_metadata(topic)
             buffer.learn(topic, len(producer.client.cluster.partitions_for_topic(topic)))
         for (topic, partition), group in buffer.take().items():
-            last = await self._send_batches(producer, topic, partition, group.records)
+            delivered = self._senders.enqueue(topic, partition, group.records)
+            self._unconfirmed.add(delivered)
+            delivered.add_done_callback(self._confirmed)
             for callback in group.on_sent:
-                callback(last)
-        self.send_buffered()
+                callback(delivered)
 
-    async def _send_batches(
-        self, producer: Any, topic: str, partition: int, records: list[Record]
+    async def _hand_over(
+        self, topic: str, partition: int, records: list[Record]
     ) -> "asyncio.Future[Any]":
-        """The records as few record batches as fit; the future of the last one."""
-        batch, last = producer.create_batch(), None
+        """The records as few closed record batches as fit; the future of the last one."""
+        producer = self._ensure_producer()
+        last: asyncio.Future[Any] | None = None
+        batch = producer.create_batch()
         for key, value in records:
             if batch.append(key=key, value=value, timestamp=None) is not None:
                 continue
             if batch.record_count():
-                last = await self._submit(producer.send_batch(batch, topic, partition=partition))
+                batch.close()
+                last = await producer.send_batch(batch, topic, partition=partition)
                 batch = producer.create_batch()
             if batch.append(key=key, value=value, timestamp=None) is None:
                 # larger than a batch: aiokafka sizes a batch of its own for it
                 last = await self.send_now(topic, key, value, partition)
         if batch.record_count():
-            last = await self._submit(producer.send_batch(batch, topic, partition=partition))
+            batch.close()
+            last = await producer.send_batch(batch, topic, partition=partition)
         assert last is not None
         return last
-
-    async def _submit(self, sending: Awaitable["asyncio.Future[Any]"]) -> "asyncio.Future[Any]":
-        fut = await sending
-        self._unconfirmed.add(fut)
-        fut.add_done_callback(self._confirmed)
-        return fut
-
-    def send_buffered(self) -> None:
-        """End the linger of every record buffered so far: the sender takes them at once.
-
-        A batch agent calls this when a batch is done, so a long linger batches what
-        trickles in between and costs a whole batch no wait. aiokafka's `flush_for_commit`
-        does the same, and then waits for the acknowledgements, which this does not.
-        """
-        accumulator = self._ensure_producer()._message_accumulator
-        for batches in accumulator._batches.values():
-            for batch in batches:
-                batch._builder.close()
-        if not accumulator._waiter_future.done():
-            accumulator._waiter_future.set_result(None)
 
     def _confirmed(self, fut: asyncio.Future[Any]) -> None:
         self._unconfirmed.discard(fut)
