@@ -33,7 +33,6 @@ MAX_FAILURES = 5
 STOP_GRACE = 30.0  # seconds the children get to stop after SIGTERM
 CONFIGURATION_ERROR = 2  # what `distgate` exits with after explaining a bad setup
 PR_SET_PDEATHSIG = 1
-API_NICENESS = 5  # under a CPU shortage the agents and the bridge go first, reads after
 
 
 def say(message: str) -> None:
@@ -44,10 +43,9 @@ def say(message: str) -> None:
 class Child:
     """One child process: how to start it, and its restarts."""
 
-    def __init__(self, name: str, args: Callable[[bool], list[str]], niceness: int = 0) -> None:
+    def __init__(self, name: str, args: Callable[[bool], list[str]]) -> None:
         self.name = name
         self.args = args  # the CLI arguments after `worker`; True on the first start
-        self.niceness = niceness
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.failures = 0
@@ -56,12 +54,7 @@ class Child:
     def start(self, first: bool, arm: Callable[[], None]) -> None:
         """Spawn it, in its own process group (a terminal's Ctrl-C reaches the supervisor only)."""
         argv = [sys.executable, "-m", "app", "worker", *self.args(first)]
-
-        def before_exec() -> None:
-            arm()
-            os.nice(self.niceness)
-
-        self.process = subprocess.Popen(argv, preexec_fn=before_exec, process_group=0)
+        self.process = subprocess.Popen(argv, preexec_fn=arm, process_group=0)
         self.started_at, self.restart_at = time.monotonic(), None
 
     def exited(self) -> int | None:
@@ -94,8 +87,7 @@ def run_supervisor(settings: Settings) -> int:
         for index in range(settings.agent_processes)
     ]
     children.append(Child("bridge", _armed_args(settings, "bridge")))
-    api_args = ["--role", "api", *_shared_args(settings)]
-    children.append(Child("api", lambda _first: api_args, niceness=API_NICENESS))
+    children.append(Child("api", lambda _first: ["--role", "api", *_shared_args(settings)]))
     arm = _die_with(os.getpid())
     for child in children:
         child.start(True, arm)
