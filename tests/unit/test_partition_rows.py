@@ -1,0 +1,129 @@
+"""A table partition's rows: the changelog first, RocksDB only once Kafka acknowledged."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rocksdict
+from faust.types import TP
+
+from agents.runtime.record_buffer import RecordBuffer
+from agents.runtime.rows import SWEEP_KEYS, PartitionRows
+
+CHANGELOG = TP("app-stock-changelog", 3)
+
+
+class Metadata:
+    """What aiokafka tells of an acknowledged record batch (its base offset)."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class Store:
+    """Faust's RocksDB store as the rows use it: one real RocksDB, persisted offsets."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = rocksdict.Rdict(str(path), options=rocksdict.Options(raw_mode=True))
+        self.persisted: dict[TP, int] = {}
+
+    def _db_for_partition(self, partition: int) -> rocksdict.Rdict:
+        assert partition == CHANGELOG.partition
+        return self.db
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        self.persisted[tp] = offset
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path / "db")
+    yield opened
+    opened.db.close()
+
+
+def sent(buffer: RecordBuffer) -> "asyncio.Future[Any]":
+    """Take what the buffer holds as the producer would; the future of its acknowledgement."""
+    acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    for group in buffer.take().values():
+        for callback in group.on_sent:
+            callback(acked)
+    return acked
+
+
+async def test_a_write_reaches_rocksdb_only_once_kafka_acknowledged_it(store: Store) -> None:
+    # Given a partition's rows with a value written and flushed to the changelog
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    rows.put(b"SKU-1", b"v1")
+    rows.flush()
+    acked = sent(buffer)
+    # Then the rows read it, but RocksDB does not have it yet
+    assert rows.get(b"SKU-1") == b"v1"
+    assert store.db.get(b"SKU-1") is None
+    # When Kafka acknowledges the changelog record
+    acked.set_result(Metadata(41))
+    await asyncio.sleep(0)
+    # Then RocksDB has it, with the changelog offset Faust restores from
+    assert store.db.get(b"SKU-1") == b"v1"
+    assert store.persisted[CHANGELOG] == 41
+
+
+async def test_a_write_kafka_refused_never_reaches_rocksdb(store: Store) -> None:
+    # Given a write whose changelog record Kafka refuses
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    rows.put(b"SKU-1", b"v1")
+    rows.flush()
+    acked = sent(buffer)
+    # When the send fails
+    acked.set_exception(RuntimeError("broker gone"))
+    await asyncio.sleep(0)
+    # Then the local store never holds what the changelog lacks
+    assert store.db.get(b"SKU-1") is None
+    assert CHANGELOG not in store.persisted
+
+
+async def test_a_newer_write_in_flight_is_not_shadowed_by_an_older_acknowledgement(
+    store: Store,
+) -> None:
+    # Given two batches writing the same key, the second still in flight
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    rows.put(b"SKU-1", b"v1")
+    rows.flush()
+    first = sent(buffer)
+    rows.put(b"SKU-1", b"v2")
+    rows.flush()
+    second = sent(buffer)
+    # When only the first is acknowledged
+    first.set_result(Metadata(1))
+    await asyncio.sleep(0)
+    # Then reads still see the newer value, RocksDB the acknowledged one
+    assert rows.get(b"SKU-1") == b"v2"
+    assert store.db.get(b"SKU-1") == b"v1"
+    second.set_result(Metadata(2))
+    await asyncio.sleep(0)
+    assert store.db.get(b"SKU-1") == b"v2"
+
+
+async def test_the_sweep_deletes_stale_rows_with_a_tombstone_and_keeps_the_rest(
+    store: Store,
+) -> None:
+    # Given a partition with more rows than one sweep step reads, some of them stale
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    keys = [f"k{n:04d}".encode() for n in range(SWEEP_KEYS * 2 + 5)]
+    for n, key in enumerate(keys):
+        store.db[key] = b"old" if n % 2 else b"new"
+    # When the sweep runs until it has been through every key
+    for _ in range(3):
+        rows.sweep(lambda _key, value: value == b"old", now=0.0)
+    rows.flush()
+    records = {key: value for group in buffer.take().values() for key, value in group.records}
+    # Then every stale row, and only those, goes to the changelog as a tombstone
+    assert records == {key: None for n, key in enumerate(keys) if n % 2}
+    assert all(rows.get(key) is None for n, key in enumerate(keys) if n % 2)
+    assert all(rows.get(key) == b"new" for n, key in enumerate(keys) if not n % 2)
