@@ -155,12 +155,20 @@ async def drain_rates(
 
 
 def _rate_down(samples: list[tuple[float, int]]) -> float | None:
-    """Rate a queue emptied: from the first sample below the starting depth to the first 0."""
-    start = next(((t, n) for t, n in samples if n < samples[0][1]), None)
+    """Rate a queue emptied: from the first sample below the starting depth to the first 0.
+
+    A queue that emptied between two looks drained at least as fast as its whole depth
+    over the time between the last full look and the first empty one.
+    """
+    full = samples[0][1]
     end = next(((t, n) for t, n in samples if n == 0), None)
-    if start is None or end is None or end[0] <= start[0]:
+    if end is None or not full:
         return None
-    return start[1] / (end[0] - start[0])
+    moving = next(((t, n) for t, n in samples if 0 < n < full), None)
+    if moving is not None:
+        return moving[1] / (end[0] - moving[0])
+    last_full = max(t for t, n in samples if n == full and t < end[0])
+    return full / (end[0] - last_full)
 
 
 def _rate_up(samples: list[tuple[float, float]]) -> float | None:

@@ -119,16 +119,23 @@ async def _committed(ctx: Context, app_id: str, within: float) -> float | None:
 
 
 async def _poll_until_applied(worker: WorkerProcess, total: int, within: float) -> dict[str, Any]:
-    """Poll the applied counter; events/s counts from the first applied event to the last."""
+    """Poll the applied counter; events/s counts from the first applied event to the last.
+
+    A backlog applied whole between two polls counts from the last poll that saw nothing.
+    """
     pid = pid_of(worker, "agents-0")  # the agents process: where the projection runs
     deadline = time.monotonic() + within
     first: tuple[float, float, float, float] | None = None
+    idle = (time.monotonic(), 0.0, cpu_seconds(pid), runqueue_wait_seconds(pid))
     async with aiohttp.ClientSession() as session:
         while True:
             applied = await counter_total(session, worker.url, APPLIED)
             now = time.monotonic()
             if first is None and applied > 0:
-                first = (now, applied, cpu_seconds(pid), runqueue_wait_seconds(pid))
+                sample = (now, applied, cpu_seconds(pid), runqueue_wait_seconds(pid))
+                first = idle if applied >= total else sample
+            elif first is None:
+                idle = (now, 0.0, cpu_seconds(pid), runqueue_wait_seconds(pid))
             if applied >= total or now > deadline:
                 break
             await asyncio.sleep(0.25)

@@ -98,6 +98,17 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
         lambda: positions(worker.url, sku, READER),
         lambda p: p is not None and p[where]["blocked"] == 5,
     )
+    # And replayed a second time, it changes nothing: the hold was applied once
+    assert dlq(brokers, "replay", held["id"]).returncode == 0
+    before = await positions(worker.url, sku, READER)
+    assert before is not None
+    marker = f'<Receipt txn="R-3" warehouse="{where}"><Line sku="{sku}" qty="1"/></Receipt>'
+    await publish_xml(brokers.amqp_url, [(f"{where}.receipt", marker.encode())])
+    after = await eventually(
+        lambda: positions(worker.url, sku, READER),
+        lambda p: p is not None and p[where]["on_hand"] == before[where]["on_hand"] + 1,
+    )
+    assert after[where]["blocked"] == 5
     # And an unknown id is 404 over HTTP and an error in the CLI
     missing = f"{worker.url}/v1/admin/dead-letters/{'0' * 20}/replay"
     assert (await call("POST", missing, ADMIN))[0] == 404

@@ -76,6 +76,8 @@ def test_drain_rates_come_from_the_first_movement_to_the_end() -> None:
     depth = [(0.0, 100), (1.0, 100), (2.0, 80), (4.0, 40), (6.0, 0)]
     assert peak_seed._rate_down(depth) == pytest.approx(80 / 4.0)
     assert peak_seed._rate_down([(0.0, 100), (1.0, 100)]) is None
+    # a queue that emptied between two looks: its depth over the time between them
+    assert peak_seed._rate_down([(0.0, 100), (0.5, 100), (0.55, 0)]) == pytest.approx(2000.0)
     assert peak_seed._rate_up([(1.0, 10.0), (3.0, 110.0)]) == pytest.approx(50.0)
 
 
