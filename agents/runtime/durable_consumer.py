@@ -85,6 +85,8 @@ class DurableConsumer(aiokafka_driver.Consumer):
                     return  # a rebalance began: the rest is fetched again after the seek
                 await self._deliver_batch(handlers[tp.topic], tp, messages)
             for message in singles:
+                if not self.flow_active:
+                    return  # as for batches: the rest is fetched again after the seek
                 await self._deliver_single(message)
         finally:
             self._between_fetches.set()
