@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 
-from protocols.amqp import EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
+from protocols.amqp import SHARED_EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.wms import (
     AdjustReason,
     CountLine,
@@ -84,7 +84,7 @@ class WmsSimulator:
         """Connect, bind a queue for the warehouses' commands, and start answering."""
         self._connection = connection = await aio_pika.connect_robust(self.amqp_url, timeout=30)
         publishing = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        for spec in EXCHANGES:  # as distgate declares them: the simulator may start first
+        for spec in SHARED_EXCHANGES:  # as distgate declares them: the simulator may start first
             await publishing.declare_exchange(
                 spec.name, aio_pika.ExchangeType(spec.type), durable=True
             )

@@ -21,7 +21,7 @@ async def test_fifty_orders_for_the_last_ten_units_over_two_workers(
     first, second = spawn_worker("w1"), spawn_worker("w2")
     await asyncio.gather(first.wait_ready(), second.wait_ready())
     sku = unique("LAST")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 10)
+    await receive(first, sku, "DC-EAST", 10)
     for worker in (first, second):
         await eventually(
             lambda w=worker: call(w.url, "GET", f"/v1/atp/{sku}"),
@@ -56,7 +56,7 @@ async def test_retried_posts_with_one_key_make_one_order(
     worker = spawn_worker()
     await worker.wait_ready()
     sku, customer = unique("R"), unique("C")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 5)
+    await receive(worker, sku, "DC-EAST", 5)
     body = {
         "customer_id": customer,
         "channel": "web",
@@ -92,7 +92,7 @@ async def test_cancel_in_every_state(spawn_worker: SpawnWorker, brokers: Setting
     worker = spawn_worker()
     await worker.wait_ready()
     sku = unique("K")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 20)
+    await receive(worker, sku, "DC-EAST", 20)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
 
     async def order_in(status: str) -> str:
@@ -145,7 +145,7 @@ async def test_auto_confirmation_releases_right_after_reservation(
     worker = spawn_worker("auto", DISTGATE_ERP_CONFIRMATION="auto")
     await worker.wait_ready()
     sku = unique("AUTO")
-    await receive(brokers.kafka_bootstrap, sku, "DC-SOUTH", 3)
+    await receive(worker, sku, "DC-SOUTH", 3)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
     # When an order comes in, Then it is released without any ERP decision
     order_id = await submit(worker.url, unique("C"), [(sku, 3)])
@@ -165,7 +165,7 @@ async def test_goods_shipped_before_the_warehouse_read_the_cancel_still_leave_st
     worker = spawn_worker()
     await worker.wait_ready()
     code, sku = unique("LATE").upper().replace("-", ""), unique("K")
-    await receive(brokers.kafka_bootstrap, sku, code, 10)
+    await receive(worker, sku, code, 10)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
     async with Warehouse(brokers.amqp_url, code) as wms:
         order_id = await submit(worker.url, unique("C"), [(sku, 3)])
