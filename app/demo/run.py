@@ -82,6 +82,7 @@ async def _demo(settings: Settings, options: DemoOptions, out: TextIO) -> int:
                 pick_delay=PICK_DELAY,
                 ship_delay=SHIP_DELAY,
                 seed=options.seed,
+                orders_prefix=order_prefix(run),
             ),
             erp=erp,
             watcher=Watcher(settings.kafka_bootstrap, order_prefix(run), sku_prefix(run)),

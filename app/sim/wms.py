@@ -68,6 +68,8 @@ class WmsSimulator:
     seed: int = 0
     txn_prefix: str = field(default_factory=lambda: f"SIM{uuid.uuid4().hex[:6].upper()}")
     queue_name: str | None = None  # None: a private queue that goes away with the simulator
+    # wms.commands is shared by every deployment on the broker: answer only these orders
+    orders_prefix: str = ""
     sent: list[Sent] = field(default_factory=list)
     releases: list[WarehouseRelease] = field(default_factory=list)
     cancels: list[WarehouseCancel] = field(default_factory=list)
@@ -174,6 +176,8 @@ class WmsSimulator:
     async def _on_command(self, message: AbstractIncomingMessage) -> None:
         async with message.process(requeue=False):
             command = decode_command(message.body)
+            if not command.order.startswith(self.orders_prefix):
+                return  # another deployment's order, for another WMS on this broker
             if isinstance(command, WarehouseCancel):
                 self.cancels.append(command)
                 self._cancelled.add((command.warehouse, command.order))
