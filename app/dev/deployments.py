@@ -8,11 +8,13 @@ import aio_pika
 from aiokafka.admin import AIOKafkaAdminClient
 
 from protocols.amqp import WmsQueues
+from tables.order_table import order_changelog
+from tables.stock_table import stock_changelog
 
 
 async def remove_deployment(bootstrap: str, amqp_url: str, app_id: str) -> None:
     """Delete the deployment's topics (its own, its tables' changelogs), queues and exchange."""
-    await _delete_topics(bootstrap, (f"{app_id}.", f"{app_id}-"))
+    await _delete_topics(bootstrap, app_id)
     queues = WmsQueues.for_app(app_id)
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
@@ -22,11 +24,18 @@ async def remove_deployment(bootstrap: str, amqp_url: str, app_id: str) -> None:
         await channel.exchange_delete(queues.dead_letter_exchange.name)
 
 
-async def _delete_topics(bootstrap: str, prefixes: tuple[str, ...]) -> None:
+async def _delete_topics(bootstrap: str, app_id: str) -> None:
+    """Its own topics, its changelogs and Faust's leader topic; never another app id's."""
+    faust_own = {
+        stock_changelog(app_id).name,
+        order_changelog(app_id).name,
+        f"{app_id}-__assignor-__leader",
+    }
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        names = [topic for topic in await admin.list_topics() if topic.startswith(prefixes)]
+        topics = await admin.list_topics()
+        names = [t for t in topics if t.startswith(f"{app_id}.") or t in faust_own]
         if names:
             await admin.delete_topics(names)
     finally:
