@@ -1,4 +1,4 @@
-"""Sends what could not be applied to `distgate.dead-letters`, with the contract's headers."""
+"""Sends what could not be applied to `<app_id>.dead-letters`, with the contract's headers."""
 
 import datetime as dt
 import hashlib

@@ -11,7 +11,7 @@ from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
-from protocols.topics import Topics
+from protocols.topics import Topics, TopicSpec
 from tables.batch import BatchRunner
 from tables.order_batch import order_batches
 from tables.orders import OrderApplied
@@ -22,11 +22,11 @@ _encoder = msgspec.json.Encoder()
 class OrderOutputs:
     """The topics an order change fans out to."""
 
-    def __init__(self, app: faust.App) -> None:
-        self.events = Output(app, Topics.ORDERS_EVENTS)
-        self.crm = Output(app, Topics.CRM_ORDER_STATUS)
-        self.stock = Output(app, Topics.STOCK_INBOX)
-        self.wms = Output(app, Topics.WMS_COMMANDS)
+    def __init__(self, app: faust.App, topics: Topics) -> None:
+        self.events = Output(app, topics.orders_events)
+        self.crm = Output(app, topics.crm_order_status)
+        self.stock = Output(app, topics.stock_inbox)
+        self.wms = Output(app, topics.wms_commands)
 
     def add(self, applied: OrderApplied) -> None:
         """Publish the canonical events, the CRM view, and the commands, in that order."""
@@ -71,6 +71,6 @@ class OrderActor(TableActor[OrderApplied]):
         return "duplicate" if outcome.duplicate else "applied"
 
 
-def register_order_agent(app: faust.App, actor: OrderActor) -> None:
+def register_order_agent(app: faust.App, inbox: TopicSpec, actor: OrderActor) -> None:
     """Subscribe the actor to the order inbox, one partition's fetch at a time."""
-    register_batch_agent(app, Topics.ORDER_INBOX, actor.handle)
+    register_batch_agent(app, inbox, actor.handle)

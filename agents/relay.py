@@ -42,15 +42,15 @@ def register_relay(
         await handle_each(stream.events(), decode, forward, dead_letters)
 
 
-def register_erp_relays(app: faust.App, dead_letters: DeadLetters) -> None:
+def register_erp_relays(app: faust.App, topics: Topics, dead_letters: DeadLetters) -> None:
     """ERP supply plans to the stock inbox by SKU; ERP decisions to the order inbox by order."""
     register_relay(
-        app, Topics.ERP_SUPPLY, Topics.STOCK_INBOX, _supply.decode, lambda m: m.sku, dead_letters
+        app, topics.erp_supply, topics.stock_inbox, _supply.decode, lambda m: m.sku, dead_letters
     )
     register_relay(
         app,
-        Topics.ERP_ORDER_DECISIONS,
-        Topics.ORDER_INBOX,
+        topics.erp_order_decisions,
+        topics.order_inbox,
         _decisions.decode,
         lambda m: m.order_id,
         dead_letters,

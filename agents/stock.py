@@ -11,7 +11,7 @@ from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
-from protocols.topics import Topics
+from protocols.topics import Topics, TopicSpec
 from tables.batch import BatchRunner
 from tables.stock import Applied
 from tables.stock_batch import stock_batches
@@ -22,9 +22,9 @@ _encoder = msgspec.json.Encoder()
 class StockOutputs:
     """The topics a stock change fans out to."""
 
-    def __init__(self, app: faust.App) -> None:
-        self.changes = Output(app, Topics.INVENTORY_EVENTS)
-        self.answers = Output(app, Topics.ORDER_INBOX)
+    def __init__(self, app: faust.App, topics: Topics) -> None:
+        self.changes = Output(app, topics.inventory_events)
+        self.answers = Output(app, topics.order_inbox)
 
     def add(self, applied: Applied) -> None:
         """StockChanged for ERP and CRM; reservation answers back to each order."""
@@ -64,6 +64,6 @@ class StockActor(TableActor[Applied]):
         return "duplicate" if outcome.duplicate else "applied"
 
 
-def register_stock_agent(app: faust.App, actor: StockActor) -> None:
+def register_stock_agent(app: faust.App, inbox: TopicSpec, actor: StockActor) -> None:
     """Subscribe the actor to the stock inbox, one partition's fetch at a time."""
-    register_batch_agent(app, Topics.STOCK_INBOX, actor.handle)
+    register_batch_agent(app, inbox, actor.handle)

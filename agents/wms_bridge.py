@@ -17,25 +17,33 @@ from mode import Service
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import DRAIN_SECONDS, Pipeline
-from protocols.amqp import QUEUES, WMS_EVENTS_QUEUE
+from protocols.amqp import QueueSpec
+from protocols.topics import Topics
 
 log = logging.getLogger(__name__)
 
 # Deliveries in flight; a crash redelivers at most these (the tables dedupe them exactly).
 PREFETCH = 512
 RETRY_SECONDS = (0.5, 5.0)  # first and longest pause before resuming after a failure
-_QUEUE = next(spec for spec in QUEUES if spec.name == WMS_EVENTS_QUEUE)
 
 
 class WmsBridge(Service):
-    """Consumes `distgate.wms-events` for the worker's lifetime, resuming after failures."""
+    """Consumes the deployment's WMS events queue for the worker's life, resuming after failures."""
 
     def __init__(
-        self, kafka_bootstrap: str, amqp_url: str, metrics: AgentMetrics, failpoints: Failpoints
+        self,
+        kafka_bootstrap: str,
+        amqp_url: str,
+        queue: QueueSpec,
+        topics: Topics,
+        metrics: AgentMetrics,
+        failpoints: Failpoints,
     ) -> None:
         super().__init__()
         self.kafka_bootstrap = kafka_bootstrap
         self.amqp_url = amqp_url
+        self.queue = queue
+        self.topics = topics
         self.metrics = metrics
         self.failpoints = failpoints
 
@@ -76,8 +84,8 @@ class WmsBridge(Service):
                 channel = await connection.channel()
                 await channel.set_qos(prefetch_count=PREFETCH)
                 queue = await channel.declare_queue(
-                    _QUEUE.name, durable=True, arguments=_QUEUE.arguments
+                    self.queue.name, durable=True, arguments=self.queue.arguments
                 )
-                await Pipeline(producer, self.metrics, self.failpoints).run(queue)
+                await Pipeline(producer, self.topics, self.metrics, self.failpoints).run(queue)
         finally:
             await asyncio.wait_for(producer.stop(), DRAIN_SECONDS)

@@ -89,8 +89,10 @@ class KafkaRecord:
     headers: tuple[Header, ...]
 
 
-def to_canonical(message: WmsMessage, delivery: Delivery, now: dt.datetime) -> list[KafkaRecord]:
-    """The canonical records for one decoded WMS message, in line order."""
+def to_canonical(
+    message: WmsMessage, delivery: Delivery, now: dt.datetime, topics: Topics
+) -> list[KafkaRecord]:
+    """The canonical records for one decoded WMS message, in line order, on `topics`' inboxes."""
     headers = (
         *delivery.headers(),
         (HEADER_WMS_TXN, message.txn.encode()),
@@ -100,9 +102,9 @@ def to_canonical(message: WmsMessage, delivery: Delivery, now: dt.datetime) -> l
     if isinstance(message, WmsPickConfirm | WmsShipConfirm):
         confirmation = _confirmation(message, correlation_id, at)
         value = _encoder.encode(confirmation)
-        return [KafkaRecord(Topics.ORDER_INBOX.name, message.order.encode(), value, headers)]
+        return [KafkaRecord(topics.order_inbox.name, message.order.encode(), value, headers)]
     return [
-        KafkaRecord(Topics.STOCK_INBOX.name, event.sku.encode(), _encoder.encode(event), headers)
+        KafkaRecord(topics.stock_inbox.name, event.sku.encode(), _encoder.encode(event), headers)
         for event in _stock_events(message, correlation_id, at)
     ]
 

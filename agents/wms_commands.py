@@ -24,7 +24,7 @@ from agents.each_message import handle_each
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from protocols.amqp import WMS_COMMANDS_EXCHANGE
-from protocols.topics import Topics
+from protocols.topics import TopicSpec
 from protocols.wms import routing_key
 from protocols.wms_events import ReleaseToWarehouse, WmsCommandMessage
 from protocols.wms_xml import encode_cancel, encode_release
@@ -123,13 +123,13 @@ def _retry_reason(exc: Exception) -> str:
 
 
 def register_wms_command_agent(
-    app: faust.App, publisher: CommandPublisher, dead_letters: DeadLetters
+    app: faust.App, commands: TopicSpec, publisher: CommandPublisher, dead_letters: DeadLetters
 ) -> None:
-    """Publish every command of `distgate.wms-commands`, in order per partition."""
+    """Publish every command of the deployment's `wms-commands` topic, in order per partition."""
 
     async def publish(_event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
         await publisher.publish(command)
 
-    @app.agent(raw_topic(app, Topics.WMS_COMMANDS), name="wms-commands", concurrency=1)
+    @app.agent(raw_topic(app, commands), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:
         await handle_each(stream.events(), _decoder.decode, publish, dead_letters)

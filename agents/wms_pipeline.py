@@ -24,6 +24,7 @@ from agents.runtime.metrics import AgentMetrics
 from agents.wms_canonical import Delivery, delivery_digest
 from agents.wms_translate import translate
 from protocols.deadletters import DeadLetter
+from protocols.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,15 @@ class Sent:
 class Pipeline:
     """Consumes one queue through one producer until Kafka fails or the task is cancelled."""
 
-    def __init__(self, producer: AIOKafkaProducer, metrics: AgentMetrics, failpoints: Failpoints):
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        topics: Topics,
+        metrics: AgentMetrics,
+        failpoints: Failpoints,
+    ) -> None:
         self.producer = producer
+        self.topics = topics
         self.metrics = metrics
         self.failpoints = failpoints
         self._sent: deque[Sent | None] = deque()
@@ -74,7 +82,9 @@ class Pipeline:
             async for message in deliveries:
                 self.failpoints.hit("bridge.before_kafka_send")
                 now = dt.datetime.now(dt.UTC)
-                records, letter = translate(message.body, _delivery(message), now)
+                records, letter = translate(
+                    message.body, _delivery(message), now, self.topics, queue.name
+                )
                 futures: list[asyncio.Future[object]] = [
                     await self.producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
                     for r in records
@@ -110,7 +120,7 @@ class Pipeline:
         last = batch[-1]
         try:
             if last.letter is not None:
-                await last.message.reject(requeue=False)  # to distgate.dlx, the dead queue
+                await last.message.reject(requeue=False)  # to <app_id>.dlx, the dead queue
             else:
                 await last.message.ack(multiple=len(batch) > 1)
         except Exception as exc:

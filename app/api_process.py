@@ -50,8 +50,9 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     readiness = Readiness()
     for source in (agents.progress, stock.progress, orders.progress):
         readiness.add_source(source)
-    commands = CommandProducer(settings.kafka_bootstrap)
-    mirror = DeadLetterMirror(settings.kafka_bootstrap, settings.partitions)
+    commands = CommandProducer(settings.kafka_bootstrap, settings.topics.order_inbox)
+    letters = settings.topics.dead_letters.name
+    mirror = DeadLetterMirror(settings.kafka_bootstrap, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
     api = create_api(ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters))
     return ApiWorker(

@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-failpoints", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(run=_run_worker)
     dev = commands.add_parser("dev", help="a local single-node Kafka and RabbitMQ")
-    dev.add_argument("action", choices=["up", "down", "status"])
+    dev.add_argument(
+        "action", choices=["up", "down", "status", "reset"], help="reset: stop, delete the data"
+    )
     dev.set_defaults(run=_run_dev)
     check = commands.add_parser("reconcile", help="ERP book stock (CSV) against projected on_hand")
     check.add_argument("book", type=Path, help="CSV with sku,warehouse,qty (header optional)")
@@ -130,6 +132,8 @@ def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
         statuses = stack.up(settings.dev_home, settings.cache_dir, ports=ports)
     elif args.action == "down":
         statuses = stack.down(settings.dev_home, ports=ports)
+    elif args.action == "reset":
+        statuses = stack.reset(settings.dev_home, ports=ports)
     else:
         statuses = stack.status(settings.dev_home, ports=ports)
     for status in statuses:

@@ -16,11 +16,12 @@ _encoder = msgspec.json.Encoder()
 
 
 class CommandProducer(Service):
-    """An idempotent, acks=all producer owned by the worker, for the API's commands."""
+    """An idempotent, acks=all producer owned by the worker, for the API's order commands."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, inbox: TopicSpec) -> None:
         super().__init__()
         self.bootstrap = bootstrap
+        self.inbox = inbox
         self._producer: AIOKafkaProducer | None = None
 
     async def on_start(self) -> None:
@@ -35,11 +36,13 @@ class CommandProducer(Service):
         if self._producer is not None:
             await self._producer.stop()
 
-    async def send(self, spec: TopicSpec, key: str, value: msgspec.Struct) -> None:
-        """Send one command and return once Kafka has it (all in-sync replicas), else 503."""
+    async def send(self, key: str, value: msgspec.Struct) -> None:
+        """Send one command to the order inbox; return once Kafka has it (all ISRs), else 503."""
         if self._producer is None:
             raise RuntimeError("the command producer is not started")
-        sent = self._producer.send_and_wait(spec.name, _encoder.encode(value), key=key.encode())
+        sent = self._producer.send_and_wait(
+            self.inbox.name, _encoder.encode(value), key=key.encode()
+        )
         try:
             await asyncio.wait_for(sent, SEND_WAIT)
         except (KafkaError, TimeoutError) as exc:

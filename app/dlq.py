@@ -22,11 +22,9 @@ from protocols.amqp import (
     HEADER_CORRELATION_ID,
     HEADER_MESSAGE_ID,
     HEADER_ROUTING_KEY,
-    WMS_EVENTS_DEAD_QUEUE,
     WMS_EVENTS_EXCHANGE,
 )
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
-from protocols.topics import Topics
 
 READ_TIMEOUT_MS = 5_000
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
@@ -75,7 +73,7 @@ class DeadLetterAdmin:
         )
         try:
             await consumer.start()
-            tp = TopicPartition(Topics.DEAD_LETTERS.name, entry.partition)
+            tp = TopicPartition(self.settings.topics.dead_letters.name, entry.partition)
             consumer.assign([tp])
             consumer.seek(tp, entry.offset)
             batch = await consumer.getmany(tp, timeout_ms=READ_TIMEOUT_MS, max_records=1)
@@ -88,7 +86,7 @@ class DeadLetterAdmin:
         return DeadLetter.from_headers(record.headers, record.value or b"", record.key)
 
     async def _to_kafka(self, letter: DeadLetter) -> str:
-        if letter.origin not in {spec.name for spec in Topics.all()}:
+        if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
         producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
@@ -105,9 +103,8 @@ class DeadLetterAdmin:
     async def _to_amqp(self, letter: DeadLetter) -> str:
         properties = {name: raw.decode(errors="replace") for name, raw in letter.headers}
         if HEADER_BODY_SIZE in properties:
-            raise Conflict(
-                f"only part of the body was kept; the whole message is in {WMS_EVENTS_DEAD_QUEUE}"
-            )
+            dead = self.settings.wms_queues.dead.name
+            raise Conflict(f"only part of the body was kept; the whole message is in {dead}")
         routing_key = properties.get(HEADER_ROUTING_KEY)
         if routing_key is None:
             raise Conflict(f"the dead letter lacks the {HEADER_ROUTING_KEY} header")

@@ -12,7 +12,6 @@ from app.errors import ConfigurationError
 from app.read.deadletter_index import DeadLetterMirror
 from app.settings import Settings
 from protocols.deadletters import DeadLetterView
-from protocols.topics import Topics
 
 LOAD_TIMEOUT = 120.0
 _encoder = msgspec.json.Encoder()
@@ -28,13 +27,13 @@ def run_dlq(
 async def _run(
     settings: Settings, action: str, limit: int, letter_id: str | None, as_json: bool
 ) -> int:
-    mirror = DeadLetterMirror(settings.kafka_bootstrap, settings.partitions)
+    name = settings.topics.dead_letters.name
+    mirror = DeadLetterMirror(settings.kafka_bootstrap, name, settings.partitions)
     await mirror.start()
     try:
         try:
             await asyncio.wait_for(mirror.wait_caught_up(), LOAD_TIMEOUT)
         except TimeoutError as exc:
-            name = Topics.DEAD_LETTERS.name
             raise ConfigurationError(f"could not read {name} within {LOAD_TIMEOUT:.0f}s") from exc
         admin = DeadLetterAdmin(settings, mirror)
         if action == "list":

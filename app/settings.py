@@ -11,6 +11,8 @@ from yarl import URL
 
 from agents.runtime.failpoints import parse_failpoints
 from app.errors import ConfigurationError
+from protocols.amqp import WmsQueues
+from protocols.topics import Topics
 
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
@@ -93,6 +95,16 @@ class Settings:
         """The bootstrap servers as aiokafka wants them (host:port,...)."""
         hosts = self.kafka_url.split("://", 1)[-1]
         return ",".join(part.strip("/") for part in hosts.split(";"))
+
+    @property
+    def topics(self) -> Topics:
+        """The Kafka topics of this deployment, its own named from the app id."""
+        return Topics.for_app(self.app_id)
+
+    @property
+    def wms_queues(self) -> WmsQueues:
+        """The AMQP queues and dead-letter exchange of this deployment, named from the app id."""
+        return WmsQueues.for_app(self.app_id)
 
     @property
     def http_host_is_loopback(self) -> bool:

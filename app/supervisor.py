@@ -22,7 +22,6 @@ from types import FrameType
 from app.api_process import api_tokens
 from app.settings import Settings
 from app.topology import declare_topology
-from protocols.topics import Topics
 from tables.order_table import order_changelog
 from tables.stock_table import stock_changelog
 
@@ -100,7 +99,11 @@ def check_startup(settings: Settings) -> None:
     """What would stop every child anyway, said once: tokens, data dir, brokers, topics."""
     api_tokens(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    topics = (*Topics.all(), stock_changelog(settings.app_id), order_changelog(settings.app_id))
+    topics = (
+        *settings.topics.all(),
+        stock_changelog(settings.app_id),
+        order_changelog(settings.app_id),
+    )
     asyncio.run(declare_topology(settings, topics))
 
 

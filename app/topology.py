@@ -11,7 +11,7 @@ from yarl import URL
 
 from app.errors import ConfigurationError
 from app.settings import Settings
-from protocols.amqp import EXCHANGES, QUEUES
+from protocols.amqp import WmsQueues
 from protocols.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> 
             f"cannot reach RabbitMQ at {amqp.host}:{amqp.port}: {exc}"
         ) from exc
     async with connection:
-        await declare_amqp_topology(await connection.channel())
+        await declare_amqp_topology(await connection.channel(), settings.wms_queues)
 
 
 async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...]) -> list[str]:
@@ -86,14 +86,14 @@ def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
     )
 
 
-async def declare_amqp_topology(channel: aio_pika.abc.AbstractChannel) -> None:
-    """Declare the exchanges, queues and bindings of CONTRACT 3 (durable)."""
+async def declare_amqp_topology(channel: aio_pika.abc.AbstractChannel, queues: WmsQueues) -> None:
+    """Declare the exchanges, and one deployment's queues and bindings, of CONTRACT 3 (durable)."""
     exchanges = {}
-    for exchange in EXCHANGES:
+    for exchange in queues.exchanges():
         exchanges[exchange.name] = await channel.declare_exchange(
             exchange.name, aio_pika.ExchangeType(exchange.type), durable=True
         )
-    for spec in QUEUES:
+    for spec in queues.queues():
         try:
             queue = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
         except aio_pika.exceptions.ChannelPreconditionFailed as exc:

@@ -16,12 +16,17 @@ def register_wms(
 ) -> tuple[ServiceT, ...]:
     """Register the command agent; return the services to start beside the Faust app."""
     publisher = CommandPublisher(settings.amqp_url, metrics)
-    register_wms_command_agent(app, publisher, dead_letters)
+    register_wms_command_agent(app, settings.topics.wms_commands, publisher, dead_letters)
     return (publisher,)
 
 
 def wms_bridge(settings: Settings, metrics: AgentMetrics) -> WmsBridge:
     """The inbound bridge, AMQP to Kafka, armed with the crash tests' failpoints if any."""
     return WmsBridge(
-        settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints(settings.failpoints)
+        settings.kafka_bootstrap,
+        settings.amqp_url,
+        settings.wms_queues.events,
+        settings.topics,
+        metrics,
+        Failpoints(settings.failpoints),
     )

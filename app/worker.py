@@ -18,7 +18,6 @@ from app.readiness import Readiness
 from app.settings import Settings
 from app.status_reporter import StatusReporter
 from app.wms_wiring import register_wms
-from protocols.topics import Topics
 from tables.order_table import declare_order_table
 from tables.stock_table import declare_stock_table
 
@@ -47,10 +46,10 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     own.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_faust_app(own)
     metrics = AgentMetrics(CollectorRegistry())
-    dead_letters = DeadLetters(raw_topic(app, Topics.DEAD_LETTERS), metrics)
+    dead_letters = DeadLetters(raw_topic(app, own.topics.dead_letters), metrics)
     _register_stock(app, own, metrics, dead_letters)
     _register_orders(app, own, metrics, dead_letters)
-    register_erp_relays(app, dead_letters)
+    register_erp_relays(app, own.topics, dead_letters)
     readiness = Readiness()
     readiness.add_source(lambda: faust_progress(app))
     reporter = StatusReporter(
@@ -70,8 +69,9 @@ def _register_stock(
 ) -> None:
     """The stock table and its agent (the API process mirrors the table's changelog)."""
     rows = TableRows(declare_stock_table(app), app.records)
-    actor = StockActor(rows, StockOutputs(app), dead_letters, metrics, settings.dedupe_days)
-    register_stock_agent(app, actor)
+    outputs = StockOutputs(app, settings.topics)
+    actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days)
+    register_stock_agent(app, settings.topics.stock_inbox, actor)
 
 
 def _register_orders(
@@ -80,10 +80,9 @@ def _register_orders(
     """The order table and its agent (the API process mirrors the table's changelog)."""
     rows = TableRows(declare_order_table(app), app.records)
     auto_confirm = settings.erp_confirmation == "auto"
-    actor = OrderActor(
-        rows, OrderOutputs(app), dead_letters, metrics, settings.dedupe_days, auto_confirm
-    )
-    register_order_agent(app, actor)
+    outputs = OrderOutputs(app, settings.topics)
+    actor = OrderActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, auto_confirm)
+    register_order_agent(app, settings.topics.order_inbox, actor)
 
 
 def _assigned(app: faust.App) -> list[str]:

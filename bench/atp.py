@@ -27,7 +27,7 @@ class Target:
     name: str
     url: str
     pid: int
-    inflow: bool = False
+    inflow: str | None = None  # the stock inbox receipts flow into while it is loaded
 
 
 async def measure_atp(ctx: Context, params: Params) -> dict[str, Any]:
@@ -56,7 +56,12 @@ async def _measure_against_baseline(
     targets = [
         Target("baseline", baseline_url, baseline.pid),
         Target("worker", worker.url, pid_of(worker, "api")),
-        Target("worker+inflow", worker.url, pid_of(worker, "api"), inflow=True),
+        Target(
+            "worker+inflow",
+            worker.url,
+            pid_of(worker, "api"),
+            inflow=worker.settings.topics.stock_inbox.name,
+        ),
     ]
     try:
         closed = await _rounds(ctx, params, cat, targets, str(skus_file), {})
@@ -111,7 +116,9 @@ async def _one_run(
             "bench.loadgen", [msgspec.json.encode(plan).decode()], ctx.load_cpus, "loadgen.log"
         )
         flow = (
-            asyncio.create_task(inflow(ctx.bootstrap, cat, params.inflow_rate, seconds, run))
+            asyncio.create_task(
+                inflow(ctx.bootstrap, target.inflow, cat, params.inflow_rate, seconds, run)
+            )
             if target.inflow
             else None
         )

@@ -9,12 +9,11 @@ import msgspec
 
 from app.dev.process import port_open, wait_until
 from app.dev.workers import WorkerProcess, free_port
-from bench.kafka_io import bulk_producer, offsets, produce_all, send_all, start_group_at
+from bench.deployment import declare_deployment
+from bench.kafka_io import bulk_producer, produce_all, send_all
 from bench.params import Context, Params
 from bench.workload import Catalogue, expected_qty, initial_receipts, random_receipts
-from protocols.topics import Topics
 
-INBOX = Topics.STOCK_INBOX.name
 FETCH_CONCURRENCY = 32
 
 
@@ -25,12 +24,11 @@ class _Answer(msgspec.Struct):
 
 
 async def loaded_worker(ctx: Context, params: Params, cat: Catalogue) -> WorkerProcess:
-    """A ready worker (fresh app id, starting at the inbox's end) that received the catalogue."""
+    """A ready worker (a deployment of its own) that received the catalogue."""
     app_id = ctx.procs.new_app_id("atp")
-    _, end = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
-    await start_group_at(ctx.bootstrap, app_id, end)
+    inbox = (await declare_deployment(app_id)).topics.stock_inbox.name
     worker = ctx.procs.worker("atp-worker", app_id, ctx.server_cpus)
-    sent = await produce_all(ctx.bootstrap, INBOX, initial_receipts(cat))
+    sent = await produce_all(ctx.bootstrap, inbox, initial_receipts(cat))
     ctx.say(
         f"atp: {sent:,} receipts produced for {len(cat.skus):,} SKUs ({cat.positions:,} positions)"
     )
@@ -81,7 +79,9 @@ def start_baseline(ctx: Context, bodies: dict[str, bytes]) -> tuple[subprocess.P
     return child, f"http://127.0.0.1:{port}"
 
 
-async def inflow(bootstrap: str, cat: Catalogue, rate: int, seconds: float, run: int) -> int:
+async def inflow(
+    bootstrap: str, inbox: str, cat: Catalogue, rate: int, seconds: float, run: int
+) -> int:
     """Produce `rate` receipts/s on skewed SKUs for `seconds` (bounded); return how many."""
     count = int(rate * seconds)
     messages = list(random_receipts(cat, count, seed=1000 + run, prefix=f"inflow{run}"))
@@ -91,7 +91,7 @@ async def inflow(bootstrap: str, cat: Catalogue, rate: int, seconds: float, run:
         start, sent, tick = time.perf_counter(), 0, 0.01
         while sent < count:
             due = min(count, int((time.perf_counter() - start) * rate) + 1)
-            sent += await send_all(producer, INBOX, messages[sent:due])
+            sent += await send_all(producer, inbox, messages[sent:due])
             await asyncio.sleep(tick)
         return sent
     finally:

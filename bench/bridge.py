@@ -8,8 +8,8 @@
 2. Latency: receipts published at 1,000/s; every Nth one is a probe of a new SKU, timed
    from its publish to its first 200 from `GET /v1/atp`. Goal: p99 <= 100 ms.
 
-Each is repeated (default 3 times) and summarised by its median. The bench needs to be
-the only consumer of `distgate.wms-events` (it stops with a message otherwise).
+Each is repeated (default 3 times) and summarised by its median. Each measurement runs a
+deployment of its own, with its own queue bound to `wms.events`.
 """
 
 import argparse
@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from agents.wms_bridge import PREFETCH
-from app.dev.offsets import skip_history
+from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from bench import bridge_load as load
+from bench.deployment import declare_deployment
 from bench.stats import latency_summary, ratio, spread
-from protocols.amqp import WMS_EVENTS_QUEUE
 
 FORWARDED = 'distgate_bridge_messages_total{outcome="forwarded"}'
 
@@ -63,7 +63,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Both measurements, with everything the run started stopped at the end."""
     settings, tag = Settings.from_env(), uuid.uuid4().hex[:6]
     bench = _Bench(settings, tag, Path(tempfile.mkdtemp(prefix="distgate-bench-bridge-")))
-    await bench.skip_history()
+    await declare_deployment(bench.app_id)
     try:
         report: dict[str, Any] = {}
         if args.only in (None, "throughput"):
@@ -74,7 +74,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         bench.stop()
         await load.delete_queue(settings.amqp_url, bench.raw_queue)
-        await load.delete_topics(settings.kafka_bootstrap, f"distgate-bench-bridge-{tag}")
+        for app_id in bench.app_ids:
+            await remove_deployment(settings.kafka_bootstrap, settings.amqp_url, app_id)
         shutil.rmtree(bench.workdir, ignore_errors=True)
 
 
@@ -84,6 +85,7 @@ class _Bench:
     def __init__(self, settings: Settings, tag: str, workdir: Path) -> None:
         self.settings, self.tag, self.workdir = settings, tag, workdir
         self.app_id = f"distgate-bench-bridge-{tag}"
+        self.app_ids = [self.app_id]
         self.warehouse = f"BENCH{tag.upper()}"
         self.raw_queue = f"distgate-bench.raw-{tag}"
         self.worker: WorkerProcess | None = None
@@ -97,7 +99,6 @@ class _Bench:
             await load.publish_all(url, self._batch("r", rep, count), queue=self.raw_queue)
             argv = [self.settings.amqp_url, self.raw_queue, str(count), str(PREFETCH)]
             runs["raw"].append(self._child("bench.bridge_raw", argv)["per_s"])
-            await self._require_no_consumer()
             await load.publish_all(url, self._batch("b", rep, count))
             runs["bridge_alone"].append(self._child("bench.bridge_only", [str(count)])["per_s"])
             await load.publish_all(url, self._batch("w", rep, count))
@@ -127,11 +128,6 @@ class _Bench:
         figures: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
         return figures
 
-    async def _require_no_consumer(self) -> None:
-        _, consumers = await load.queue_state(self.settings.amqp_url, WMS_EVENTS_QUEUE)
-        if consumers:
-            raise SystemExit(f"{consumers} consumer(s) on {WMS_EVENTS_QUEUE}: stop other workers")
-
     async def _bridge(self, count: int) -> float:
         """Start a worker on the backlog; its forwarded count over time gives the rate."""
         worker = self._start_worker()
@@ -150,8 +146,9 @@ class _Bench:
 
     async def latency(self, args: argparse.Namespace) -> dict[str, Any]:
         """Paced receipts with probes; publish -> visible in ATP, per probe."""
-        self.app_id = f"{self.app_id}-latency"  # its stock agent skips the backlogs above
-        await self.skip_history()
+        self.app_id = f"{self.app_id}-latency"  # a deployment of its own: no backlog above
+        self.app_ids.append(self.app_id)
+        await declare_deployment(self.app_id)
         worker = self._start_worker()
         await worker.wait_ready()
         count, runs = int(args.rate * args.seconds), []
@@ -187,11 +184,6 @@ class _Bench:
         self.worker = WorkerProcess("w1", self._env(), self.workdir / f"{self.app_id}.log")
         self.worker.start()
         return self.worker
-
-    async def skip_history(self) -> None:
-        """Start the app id's consumer group at the end of every topic."""
-        bootstrap, partitions = self.settings.kafka_bootstrap, self.settings.partitions
-        await skip_history(bootstrap, self.app_id, partitions)
 
     def stop(self) -> None:
         """Stop the worker, if one runs."""

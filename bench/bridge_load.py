@@ -12,10 +12,9 @@ from collections.abc import Iterator, Sequence
 import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractExchange
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.stats import probe_pause
-from protocols.amqp import QUEUES, WMS_EVENTS_EXCHANGE, WMS_EVENTS_QUEUE
+from protocols.amqp import WMS_EVENTS_EXCHANGE, WmsQueues
 
 Message = tuple[str, bytes]
 IN_FLIGHT = 500  # publishes awaiting their confirm
@@ -68,11 +67,11 @@ def _persistent(body: bytes) -> aio_pika.Message:
 
 async def declare_raw_queue(amqp_url: str, name: str) -> None:
     """A queue of the same type and arguments as the bridge's, for the raw baseline."""
-    spec = next(q for q in QUEUES if q.name == WMS_EVENTS_QUEUE)
+    arguments = WmsQueues.for_app(name).events.arguments  # as a deployment's events queue
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         channel = await connection.channel()
-        await channel.declare_queue(name, durable=True, arguments=spec.arguments)
+        await channel.declare_queue(name, durable=True, arguments=arguments)
 
 
 async def delete_queue(amqp_url: str, name: str) -> None:
@@ -80,15 +79,6 @@ async def delete_queue(amqp_url: str, name: str) -> None:
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         await (await connection.channel()).queue_delete(name)
-
-
-async def queue_state(amqp_url: str, name: str) -> tuple[int, int]:
-    """(messages ready, consumers) of a queue."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        queue = await (await connection.channel()).get_queue(name)
-        result = queue.declaration_result
-        return int(result.message_count or 0), int(result.consumer_count or 0)
 
 
 async def paced_with_probes(
@@ -159,16 +149,3 @@ async def metric(url: str, sample: str) -> float:
         if name == sample:
             return float(value)
     return 0.0
-
-
-async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
-    """Delete the topics the run's app ids created (changelogs, assignor)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if names:
-            await admin.delete_topics(names)
-        return names
-    finally:
-        await admin.close()

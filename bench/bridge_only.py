@@ -22,7 +22,14 @@ async def drain(count: int) -> dict[str, float]:
     """Run the bridge until `count` deliveries were forwarded (acked after Kafka)."""
     metrics = AgentMetrics(CollectorRegistry())
     settings = Settings.from_env()
-    bridge = WmsBridge(settings.kafka_bootstrap, settings.amqp_url, metrics, Failpoints())
+    bridge = WmsBridge(
+        settings.kafka_bootstrap,
+        settings.amqp_url,
+        settings.wms_queues.events,
+        settings.topics,
+        metrics,
+        Failpoints(),
+    )
     await bridge.start()
     try:
         first: tuple[float, float] | None = None

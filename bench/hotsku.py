@@ -30,15 +30,13 @@ import msgspec
 from aiokafka import AIOKafkaProducer
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import bulk_producer, committed_lag, offsets, send_all, start_group_at
+from bench.kafka_io import bulk_producer, committed_lag, send_all
 from bench.params import Context, Params
 from bench.procs import counter_total
 from bench.stats import ratio
 from bench.workload import KeyedValue, received, sku_name
 from protocols.reservations import ReserveLine
-from protocols.topics import Topics
 
-INBOX = Topics.STOCK_INBOX.name
 WAREHOUSE = "DC-EAST"
 APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
 DEAD_LETTERS = "distgate_dead_letters_total"
@@ -66,8 +64,6 @@ class _Answer(msgspec.Struct):
 async def measure_hot_sku(ctx: Context, params: Params) -> dict[str, Any]:
     """Build the hot SKU's lines, then time hot against cold events on one worker."""
     app_id = ctx.procs.new_app_id("hotsku")
-    _, end = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
-    await start_group_at(ctx.bootstrap, app_id, end)
     worker = ctx.procs.worker("hotsku-worker", app_id, ctx.server_cpus)
     try:
         await worker.wait_ready()
@@ -119,13 +115,14 @@ class StockAgent:
         """Produce `messages`; (events, seconds) from the first applied one seen to the last."""
         before = await self.counted(APPLIED)
         watching = asyncio.create_task(self._watch(before, before + len(messages)))
-        await send_all(self.producer, INBOX, messages)
+        await send_all(self.producer, self.worker.settings.topics.stock_inbox.name, messages)
         return await watching
 
     async def settle(self) -> float:
         """Wait until the worker committed all it read (its writes acknowledged); the seconds."""
-        started, group = time.perf_counter(), self.worker.env["DISTGATE_APP_ID"]
-        while await committed_lag(self.bootstrap, group, INBOX, self.partitions) != 0:
+        started, deployment = time.perf_counter(), self.worker.settings
+        group, inbox = deployment.app_id, deployment.topics.stock_inbox.name
+        while await committed_lag(self.bootstrap, group, inbox, self.partitions) != 0:
             if time.perf_counter() - started > self.within:
                 raise TimeoutError(f"{self.worker.name} did not commit within {self.within} s")
             await asyncio.sleep(SETTLE_POLL_S)

@@ -98,19 +98,6 @@ async def create_topic(bootstrap: str, name: str, partitions: int, *, compacted:
         await admin.close()
 
 
-async def delete_topics_with_prefix(bootstrap: str, prefixes: Iterable[str]) -> list[str]:
-    """Delete the topics whose names start with one of `prefixes` (the bench's own app ids)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
-        if names:
-            await admin.delete_topics(names)
-        return names
-    finally:
-        await admin.close()
-
-
 async def trim(bootstrap: str, upto: Offsets) -> int:
     """Delete the records below `upto` (what the bench appended to a shared topic and older)."""
     begin, _ = await offsets(bootstrap, next(iter(upto)).topic, len(upto))

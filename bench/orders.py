@@ -22,13 +22,12 @@ from pathlib import Path
 import aiohttp
 
 from app.dev import stack
-from app.dev.offsets import skip_history
+from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from bench.kafka_io import produce_all
 from bench.stats import latency_summary, zipf_exponent_for, zipf_weights
 from bench.workload import received
-from protocols.topics import Topics
 
 WAREHOUSE = "DC-EAST"
 
@@ -81,9 +80,8 @@ async def _drive(url: str, bodies: list[dict[str, object]], concurrency: int) ->
 
 
 async def _worker(settings: Settings, home: Path) -> WorkerProcess:
-    """A worker of a fresh app id that starts at the end of every topic."""
+    """A worker of a fresh app id: a deployment of its own."""
     app_id = f"distgate-bench-orders-{uuid.uuid4().hex[:6]}"
-    await skip_history(settings.kafka_bootstrap, app_id, settings.partitions)
     env = worker_env(current_env(), home / "data", app_id, DISTGATE_LOG_LEVEL="warn")
     worker = WorkerProcess("bench-orders", env, home / "worker.log")
     worker.start()
@@ -104,7 +102,7 @@ async def run(orders: int, concurrency: int, sku_count: int, seed: int) -> dict[
         tag = uuid.uuid4().hex[:6]
         skus = [f"BO-{tag}-{i}" for i in range(sku_count)]
         stock = (received(f"bo-{tag}-{i}", sku, WAREHOUSE, 1_000_000) for i, sku in enumerate(skus))
-        await produce_all(settings.kafka_bootstrap, Topics.STOCK_INBOX.name, stock)
+        await produce_all(settings.kafka_bootstrap, worker.settings.topics.stock_inbox.name, stock)
         weights = zipf_weights(sku_count, zipf_exponent_for(sku_count))
         rng = random.Random(seed)
         await _drive(worker.url, [_order(rng, skus, weights) for _ in range(50)], concurrency)
@@ -113,6 +111,7 @@ async def run(orders: int, concurrency: int, sku_count: int, seed: int) -> dict[
     finally:
         worker.terminate()
         shutil.rmtree(home, ignore_errors=True)
+        await remove_deployment(settings.kafka_bootstrap, settings.amqp_url, worker.settings.app_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

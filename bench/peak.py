@@ -24,10 +24,10 @@ from typing import Any
 
 import aiohttp
 
-from app.dev.offsets import skip_history
 from app.dev.workers import WorkerProcess
 from app.settings import Settings
 from bench import peak_seed
+from bench.deployment import declare_deployment
 from bench.html_report import write_html, write_plots
 from bench.monitor import Monitor
 from bench.openloop import Pacing, Shape, pace
@@ -85,29 +85,30 @@ async def _run(params: PeakParams, out: Path, say: Callable[[str], None]) -> dic
 
 async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catalogue) -> Seeded:
     """Phase 1: the seed backlog through the baselines and then through the workers."""
-    await peak_seed.require_idle_bridge_queue(settings.amqp_url)
     receipts = peak_seed.seed_receipts(cat, ctx.tag, params.lines_per_receipt)
     events = sum(len(lines) for _, _, lines in receipts)
     ctx.say(f"seed: {len(receipts):,} receipts, {events:,} positions of {len(cat.skus):,} SKUs")
     raw_amqp = await peak_seed.raw_amqp_baseline(ctx, settings.amqp_url, receipts)
     ctx.say(f"seed: raw aio-pika consume+ack {raw_amqp['per_s']:,.0f} msgs/s")
     app_id = ctx.procs.new_app_id("peak")
-    await skip_history(ctx.bootstrap, app_id, ctx.partitions)
-    inbox_start = await peak_seed.inbox_ends(ctx)
+    deployment = await declare_deployment(app_id)
+    inbox = deployment.topics.stock_inbox.name
+    inbox_start = await peak_seed.inbox_ends(ctx, inbox)
     wms = await _publish_seed(settings, ctx.tag, receipts)
     workers = [ctx.procs.worker(f"worker-{n + 1}", app_id, None) for n in range(params.workers)]
-    drain = await peak_seed.drain_rates(settings.amqp_url, workers, events, within=900)
+    queue = deployment.wms_queues.events.name
+    drain = await peak_seed.drain_rates(settings.amqp_url, queue, workers, events, within=900)
     ctx.say(
         f"seed: worker bridged {number(drain['bridge_messages_per_s'])} msgs/s, projected "
         f"{number(drain['projection_events_per_s'])} events/s"
     )
     for worker in workers:
         await worker.wait_ready()
-    raw_project = await peak_seed.raw_project_baseline(ctx, inbox_start)
+    raw_project = await peak_seed.raw_project_baseline(ctx, inbox, inbox_start)
     ctx.say(f"seed: raw aiokafka project+produce {raw_project['events_per_s']:,.0f} events/s")
-    projection = await peak_seed.worker_project(ctx, inbox_start, events)
+    projection = await peak_seed.worker_project(ctx, inbox, inbox_start, events)
     ctx.say(f"seed: a fresh worker projected {projection['events_per_s']:,.0f} events/s")
-    raw_kafka = await peak_seed.raw_kafka_baseline(ctx, inbox_start)
+    raw_kafka = await peak_seed.raw_kafka_baseline(ctx, inbox, inbox_start)
     ctx.say(f"seed: raw aiokafka consume+decode {raw_kafka['events_per_s']:,.0f} events/s")
     figures = {
         "receipts": len(receipts),

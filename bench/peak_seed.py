@@ -1,6 +1,7 @@
 """Phase 1: stock the catalogue through the warehouses' AMQP and time the workers draining it.
 
-Multi-line receipts for every SKU-warehouse position are published while no worker runs;
+Multi-line receipts for every SKU-warehouse position are published into the queue of the
+bench's own deployment while no worker of it runs;
 then the workers start, the bridge drains the queue into Kafka and the stock agent
 projects it. Against the same backlog, in the same run: a raw aio-pika consume-and-ack
 loop over a queue of the bridge's type and prefetch (the bridge's baseline), a raw
@@ -20,8 +21,6 @@ from aiokafka import TopicPartition
 
 from agents.wms_bridge import PREFETCH
 from app.dev.workers import WorkerProcess
-from app.errors import DistgateError
-from app.topology import declare_amqp_topology
 from bench import bridge_load
 from bench.kafka_io import create_topic, offsets
 from bench.params import Context
@@ -29,13 +28,6 @@ from bench.peak_wms import SeedReceipt
 from bench.procs import counter_total
 from bench.projection import fresh_worker_drain
 from bench.workload import Catalogue, expected_qty
-from protocols.amqp import WMS_EVENTS_QUEUE
-from protocols.topics import Topics
-
-
-class BenchRefused(DistgateError):
-    """The bench cannot measure on this broker as it is now."""
-
 
 APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
 
@@ -63,21 +55,6 @@ def _receipt(txn: str, warehouse: str, lines: list[tuple[str, int]]) -> SeedRece
     return key, xml, [(sku, warehouse, qty) for sku, qty in lines]
 
 
-async def require_idle_bridge_queue(amqp_url: str) -> None:
-    """The drain is only measurable when no other worker consumes the WMS queue."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        await declare_amqp_topology(await connection.channel())
-    ready, consumers = await bridge_load.queue_state(amqp_url, WMS_EVENTS_QUEUE)
-    if consumers:
-        raise BenchRefused(
-            f"{consumers} consumer(s) already on {WMS_EVENTS_QUEUE}: stop every other distgate "
-            "worker on this RabbitMQ first (the bench must drain the queue itself)"
-        )
-    if ready:
-        raise BenchRefused(f"{ready} messages already wait in {WMS_EVENTS_QUEUE}: drain it first")
-
-
 async def raw_amqp_baseline(ctx: Context, amqp_url: str, receipts: Sequence[SeedReceipt]) -> Any:
     """A raw aio-pika consume-and-ack loop draining the same backlog; its figures."""
     queue = f"distgate-bench-raw-{ctx.tag}"
@@ -95,38 +72,38 @@ async def raw_amqp_baseline(ctx: Context, amqp_url: str, receipts: Sequence[Seed
         await bridge_load.delete_queue(amqp_url, queue)
 
 
-async def raw_kafka_baseline(ctx: Context, start: dict[int, int]) -> Any:
+async def raw_kafka_baseline(ctx: Context, inbox: str, start: dict[int, int]) -> Any:
     """A raw aiokafka consume-and-decode loop over the inbox records from `start` to the end."""
-    args = [ctx.bootstrap, Topics.STOCK_INBOX.name, msgspec.json.encode(start).decode()]
+    args = [ctx.bootstrap, inbox, msgspec.json.encode(start).decode()]
     return await ctx.procs.figures("bench.rawloop", args, ctx.load_cpus, "rawloop.log", 600)
 
 
-async def raw_project_baseline(ctx: Context, start: dict[int, int]) -> Any:
+async def raw_project_baseline(ctx: Context, inbox: str, start: dict[int, int]) -> Any:
     """A raw aiokafka loop projecting the same records by the agent's rule into its own topic."""
     out_topic = f"{ctx.procs.new_app_id('project')}.inventory-events"
     await create_topic(ctx.bootstrap, out_topic, ctx.partitions, compacted=False)
-    args = [ctx.bootstrap, Topics.STOCK_INBOX.name, out_topic, msgspec.json.encode(start).decode()]
+    args = [ctx.bootstrap, inbox, out_topic, msgspec.json.encode(start).decode()]
     return await ctx.procs.figures("bench.rawproject", args, ctx.load_cpus, "rawproject.log", 600)
 
 
-async def worker_project(ctx: Context, start: dict[int, int], events: int) -> Any:
+async def worker_project(ctx: Context, inbox: str, start: dict[int, int], events: int) -> Any:
     """A fresh worker projecting the same inbox records as the raw loops, from Kafka.
 
     The seed's own drain runs through the bridge, which sets its pace; this one shows
     the agents' projection against `raw_project_baseline` over the very same backlog.
     """
-    offsets = {TopicPartition(Topics.STOCK_INBOX.name, p): o for p, o in start.items()}
+    offsets = {TopicPartition(inbox, p): o for p, o in start.items()}
     return await fresh_worker_drain(ctx, offsets, events, "projection", 600.0)
 
 
-async def inbox_ends(ctx: Context) -> dict[int, int]:
+async def inbox_ends(ctx: Context, inbox: str) -> dict[int, int]:
     """The stock inbox's end offset per partition, right now."""
-    _, end = await offsets(ctx.bootstrap, Topics.STOCK_INBOX.name, ctx.partitions)
+    _, end = await offsets(ctx.bootstrap, inbox, ctx.partitions)
     return {tp.partition: offset for tp, offset in end.items()}
 
 
 async def drain_rates(
-    amqp_url: str, workers: Sequence[WorkerProcess], events: int, within: float
+    amqp_url: str, queue: str, workers: Sequence[WorkerProcess], events: int, within: float
 ) -> dict[str, float | None]:
     """Messages/s bridged and events/s applied, each from when it was first seen moving.
 
@@ -142,8 +119,8 @@ async def drain_rates(
         while not applied or applied[-1][1] < events:
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"the seed backlog was not applied within {within:.0f} s")
-            queue = await channel.declare_queue(WMS_EVENTS_QUEUE, passive=True)
-            depth.append((time.perf_counter(), int(queue.declaration_result.message_count or 0)))
+            state = await channel.declare_queue(queue, passive=True)
+            depth.append((time.perf_counter(), int(state.declaration_result.message_count or 0)))
             total = await _sum(http, workers, APPLIED)
             if total is not None:
                 applied.append((time.perf_counter(), total))

@@ -7,16 +7,14 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from app.dev.offsets import skip_history
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import Offsets, committed_lag, offsets, produce_all, start_group_at
+from bench.deployment import copy_records, declare_deployment
+from bench.kafka_io import Offsets, committed_lag, offsets, produce_all
 from bench.params import Context, Params
 from bench.procs import counter_total, cpu_seconds, pid_of, runqueue_wait_seconds
 from bench.stats import ratio, spread
 from bench.workload import catalogue, random_receipts
-from protocols.topics import Topics
 
-INBOX = Topics.STOCK_INBOX.name
 APPLIED = "distgate_events_applied_total"
 
 
@@ -24,16 +22,18 @@ async def measure_projection(ctx: Context, params: Params) -> dict[str, Any]:
     """Pre-produce the backlog, then alternate raw-loop and worker drains of all of it."""
     cat = catalogue(f"{ctx.tag}p", params.skus, seed=11)
     ctx.say(f"projection: producing a backlog of {params.backlog:,} receipts")
-    _, start = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
+    deployment = await declare_deployment(ctx.procs.new_app_id("backlog"))
+    inbox = deployment.topics.stock_inbox.name
+    _, start = await offsets(ctx.bootstrap, inbox, ctx.partitions)
     started = time.perf_counter()
-    await produce_all(ctx.bootstrap, INBOX, random_receipts(cat, params.backlog, 13, "backlog"))
+    await produce_all(ctx.bootstrap, inbox, random_receipts(cat, params.backlog, 13, "backlog"))
     produce_s = time.perf_counter() - started
-    _, end = await offsets(ctx.bootstrap, INBOX, ctx.partitions)
+    _, end = await offsets(ctx.bootstrap, inbox, ctx.partitions)
     total = sum(end[tp] - start[tp] for tp in end)
     raw_runs: list[dict[str, float]] = []
     worker_runs: list[dict[str, Any]] = []
     for rep in range(params.repetitions):
-        raw_runs.append(await _raw_loop(ctx, start))
+        raw_runs.append(await _raw_loop(ctx, inbox, start))
         ctx.say(_line("raw loop", rep, raw_runs[-1]))
         worker_runs.append(await _worker_drain(ctx, params, start, total, rep))
         ctx.say(_line("worker", rep, worker_runs[-1]))
@@ -72,10 +72,10 @@ def _median_cpu(runs: list[dict[str, Any]]) -> float:
     return spread([1e6 * r["cpu_seconds"] / max(1, r["records"]) for r in runs]).median
 
 
-async def _raw_loop(ctx: Context, start: Offsets) -> dict[str, float]:
+async def _raw_loop(ctx: Context, inbox: str, start: Offsets) -> dict[str, float]:
     """One raw consume-and-decode pass in its own process, on the server's CPU."""
     positions = {tp.partition: offset for tp, offset in start.items()}
-    args = [ctx.bootstrap, INBOX, msgspec.json.encode(positions).decode()]
+    args = [ctx.bootstrap, inbox, msgspec.json.encode(positions).decode()]
     figures: dict[str, float] = await ctx.procs.figures(
         "bench.rawloop", args, ctx.server_cpus, "rawloop.log", 300
     )
@@ -92,27 +92,29 @@ async def _worker_drain(
 async def fresh_worker_drain(
     ctx: Context, start: Offsets, total: int, name: str, within: float
 ) -> dict[str, Any]:
-    """A worker of a new app id drains the inbox from `start` (every other topic from its end):
-    events/s from its first applied event to its `total`-th, and its CPU per event."""
+    """A worker of a new app id drains a copy of the inbox records from `start` in its own
+    inbox: events/s from its first applied event to its `total`-th, and its CPU per event."""
     app_id = ctx.procs.new_app_id("projection")
-    await skip_history(ctx.bootstrap, app_id, ctx.partitions)
-    await start_group_at(ctx.bootstrap, app_id, start)
+    inbox = (await declare_deployment(app_id)).topics.stock_inbox.name
+    source = next(iter(start)).topic
+    _, end = await offsets(ctx.bootstrap, source, ctx.partitions)
+    await copy_records(ctx.bootstrap, start, inbox, end)
     worker = ctx.procs.worker(name, app_id, ctx.server_cpus)
     try:
         await worker.wait_ready()
         figures = await _poll_until_applied(worker, total, within)
-        figures["commit_lag_zero_after_s"] = await _committed(ctx, app_id, within=15.0)
+        figures["commit_lag_zero_after_s"] = await _committed(ctx, app_id, inbox, within=15.0)
     finally:
         worker.terminate()
         worker.wipe_state()
     return figures
 
 
-async def _committed(ctx: Context, app_id: str, within: float) -> float | None:
+async def _committed(ctx: Context, app_id: str, inbox: str, within: float) -> float | None:
     """Seconds until the group's committed offsets reach the inbox's end (None: not in time)."""
     started = time.monotonic()
     while time.monotonic() - started < within:
-        if await committed_lag(ctx.bootstrap, app_id, INBOX, ctx.partitions) == 0:
+        if await committed_lag(ctx.bootstrap, app_id, inbox, ctx.partitions) == 0:
             return time.monotonic() - started
         await asyncio.sleep(0.5)
     return None

@@ -10,11 +10,10 @@ import aiohttp
 import msgspec
 
 from app.dev.workers import WorkerProcess
-from bench.kafka_io import create_topic, offsets, produce_all, start_group_at
+from bench.kafka_io import create_topic, produce_all
 from bench.params import Context, Params
 from bench.procs import memory_bytes, pids_of
 from bench.workload import KeyedValue, restored_value, sku_name
-from protocols.topics import Topics
 from tables.keys import seen_key
 from tables.stock_table import encode_stock
 
@@ -50,8 +49,6 @@ async def measure_restore(ctx: Context, params: Params) -> dict[str, Any]:
     app_id = ctx.procs.new_app_id("restore")
     topic = stock_changelog_name(app_id)
     await create_topic(ctx.bootstrap, topic, ctx.partitions, compacted=True)
-    _, inbox_end = await offsets(ctx.bootstrap, Topics.STOCK_INBOX.name, ctx.partitions)
-    await start_group_at(ctx.bootstrap, app_id, inbox_end)
     tag = f"{ctx.tag}r"
     started = time.perf_counter()
     values = changelog_values(tag, params.restore_skus, params.restore_event_ids)

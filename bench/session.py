@@ -9,14 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from app.dev import stack
+from app.dev.deployments import remove_deployment
 from app.settings import Settings
-from app.topology import declare_kafka_topics
-from bench.kafka_io import delete_topics_with_prefix, offsets, trim
+from bench.kafka_io import offsets, trim
 from bench.params import Context, split_cpus
 from bench.procs import Processes
-from protocols.topics import Topics
-
-SHARED_TOPICS = (Topics.STOCK_INBOX.name, Topics.INVENTORY_EVENTS.name)
+from protocols.topics import INVENTORY_EVENTS
 
 
 class NotLoopback(Exception):
@@ -40,7 +38,6 @@ async def bench_session(
     _require_loopback(settings.kafka_bootstrap)
     ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
     await asyncio.to_thread(stack.up, settings.dev_home, settings.cache_dir, say, ports=ports)
-    await declare_kafka_topics(settings, Topics.all())
     workdir = Path(tempfile.mkdtemp(prefix="distgate-bench-"))
     server_cpus, load_cpus = split_cpus(pin)
     brokers = {"DISTGATE_KAFKA_URL": settings.kafka_url, "DISTGATE_AMQP_URL": settings.amqp_url}
@@ -50,7 +47,7 @@ async def bench_session(
         yield ctx
     finally:
         procs.stop_all()
-        await _clean_kafka(ctx, trim_shared)
+        await _clean(ctx, settings.amqp_url, trim_shared)
         _keep_logs(workdir, logs_to)
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -62,13 +59,14 @@ def _keep_logs(workdir: Path, logs_to: Path) -> None:
         shutil.copy(log, logs_to / log.name)
 
 
-async def _clean_kafka(ctx: Context, trim_shared: bool) -> None:
-    """Delete the run's own topics; trim the shared ones so fresh consumers skip the bench data."""
-    deleted = await delete_topics_with_prefix(ctx.bootstrap, ctx.procs.app_ids)
-    ctx.say(f"deleted {len(deleted)} topics of the bench's app ids")
+async def _clean(ctx: Context, amqp_url: str, trim_shared: bool) -> None:
+    """Remove the run's deployments; trim the shared stock events of the bench's data."""
+    for app_id in ctx.procs.app_ids:
+        await remove_deployment(ctx.bootstrap, amqp_url, app_id)
+    ctx.say(f"removed the bench's {len(ctx.procs.app_ids)} deployments (topics and queues)")
     if not trim_shared:
         return
-    for topic in SHARED_TOPICS:
-        _, end = await offsets(ctx.bootstrap, topic, ctx.partitions)
-        removed = await trim(ctx.bootstrap, end)
-        ctx.say(f"trimmed {removed:,} records from {topic} (a fresh consumer would replay them)")
+    topic = INVENTORY_EVENTS.name
+    _, end = await offsets(ctx.bootstrap, topic, ctx.partitions)
+    removed = await trim(ctx.bootstrap, end)
+    ctx.say(f"trimmed {removed:,} records from {topic} (ERP's consumers would replay them)")

@@ -1,13 +1,16 @@
-"""The RabbitMQ topology of CONTRACT 3: names and arguments, declared idempotently at start."""
+"""The RabbitMQ topology of CONTRACT 3: names and arguments, declared idempotently at start.
+
+The exchanges `wms.events` and `wms.commands` are shared by every deployment; each
+deployment has its own queue bound to `wms.events`, its dead queue and its dead-letter
+exchange, named from its app id, so every deployment sees every WMS event.
+"""
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 WMS_EVENTS_EXCHANGE = "wms.events"
 WMS_COMMANDS_EXCHANGE = "wms.commands"
-DEAD_LETTER_EXCHANGE = "distgate.dlx"
-WMS_EVENTS_QUEUE = "distgate.wms-events"
-WMS_EVENTS_DEAD_QUEUE = "distgate.wms-events.dead"
 
 # A message redelivered this often (e.g. it crashes the bridge every time) is dead-lettered.
 DELIVERY_LIMIT = 10
@@ -40,27 +43,47 @@ class QueueSpec:
     bindings: tuple[tuple[str, str], ...] = ()
 
 
-EXCHANGES = (
+@dataclass(frozen=True)
+class WmsQueues:
+    """One deployment's side of the AMQP topology: its events queue, dead queue and exchange."""
+
+    events: QueueSpec
+    dead: QueueSpec
+    dead_letter_exchange: ExchangeSpec
+
+    @staticmethod
+    @cache
+    def for_app(app_id: str) -> "WmsQueues":
+        """The queues of the deployment `app_id`: `<app_id>.wms-events` and its dead queue."""
+        exchange = ExchangeSpec(f"{app_id}.dlx", "topic")
+        events = QueueSpec(
+            f"{app_id}.wms-events",
+            arguments={
+                "x-queue-type": "quorum",
+                "x-dead-letter-exchange": exchange.name,
+                "x-delivery-limit": DELIVERY_LIMIT,
+                # One bridge consumes, the others stand by: a warehouse's messages stay in order.
+                "x-single-active-consumer": True,
+            },
+            bindings=((WMS_EVENTS_EXCHANGE, "#"),),
+        )
+        dead = QueueSpec(
+            f"{app_id}.wms-events.dead",
+            arguments={"x-queue-type": "quorum"},
+            bindings=((exchange.name, "#"),),
+        )
+        return WmsQueues(events, dead, exchange)
+
+    def exchanges(self) -> tuple[ExchangeSpec, ...]:
+        """The shared WMS exchanges and this deployment's dead-letter exchange."""
+        return (*SHARED_EXCHANGES, self.dead_letter_exchange)
+
+    def queues(self) -> tuple[QueueSpec, ...]:
+        """This deployment's queues, in the order they are declared."""
+        return (self.events, self.dead)
+
+
+SHARED_EXCHANGES = (
     ExchangeSpec(WMS_EVENTS_EXCHANGE, "topic"),
     ExchangeSpec(WMS_COMMANDS_EXCHANGE, "topic"),
-    ExchangeSpec(DEAD_LETTER_EXCHANGE, "topic"),
-)
-
-QUEUES = (
-    QueueSpec(
-        WMS_EVENTS_QUEUE,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-            "x-delivery-limit": DELIVERY_LIMIT,
-            # One bridge consumes, the others stand by: a warehouse's messages stay in order.
-            "x-single-active-consumer": True,
-        },
-        bindings=((WMS_EVENTS_EXCHANGE, "#"),),
-    ),
-    QueueSpec(
-        WMS_EVENTS_DEAD_QUEUE,
-        arguments={"x-queue-type": "quorum"},
-        bindings=((DEAD_LETTER_EXCHANGE, "#"),),
-    ),
 )

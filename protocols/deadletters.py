@@ -1,4 +1,4 @@
-"""The dead-letter record on `distgate.dead-letters` (CONTRACT 4) and its admin JSON view."""
+"""The dead-letter record on `<app_id>.dead-letters` (CONTRACT 4) and its admin JSON view."""
 
 import base64
 import datetime as dt

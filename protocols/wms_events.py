@@ -3,7 +3,7 @@
 Stock facts (receipt, adjust, hold, count) become `protocols.inventory` events keyed by
 SKU on the stock inbox; pick and ship confirmations concern an order and go, whole, to
 the order inbox keyed by order id; Release and Cancel come from the order side on
-`distgate.wms-commands` and leave as XML on `wms.commands`.
+the deployment's `<app_id>.wms-commands` and leave as XML on `wms.commands`.
 """
 
 import datetime as dt

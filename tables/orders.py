@@ -95,7 +95,7 @@ class OrderApplied(msgspec.Struct, frozen=True, kw_only=True):
     events: tuple[OrderEvent, ...] = ()  # for orders.events, in order
     status_changes: tuple[OrderStatusChanged, ...] = ()  # for crm.order-status, one per event
     stock_commands: tuple[StockCommandMessage, ...] = ()  # for the stock inbox, keyed by SKU
-    wms_commands: tuple[WmsCommandMessage, ...] = ()  # for distgate.wms-commands
+    wms_commands: tuple[WmsCommandMessage, ...] = ()  # for the deployment's wms-commands topic
     duplicate: bool = False  # nothing changed; anything above is a repeat of earlier sends
 
 

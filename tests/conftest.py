@@ -1,13 +1,13 @@
 """Fixtures: the real dev stack (started through `distgate dev up`'s code) and worker processes."""
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from app.dev import stack
-from app.dev.offsets import skip_history
+from app.dev.deployments import remove_deployment
 from app.dev.service import run_coroutine
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
@@ -27,17 +27,24 @@ SpawnWorker = Callable[..., WorkerProcess]
 
 
 @pytest.fixture
-def spawn_worker(brokers: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
-    """Start workers of one app id (one consumer group) for this test; stop them after."""
-    app_id = f"distgate-test-{uuid.uuid4().hex[:8]}"
+def deployment(brokers: Settings) -> Iterator[Settings]:
+    """The settings of a deployment of this test's own (app id, topics, queue); removed after."""
+    settings = brokers.with_overrides(app_id=f"distgate-test-{uuid.uuid4().hex[:8]}")
+    yield settings
+    run_coroutine(_removed(settings))
+
+
+@pytest.fixture
+def spawn_worker(deployment: Settings, tmp_path: Path) -> Iterator[SpawnWorker]:
+    """Start workers of the test's deployment (one consumer group); stop them after."""
     started: list[WorkerProcess] = []
-    # A new app id starts at the end of every topic: it would otherwise chew through every
-    # earlier run's messages first, and send each earlier Release and Cancel to RabbitMQ again.
-    run_coroutine(_done(skip_history(brokers.kafka_bootstrap, app_id, brokers.partitions)))
 
     def spawn(name: str = "w1", *args: str, **extra_env: str) -> WorkerProcess:
-        urls = {"DISTGATE_KAFKA_URL": brokers.kafka_url, "DISTGATE_AMQP_URL": brokers.amqp_url}
-        env = worker_env(current_env(), tmp_path / name, app_id, **(urls | extra_env))
+        urls = {
+            "DISTGATE_KAFKA_URL": deployment.kafka_url,
+            "DISTGATE_AMQP_URL": deployment.amqp_url,
+        }
+        env = worker_env(current_env(), tmp_path / name, deployment.app_id, **(urls | extra_env))
         worker = WorkerProcess(name, env, tmp_path / f"{name}.log", extra_args=list(args))
         worker.start()
         started.append(worker)
@@ -52,6 +59,6 @@ def _quiet(_message: str) -> None:
     pass
 
 
-async def _done(step: Awaitable[None]) -> bool:
-    await step
+async def _removed(settings: Settings) -> bool:
+    await remove_deployment(settings.kafka_bootstrap, settings.amqp_url, settings.app_id)
     return True

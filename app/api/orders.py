@@ -34,7 +34,6 @@ from protocols.http import (
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from protocols.topics import Topics
 from tables.orders import Order, cancel_refusal, status_reached
 
 _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
@@ -71,7 +70,7 @@ async def submit_order(request: web.Request) -> web.Response:
             backorder=body.backorder,
             digest=digest,
         )
-        await request.app[COMMANDS].send(Topics.ORDER_INBOX, order_id, command)
+        await request.app[COMMANDS].send(order_id, command)
         existing = await orders.wait_until(order_id.encode(), _exists, ACCEPT_WAIT)
     named = body.order_id or order_id
     if existing is not None and existing.digest != digest:
@@ -144,7 +143,7 @@ async def cancel_order(request: web.Request) -> web.Response:
             at=dt.datetime.now(dt.UTC),
             correlation_id=request[CORRELATION_ID],
         )
-        await request.app[COMMANDS].send(Topics.ORDER_INBOX, stored_id, command)
+        await request.app[COMMANDS].send(stored_id, command)
     return json_response(_view(order, order_id), ENCODER, status=202)
 
 

@@ -24,7 +24,7 @@ from app.demo.flags import DemoOptions
 from app.demo.session import Peers, play_session
 from app.demo.watch import Watcher
 from app.dev import stack
-from app.dev.offsets import skip_history
+from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from app.sim.erp import ErpSimulator
@@ -71,7 +71,8 @@ async def _demo(settings: Settings, options: DemoOptions, out: TextIO) -> int:
     day = plan_day(_spec(run, options), erp.fate)
     say(_intro(day, home))
     async with contextlib.AsyncExitStack() as running:
-        worker = await _start_worker(settings, home, run)
+        worker = _start_worker(settings, home, run)
+        running.push_async_callback(_remove, worker)  # last: once the worker stopped
         running.callback(_stop_worker, worker, say)
         peers = Peers(
             wms=WmsSimulator(
@@ -81,6 +82,7 @@ async def _demo(settings: Settings, options: DemoOptions, out: TextIO) -> int:
                 pick_delay=PICK_DELAY,
                 ship_delay=SHIP_DELAY,
                 seed=options.seed,
+                orders_prefix=order_prefix(run),
             ),
             erp=erp,
             watcher=Watcher(settings.kafka_bootstrap, order_prefix(run), sku_prefix(run)),
@@ -154,10 +156,9 @@ async def _brokers(settings: Settings, say: Say) -> None:
         raise DemoError(f"{' and '.join(down)} did not start; try `distgate dev status`")
 
 
-async def _start_worker(settings: Settings, home: Path, run: str) -> WorkerProcess:
-    """A worker with a fresh app id that starts at the end of every topic, and its own data."""
+def _start_worker(settings: Settings, home: Path, run: str) -> WorkerProcess:
+    """A worker with a fresh app id (its own topics and queue) and its own data."""
     app_id = f"distgate-demo-{run.lower()}"
-    await skip_history(settings.kafka_bootstrap, app_id, settings.partitions)
     env = worker_env(
         current_env(),
         home / "worker",
@@ -179,6 +180,12 @@ def _stop_worker(worker: WorkerProcess, say: Say) -> None:
     except AssertionError as exc:
         say(f"distgate demo: {exc}")
     shutil.rmtree(worker.data_dir, ignore_errors=True)
+
+
+async def _remove(worker: WorkerProcess) -> None:
+    """The run's deployment goes too: its queue would collect every WMS event from then on."""
+    deployment = worker.settings
+    await remove_deployment(deployment.kafka_bootstrap, deployment.amqp_url, deployment.app_id)
 
 
 def _printer(out: TextIO) -> Say:

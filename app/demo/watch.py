@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from protocols.inventory import StockChanged
 from protocols.orders import OrderEventBase
-from protocols.topics import Topics, decoder_for
+from protocols.topics import INVENTORY_EVENTS, ORDERS_EVENTS, decoder_for
 
 APPLIED = "distgate_events_applied_total{"
 
@@ -30,8 +30,8 @@ class Watcher:
     async def start(self) -> None:
         """Read both topics from their current end on."""
         self._consumer = AIOKafkaConsumer(
-            Topics.ORDERS_EVENTS.name,
-            Topics.INVENTORY_EVENTS.name,
+            ORDERS_EVENTS.name,
+            INVENTORY_EVENTS.name,
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="latest",
         )
@@ -58,10 +58,10 @@ class Watcher:
         return totals
 
     async def _loop(self) -> None:
-        orders, stock = decoder_for(Topics.ORDERS_EVENTS), decoder_for(Topics.INVENTORY_EVENTS)
+        orders, stock = decoder_for(ORDERS_EVENTS), decoder_for(INVENTORY_EVENTS)
         async for record in self._consumer:
             try:
-                if record.topic == Topics.ORDERS_EVENTS.name:
+                if record.topic == ORDERS_EVENTS.name:
                     self._order(orders.decode(record.value))
                 else:
                     self._stock(stock.decode(record.value))

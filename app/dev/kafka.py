@@ -42,6 +42,11 @@ def daemon(home: Path, ports: Ports) -> Daemon:
     return Daemon("kafka", home / "kafka", ports.kafka, MAIN_CLASS)
 
 
+def data_dir(workdir: Path) -> Path:
+    """The broker's log dirs: every topic's records (`dev reset` deletes them)."""
+    return workdir / "data"
+
+
 def status(home: Path, ports: Ports) -> ServiceStatus:
     """Whether a broker answers on the Kafka port, and whether we started it."""
     return inspect(daemon(home, ports))
@@ -99,7 +104,7 @@ def ensure_jars(cache: Path, say: Callable[[str], None]) -> Path:
 def _write_config(workdir: Path, ports: Ports) -> Path:
     """Write server.properties (absolute log.dirs, the ports) and log4j.properties."""
     overrides = {
-        "log.dirs": str((workdir / "data").resolve()),
+        "log.dirs": str(data_dir(workdir).resolve()),
         "controller.quorum.voters": f"1@{HOST}:{ports.kafka_controller}",
         "listeners": f"PLAINTEXT://{HOST}:{ports.kafka},CONTROLLER://{HOST}:{ports.kafka_controller}",
         "advertised.listeners": f"PLAINTEXT://{HOST}:{ports.kafka}",
@@ -124,7 +129,7 @@ def render_properties(template: str, overrides: dict[str, str]) -> str:
 
 def _format_once(java: str, libs: Path, config: Path, workdir: Path) -> None:
     """Format the data directory with the home's cluster id unless already formatted."""
-    if (workdir / "data" / "meta.properties").is_file():
+    if (data_dir(workdir) / "meta.properties").is_file():
         return
     id_file = workdir / "cluster.id"
     if not id_file.is_file():

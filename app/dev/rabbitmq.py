@@ -40,6 +40,11 @@ def daemon(home: Path, ports: Ports) -> Daemon:
     return Daemon("rabbitmq", home / "rabbitmq", ports.amqp, "rabbitmq-server")
 
 
+def data_dir(workdir: Path) -> Path:
+    """The node's mnesia database: queues, exchanges and messages (`dev reset` deletes it)."""
+    return workdir / "mnesia"
+
+
 def status(home: Path, ports: Ports) -> ServiceStatus:
     """Whether a broker answers on the AMQP port, and whether we started it."""
     return inspect(daemon(home, ports))
@@ -95,7 +100,7 @@ def ensure_installed(workdir: Path, say: Callable[[str], None]) -> None:
 def _write_config(workdir: Path, ports: Ports) -> dict[str, str]:
     """Write the node's config files under workdir; return the environment that uses them."""
     base = workdir.resolve()
-    (base / "mnesia").mkdir(parents=True, exist_ok=True)
+    data_dir(base).mkdir(parents=True, exist_ok=True)
     (base / "rabbitmq.conf").write_text(CONFIG.format(host=HOST, port=ports.amqp))
     (base / "enabled_plugins").write_text("[].\n")
     # An empty env file of our own, so /etc/rabbitmq/rabbitmq-env.conf cannot interfere.
@@ -108,7 +113,7 @@ def _write_config(workdir: Path, ports: Ports) -> dict[str, str]:
         RABBITMQ_CONFIG_FILE=str(base / "rabbitmq.conf"),
         RABBITMQ_ADVANCED_CONFIG_FILE=str(base / "advanced.config"),
         RABBITMQ_ENABLED_PLUGINS_FILE=str(base / "enabled_plugins"),
-        RABBITMQ_MNESIA_BASE=str(base / "mnesia"),
+        RABBITMQ_MNESIA_BASE=str(data_dir(base)),
         RABBITMQ_LOG_BASE=str(base),
         RABBITMQ_LOGS="-",  # to stdout, i.e. into rabbitmq.log with the boot output
         ERL_CRASH_DUMP=str(base / "erl_crash.dump"),

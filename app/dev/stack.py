@@ -1,7 +1,8 @@
-"""`distgate dev up|down|status`: the local Kafka and RabbitMQ, started and stopped together."""
+"""`distgate dev up|down|status|reset`: the local Kafka and RabbitMQ, managed together."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ __all__ = [
     "ServiceStatus",
     "down",
     "ports_for",
+    "reset",
     "status",
     "up",
 ]
@@ -60,6 +62,38 @@ def down(
         return _together(
             partial(kafka.down, home, ports, say), partial(rabbitmq.down, home, ports, say)
         )
+
+
+def reset(
+    home: Path, say: Callable[[str], None] = print, *, ports: Ports = DEFAULT_PORTS
+) -> list[ServiceStatus]:
+    """Stop the stack home started and delete its data, so that `up` starts clean."""
+    say = _one_at_a_time(say)
+    with process.locked(home / "dev.lock"):
+        foreign = [s for s in status(home, ports=ports) if s.running and not s.managed]
+        if foreign:
+            raise DevStackError(_not_ours(foreign, home))
+        stopped = _together(
+            partial(kafka.down, home, ports, say), partial(rabbitmq.down, home, ports, say)
+        )
+        for data in (
+            kafka.data_dir(kafka.daemon(home, ports).workdir),
+            rabbitmq.data_dir(rabbitmq.daemon(home, ports).workdir),
+        ):
+            if data.exists():
+                shutil.rmtree(data)
+                say(f"deleted {data}")
+        return stopped
+
+
+def _not_ours(running: list[ServiceStatus], home: Path) -> str:
+    """Why reset refuses: it never deletes the data of brokers another home started."""
+    where = " and ".join(f"{s.name} on {s.address}" for s in running)
+    return (
+        f"{where}: running, but not started by `distgate dev` under {home}; nothing was "
+        "reset (stop the brokers where they were started, or set DISTGATE_DATA_DIR to the "
+        "folder that started them)"
+    )
 
 
 def status(home: Path, *, ports: Ports = DEFAULT_PORTS) -> list[ServiceStatus]:

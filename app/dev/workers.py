@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 
 from app.dev import process
+from app.settings import Settings
 
 READY_TIMEOUT = 120.0
 
@@ -40,6 +41,11 @@ class WorkerProcess:
     def url(self) -> str:
         """Base URL of its HTTP API."""
         return f"http://127.0.0.1:{self.env['DISTGATE_HTTP_PORT']}"
+
+    @property
+    def settings(self) -> Settings:
+        """Its settings, as it reads them from its environment (app id, topics, brokers)."""
+        return Settings.from_env(self.env)
 
     @property
     def data_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""Every worker's index of `distgate.dead-letters`, for the admin API and `distgate dlq`.
+"""Every worker's index of `<app_id>.dead-letters`, for the admin API and `distgate dlq`.
 
 Memory is bounded: the newest letters (by arrival) up to a capacity, one per dead-letter
 id (a message dead-lettered again replaces its older record), with payloads cut to a
@@ -17,7 +17,6 @@ from msgspec.structs import replace
 
 from protocols.deadletters import DeadLetter, DeadLetterView
 from protocols.errors import InvalidDeadLetter
-from protocols.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +79,12 @@ class DeadLetterIndex:
 class DeadLetterMirror(Service):
     """Reads every partition of the dead-letter topic from its beginning into an index."""
 
-    def __init__(self, bootstrap: str, partitions: int, index: DeadLetterIndex | None = None):
+    def __init__(
+        self, bootstrap: str, topic: str, partitions: int, index: DeadLetterIndex | None = None
+    ) -> None:
         super().__init__()
         self.bootstrap = bootstrap
+        self.topic = topic
         self.partitions = partitions
         self.index = index if index is not None else DeadLetterIndex()
         self._targets: dict[TopicPartition, int] = {}
@@ -115,7 +117,7 @@ class DeadLetterMirror(Service):
             fetch_max_wait_ms=100,
         )
         await consumer.start()
-        tps = [TopicPartition(Topics.DEAD_LETTERS.name, p) for p in range(self.partitions)]
+        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)

@@ -23,7 +23,7 @@ from protocols.erp import (
     OrderDecision,
 )
 from protocols.orders import OrderEvent, OrderStatus
-from protocols.topics import Topics
+from protocols.topics import ERP_ORDER_DECISIONS, ORDERS_EVENTS
 
 _events = msgspec.json.Decoder(OrderEvent)
 _encoder = msgspec.json.Encoder()
@@ -48,7 +48,7 @@ class ErpSimulator:
     async def start(self) -> None:
         """Start reading orders.events (from now on) and deciding."""
         self._consumer = AIOKafkaConsumer(
-            Topics.ORDERS_EVENTS.name, bootstrap_servers=self.bootstrap, auto_offset_reset="latest"
+            ORDERS_EVENTS.name, bootstrap_servers=self.bootstrap, auto_offset_reset="latest"
         )
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
@@ -113,7 +113,7 @@ class ErpSimulator:
         tag = str(type(decision).__struct_config__.tag)
         self.decisions.setdefault(decision.order_id, []).append(tag)
         await self._producer.send_and_wait(
-            Topics.ERP_ORDER_DECISIONS.name,
+            ERP_ORDER_DECISIONS.name,
             _encoder.encode(decision),
             key=decision.order_id.encode(),
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 
-from protocols.amqp import EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
+from protocols.amqp import SHARED_EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.wms import (
     AdjustReason,
     CountLine,
@@ -68,6 +68,8 @@ class WmsSimulator:
     seed: int = 0
     txn_prefix: str = field(default_factory=lambda: f"SIM{uuid.uuid4().hex[:6].upper()}")
     queue_name: str | None = None  # None: a private queue that goes away with the simulator
+    # wms.commands is shared by every deployment on the broker: answer only these orders
+    orders_prefix: str = ""
     sent: list[Sent] = field(default_factory=list)
     releases: list[WarehouseRelease] = field(default_factory=list)
     cancels: list[WarehouseCancel] = field(default_factory=list)
@@ -84,7 +86,7 @@ class WmsSimulator:
         """Connect, bind a queue for the warehouses' commands, and start answering."""
         self._connection = connection = await aio_pika.connect_robust(self.amqp_url, timeout=30)
         publishing = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        for spec in EXCHANGES:  # as distgate declares them: the simulator may start first
+        for spec in SHARED_EXCHANGES:  # as distgate declares them: the simulator may start first
             await publishing.declare_exchange(
                 spec.name, aio_pika.ExchangeType(spec.type), durable=True
             )
@@ -174,6 +176,8 @@ class WmsSimulator:
     async def _on_command(self, message: AbstractIncomingMessage) -> None:
         async with message.process(requeue=False):
             command = decode_command(message.body)
+            if not command.order.startswith(self.orders_prefix):
+                return  # another deployment's order, for another WMS on this broker
             if isinstance(command, WarehouseCancel):
                 self.cancels.append(command)
                 self._cancelled.add((command.warehouse, command.order))

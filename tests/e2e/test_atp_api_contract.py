@@ -14,10 +14,9 @@ import pytest
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from protocols.inventory import StockReceived
-from protocols.topics import Topics
 from tests.support.kafka import produce, unique
 from tests.support.polling import eventually
-from tests.support.shop import gateway_with_tokens
+from tests.support.shop import gateway_with_tokens, retire
 
 pytestmark = pytest.mark.brokers
 
@@ -46,13 +45,14 @@ async def shop(brokers: Settings, tmp_path_factory: pytest.TempPathFactory) -> A
             occurred_at=dt.datetime.now(dt.UTC),
             qty=12,
         )
-        await produce(brokers.kafka_bootstrap, Topics.STOCK_INBOX.name, [(sku.encode(), receipt)])
+        inbox = worker.settings.topics.stock_inbox.name
+        await produce(brokers.kafka_bootstrap, inbox, [(sku.encode(), receipt)])
         await eventually(
             lambda: request(worker, "GET", f"/v1/atp/{sku}", headers=AUTH), lambda r: r[0] == 200
         )
         yield worker, sku
     finally:
-        worker.kill()
+        await retire(worker)
 
 
 async def request(worker: WorkerProcess, method: str, path: str, **kw: Any) -> tuple[int, Any, Any]:

@@ -9,7 +9,7 @@ from app.dev.workers import WorkerProcess
 from app.settings import Settings
 from tests.support.kafka import unique
 from tests.support.polling import eventually
-from tests.support.shop import call, gateway_with_tokens, receive
+from tests.support.shop import call, gateway_with_tokens, receive, retire
 
 pytestmark = pytest.mark.brokers
 
@@ -38,14 +38,14 @@ async def gateway(
     )
     try:
         sku = unique("SKU")
-        await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 100)
+        await receive(worker, sku, "DC-EAST", 100)
         await eventually(
             lambda: call(worker.url, "GET", f"/v1/atp/{sku}", headers=bearer(SHOP)),
             lambda r: r[0] == 200,
         )
         yield worker, sku
     finally:
-        worker.kill()
+        await retire(worker)
 
 
 def order_body(sku: str, customer: str = "C-42", **extra: Any) -> dict[str, Any]:

@@ -93,7 +93,7 @@ async def test_orders_survive_a_kill_mid_stream(
     await worker.wait_ready()
     skus = [unique(f"K{i}") for i in range(SKUS)]
     for sku in skus:
-        await receive(brokers.kafka_bootstrap, sku, "DC-EAST", STOCK_EACH)
+        await receive(worker, sku, "DC-EAST", STOCK_EACH)
     for sku in skus:
         await eventually(
             lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"), lambda r: r[0] == 200

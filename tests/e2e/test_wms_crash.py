@@ -23,9 +23,8 @@ from app.dev import kafka, rabbitmq, stack
 from app.dev.service import Ports
 from app.dev.workers import WorkerProcess, current_env, free_port, worker_env
 from app.settings import Settings
-from protocols.amqp import WMS_EVENTS_QUEUE
 from protocols.inventory import StockAdjusted, StockReceived
-from protocols.topics import StockInboxMessage, Topics
+from protocols.topics import StockInboxMessage
 from tests.support.kafka import unique
 from tests.support.polling import eventually
 from tests.support.wms import (
@@ -154,7 +153,7 @@ async def settled(stream: StockStream, worker: WorkerProcess, amqp_url: str) -> 
         )
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{await diagnosis(stream, worker, amqp_url)}") from None
-    await eventually(lambda: queued(amqp_url), lambda count: count == 0)
+    await eventually(lambda: queued(worker), lambda count: count == 0)
     await asyncio.sleep(2)
     assert await stream.on_hand(worker.url) == stream.expected
 
@@ -164,23 +163,27 @@ async def diagnosis(stream: StockStream, worker: WorkerProcess, amqp_url: str) -
     async with aiohttp.ClientSession() as http, http.get(f"{worker.url}/metrics") as response:
         text = await response.text()
     counters = [line for line in text.splitlines() if line.startswith(DIAGNOSTIC_METRICS)]
-    in_kafka = await bridged(stream, worker.env["DISTGATE_KAFKA_URL"].split("://")[1])
+    in_kafka = await bridged(stream, worker)
     return "\n".join(
         [
             f"expected {stream.expected}",
             f"in the stock inbox, once per event id: {in_kafka}",
-            f"queued {await queued(amqp_url)}",
+            f"queued {await queued(worker)}",
             *counters,
         ]
     )
 
 
-async def bridged(stream: StockStream, bootstrap: str) -> dict[str, int]:
-    """on_hand per SKU from the distinct events the bridge put on the stock inbox."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+async def bridged(stream: StockStream, worker: WorkerProcess) -> dict[str, int]:
+    """on_hand per SKU from the distinct events the bridge put on the worker's stock inbox."""
+    deployment = worker.settings
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=deployment.kafka_bootstrap, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
-        tps = [TopicPartition(Topics.STOCK_INBOX.name, p) for p in range(8)]
+        inbox = deployment.topics.stock_inbox.name
+        tps = [TopicPartition(inbox, p) for p in range(deployment.partitions)]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         events: dict[str, StockInboxMessage] = {}
@@ -201,11 +204,12 @@ async def bridged(stream: StockStream, bootstrap: str) -> dict[str, int]:
     return on_hand
 
 
-async def queued(amqp_url: str) -> int:
-    """Messages waiting in the bridge's queue."""
-    connection = await aio_pika.connect(amqp_url)
+async def queued(worker: WorkerProcess) -> int:
+    """Messages waiting in the queue of the worker's bridge."""
+    deployment = worker.settings
+    connection = await aio_pika.connect(deployment.amqp_url)
     async with connection:
-        queue = await (await connection.channel()).get_queue(WMS_EVENTS_QUEUE)
+        queue = await (await connection.channel()).get_queue(deployment.wms_queues.events.name)
         return int(queue.declaration_result.message_count or 0)
 
 

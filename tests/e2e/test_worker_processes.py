@@ -9,7 +9,6 @@ from app.agents_status import read_status, status_path
 from app.dev import process
 from app.dev.workers import WorkerProcess
 from app.settings import Settings
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 from tests.support.kafka import unique
 from tests.support.polling import eventually
@@ -18,7 +17,6 @@ from tests.support.wms import metric
 
 pytestmark = pytest.mark.brokers
 
-INBOXES = (Topics.STOCK_INBOX.name, Topics.ORDER_INBOX.name)
 STOCK_APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
 
 
@@ -26,7 +24,9 @@ def inbox_share(worker: WorkerProcess, index: int) -> set[str]:
     """The inbox partitions agents process `index` reports it consumes."""
     status = read_status(status_path(worker.data_dir, index))
     assert status is not None, f"agents-{index} reports nothing"
-    return {tp for tp in status.assigned if tp.rpartition("/")[0] in INBOXES}
+    topics = worker.settings.topics
+    inboxes = (topics.stock_inbox.name, topics.order_inbox.name)
+    return {tp for tp in status.assigned if tp.rpartition("/")[0] in inboxes}
 
 
 async def readyz(worker: WorkerProcess) -> int | None:
@@ -57,11 +57,11 @@ async def test_two_agents_processes_share_the_partitions_and_decide_every_order(
     shares = [inbox_share(worker, 0), inbox_share(worker, 1)]
     assert all(shares), shares
     assert not shares[0] & shares[1]
-    assert len(shares[0] | shares[1]) == len(INBOXES) * brokers.partitions
+    assert len(shares[0] | shares[1]) == 2 * brokers.partitions  # both inboxes, every partition
     # When 8 SKUs get 2 units each and 3 orders of one unit each
     skus = [unique(f"P{i}") for i in range(8)]
     for sku in skus:
-        await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 2)
+        await receive(worker, sku, "DC-EAST", 2)
     for sku in skus:
         await eventually(
             lambda s=sku: call(worker.url, "GET", f"/v1/atp/{s}"), lambda r: r[0] == 200

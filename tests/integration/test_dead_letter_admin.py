@@ -38,15 +38,16 @@ async def call(method: str, url: str, token: str | None = None) -> tuple[int, An
         return r.status, await r.json(content_type=None)
 
 
-def dlq(brokers: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def dlq(deployment: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTGATE_")}
-    env |= {"DISTGATE_KAFKA_URL": brokers.kafka_url, "DISTGATE_AMQP_URL": brokers.amqp_url}
+    env |= {"DISTGATE_KAFKA_URL": deployment.kafka_url, "DISTGATE_AMQP_URL": deployment.amqp_url}
+    env |= {"DISTGATE_APP_ID": deployment.app_id}
     command = [sys.executable, "-m", "app", "dlq", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 async def test_dead_letters_are_listed_and_replayed_after_a_fix(
-    spawn_worker: SpawnWorker, brokers: Settings, tmp_path: Path
+    spawn_worker: SpawnWorker, deployment: Settings, tmp_path: Path
 ) -> None:
     # Given a worker with API tokens
     worker = spawn_worker(DISTGATE_API_TOKENS_FILE=str(tokens_file(tmp_path)))
@@ -60,8 +61,10 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
     # When a WMS sends malformed XML, and a hold of stock it does not have yet
     broken = f'<Receipt txn="R-1" warehouse="{where}"><Line sku="{sku}"'.encode()
     hold = f'<Hold txn="H-1" warehouse="{where}"><Line sku="{sku}" delta="5"/></Hold>'.encode()
-    async with dead_letter_tap(brokers.amqp_url, where) as dead:
-        await publish_xml(brokers.amqp_url, [(f"{where}.receipt", broken), (f"{where}.hold", hold)])
+    async with dead_letter_tap(deployment, where) as dead:
+        await publish_xml(
+            deployment.amqp_url, [(f"{where}.receipt", broken), (f"{where}.hold", hold)]
+        )
         # Then both are listed, newest first, with why
         _, body = await eventually(
             lambda: call("GET", listing, ADMIN), lambda r: len(ours(r[1], where, sku)) == 2
@@ -70,7 +73,8 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
         assert set(letters) == {"malformed_xml", "hold_exceeds_on_hand"}
         malformed, held = letters["malformed_xml"], letters["hold_exceeds_on_hand"]
         assert (malformed["source"], malformed["payload"]) == ("amqp", broken.decode())
-        assert (held["source"], held["origin"]) == ("kafka", "distgate.stock-inbox")
+        inbox = deployment.topics.stock_inbox.name
+        assert (held["source"], held["origin"]) == ("kafka", inbox)
         # When the malformed one is replayed over HTTP
         status, accepted = await call(
             "POST", f"{worker.url}/v1/admin/dead-letters/{malformed['id']}/replay", ADMIN
@@ -87,13 +91,13 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
         assert first.body == again.body == broken
     # When stock arrives (the fix) and the hold is replayed with the CLI
     receipt = f'<Receipt txn="R-2" warehouse="{where}"><Line sku="{sku}" qty="10"/></Receipt>'
-    await publish_xml(brokers.amqp_url, [(f"{where}.receipt", receipt.encode())])
+    await publish_xml(deployment.amqp_url, [(f"{where}.receipt", receipt.encode())])
     await eventually(lambda: positions(worker.url, sku, READER), lambda p: p is not None)
-    assert dlq(brokers, "list", "--json", "--limit", "1000").stdout.count(held["id"]) == 1
-    replayed = dlq(brokers, "replay", held["id"])
+    assert dlq(deployment, "list", "--json", "--limit", "1000").stdout.count(held["id"]) == 1
+    replayed = dlq(deployment, "replay", held["id"])
     # Then the hold applies
     assert replayed.returncode == 0, replayed.stderr
-    assert f"replayed {held['id']} (kafka) to distgate.stock-inbox" in replayed.stdout
+    assert f"replayed {held['id']} (kafka) to {inbox}" in replayed.stdout
     await eventually(
         lambda: positions(worker.url, sku, READER),
         lambda p: p is not None and p[where]["blocked"] == 5,
@@ -112,7 +116,7 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
     # And an unknown id is 404 over HTTP and an error in the CLI
     missing = f"{worker.url}/v1/admin/dead-letters/{'0' * 20}/replay"
     assert (await call("POST", missing, ADMIN))[0] == 404
-    unknown = dlq(brokers, "replay", "0" * 20)
+    unknown = dlq(deployment, "replay", "0" * 20)
     assert unknown.returncode == 2
     assert "no dead letter" in unknown.stderr
 

@@ -1,15 +1,18 @@
 """`distgate dev up|down|status` against the real Kafka and RabbitMQ.
 
 The shared stack (default ports, home var/dev) is only ever started here, never stopped:
-other tests use it. Stopping and restarting is tested on a second, private stack on
-other ports, with its own home and its own epmd.
+other tests use it. Stopping, restarting and resetting are tested on a second, private stack
+on other ports, with its own home and its own epmd.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import aio_pika
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from app.dev import process, stack
 from app.dev.stack import Ports, ServiceStatus
@@ -117,3 +120,76 @@ def test_private_stack_goes_down_and_up_again(tmp_path: Path) -> None:
         assert restarted["kafka"].pid != started["kafka"].pid
     finally:
         stack.down(home, _quiet, ports=ports)
+
+
+async def test_reset_wipes_the_private_stack_and_refuses_a_stack_it_did_not_start(
+    tmp_path: Path,
+) -> None:
+    # Given a private stack with a topic and a queue
+    ports = PRIVATE_PORTS
+    all_ports = [ports.kafka, ports.kafka_controller, ports.amqp, ports.erlang_dist, ports.epmd]
+    if any(process.port_open("127.0.0.1", port) for port in all_ports):
+        pytest.skip(f"one of the private stack's ports {all_ports} is taken")
+    home, said = tmp_path / "dev", []
+    bootstrap, amqp_url = f"127.0.0.1:{ports.kafka}", f"amqp://guest:guest@127.0.0.1:{ports.amqp}/"
+    try:
+        await asyncio.to_thread(stack.up, home, CACHE, _quiet, ports=ports)
+        await _create_topic(bootstrap, "reset-probe")
+        await _declare_queue(amqp_url, "reset-probe")
+
+        # When another home resets the stack's ports
+        # Then it refuses, saying whose brokers these are, and the topic is still there
+        with pytest.raises(stack.DevStackError, match="not started by `distgate dev`"):
+            await asyncio.to_thread(stack.reset, tmp_path / "other", _quiet, ports=ports)
+        assert "reset-probe" in await _topics(bootstrap)
+
+        # When the home that started it resets it
+        stopped = _by_name(await asyncio.to_thread(stack.reset, home, said.append, ports=ports))
+
+        # Then both brokers are stopped and it says which data it deleted
+        assert not any(s.running for s in stopped.values())
+        assert any(line.startswith("deleted ") and "kafka" in line for line in said)
+        assert any(line.startswith("deleted ") and "mnesia" in line for line in said)
+
+        # When it is brought up again
+        await asyncio.to_thread(stack.up, home, CACHE, _quiet, ports=ports)
+
+        # Then it starts clean: neither the topic nor the queue exists
+        assert "reset-probe" not in await _topics(bootstrap)
+        assert not await _queue_exists(amqp_url, "reset-probe")
+    finally:
+        stack.down(home, _quiet, ports=ports)
+
+
+async def _create_topic(bootstrap: str, name: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, 1, 1)])
+    finally:
+        await admin.close()
+
+
+async def _topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def _declare_queue(amqp_url: str, name: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        await (await connection.channel()).declare_queue(name, durable=True)
+
+
+async def _queue_exists(amqp_url: str, name: str) -> bool:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        try:
+            await (await connection.channel()).declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+        return True

@@ -9,7 +9,6 @@ import pytest
 from app.settings import Settings
 from protocols.deadletters import DeadLetter
 from protocols.erp import ExpectedReceipt
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 from tests.support.kafka import produce, read_until, unique
 from tests.support.polling import eventually
@@ -23,7 +22,7 @@ async def atp(url: str, sku: str) -> tuple[int, Any]:
 
 
 async def test_undecodable_erp_records_are_dead_lettered_and_the_next_ones_relayed(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker, a SKU and an order id nobody has seen
     worker = spawn_worker()
@@ -41,13 +40,13 @@ async def test_undecodable_erp_records_are_dead_lettered_and_the_next_ones_relay
     # When ERP sends a decision with invalid UTF-8 inside a JSON string, then a valid one,
     # and a supply record that is not JSON, then a valid supply plan, each pair under one key
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.ERP_ORDER_DECISIONS.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.erp_order_decisions.name,
         [(order_id.encode(), bad_decision), (order_id.encode(), good_decision.encode())],
     )
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.ERP_SUPPLY.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.erp_supply.name,
         [(sku.encode(), not_json), (sku.encode(), plan)],
     )
 
@@ -57,16 +56,18 @@ async def test_undecodable_erp_records_are_dead_lettered_and_the_next_ones_relay
         return {d.payload: d for d in letters if d.payload in (bad_decision, not_json)}
 
     records = await read_until(
-        brokers.kafka_bootstrap, Topics.DEAD_LETTERS.name, lambda rs: len(mine(rs)) == 2
+        deployment.kafka_bootstrap,
+        deployment.topics.dead_letters.name,
+        lambda rs: len(mine(rs)) == 2,
     )
     letters = mine(records)
     assert (letters[bad_decision].reason, letters[bad_decision].origin) == (
         "malformed",
-        Topics.ERP_ORDER_DECISIONS.name,
+        deployment.topics.erp_order_decisions.name,
     )
     assert (letters[not_json].reason, letters[not_json].origin) == (
         "malformed",
-        Topics.ERP_SUPPLY.name,
+        deployment.topics.erp_supply.name,
     )
     assert letters[not_json].key == sku.encode()
     # And the valid supply plan after them applied: the SKU shows the expected receipt
@@ -74,8 +75,8 @@ async def test_undecodable_erp_records_are_dead_lettered_and_the_next_ones_relay
     assert answer["warehouses"][0]["incoming"] == [{"po_id": "PO-9", "qty": 4, "eta": "2099-01-15"}]
     # And the valid decision after the bad one reached the order inbox, keyed by its order
     inbox = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.ORDER_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.order_inbox.name,
         lambda rs: any(r.key == order_id.encode() for r in rs),
     )
     assert [r.value for r in inbox if r.key == order_id.encode()] == [good_decision.encode()]

@@ -10,6 +10,7 @@ from tests.conftest import SpawnWorker
 from tests.support.kafka import unique
 from tests.support.polling import eventually
 from tests.support.shop import Warehouse, call, erp_decides, receive, submit, wait_status
+from tests.support.wms import unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
@@ -21,7 +22,7 @@ async def test_fifty_orders_for_the_last_ten_units_over_two_workers(
     first, second = spawn_worker("w1"), spawn_worker("w2")
     await asyncio.gather(first.wait_ready(), second.wait_ready())
     sku = unique("LAST")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 10)
+    await receive(first, sku, "DC-EAST", 10)
     for worker in (first, second):
         await eventually(
             lambda w=worker: call(w.url, "GET", f"/v1/atp/{sku}"),
@@ -56,7 +57,7 @@ async def test_retried_posts_with_one_key_make_one_order(
     worker = spawn_worker()
     await worker.wait_ready()
     sku, customer = unique("R"), unique("C")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 5)
+    await receive(worker, sku, "DC-EAST", 5)
     body = {
         "customer_id": customer,
         "channel": "web",
@@ -91,8 +92,8 @@ async def test_cancel_in_every_state(spawn_worker: SpawnWorker, brokers: Setting
     # Given stock of 20 and a WMS
     worker = spawn_worker()
     await worker.wait_ready()
-    sku = unique("K")
-    await receive(brokers.kafka_bootstrap, sku, "DC-EAST", 20)
+    sku, where = unique("K"), unique_warehouse()  # its own: a demo may run DC-EAST here
+    await receive(worker, sku, where, 20)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
 
     async def order_in(status: str) -> str:
@@ -110,7 +111,7 @@ async def test_cancel_in_every_state(spawn_worker: SpawnWorker, brokers: Setting
         await wait_status(worker.url, order_id, "RELEASED" if status == "SHIPPED" else status)
         return order_id
 
-    async with Warehouse(brokers.amqp_url, "DC-EAST") as wms:
+    async with Warehouse(brokers.amqp_url, where) as wms:
         for status in ("RESERVED", "CREDIT_HOLD", "RELEASED"):
             # When an order in this state is cancelled
             order_id = await order_in(status)
@@ -119,9 +120,9 @@ async def test_cancel_in_every_state(spawn_worker: SpawnWorker, brokers: Setting
             assert code == 202, status
             await wait_status(worker.url, order_id, "CANCELLED")
             if status == "RELEASED":
-                assert (await wms.next_command())[0] == "DC-EAST.release"
+                assert (await wms.next_command())[0] == f"{where}.release"
                 key, xml = await wms.next_command()
-                assert key == "DC-EAST.cancel"
+                assert key == f"{where}.cancel"
                 assert f'order="{order_id}"' in xml.decode()
         _, atp = await eventually(
             lambda: call(worker.url, "GET", f"/v1/atp/{sku}"),
@@ -145,7 +146,7 @@ async def test_auto_confirmation_releases_right_after_reservation(
     worker = spawn_worker("auto", DISTGATE_ERP_CONFIRMATION="auto")
     await worker.wait_ready()
     sku = unique("AUTO")
-    await receive(brokers.kafka_bootstrap, sku, "DC-SOUTH", 3)
+    await receive(worker, sku, "DC-SOUTH", 3)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
     # When an order comes in, Then it is released without any ERP decision
     order_id = await submit(worker.url, unique("C"), [(sku, 3)])
@@ -165,7 +166,7 @@ async def test_goods_shipped_before_the_warehouse_read_the_cancel_still_leave_st
     worker = spawn_worker()
     await worker.wait_ready()
     code, sku = unique("LATE").upper().replace("-", ""), unique("K")
-    await receive(brokers.kafka_bootstrap, sku, code, 10)
+    await receive(worker, sku, code, 10)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
     async with Warehouse(brokers.amqp_url, code) as wms:
         order_id = await submit(worker.url, unique("C"), [(sku, 3)])

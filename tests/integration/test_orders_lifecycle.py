@@ -11,11 +11,11 @@ from protocols.erp import (
     ErpOrderCreditReleased,
     ErpOrderInvoiced,
 )
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 from tests.support.kafka import read_until, unique
 from tests.support.polling import eventually
 from tests.support.shop import Warehouse, call, erp_decides, receive, submit, wait_status
+from tests.support.wms import unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
@@ -26,51 +26,52 @@ async def position(url: str, sku: str, warehouse: str = "DC-EAST") -> dict[str, 
 
 
 async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
-    # Given 10 of SKU A and 5 of SKU B in DC-EAST, and a WMS listening there
+    # Given 10 of SKU A and 5 of SKU B in a warehouse, and its WMS listening there
     worker = spawn_worker()
     await worker.wait_ready()
     sku_a, sku_b, customer = unique("A"), unique("B"), unique("C")
-    await receive(brokers.kafka_bootstrap, sku_a, "DC-EAST", 10)
-    await receive(brokers.kafka_bootstrap, sku_b, "DC-EAST", 5)
+    where = unique_warehouse()  # its own: a demo or bench may run DC-EAST on this broker
+    await receive(worker, sku_a, where, 10)
+    await receive(worker, sku_b, where, 5)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku_b}"), lambda r: r[0] == 200)
-    async with Warehouse(brokers.amqp_url, "DC-EAST") as wms:
+    async with Warehouse(deployment.amqp_url, where) as wms:
         # When a shop orders 3 A and 1 B
         order_id = await submit(worker.url, customer, [(sku_a, 3), (sku_b, 1)])
         # Then both lines are reserved
         order = await wait_status(worker.url, order_id, "RESERVED")
         assert [line["reserved"] for line in order["lines"]] == [3, 1]
-        await eventually(lambda: position(worker.url, sku_a), lambda p: p["reserved"] == 3)
+        await eventually(lambda: position(worker.url, sku_a, where), lambda p: p["reserved"] == 3)
         # When ERP confirms, Then the order is released and the WMS gets one Release
         await erp_decides(
-            brokers.kafka_bootstrap, ErpOrderConfirmed(event_id=unique("e"), order_id=order_id)
+            deployment.kafka_bootstrap, ErpOrderConfirmed(event_id=unique("e"), order_id=order_id)
         )
         await wait_status(worker.url, order_id, "RELEASED")
         key, xml = await wms.next_command()
-        assert key == "DC-EAST.release"
+        assert key == f"{where}.release"
         assert f'order="{order_id}"' in xml.decode()
-        await eventually(lambda: position(worker.url, sku_a), lambda p: p["allocated"] == 3)
+        await eventually(lambda: position(worker.url, sku_a, where), lambda p: p["allocated"] == 3)
         # When the WMS picks A short by one, Then the line backorders 1 and stock drops by 1
         await wms.pick(order_id, [(1, sku_a, 3, 2), (2, sku_b, 1, 1)])
         order = await wait_status(worker.url, order_id, "PICKED")
         assert order["lines"][0]["backordered"] == 1
         await eventually(
-            lambda: position(worker.url, sku_a),
+            lambda: position(worker.url, sku_a, where),
             lambda east: (east["on_hand"], east["allocated"]) == (9, 2),
         )
         # When it ships what it picked, Then the order is SHIPPED and stock leaves the books
         await wms.ship(order_id, [(1, sku_a, 2), (2, sku_b, 1)])
         await wait_status(worker.url, order_id, "SHIPPED")
         await eventually(
-            lambda: position(worker.url, sku_a),
+            lambda: position(worker.url, sku_a, where),
             lambda east: (
                 (east["on_hand"], east["reserved"], east["allocated"], east["atp"]) == (7, 0, 0, 7)
             ),
         )
     # When ERP invoices, Then the order is INVOICED with its whole history
     await erp_decides(
-        brokers.kafka_bootstrap,
+        deployment.kafka_bootstrap,
         ErpOrderInvoiced(event_id=unique("e"), order_id=order_id, invoice_id="INV-1"),
     )
     order = await wait_status(worker.url, order_id, "INVOICED")
@@ -85,54 +86,54 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
     ]
     # And ERP and CRM read the lifecycle from Kafka, versions strictly increasing
     records = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.ORDERS_EVENTS.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.orders_events.name,
         lambda rs: any(order_id.encode() == r.key and b"OrderInvoiced" in r.value for r in rs),
     )
     versions = [r.value for r in records if r.key == order_id.encode()]
     assert b'"type":"OrderSubmitted"' in versions[0]
     crm = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.CRM_ORDER_STATUS.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.crm_order_status.name,
         lambda rs: sum(r.key == customer.encode() for r in rs) >= 7,
     )
     assert all(b'"type":"OrderStatusChanged"' in r.value for r in crm if r.key == customer.encode())
 
 
 async def test_credit_hold_keeps_the_reservation_until_released(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a reserved order
     worker = spawn_worker()
     await worker.wait_ready()
     sku = unique("H")
-    await receive(brokers.kafka_bootstrap, sku, "DC-WEST", 4)
+    await receive(worker, sku, "DC-WEST", 4)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
     order_id = await submit(worker.url, unique("C"), [(sku, 4)])
     await wait_status(worker.url, order_id, "RESERVED")
     # When ERP holds it for credit, Then the reservation is kept
     await erp_decides(
-        brokers.kafka_bootstrap,
+        deployment.kafka_bootstrap,
         ErpOrderCreditHold(event_id=unique("e"), order_id=order_id, reason="limit"),
     )
     await wait_status(worker.url, order_id, "CREDIT_HOLD")
     await eventually(lambda: position(worker.url, sku, "DC-WEST"), lambda p: p["reserved"] == 4)
     # When ERP releases the hold, Then the order is confirmed and released
     await erp_decides(
-        brokers.kafka_bootstrap, ErpOrderCreditReleased(event_id=unique("e"), order_id=order_id)
+        deployment.kafka_bootstrap, ErpOrderCreditReleased(event_id=unique("e"), order_id=order_id)
     )
     await wait_status(worker.url, order_id, "RELEASED")
     await eventually(lambda: position(worker.url, sku, "DC-WEST"), lambda p: p["allocated"] == 4)
 
 
 async def test_reject_is_all_or_nothing_and_allow_backorders(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given 5 of X and none of Y
     worker = spawn_worker()
     await worker.wait_ready()
     x, y = unique("X"), unique("Y")
-    await receive(brokers.kafka_bootstrap, x, "DC-EAST", 5)
+    await receive(worker, x, "DC-EAST", 5)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{x}"), lambda r: r[0] == 200)
     # When an order wants 2 X and 1 Y and rejects backorders
     rejected = await submit(worker.url, unique("C"), [(x, 2), (y, 1)])

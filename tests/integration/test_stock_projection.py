@@ -10,7 +10,6 @@ from app.settings import Settings
 from protocols.deadletters import DeadLetter
 from protocols.erp import ExpectedReceipt, SafetyStockSet
 from protocols.inventory import StockAdjusted, StockCounted, StockHoldChanged, StockReceived
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 from tests.support.kafka import produce, read_until, unique
 from tests.support.polling import eventually
@@ -37,7 +36,7 @@ def position(answer: Any, warehouse: str) -> dict[str, Any]:
 
 
 async def test_every_kind_of_stock_message_reaches_atp(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a SKU nobody has seen
     worker = spawn_worker()
@@ -47,8 +46,8 @@ async def test_every_kind_of_stock_message_reaches_atp(
     key = sku.encode()
     # When the WMS receives 50 (PO-1 partly), adjusts -3, holds 5, and ERP plans supply
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.ERP_SUPPLY.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.erp_supply.name,
         [
             (
                 key,
@@ -65,8 +64,8 @@ async def test_every_kind_of_stock_message_reaches_atp(
         ],
     )
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.stock_inbox.name,
         [
             (key, received(sku, 50, po_id="PO-1")),
             (
@@ -105,8 +104,8 @@ async def test_every_kind_of_stock_message_reaches_atp(
     assert east["incoming"] in ([], [{"po_id": "PO-1", "qty": 30, "eta": "2099-01-15"}])
     # And a cycle count sets on_hand absolutely
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.stock_inbox.name,
         [
             (
                 key,
@@ -119,15 +118,15 @@ async def test_every_kind_of_stock_message_reaches_atp(
     await eventually(lambda: atp(worker.url, sku), lambda r: r[1]["atp"] == 44)
     # And ERP and CRM saw a StockChanged with the final figures of each position
     records = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.INVENTORY_EVENTS.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.inventory_events.name,
         lambda rs: any(r.key == key and b'"on_hand":4' in r.value for r in rs),
     )
     assert all(b'"type":"StockChanged"' in r.value for r in records if r.key == key)
 
 
 async def test_the_same_message_delivered_three_times_applies_once(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker
     worker = spawn_worker()
@@ -137,8 +136,8 @@ async def test_the_same_message_delivered_three_times_applies_once(
     marker = received(sku, 1)
     # When the same receipt arrives three times (new offsets, same event id), then a marker
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.stock_inbox.name,
         [(sku.encode(), receipt)] * 3 + [(sku.encode(), marker)],
     )
     # Then on_hand counts it once
@@ -149,7 +148,7 @@ async def test_the_same_message_delivered_three_times_applies_once(
 
 
 async def test_a_receipt_resent_after_1000_other_events_on_its_sku_applies_once(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a receipt of 7 applied to a SKU
     worker = spawn_worker()
@@ -160,8 +159,8 @@ async def test_a_receipt_resent_after_1000_other_events_on_its_sku_applies_once(
     # When 1,000 other receipts of 1 follow, then the first receipt is sent again (a WMS
     # re-publishing it, or its dead letter replayed), and a marker of 1 after it
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.stock_inbox.name,
         [
             (sku.encode(), receipt),
             *others,
@@ -177,7 +176,7 @@ async def test_a_receipt_resent_after_1000_other_events_on_its_sku_applies_once(
 
 
 async def test_poison_is_dead_lettered_and_the_good_messages_around_it_apply(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a SKU with 5 on hand
     worker = spawn_worker()
@@ -189,8 +188,8 @@ async def test_poison_is_dead_lettered_and_the_good_messages_around_it_apply(
     )
     # When garbage, a hold beyond on_hand and a message under the wrong key arrive among good ones
     await produce(
-        brokers.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.stock_inbox.name,
         [
             (key, received(sku, 5)),
             (key, b"<not json> " + key),
@@ -208,12 +207,15 @@ async def test_poison_is_dead_lettered_and_the_good_messages_around_it_apply(
         return [d for d in letters if sku.encode() in d.payload]
 
     records = await read_until(
-        brokers.kafka_bootstrap, Topics.DEAD_LETTERS.name, lambda rs: len(mine(rs)) >= 3
+        deployment.kafka_bootstrap,
+        deployment.topics.dead_letters.name,
+        lambda rs: len(mine(rs)) >= 3,
     )
     reasons = {d.reason: d for d in mine(records)}
     assert set(reasons) == {"malformed", "hold_exceeds_on_hand", "key_mismatch"}
     assert reasons["malformed"].payload == b"<not json> " + key
     assert reasons["malformed"].key == key
     assert all(
-        d.source == "kafka" and d.origin == Topics.STOCK_INBOX.name for d in reasons.values()
+        d.source == "kafka" and d.origin == deployment.topics.stock_inbox.name
+        for d in reasons.values()
     )

@@ -10,7 +10,6 @@ import pytest
 
 from app.settings import Settings
 from protocols.inventory import StockReceived
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 from tests.support.kafka import produce, unique
 from tests.support.polling import eventually
@@ -34,7 +33,7 @@ async def feed(settings: Settings, oracle: dict[str, dict[str, int]]) -> None:
     """Receive every oracle quantity through the stock inbox."""
     await produce(
         settings.kafka_bootstrap,
-        Topics.STOCK_INBOX.name,
+        settings.topics.stock_inbox.name,
         [
             (
                 sku.encode(),
@@ -61,14 +60,14 @@ async def answers(url: str, skus: list[str]) -> dict[str, Any]:
 
 
 async def test_two_workers_answer_every_sku_alike(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given two workers of one app sharing the partitions
     first, second = spawn_worker("w1"), spawn_worker("w2")
     await asyncio.gather(first.wait_ready(), second.wait_ready())
     # When stock for 60 SKUs (spread over every partition) arrives
     oracle = catalogue(60)
-    await feed(brokers, oracle)
+    await feed(deployment, oracle)
     # Then each worker answers every SKU exactly as the oracle says
     skus = list(oracle)
     for worker in (first, second):
@@ -76,13 +75,13 @@ async def test_two_workers_answer_every_sku_alike(
 
 
 async def test_a_worker_that_lost_its_state_answers_the_same_after_restart(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a worker that projected 300 SKUs
     worker = spawn_worker("w1")
     await worker.wait_ready()
     oracle = catalogue(300)
-    await feed(brokers, oracle)
+    await feed(deployment, oracle)
     skus = list(oracle)
     before = await eventually(lambda: answers(worker.url, skus), lambda got: got == oracle)
     # When it is killed, its RocksDB directory deleted, and it is started again

@@ -6,7 +6,6 @@ from aiokafka import ConsumerRecord
 from app.settings import Settings
 from app.sim.wms import WmsSimulator
 from protocols.deadletters import DeadLetter
-from protocols.topics import Topics
 from protocols.wms import NumberedLine, PickLine, WmsPickConfirm, WmsShipConfirm
 from tests.conftest import SpawnWorker
 from tests.support.kafka import read_until, unique
@@ -17,11 +16,11 @@ pytestmark = pytest.mark.brokers
 
 
 async def test_every_kind_reaches_stock_and_the_order_inbox(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a simulated warehouse
     worker = spawn_worker()
-    sim = WmsSimulator(brokers.amqp_url, [unique_warehouse()])
+    sim = WmsSimulator(deployment.amqp_url, [unique_warehouse()])
     where = sim.warehouses[0]
     await sim.start()
     await worker.wait_ready()
@@ -56,8 +55,8 @@ async def test_every_kind_reaches_stock_and_the_order_inbox(
     await sim.stop()
     # Then each is one event on the order inbox, keyed by order, with its id and AMQP headers
     records = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.ORDER_INBOX.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.order_inbox.name,
         lambda rs: len(mine(rs, order.encode())) == 2,
     )
     picked, shipped = mine(records, order.encode())
@@ -75,7 +74,7 @@ def mine(records: list[ConsumerRecord], key: bytes) -> list[ConsumerRecord]:
 
 
 async def test_the_same_txn_delivered_three_times_applies_once(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker
     worker = spawn_worker()
@@ -85,7 +84,7 @@ async def test_the_same_txn_delivered_three_times_applies_once(
     marker = f'<Receipt txn="R-2" warehouse="{where}"><Line sku="{sku}" qty="1"/></Receipt>'
     # When the WMS sends the same receipt three times, then another one
     key = f"{where}.receipt"
-    await publish_xml(brokers.amqp_url, [(key, receipt.encode())] * 3 + [(key, marker.encode())])
+    await publish_xml(deployment.amqp_url, [(key, receipt.encode())] * 3 + [(key, marker.encode())])
     # Then on_hand counts the first once
     found = await eventually(
         lambda: positions(worker.url, sku), lambda p: p is not None and p[where]["on_hand"] >= 11
@@ -118,7 +117,7 @@ def poison(where: str, sku: str) -> dict[str, tuple[str, bytes]]:
 
 
 async def test_each_poison_is_dead_lettered_and_the_good_messages_around_it_apply(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker, and a tap on what RabbitMQ dead-letters for this warehouse
     worker = spawn_worker()
@@ -131,10 +130,10 @@ async def test_each_poison_is_dead_lettered_and_the_good_messages_around_it_appl
         for n in (1, 2, 3)
     ]  # fmt: skip
     too_much_hold = f'<Hold txn="H-1" warehouse="{where}"><Line sku="{sku}" delta="99"/></Hold>'
-    async with dead_letter_tap(brokers.amqp_url, where) as dead:
+    async with dead_letter_tap(deployment, where) as dead:
         # When every kind of poison arrives between good messages, and a hold beyond on_hand
         await publish_xml(
-            brokers.amqp_url,
+            deployment.amqp_url,
             [good[0], *bad.values(), good[1], (f"{where}.hold", too_much_hold.encode()), good[2]],
         )
         # Then the good ones apply
@@ -147,8 +146,8 @@ async def test_each_poison_is_dead_lettered_and_the_good_messages_around_it_appl
     assert {(m.routing_key, m.body) for m in dead_lettered} == set(bad.values())
     # And on the dead-letter topic with its reason; the hold beyond on_hand from the stock agent
     letters = await read_until(
-        brokers.kafka_bootstrap,
-        Topics.DEAD_LETTERS.name,
+        deployment.kafka_bootstrap,
+        deployment.topics.dead_letters.name,
         lambda rs: len(for_warehouse(rs, where, sku)) >= len(bad) + 1,
     )
     found = for_warehouse(letters, where, sku)
@@ -157,7 +156,7 @@ async def test_each_poison_is_dead_lettered_and_the_good_messages_around_it_appl
     assert reasons == expected
     assert {d.source for d in found if d.reason != "hold_exceeds_on_hand"} == {"amqp"}
     hold = next(d for d in found if d.reason == "hold_exceeds_on_hand")
-    assert (hold.source, hold.origin) == ("kafka", Topics.STOCK_INBOX.name)
+    assert (hold.source, hold.origin) == ("kafka", deployment.topics.stock_inbox.name)
 
 
 def for_warehouse(records: list[ConsumerRecord], where: str, sku: str) -> list[DeadLetter]:

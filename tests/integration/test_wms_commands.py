@@ -4,7 +4,6 @@ import aio_pika
 import pytest
 
 from app.settings import Settings
-from protocols.topics import Topics
 from protocols.wms import NumberedLine
 from protocols.wms_events import CancelAtWarehouse, ReleaseToWarehouse
 from tests.conftest import SpawnWorker
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.brokers
 
 
 async def test_release_and_cancel_arrive_as_contract_xml(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a WMS queue bound for one warehouse's commands
     worker = spawn_worker()
@@ -29,11 +28,11 @@ async def test_release_and_cancel_arrive_as_contract_xml(
         event_id=unique("can"), order_id=order, warehouse=where, txn="CAN-1", correlation_id="c2"
     )
     await worker.wait_ready()
-    async with command_tap(brokers.amqp_url, where) as queue:
+    async with command_tap(deployment.amqp_url, where) as queue:
         # When the order side asks for a release, then a cancel
         await produce(
-            brokers.kafka_bootstrap,
-            Topics.WMS_COMMANDS.name,
+            deployment.kafka_bootstrap,
+            deployment.topics.wms_commands.name,
             [(order.encode(), release), (order.encode(), cancel)],
         )
         # Then both arrive in order, as the contract's XML, persistent, with their ids
@@ -55,7 +54,7 @@ async def test_release_and_cancel_arrive_as_contract_xml(
 
 
 async def test_an_unroutable_command_is_retried_until_a_queue_is_bound(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a ready worker and a warehouse whose WMS has not bound its queue yet
     worker = spawn_worker()
@@ -66,11 +65,13 @@ async def test_an_unroutable_command_is_retried_until_a_queue_is_bound(
         lines=(NumberedLine(1, "SKU-1", 1),),
     )  # fmt: skip
     # When a release for it is produced
-    await produce(brokers.kafka_bootstrap, Topics.WMS_COMMANDS.name, [(order.encode(), release)])
+    await produce(
+        deployment.kafka_bootstrap, deployment.topics.wms_commands.name, [(order.encode(), release)]
+    )
     # Then the worker reports it retrying an unroutable command
     unroutable = 'distgate_wms_commands_retried_total{reason="unroutable"}'
     await eventually(lambda: metric(worker.url, unroutable), lambda count: count >= 2)
     # And once the WMS binds its queue, the release arrives: it was never dropped
-    async with command_tap(brokers.amqp_url, where) as queue:
+    async with command_tap(deployment.amqp_url, where) as queue:
         (delivered,) = await take(queue, 1)
     assert delivered.message_id == release.event_id

@@ -12,8 +12,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from app.dev.workers import free_port
 from app.settings import Settings
-from protocols.amqp import EXCHANGES, QUEUES
-from protocols.topics import Topics
 from tests.conftest import SpawnWorker
 
 pytestmark = pytest.mark.brokers
@@ -72,26 +70,26 @@ async def test_errors_are_problem_json_with_correlation_id(spawn_worker: SpawnWo
 
 
 async def test_worker_declares_kafka_topics_and_amqp_topology(
-    spawn_worker: SpawnWorker, brokers: Settings
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
-    # Given a worker that has started
+    # Given a worker of a deployment that has started
     worker = spawn_worker()
     await worker.wait_ready()
-    # Then every topic of the registry exists
-    admin = AIOKafkaAdminClient(bootstrap_servers=brokers.kafka_bootstrap)
+    # Then every topic of the deployment's registry exists
+    admin = AIOKafkaAdminClient(bootstrap_servers=deployment.kafka_bootstrap)
     await admin.start()
     try:
         topics = set(await admin.list_topics())
     finally:
         await admin.close()
-    assert {spec.name for spec in Topics.all()} <= topics
-    # And the AMQP exchanges and queues exist (passive declares fail when missing)
-    connection = await aio_pika.connect(brokers.amqp_url)
+    assert {spec.name for spec in deployment.topics.all()} <= topics
+    # And the AMQP exchanges and its queues exist (passive declares fail when missing)
+    connection = await aio_pika.connect(deployment.amqp_url)
     async with connection:
         channel = await connection.channel()
-        for exchange in EXCHANGES:
+        for exchange in deployment.wms_queues.exchanges():
             await channel.get_exchange(exchange.name, ensure=True)
-        for queue in QUEUES:
+        for queue in deployment.wms_queues.queues():
             await channel.get_queue(queue.name, ensure=True)
 
 

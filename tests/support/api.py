@@ -14,7 +14,7 @@ from app.api.factory import ApiState, create_api
 from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
-from protocols.topics import OrderInboxMessage
+from protocols.topics import OrderInboxMessage, Topics
 from tables.orders import Order, apply
 
 _inbox = msgspec.json.Decoder(OrderInboxMessage)
@@ -67,7 +67,7 @@ class FailingKafka:
 
 def command_producer(kafka: Any) -> CommandProducer:
     """The API's command producer, sending through `kafka` instead of a started client."""
-    producer = CommandProducer("127.0.0.1:1")
+    producer = CommandProducer("127.0.0.1:1", Topics.for_app("distgate").order_inbox)
     producer._producer = kafka
     return producer
 

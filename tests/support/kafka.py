@@ -10,8 +10,6 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from app.dev.offsets import skip_history
-
 _encoder = msgspec.json.Encoder()
 
 
@@ -68,10 +66,3 @@ async def create_topic(bootstrap: str, name: str, partitions: int, compacted: bo
         await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
     finally:
         await admin.close()
-
-
-async def fresh_app_id(bootstrap: str, partitions: int, prefix: str = "distgate-test") -> str:
-    """A new app id whose consumer group starts at the end of every registry topic."""
-    app_id = unique(prefix)
-    await skip_history(bootstrap, app_id, partitions)
-    return app_id

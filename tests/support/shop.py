@@ -11,13 +11,14 @@ import aio_pika
 import aiohttp
 import msgspec
 
+from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.erp import OrderDecision
 from protocols.inventory import StockReceived
-from protocols.topics import Topics
-from tests.support.kafka import fresh_app_id, produce, unique
+from protocols.topics import ERP_ORDER_DECISIONS
+from tests.support.kafka import produce, unique
 
 
 async def call(url: str, method: str, path: str, **kw: Any) -> tuple[int, Any]:
@@ -50,8 +51,8 @@ async def wait_status(url: str, order_id: str, status: str, within: float = 30) 
     return order
 
 
-async def receive(bootstrap: str, sku: str, warehouse: str, qty: int) -> None:
-    """The WMS received stock (as the bridge would put it on the stock inbox)."""
+async def receive(worker: WorkerProcess, sku: str, warehouse: str, qty: int) -> None:
+    """The WMS received stock (as the bridge would put it on the worker's stock inbox)."""
     receipt = StockReceived(
         event_id=unique("rcv"),
         sku=sku,
@@ -59,14 +60,14 @@ async def receive(bootstrap: str, sku: str, warehouse: str, qty: int) -> None:
         occurred_at=dt.datetime.now(dt.UTC),
         qty=qty,
     )
-    await produce(bootstrap, Topics.STOCK_INBOX.name, [(sku.encode(), receipt)])
+    deployment = worker.settings
+    inbox = deployment.topics.stock_inbox.name
+    await produce(deployment.kafka_bootstrap, inbox, [(sku.encode(), receipt)])
 
 
 async def erp_decides(bootstrap: str, decision: OrderDecision) -> None:
     """ERP publishes a decision on its own topic."""
-    await produce(
-        bootstrap, Topics.ERP_ORDER_DECISIONS.name, [(decision.order_id.encode(), decision)]
-    )
+    await produce(bootstrap, ERP_ORDER_DECISIONS.name, [(decision.order_id.encode(), decision)])
 
 
 class Warehouse:
@@ -135,14 +136,13 @@ class Warehouse:
 async def gateway_with_tokens(
     settings: Settings, home: Path, tokens: list[dict[str, Any]]
 ) -> WorkerProcess:
-    """Start a worker (fresh app id) that requires these API tokens; wait until ready."""
+    """Start a worker (a deployment of its own) that requires these API tokens; wait until ready."""
     tokens_file = home / "tokens.json"
     tokens_file.write_text(json.dumps(tokens))
-    app_id = await fresh_app_id(settings.kafka_bootstrap, settings.partitions)
     env = worker_env(
         current_env(),
         home / "data",
-        app_id,
+        unique("distgate-test"),
         DISTGATE_KAFKA_URL=settings.kafka_url,
         DISTGATE_AMQP_URL=settings.amqp_url,
         DISTGATE_API_TOKENS_FILE=str(tokens_file),
@@ -155,3 +155,10 @@ async def gateway_with_tokens(
         worker.kill()
         raise
     return worker
+
+
+async def retire(worker: WorkerProcess) -> None:
+    """Stop a worker of `gateway_with_tokens` and remove its deployment (topics, queue)."""
+    worker.kill()
+    deployment = worker.settings
+    await remove_deployment(deployment.kafka_bootstrap, deployment.amqp_url, deployment.app_id)

@@ -12,7 +12,8 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
-from protocols.amqp import DEAD_LETTER_EXCHANGE, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
+from app.settings import Settings
+from protocols.amqp import WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 
 
 def unique_warehouse() -> str:
@@ -43,9 +44,10 @@ async def tap(amqp_url: str, exchange: str, *keys: str) -> AsyncIterator[Abstrac
         yield queue
 
 
-def dead_letter_tap(amqp_url: str, warehouse: str) -> Any:
-    """What RabbitMQ dead-letters for `warehouse` (as routed to `distgate.wms-events.dead`)."""
-    return tap(amqp_url, DEAD_LETTER_EXCHANGE, f"{warehouse}.#")
+def dead_letter_tap(deployment: Settings, warehouse: str) -> Any:
+    """What RabbitMQ dead-letters for `warehouse` (as routed to the deployment's dead queue)."""
+    exchange = deployment.wms_queues.dead_letter_exchange.name
+    return tap(deployment.amqp_url, exchange, f"{warehouse}.#")
 
 
 def command_tap(amqp_url: str, warehouse: str) -> Any:

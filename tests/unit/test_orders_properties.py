@@ -64,8 +64,9 @@ BEFORE_RELEASE = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD, S.CONFI
 IN_WAREHOUSE = (S.RELEASED, S.PICKED)
 
 _ENCODER = msgspec.json.Encoder()
-_EVENTS, _CRM = decoder_for(Topics.ORDERS_EVENTS), decoder_for(Topics.CRM_ORDER_STATUS)
-_STOCK, _WMS = decoder_for(Topics.STOCK_INBOX), decoder_for(Topics.WMS_COMMANDS)
+TOPICS = Topics.for_app("distgate")
+_EVENTS, _CRM = decoder_for(TOPICS.orders_events), decoder_for(TOPICS.crm_order_status)
+_STOCK, _WMS = decoder_for(TOPICS.stock_inbox), decoder_for(TOPICS.wms_commands)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from protocols.errors import InvalidDeadLetter
 from protocols.orders import OrderEvent, OrderStatus, OrderStatusChanged
 from protocols.topics import Topics, decoder_for
 
+TOPICS = Topics.for_app("distgate")
+
 WIRE_MODULES = (orders, erp, inventory, wms, http, deadletters)
 STRUCTS = sorted(
     (
@@ -162,15 +164,15 @@ def test_an_order_event_decodes_from_the_union_by_its_tag() -> None:
     )
     raw = msgspec.json.encode(event)
     # When the topic's decoder reads it
-    decoded = decoder_for(Topics.ORDERS_EVENTS).decode(raw)
+    decoded = decoder_for(TOPICS.orders_events).decode(raw)
     # Then it is the same event, tagged by its contract name
     assert decoded == event
     assert msgspec.json.decode(raw)["type"] == "OrderRejected"
 
 
 def test_the_registry_holds_the_contract_topics() -> None:
-    # Given the registry
-    specs = {spec.name: spec for spec in Topics.all()}
+    # Given the registry of the default deployment
+    specs = {spec.name: spec for spec in TOPICS.all()}
     # Then it names every contract topic once, with its key, and ERP's are external
     assert {name: spec.key for name, spec in specs.items()} == {
         "erp.supply": "sku",
@@ -192,7 +194,7 @@ def test_the_registry_holds_the_contract_topics() -> None:
 
 def test_the_stock_inbox_takes_wms_and_erp_stock_messages() -> None:
     # Given a WMS receipt and an ERP safety stock, both keyed by SKU
-    decoder = decoder_for(Topics.STOCK_INBOX)
+    decoder = decoder_for(TOPICS.stock_inbox)
     received = inventory.StockReceived(
         event_id="e-1",
         sku="SKU-1",
@@ -212,7 +214,7 @@ def test_a_bytes_topic_has_no_json_decoder() -> None:
     # When its decoder is asked for
     # Then it is refused
     with pytest.raises(ValueError, match="raw bytes"):
-        decoder_for(Topics.DEAD_LETTERS)
+        decoder_for(TOPICS.dead_letters)
 
 
 header_names = st.text(st.characters(codec="utf-8"), max_size=12).filter(

@@ -15,6 +15,8 @@ from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import Pipeline
 from protocols.topics import Topics
 
+TOPICS = Topics.for_app("distgate")
+
 
 @dataclass
 class FakeMessage:
@@ -38,6 +40,8 @@ class FakeMessage:
 
 class FakeQueue:
     """Hands out its messages, then waits as an idle queue would."""
+
+    name = "distgate.wms-events"
 
     def __init__(self, messages: list[FakeMessage]) -> None:
         self.messages = messages
@@ -75,7 +79,8 @@ def count(n: int, sku: str = "S") -> FakeMessage:
 
 async def started(messages: list[FakeMessage]) -> tuple[Pipeline, FakeProducer, asyncio.Task[None]]:
     producer = FakeProducer(len(messages))
-    pipeline = Pipeline(producer, AgentMetrics(CollectorRegistry()), Failpoints())  # type: ignore[arg-type]
+    metrics = AgentMetrics(CollectorRegistry())
+    pipeline = Pipeline(producer, TOPICS, metrics, Failpoints())  # type: ignore[arg-type]
     running = asyncio.create_task(pipeline.run(FakeQueue(messages)))  # type: ignore[arg-type]
     await asyncio.wait_for(producer.all_sent.wait(), 5)
     return pipeline, producer, running
@@ -87,9 +92,9 @@ async def test_records_go_out_in_order_and_acks_wait_for_kafka_and_for_earlier_d
     # When the pipeline sends them all before any Kafka acknowledgement
     _, producer, running = await started(messages)
     assert producer.sent == [
-        (Topics.STOCK_INBOX.name, b"S"),
-        (Topics.DEAD_LETTERS.name, None),
-        (Topics.STOCK_INBOX.name, b"S"),
+        (TOPICS.stock_inbox.name, b"S"),
+        (TOPICS.dead_letters.name, None),
+        (TOPICS.stock_inbox.name, b"S"),
     ]
     # Then nothing is settled until Kafka acknowledges, and the third waits for the first
     producer.futures[2].set_result(None)

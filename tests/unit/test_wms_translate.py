@@ -16,6 +16,8 @@ NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 SENT = dt.datetime(2026, 11, 27, 8, 59, tzinfo=dt.UTC)
 _stock = msgspec.json.Decoder(StockInboxMessage)
 _orders = msgspec.json.Decoder(OrderInboxMessage)
+TOPICS = Topics.for_app("distgate")
+QUEUE = "distgate.wms-events"
 
 
 def delivery(key: str, body: bytes, **props: str | None) -> Delivery:
@@ -31,7 +33,7 @@ def delivery(key: str, body: bytes, **props: str | None) -> Delivery:
 
 
 def bridged(key: str, body: bytes, **props: str | None) -> list[KafkaRecord]:
-    records, letter = translate(body, delivery(key, body, **props), NOW)
+    records, letter = translate(body, delivery(key, body, **props), NOW, TOPICS, QUEUE)
     assert letter is None
     return records
 
@@ -46,8 +48,8 @@ def test_a_receipt_becomes_one_event_per_line_keyed_by_sku() -> None:
     records = bridged("DC-EAST.receipt", body, message_id="m-1", correlation_id="c-1")
     # Then each line is a StockReceived on the stock inbox, keyed by its SKU, with a stable id
     assert [(r.topic, r.key) for r in records] == [
-        (Topics.STOCK_INBOX.name, b"SKU-1"),
-        (Topics.STOCK_INBOX.name, b"SKU-2"),
+        (TOPICS.stock_inbox.name, b"SKU-1"),
+        (TOPICS.stock_inbox.name, b"SKU-2"),
     ]
     first = _stock.decode(records[0].value)
     assert first == StockReceived(
@@ -105,8 +107,8 @@ def test_pick_and_ship_become_one_event_per_message_keyed_by_order() -> None:
     picked, shipped = bridged("W1.pick", pick, message_id="m-9"), bridged("W1.ship", ship)
     # Then each is one event on the order inbox, keyed by the order, id wms:<W>:<txn>
     assert [(r.topic, r.key) for r in picked + shipped] == [
-        (Topics.ORDER_INBOX.name, b"SO-1"),
-        (Topics.ORDER_INBOX.name, b"SO-1"),
+        (TOPICS.order_inbox.name, b"SO-1"),
+        (TOPICS.order_inbox.name, b"SO-1"),
     ]
     assert _orders.decode(picked[0].value) == PickConfirmed(
         event_id="wms:W1:P-1", order_id="SO-1", warehouse="W1", txn="P-1", occurred_at=SENT,
@@ -135,16 +137,17 @@ def test_without_amqp_ids_the_correlation_id_is_stable_per_message() -> None:
 def test_poison_becomes_one_dead_letter_record_with_a_stable_id() -> None:
     # Given a message whose warehouse attribute disagrees with its routing key
     body = b'<Count txn="C-1" warehouse="W2"><Line sku="S" on_hand="1"/></Count>'
-    # When translated twice (a redelivery)
-    results = [translate(body, delivery("W1.count", body, message_id="m-1"), NOW) for _ in "ab"]
-    # Then each time it is one record on the dead-letter topic with the original bytes
+    # When the bridge of deployment "eu" translates it twice (a redelivery)
+    eu = delivery("W1.count", body, message_id="m-1")
+    results = [translate(body, eu, NOW, Topics.for_app("eu"), "eu.wms-events") for _ in "ab"]
+    # Then each time it is one record on eu's dead-letter topic with the original bytes
     (record,), letter = results[0]
     assert letter is not None
-    assert (record.topic, record.key, record.value) == (Topics.DEAD_LETTERS.name, None, body)
+    assert (record.topic, record.key, record.value) == ("eu.dead-letters", None, body)
     parsed = DeadLetter.from_headers(record.headers, record.value, record.key)
     assert (parsed.source, parsed.origin, parsed.reason) == (
         "amqp",
-        "distgate.wms-events",
+        "eu.wms-events",
         "warehouse_mismatch",
     )
     # And the routing key is kept for a replay, and the id is the same both times
@@ -157,7 +160,7 @@ def test_an_oversize_body_is_dead_lettered_cut_short_with_its_size() -> None:
     # Given a body over 1 MiB
     body = b"<Receipt " + b"x" * (1024 * 1024)
     # When translated
-    (record,), letter = translate(body, delivery("W1.receipt", body), NOW)
+    (record,), letter = translate(body, delivery("W1.receipt", body), NOW, TOPICS, QUEUE)
     # Then the dead letter says oversize and keeps a prefix that fits in a Kafka record
     assert letter is not None
     assert letter.reason == "oversize"
