@@ -103,11 +103,11 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
         lambda p: p is not None and p[where]["blocked"] == 5,
     )
     # And replayed a second time, it changes nothing: the hold was applied once
-    assert dlq(brokers, "replay", held["id"]).returncode == 0
+    assert dlq(deployment, "replay", held["id"]).returncode == 0
     before = await positions(worker.url, sku, READER)
     assert before is not None
     marker = f'<Receipt txn="R-3" warehouse="{where}"><Line sku="{sku}" qty="1"/></Receipt>'
-    await publish_xml(brokers.amqp_url, [(f"{where}.receipt", marker.encode())])
+    await publish_xml(deployment.amqp_url, [(f"{where}.receipt", marker.encode())])
     after = await eventually(
         lambda: positions(worker.url, sku, READER),
         lambda p: p is not None and p[where]["on_hand"] == before[where]["on_hand"] + 1,
