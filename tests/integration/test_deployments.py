@@ -9,12 +9,11 @@ from typing import Any
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractQueue
-from aiokafka.admin import AIOKafkaAdminClient
 
 from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
-from tests.support.kafka import unique
+from tests.support.kafka import topic_names, unique
 from tests.support.polling import eventually
 from tests.support.shop import call, submit
 from tests.support.wms import command_tap, positions, publish_xml, take, unique_warehouse
@@ -53,7 +52,7 @@ async def test_both_deployments_see_every_wms_event_and_only_their_own_topics(
     a, b = deploy("a"), deploy("b")
     await asyncio.gather(a.wait_ready(), b.wait_ready())
     # Then each has its own inbox topics and its own WMS queue, its bridge consuming it
-    topics = await _topics(brokers.kafka_bootstrap)
+    topics = await topic_names(brokers.kafka_bootstrap)
     for worker in (a, b):
         own = worker.settings.topics
         assert {own.stock_inbox.name, own.order_inbox.name, own.wms_commands.name} <= topics
@@ -111,15 +110,6 @@ async def _nothing_more(queue: AbstractQueue, seconds: float) -> None:
         message = await queue.get(fail=False, no_ack=True)
         assert message is None, f"unexpected {message.routing_key}: {message.body!r}"
         await asyncio.sleep(0.1)
-
-
-async def _topics(bootstrap: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        return set(await admin.list_topics())
-    finally:
-        await admin.close()
 
 
 async def _consumers(amqp_url: str, queue: str) -> int:

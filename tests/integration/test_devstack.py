@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from app.dev import process, stack
 from app.dev.stack import Ports, ServiceStatus
+from tests.support.kafka import topic_names
 
 pytestmark = pytest.mark.brokers
 
@@ -141,7 +142,7 @@ async def test_reset_wipes_the_private_stack_and_refuses_a_stack_it_did_not_star
         # Then it refuses, saying whose brokers these are, and the topic is still there
         with pytest.raises(stack.DevStackError, match="not started by `distgate dev`"):
             await asyncio.to_thread(stack.reset, tmp_path / "other", _quiet, ports=ports)
-        assert "reset-probe" in await _topics(bootstrap)
+        assert "reset-probe" in await topic_names(bootstrap)
 
         # When the home that started it resets it
         stopped = _by_name(await asyncio.to_thread(stack.reset, home, said.append, ports=ports))
@@ -155,7 +156,7 @@ async def test_reset_wipes_the_private_stack_and_refuses_a_stack_it_did_not_star
         await asyncio.to_thread(stack.up, home, CACHE, _quiet, ports=ports)
 
         # Then it starts clean: neither the topic nor the queue exists
-        assert "reset-probe" not in await _topics(bootstrap)
+        assert "reset-probe" not in await topic_names(bootstrap)
         assert not await _queue_exists(amqp_url, "reset-probe")
     finally:
         stack.down(home, _quiet, ports=ports)
@@ -166,15 +167,6 @@ async def _create_topic(bootstrap: str, name: str) -> None:
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, 1, 1)])
-    finally:
-        await admin.close()
-
-
-async def _topics(bootstrap: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        return set(await admin.list_topics())
     finally:
         await admin.close()
 

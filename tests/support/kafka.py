@@ -66,3 +66,13 @@ async def create_topic(bootstrap: str, name: str, partitions: int, compacted: bo
         await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
     finally:
         await admin.close()
+
+
+async def topic_names(bootstrap: str) -> set[str]:
+    """Every topic the cluster has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
