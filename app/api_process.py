@@ -54,7 +54,10 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     letters = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka_bootstrap, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
-    api = create_api(ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters))
+    state = ApiState(
+        tokens, metrics, readiness, stock, orders, commands, dead_letters, app_id=settings.app_id
+    )
+    api = create_api(state)
     return ApiWorker(
         stock,
         orders,

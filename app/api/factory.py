@@ -6,7 +6,7 @@ from aiohttp import web
 
 from app.api import atp, deadletters, health, orders
 from app.api.auth import TokenRegistry
-from app.api.keys import COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
+from app.api.keys import APP_ID, COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
@@ -28,6 +28,7 @@ class ApiState:
     orders: OrderReader
     commands: CommandProducer
     dead_letters: DeadLetterAdmin
+    app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
 
 
 def create_api(state: ApiState) -> web.Application:
@@ -43,6 +44,7 @@ def create_api(state: ApiState) -> web.Application:
     app[ORDERS] = state.orders
     app[COMMANDS] = state.commands
     app[deadletters.DEAD_LETTERS] = state.dead_letters
+    app[APP_ID] = state.app_id
     health.add_routes(app)
     atp.add_routes(app)
     orders.add_routes(app)

@@ -32,6 +32,12 @@ def _operational_paths() -> dict[str, Any]:
         },
         "/metrics": {"get": operation("Prometheus metrics", {"200": "text"}, **open_access)},
         "/openapi.json": {"get": operation("This document", {"200": "JSON"}, **open_access)},
+        "/asyncapi.json": {
+            "get": operation("The Kafka and AMQP side (AsyncAPI 3)", {"200": "JSON"}, **open_access)
+        },
+        "/wms.xsd": {
+            "get": operation("The XML Schema of the WMS messages", {"200": "XML"}, **open_access)
+        },
     }
 
 
