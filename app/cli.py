@@ -9,6 +9,7 @@ from app.demo.flags import add_demo_flags
 from app.dev import stack
 from app.errors import DistgateError
 from app.settings import Settings
+from app.version import VERSION
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="distgate", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"distgate {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser("worker", help="run one worker: agents, AMQP bridge, HTTP API")
     worker.add_argument("--http-host", help="overrides DISTGATE_HTTP_HOST")
