@@ -9,6 +9,8 @@ event ids make the re-send apply once. Then a new session starts, after a pause.
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import aio_pika
 from aiokafka import AIOKafkaProducer
@@ -32,7 +34,7 @@ class WmsBridge(Service):
 
     def __init__(
         self,
-        kafka_bootstrap: str,
+        kafka_options: Mapping[str, Any],
         amqp_url: str,
         queue: QueueSpec,
         topics: Topics,
@@ -40,7 +42,7 @@ class WmsBridge(Service):
         failpoints: Failpoints,
     ) -> None:
         super().__init__()
-        self.kafka_bootstrap = kafka_bootstrap
+        self.kafka_options = kafka_options  # bootstrap servers, security protocol, SASL, TLS
         self.amqp_url = amqp_url
         self.queue = queue
         self.topics = topics
@@ -70,7 +72,7 @@ class WmsBridge(Service):
     async def _session(self) -> None:
         """One producer and one connection, until a failure or the worker stops."""
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.kafka_bootstrap,
+            **self.kafka_options,
             acks="all",
             enable_idempotence=True,
             linger_ms=2,

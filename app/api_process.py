@@ -50,9 +50,9 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     readiness = Readiness()
     for source in (agents.progress, stock.progress, orders.progress):
         readiness.add_source(source)
-    commands = CommandProducer(settings.kafka_bootstrap, settings.topics.order_inbox)
+    commands = CommandProducer(settings.kafka, settings.topics.order_inbox)
     letters = settings.topics.dead_letters.name
-    mirror = DeadLetterMirror(settings.kafka_bootstrap, letters, settings.partitions)
+    mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters, app_id=settings.app_id
@@ -93,6 +93,4 @@ def _order_replica(settings: Settings) -> ChangelogReplica[Order]:
 def _replica(
     name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
 ) -> ChangelogReplica[T]:
-    return ChangelogReplica(
-        name, changelog.name, settings.partitions, settings.kafka_bootstrap, decode
-    )
+    return ChangelogReplica(name, changelog.name, settings.partitions, settings.kafka, decode)

@@ -69,7 +69,7 @@ class DeadLetterAdmin:
     async def _read(self, entry: IndexedLetter) -> DeadLetter:
         """The full record of an index entry, read back from Kafka."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
+            **self.settings.kafka.client_options(), enable_auto_commit=False
         )
         try:
             await consumer.start()
@@ -89,7 +89,7 @@ class DeadLetterAdmin:
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            **self.settings.kafka.client_options(), acks="all", enable_idempotence=True
         )
         try:
             await producer.start()

@@ -41,7 +41,7 @@ async def _projected_stock(settings: Settings) -> list[SkuStock]:
     """Read the stock table's changelog to its end: the same state every worker serves."""
     spec = stock_changelog(settings.app_id)
     replica = ChangelogReplica(
-        "stock", spec.name, settings.partitions, settings.kafka_bootstrap, decode_stock
+        "stock", spec.name, settings.partitions, settings.kafka, decode_stock
     )
     await replica.start()
     try:

@@ -3,13 +3,12 @@
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from yarl import URL
-
 from agents.runtime.failpoints import parse_failpoints
+from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
 from protocols.amqp import WmsQueues
 from protocols.topics import Topics
@@ -24,7 +23,8 @@ class Settings:
     """Everything a distgate process is configured with (CONTRACT 1)."""
 
     kafka_url: str = "kafka://127.0.0.1:9092"
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # May carry a password; amqps:// with ?cafile=... for a private CA.
+    amqp_url: str = field(default="amqp://guest:guest@127.0.0.1:5672/", repr=False)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     data_dir: Path = Path("./var")
@@ -38,6 +38,13 @@ class Settings:
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     agent_processes: int = 1
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "PLAIN"
+    kafka_username: str = ""
+    kafka_password: str = field(default="", repr=False)
+    kafka_ca_file: Path | None = None
+    kafka_cert_file: Path | None = None
+    kafka_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -45,7 +52,8 @@ class Settings:
         env = os.environ if environ is None else environ
         fields: dict[str, Any] = {}
         for name, (variable, parse) in _VARIABLES.items():
-            raw = env.get(variable)
+            raw = _secret_file(env, variable) if name in _SECRETS else None
+            raw = env.get(variable) if raw is None else raw
             if raw is not None and raw != "":
                 fields[name] = _parse(variable, raw, parse)
         cache = env.get("XDG_CACHE_HOME")
@@ -82,13 +90,67 @@ class Settings:
             raise ConfigurationError(
                 f"log level must be one of {LOG_LEVELS}, not {self.log_level!r}"
             )
-        if not URL(self.kafka_url).host:
-            raise ConfigurationError(f"DISTGATE_KAFKA_URL {self.kafka_url!r} names no host")
+        for server in self.kafka_bootstrap.split(","):
+            host, colon, port = server.rpartition(":") if ":" in server else (server, "", "")
+            if not host or (colon and not port.isdigit()):
+                raise ConfigurationError(
+                    f"DISTGATE_KAFKA_URL {self.kafka_url!r}: {server!r} is not host:port "
+                    "(several brokers: kafka://host1:9092;host2:9092)"
+                )
         try:
             parse_failpoints(self.failpoints)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
+        self._validated_kafka()
         return self
+
+    def _validated_kafka(self) -> None:
+        if self.kafka_security_protocol not in SECURITY_PROTOCOLS:
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"not {self.kafka_security_protocol!r}"
+            )
+        if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                f"not {self.kafka_sasl_mechanism!r}"
+            )
+        access = self.kafka
+        if access.uses_sasl and not (self.kafka_username and self.kafka_password):
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "DISTGATE_KAFKA_USERNAME and DISTGATE_KAFKA_PASSWORD (or its _FILE)"
+            )
+        files = {
+            "DISTGATE_KAFKA_CA_FILE": self.kafka_ca_file,
+            "DISTGATE_KAFKA_CERT_FILE": self.kafka_cert_file,
+            "DISTGATE_KAFKA_KEY_FILE": self.kafka_key_file,
+        }
+        given = [name for name, path in files.items() if path is not None]
+        if given and not access.uses_tls:
+            raise ConfigurationError(
+                f"{', '.join(given)} set, but DISTGATE_KAFKA_SECURITY_PROTOCOL="
+                f"{self.kafka_security_protocol} does not use TLS (SSL or SASL_SSL)"
+            )
+        if (self.kafka_cert_file is None) != (self.kafka_key_file is None):
+            raise ConfigurationError(
+                "DISTGATE_KAFKA_CERT_FILE and DISTGATE_KAFKA_KEY_FILE go together (mutual TLS)"
+            )
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ConfigurationError(f"{name}={str(path)!r}: no such file")
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How every Kafka client of this process reaches the cluster."""
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            protocol=self.kafka_security_protocol,  # type: ignore[arg-type]  # validated
+            mechanism=self.kafka_sasl_mechanism,  # type: ignore[arg-type]
+            username=self.kafka_username,
+            password=self.kafka_password,
+            tls=TlsFiles(self.kafka_ca_file, self.kafka_cert_file, self.kafka_key_file),
+        )
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -122,6 +184,19 @@ class Settings:
         return self.data_dir / "dev"
 
 
+def _secret_file(env: Mapping[str, str], variable: str) -> str | None:
+    """A secret's value from the file `<variable>_FILE` names (mounted as Kubernetes does)."""
+    path = env.get(f"{variable}_FILE")
+    if not path:
+        return None
+    if env.get(variable):
+        raise ConfigurationError(f"set {variable} or {variable}_FILE, not both")
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigurationError(f"{variable}_FILE={path!r}: {exc.strerror}") from exc
+
+
 def _parse(variable: str, raw: str, parse: type) -> Any:
     try:
         return parse(raw)
@@ -145,4 +220,13 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
+    "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
+    "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
+    "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),
+    "kafka_password": ("DISTGATE_KAFKA_PASSWORD", str),
+    "kafka_ca_file": ("DISTGATE_KAFKA_CA_FILE", Path),
+    "kafka_cert_file": ("DISTGATE_KAFKA_CERT_FILE", Path),
+    "kafka_key_file": ("DISTGATE_KAFKA_KEY_FILE", Path),
 }
+# Readable from a file named by `<variable>_FILE` instead (mounted secrets).
+_SECRETS = frozenset({"kafka_url", "amqp_url", "kafka_username", "kafka_password"})

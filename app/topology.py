@@ -33,7 +33,7 @@ async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> 
 
 async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...]) -> list[str]:
     """Create every registry topic that does not exist yet; return the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
     try:
         await admin.start()
     except KafkaError as exc:

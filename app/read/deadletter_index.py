@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 from msgspec.structs import replace
 
+from app.broker_access import KafkaAccess
 from protocols.deadletters import DeadLetter, DeadLetterView
 from protocols.errors import InvalidDeadLetter
 
@@ -80,10 +81,10 @@ class DeadLetterMirror(Service):
     """Reads every partition of the dead-letter topic from its beginning into an index."""
 
     def __init__(
-        self, bootstrap: str, topic: str, partitions: int, index: DeadLetterIndex | None = None
+        self, kafka: KafkaAccess, topic: str, partitions: int, index: DeadLetterIndex | None = None
     ) -> None:
         super().__init__()
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.topic = topic
         self.partitions = partitions
         self.index = index if index is not None else DeadLetterIndex()
@@ -111,7 +112,7 @@ class DeadLetterMirror(Service):
 
     async def _mirror(self) -> None:
         self._consumer = consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.kafka.client_options(),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,

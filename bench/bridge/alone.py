@@ -23,7 +23,7 @@ async def drain(count: int) -> dict[str, float]:
     metrics = AgentMetrics(CollectorRegistry())
     settings = Settings.from_env()
     bridge = WmsBridge(
-        settings.kafka_bootstrap,
+        settings.kafka.client_options(),
         settings.amqp_url,
         settings.wms_queues.events,
         settings.topics,

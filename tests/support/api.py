@@ -11,6 +11,7 @@ from aiohttp import web
 
 from app.api.auth import load_tokens
 from app.api.factory import ApiState, create_api
+from app.broker_access import KafkaAccess
 from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
@@ -67,7 +68,7 @@ class FailingKafka:
 
 def command_producer(kafka: Any) -> CommandProducer:
     """The API's command producer, sending through `kafka` instead of a started client."""
-    producer = CommandProducer("127.0.0.1:1", Topics.for_app("distgate").order_inbox)
+    producer = CommandProducer(KafkaAccess("127.0.0.1:1"), Topics.for_app("distgate").order_inbox)
     producer._producer = kafka
     return producer
 

@@ -26,6 +26,8 @@ def test_defaults_are_the_contracts() -> None:
         ("DISTGATE_ERP_CONFIRMATION", "sometimes", "must be 'required' or 'auto'"),
         ("DISTGATE_PARTITIONS", "0", "partitions must be 1..256"),
         ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
+        ("DISTGATE_KAFKA_URL", "kafka://k1:9092;:9093", "':9093' is not host:port"),
+        ("DISTGATE_KAFKA_URL", "kafka://k1:90x2", "'k1:90x2' is not host:port"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
