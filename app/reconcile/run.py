@@ -1,0 +1,91 @@
+"""`distgate reconcile FILE.csv`: read the book, read the projection, print the differences."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+from aiokafka.errors import KafkaError
+
+from app.errors import ConfigurationError
+from app.read.replica import ChangelogReplica
+from app.reconcile.progress import Progress
+from app.reconcile.report import build_report, write_csv, write_json, write_text
+from app.settings import Settings
+from protocols.book_stock import (
+    BookStock,
+    BookStockError,
+    Encoding,
+    decode_book,
+    parse_book_stock,
+    shown,
+)
+from tables.reconcile import reconcile
+from tables.stock import SkuStock
+from tables.stock_table import decode_stock, stock_changelog
+
+LOAD_TIMEOUT = 300.0
+
+
+def run_reconcile(settings: Settings, book_path: Path, out: Path | None, as_json: bool) -> int:
+    """Print (and optionally write) the report: 0 in step, 1 differences or bad rows."""
+    progress = Progress(sys.stderr)
+    book, encoding = _read_book(book_path, progress)
+    projected = asyncio.run(_projected_stock(settings, progress))
+    progress.done()
+    report = build_report(
+        book, encoding, reconcile(book.lines, projected, blocked=book.states_blocked)
+    )
+    if as_json:
+        write_json(report, sys.stdout)
+    else:
+        write_text(report, sys.stdout)
+    if out is not None:
+        write_csv(report, out)
+        print(f"report written to {out}", file=sys.stderr)
+    return 0 if report.in_step else 1
+
+
+def _read_book(path: Path, progress: Progress) -> tuple[BookStock, Encoding]:
+    """The parsed book; a file that cannot be read, or has no header, is a usage error."""
+    try:
+        text, encoding = decode_book(path.read_bytes())
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {shown(str(path))}: {exc.strerror}") from exc
+    if encoding != "utf-8":
+        print(f"note: {shown(str(path))} is not UTF-8; read as {encoding}", file=sys.stderr)
+    total = text.count("\n")
+    try:
+        book = parse_book_stock(text, lambda line: progress.show(f"book line {line}/{total}"))
+    except BookStockError as exc:
+        raise ConfigurationError(f"{shown(str(path))}: {exc}") from exc
+    return book, encoding
+
+
+async def _projected_stock(settings: Settings, progress: Progress) -> list[SkuStock]:
+    """Read the stock table's changelog to its end: the same state every worker serves."""
+    spec = stock_changelog(settings.app_id)
+    replica = ChangelogReplica(
+        "stock", spec.name, settings.partitions, settings.kafka_bootstrap, decode_stock
+    )
+    await replica.start()
+    try:
+        await asyncio.wait_for(_caught_up(replica, progress), LOAD_TIMEOUT)
+        return list(replica.values())
+    except TimeoutError as exc:
+        raise ConfigurationError(f"could not read {spec.name} within {LOAD_TIMEOUT:.0f}s") from exc
+    except KafkaError as exc:
+        raise ConfigurationError(f"cannot read {spec.name} from Kafka: {exc}") from exc
+    finally:
+        await replica.stop()
+
+
+async def _caught_up(replica: ChangelogReplica[SkuStock], progress: Progress) -> None:
+    waiting = asyncio.ensure_future(replica.wait_caught_up())
+    try:
+        while not waiting.done():
+            await asyncio.wait({waiting}, timeout=0.2)
+            left = sum(p.remaining for p in replica.progress())
+            progress.show(f"distgate's stock: {len(replica)} SKUs read, {left} records left")
+        await waiting
+    finally:
+        waiting.cancel()  # when the timeout cancels this wait
