@@ -4,6 +4,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from app.errors import ConfigurationError
@@ -64,8 +65,9 @@ def _read_book(path: Path, progress: Progress) -> tuple[BookStock, Encoding]:
 async def _projected_stock(settings: Settings, progress: Progress) -> list[SkuStock]:
     """Read the stock table's changelog to its end: the same state every worker serves."""
     spec = stock_changelog(settings.app_id)
+    partitions = await _partitions(settings, spec.name)
     replica = ChangelogReplica(
-        "stock", spec.name, settings.partitions, settings.kafka_bootstrap, decode_stock
+        "stock", spec.name, partitions, settings.kafka_bootstrap, decode_stock
     )
     await replica.start()
     try:
@@ -77,6 +79,28 @@ async def _projected_stock(settings: Settings, progress: Progress) -> list[SkuSt
         raise ConfigurationError(f"cannot read {spec.name} from Kafka: {exc}") from exc
     finally:
         await replica.stop()
+
+
+async def _partitions(settings: Settings, topic: str) -> int:
+    """The changelog's partition count; a missing changelog is a wrong app id, said at once."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    try:
+        await admin.start()
+        # Listing first: asking a broker that auto-creates topics about one would create it.
+        exists = topic in await admin.list_topics()
+        described = await admin.describe_topics([topic]) if exists else []
+    except KafkaError as exc:
+        raise ConfigurationError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap}: {exc}"
+        ) from exc
+    finally:
+        await admin.close()
+    if not described:
+        raise ConfigurationError(
+            f"Kafka has no topic {topic}: no worker of {settings.app_id} has run "
+            "(is DISTGATE_APP_ID right?)"
+        )
+    return len(described[0]["partitions"])
 
 
 async def _caught_up(replica: ChangelogReplica[SkuStock], progress: Progress) -> None:
