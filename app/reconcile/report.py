@@ -84,9 +84,9 @@ def _write_table(rows: list[tuple[str, ...]], stream: TextIO) -> None:
 def _cells(d: Discrepancy, *, blocked: bool) -> tuple[str, ...]:
     on_hand = (d.sku, d.warehouse, _shown(d.erp_qty), _shown(d.distgate_on_hand))
     if not blocked:
-        return (*on_hand, f"{d.difference:+d}", d.finding)
+        return (*on_hand, _signed(d.difference), d.finding)
     by_blocked = (_shown(d.erp_blocked), _shown(d.distgate_blocked), _signed(d.blocked_difference))
-    return (*on_hand, f"{d.difference:+d}", *by_blocked, d.finding)
+    return (*on_hand, _signed(d.difference), *by_blocked, d.finding)
 
 
 def _summary(report: Report) -> str:
@@ -113,4 +113,4 @@ def _shown(value: int | None) -> str:
 
 
 def _signed(value: int | None) -> str:
-    return "-" if value is None else f"{value:+d}"
+    return "-" if value is None else f"{value:+d}" if value else "0"

@@ -10,7 +10,7 @@ from aiokafka.errors import KafkaError
 from app.errors import ConfigurationError
 from app.read.replica import ChangelogReplica
 from app.reconcile.progress import Progress
-from app.reconcile.report import build_report, write_csv, write_json, write_text
+from app.reconcile.report import Report, build_report, write_csv, write_json, write_text
 from app.settings import Settings
 from protocols.book_stock import (
     BookStock,
@@ -30,20 +30,25 @@ LOAD_TIMEOUT = 300.0
 def run_reconcile(settings: Settings, book_path: Path, out: Path | None, as_json: bool) -> int:
     """Print (and optionally write) the report: 0 in step, 1 differences or bad rows."""
     progress = Progress(sys.stderr)
-    book, encoding = _read_book(book_path, progress)
-    projected = asyncio.run(_projected_stock(settings, progress))
-    progress.done()
-    report = build_report(
-        book, encoding, reconcile(book.lines, projected, blocked=book.states_blocked)
-    )
-    if as_json:
-        write_json(report, sys.stdout)
-    else:
-        write_text(report, sys.stdout)
+    try:
+        book, encoding = _read_book(book_path, progress)
+        projected = asyncio.run(_projected_stock(settings, progress))
+    finally:
+        progress.done()  # an error message must not land on the progress line
+    found = reconcile(book.lines, projected, blocked=book.states_blocked)
+    report = build_report(book, encoding, found)
     if out is not None:
-        write_csv(report, out)
-        print(f"report written to {out}", file=sys.stderr)
+        _write_csv(report, out)
+    (write_json if as_json else write_text)(report, sys.stdout)
     return 0 if report.in_step else 1
+
+
+def _write_csv(report: Report, out: Path) -> None:
+    try:
+        write_csv(report, out)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write {shown(str(out))}: {exc.strerror}") from exc
+    print(f"report written to {out}", file=sys.stderr)
 
 
 def _read_book(path: Path, progress: Progress) -> tuple[BookStock, Encoding]:

@@ -58,7 +58,7 @@ def test_the_text_report_lists_differences_bad_rows_and_a_summary() -> None:
         "sku    warehouse  erp_qty  distgate_on_hand  difference  erp_blocked  distgate_blocked"
         "  blocked_difference  finding",
         "SKU-1  DC-EAST    5        4                 -1          1            1"
-        "                 +0                  mismatch",
+        "                 0                   mismatch",
         "bad rows, not compared:",
         "  line 4: qty '5.5' is not a whole number >= 0",
         "1 difference and 1 bad row; 2 book rows compared on on_hand and blocked",
