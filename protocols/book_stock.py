@@ -1,5 +1,6 @@
 """ERP book stock as Excel saves it to CSV: the input of `distgate reconcile`."""
 
+import codecs
 import csv
 import io
 import re
@@ -16,10 +17,10 @@ _WAREHOUSE = re.compile(WAREHOUSE_PATTERN)
 # Excel writes a whole number as "5", or "5.0" when the cell is formatted with decimals.
 _WHOLE = re.compile(r"([0-9]+)(?:\.(0+))?")
 REQUIRED = ("sku", "warehouse", "qty")
-SEPARATORS = (",", ";")
+SEPARATORS = (",", ";", "\t")  # tab: Excel's "Unicode Text"
 MAX_FIGURE = MAX_QTY * 1000
 PROGRESS_EVERY = 1000
-Encoding = Literal["utf-8", "windows-1252"]
+Encoding = Literal["utf-8", "utf-16", "windows-1252"]
 
 
 class BookLine(msgspec.Struct, frozen=True):
@@ -61,11 +62,14 @@ class _Columns(msgspec.Struct, frozen=True):
 
 
 def decode_book(data: bytes) -> tuple[str, Encoding]:
-    """UTF-8 with or without Excel's BOM; otherwise Windows-1252, what Excel's plain CSV writes.
+    """UTF-8 with or without Excel's BOM, UTF-16 with its BOM; otherwise Windows-1252.
 
-    The fallback cannot change a figure: the compared columns are ASCII by their patterns,
-    so a wrong guess only shows a cell of a bad row, or an ignored column, differently.
+    Windows-1252 is what Excel's plain CSV writes on Western Windows. The fallback cannot
+    change a figure: the compared columns are ASCII by their patterns, so a wrong guess
+    only shows a cell of a bad row, or an ignored column, differently.
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -103,8 +107,9 @@ def _header(source: io.StringIO) -> tuple[int, str, _Columns]:
     separators: tuple[str, ...] = SEPARATORS
     for number, raw in enumerate(iter(source.readline, ""), start=1):
         line = raw.strip()
-        if line.casefold().startswith("sep=") and len(line) == 5:
-            separators = (line[4],)
+        hint = raw.rstrip("\r\n")  # the hint may name a tab
+        if hint.casefold().startswith("sep=") and len(hint) == 5:
+            separators = (hint[4],)
         elif line.strip("".join(SEPARATORS) + "\t "):
             return number, *_columns(number, line, separators)
     raise BookStockError("no header: the file has no rows")

@@ -57,8 +57,8 @@ def _read_book(path: Path, progress: Progress) -> tuple[BookStock, Encoding]:
         text, encoding = decode_book(path.read_bytes())
     except OSError as exc:
         raise ConfigurationError(f"cannot read {shown(str(path))}: {exc.strerror}") from exc
-    if encoding != "utf-8":
-        print(f"note: {shown(str(path))} is not UTF-8; read as {encoding}", file=sys.stderr)
+    if encoding == "windows-1252":  # a guess, so say it
+        print(f"note: {shown(str(path))} is not UTF-8; read as Windows-1252", file=sys.stderr)
     total = text.count("\n")
     try:
         book = parse_book_stock(text, lambda line: progress.show(f"book line {line}/{total}"))

@@ -44,6 +44,7 @@ def test_excels_sep_line_names_the_separator() -> None:
     text = "sep=;\nsku;warehouse;qty\nSKU-1;DC-EAST;3\n"
     # When parsed, Then the hinted separator is used
     assert parse_book_stock(text).lines == (BookLine("SKU-1", "DC-EAST", 3),)
+    assert parse_book_stock("SEP=\t\nsku\twarehouse\tqty\n").separator == "\t"
 
 
 def test_bad_rows_are_listed_with_their_line_and_the_rest_is_read() -> None:
@@ -121,6 +122,17 @@ def test_a_windows_1252_file_is_read_as_windows_1252() -> None:
     # Then it is read as Windows-1252 and its rows as usual
     assert encoding == "windows-1252"
     assert parse_book_stock(text).lines == (BookLine("SKU-1", "DC-EAST", 4),)
+
+
+def test_excels_unicode_text_is_read() -> None:
+    # Given Excel's "Unicode Text": UTF-16 with its BOM, tab-separated
+    data = "SKU\tWarehouse\tQty\r\nSKU-1\tDC-EAST\t7\r\n".encode("utf-16")
+    # When decoded and parsed
+    text, encoding = decode_book(data)
+    book = parse_book_stock(text)
+    # Then the row is read
+    assert (encoding, book.separator) == ("utf-16", "\t")
+    assert book.lines == (BookLine("SKU-1", "DC-EAST", 7),)
 
 
 def test_progress_is_reported_every_thousand_lines() -> None:

@@ -63,7 +63,7 @@ Figures = dict[tuple[str, str], tuple[int, int]]
 @st.composite
 def excel_csv(draw: st.DrawFn, rows: Figures) -> tuple[bytes, bool]:
     """The rows as some Excel would save them, and whether blocked is one of its columns."""
-    separator = draw(st.sampled_from([",", ";"]))
+    separator = draw(st.sampled_from([",", ";", "\t"]))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     with_blocked = draw(st.booleans())
     names = ["sku", "warehouse", "qty", "note"] + (["blocked"] if with_blocked else [])
