@@ -1,6 +1,7 @@
 """The discrepancy rules of `distgate reconcile`, and the parser and comparer against an oracle."""
 
 from itertools import groupby
+from typing import NamedTuple
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,29 +61,43 @@ FIGURES = st.tuples(st.integers(0, 12), st.integers(0, 3))
 Figures = dict[tuple[str, str], tuple[int, int]]
 
 
+class ExcelFile(NamedTuple):
+    """A file as some Excel saved it, with what a correct reader must find in it."""
+
+    raw: bytes
+    with_blocked: bool
+    bad_lines: list[int]  # where the rows with a bad quantity start
+
+
 @st.composite
-def excel_csv(draw: st.DrawFn, rows: Figures) -> tuple[bytes, bool]:
-    """The rows as some Excel would save them, and whether blocked is one of its columns."""
+def excel_csv(draw: st.DrawFn, rows: Figures) -> ExcelFile:
+    """The rows, with bad rows, empty rows and multi-line notes between them."""
     separator = draw(st.sampled_from([",", ";", "\t"]))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     with_blocked = draw(st.booleans())
     names = ["sku", "warehouse", "qty", "note"] + (["blocked"] if with_blocked else [])
     order = draw(st.permutations(names))
-    header = [draw(st.sampled_from([n, n.upper(), n.title()])) for n in order]
-    lines = [separator.join(header)]
-    for (sku, warehouse), (qty, blocked) in rows.items():
-        cells = {
-            "sku": sku,
-            "warehouse": warehouse,
-            "qty": f"{qty}{draw(st.sampled_from(['', '.0', '.00']))}",
-            "note": f'"a{separator} b"',
-            "blocked": "" if blocked == 0 and draw(st.booleans()) else str(blocked),
-        }
-        lines.append(separator.join(cells[n] for n in order))
+    lines = [separator.join(draw(st.sampled_from([n, n.upper(), n.title()])) for n in order)]
+    bad_lines = []
+    for number, ((sku, warehouse), (qty, blocked)) in enumerate(rows.items()):
         if draw(st.booleans()):
             lines.append(separator * (len(order) - 1))  # an empty row
+        if draw(st.booleans()):
+            bad_lines.append(sum(line.count(newline) + 1 for line in lines) + 1)
+            lines.append(_row(order, separator, newline, f"BAD-{number}", "DC-EAST", "5.5", "0"))
+        quantity = f"{qty}{draw(st.sampled_from(['', '.0', '.00']))}"
+        shown_blocked = "" if blocked == 0 and draw(st.booleans()) else str(blocked)
+        lines.append(_row(order, separator, newline, sku, warehouse, quantity, shown_blocked))
     bom = draw(st.sampled_from(["", "\ufeff"]))
-    return (bom + newline.join(lines) + newline).encode(), with_blocked
+    return ExcelFile((bom + newline.join(lines) + newline).encode(), with_blocked, bad_lines)
+
+
+def _row(
+    order: list[str], separator: str, newline: str, sku: str, warehouse: str, qty: str, blocked: str
+) -> str:
+    note = f'"a{separator}{newline}b"'  # the separator and a line break, quoted
+    cells = {"sku": sku, "warehouse": warehouse, "qty": qty, "note": note, "blocked": blocked}
+    return separator.join(cells[name] for name in order)
 
 
 def oracle(erp: Figures, ours: Figures, with_blocked: bool) -> set[tuple[str, str, int, int]]:
@@ -114,12 +129,14 @@ def test_the_report_of_any_excel_file_equals_the_oracle(
     erp: Figures, ours: Figures, data: st.DataObject
 ) -> None:
     # Given ERP's figures saved as some Excel CSV, and distgate's projection
-    raw, with_blocked = data.draw(excel_csv(erp))
+    excel = data.draw(excel_csv(erp))
     # When the file is parsed and reconciled
-    book = parse_book_stock(decode_book(raw)[0])
+    book = parse_book_stock(decode_book(excel.raw)[0])
     found = reconcile(book.lines, projection(ours), blocked=book.states_blocked)
-    # Then every row was read and the differences are the oracle's
-    assert (book.bad_rows, len(book.lines), book.states_blocked) == ((), len(erp), with_blocked)
+    # Then every good row was read and every bad one named by its first line
+    assert (len(book.lines), book.states_blocked) == (len(erp), excel.with_blocked)
+    assert [bad.line for bad in book.bad_rows] == excel.bad_lines
+    # And the differences are the oracle's
     reported = {(d.sku, d.warehouse, d.difference, d.blocked_difference or 0) for d in found}
-    assert reported == oracle(erp, ours, with_blocked)
+    assert reported == oracle(erp, ours, excel.with_blocked)
     assert len(found) == len(reported)
