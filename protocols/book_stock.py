@@ -73,7 +73,9 @@ def decode_book(data: bytes) -> tuple[str, Encoding]:
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("windows-1252", errors="replace"), "windows-1252"
+        # A UTF-8 BOM on a file that is not UTF-8 after all must not spoil the header.
+        fallback = data.removeprefix(codecs.BOM_UTF8).decode("windows-1252", errors="replace")
+        return fallback, "windows-1252"
 
 
 def parse_book_stock(text: str, on_progress: Callable[[int], None] | None = None) -> BookStock:

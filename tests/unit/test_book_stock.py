@@ -1,5 +1,7 @@
 """Reading ERP book stock as Excel writes it: separators, header, figures, bad rows."""
 
+import codecs
+
 import pytest
 
 from protocols.book_stock import (
@@ -122,6 +124,12 @@ def test_a_windows_1252_file_is_read_as_windows_1252() -> None:
     # Then it is read as Windows-1252 and its rows as usual
     assert encoding == "windows-1252"
     assert parse_book_stock(text).lines == (BookLine("SKU-1", "DC-EAST", 4),)
+    # And so is one with a UTF-8 BOM but Windows-1252 after it, header intact
+    text, encoding = decode_book(codecs.BOM_UTF8 + data)
+    assert (encoding, parse_book_stock(text).lines) == (
+        "windows-1252",
+        (BookLine("SKU-1", "DC-EAST", 4),),
+    )
 
 
 def test_excels_unicode_text_is_read() -> None:
