@@ -61,6 +61,13 @@ async def test_reconcile_reports_discrepancies_and_exit_codes(
     # Then reconcile says so and exits 0
     assert agreed.returncode == 0, agreed.stderr
     assert "in step: 3 book rows, no differences in on_hand" in agreed.stdout
+    # When the same book comes as Windows-1252, with an accented description
+    book.write_bytes("sku,warehouse,qty,description\nSKU-A,DC-EAST,47,café\n".encode("cp1252"))
+    guessed = run_reconcile(brokers, app_id, str(book))
+    # Then it is read, with a note on stderr saying how (SKU-B is 0 in ERP now)
+    assert guessed.returncode == 1, guessed.stderr
+    assert "is not UTF-8; read as Windows-1252" in guessed.stderr
+    assert "2 differences and 0 bad rows; 1 book row compared on on_hand" in guessed.stdout
     # When ERP's book differs on one line and lacks another
     book.write_text("sku,warehouse,qty\nSKU-A,DC-EAST,50\nSKU-B,DC-EAST,3\n")
     report = tmp_path / "report.csv"
