@@ -55,9 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         "action", choices=["up", "down", "status", "reset"], help="reset: stop, delete the data"
     )
     dev.set_defaults(run=_run_dev)
-    check = commands.add_parser("reconcile", help="ERP book stock (CSV) against projected on_hand")
-    check.add_argument("book", type=Path, help="CSV with sku,warehouse,qty (header optional)")
-    check.add_argument("--out", type=Path, help="also write the report as CSV here")
+    check = commands.add_parser(
+        "reconcile", help="ERP book stock (CSV) against the projected on_hand and blocked"
+    )
+    check.add_argument(
+        "book", type=Path, help="CSV with a header naming sku, warehouse, qty and maybe blocked"
+    )
+    check.add_argument("--out", type=Path, help="also write the differences as CSV here")
+    check.add_argument("--json", action="store_true", help="the report as one JSON document")
     check.set_defaults(run=_run_reconcile)
     dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
@@ -104,9 +109,9 @@ def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
-    from app.reconcile import run_reconcile
+    from app.reconcile.run import run_reconcile
 
-    return run_reconcile(settings, args.book, args.out)
+    return run_reconcile(settings, args.book, args.out, args.json)
 
 
 def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
