@@ -1,6 +1,6 @@
 """A Kafka broker that only lets clients in over SASL_SSL, as a managed Kafka does.
 
-Its own certificate authority (made with openssl), a server certificate for 127.0.0.1,
+Its own certificate authority, a server certificate for 127.0.0.1,
 SASL PLAIN and SCRAM-SHA-512 users, and the dev stack's jars. A PLAINTEXT listener stays
 for the broker's own controller traffic only; the tests never give it to distgate.
 """
@@ -20,6 +20,7 @@ from app.broker_access import KafkaAccess, TlsFiles
 from app.dev import kafka
 from app.dev.service import run_coroutine
 from app.dev.workers import free_port
+from tests.support.certificates import server_certificate
 
 PLAIN_USER = ("alice", "alice-secret")
 SCRAM_USER = ("bob", "bob-secret")
@@ -79,23 +80,11 @@ def secure_kafka(workdir: Path, cache: Path) -> Iterator[SecureKafka]:
 
 
 def _certificates(workdir: Path) -> tuple[Path, Path]:
-    """A CA, and the broker's key and certificate for 127.0.0.1 signed by it (PEM)."""
-    ca_key, ca_cert = workdir / "ca.key", workdir / "ca.pem"
-    key, csr, cert = workdir / "broker.key", workdir / "broker.csr", workdir / "broker.pem"
-    extensions = workdir / "san.ext"
-    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for argv in (
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test CA",
-         "-keyout", ca_key, "-out", ca_cert],
-        ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-         "-keyout", key, "-out", csr],
-        ["x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
-         "-days", "2", "-extfile", extensions, "-out", cert],
-    ):  # fmt: skip
-        subprocess.run(["openssl", *map(str, argv)], check=True, capture_output=True)
-    keystore = workdir / "keystore.pem"  # Kafka's PEM keystore: the PKCS#8 key, then the chain
-    keystore.write_text(key.read_text() + cert.read_text() + ca_cert.read_text())
-    return ca_cert, keystore
+    """The CA, and Kafka's PEM keystore: the broker's PKCS#8 key, then its chain."""
+    made = server_certificate(workdir)
+    keystore = workdir / "keystore.pem"
+    keystore.write_text(made.key_file.read_text() + made.cert_file.read_text())
+    return made.ca_file, keystore
 
 
 def _config(workdir: Path, keystore: Path, plain: int, secured: int, controller: int) -> Path:
