@@ -1,7 +1,7 @@
 """The API process of `distgate worker`: HTTP API, changelog mirrors, command producer; no Faust."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mode import ServiceT, Worker
 
@@ -29,8 +29,8 @@ T = TypeVar("T")
 class ApiWorker(Worker):
     """Runs the API's services; readiness starts reporting once they all are up."""
 
-    def __init__(self, *services: ServiceT, readiness: Readiness, loglevel: str) -> None:
-        super().__init__(*services, loglevel=loglevel)
+    def __init__(self, *services: ServiceT, readiness: Readiness, **logging: Any) -> None:
+        super().__init__(*services, **logging)
         self.readiness = readiness
 
     async def on_started(self) -> None:
@@ -65,7 +65,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
         mirror,
         HttpServer(api, settings.http_host, settings.http_port),
         readiness=readiness,
-        loglevel=settings.log_level,
+        **settings.worker_logging("api"),
     )
 
 

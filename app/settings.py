@@ -10,6 +10,7 @@ from typing import Any, Literal
 from agents.runtime.failpoints import parse_failpoints
 from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
+from app.logs import LOG_FORMATS, logging_config
 from protocols.amqp import WmsQueues
 from protocols.topics import Topics
 
@@ -34,6 +35,7 @@ class Settings:
     partitions: int = 8
     replication_factor: int = 1
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line (app.logs)
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
@@ -85,6 +87,11 @@ class Settings:
             raise ConfigurationError(
                 f"DISTGATE_AGENT_PROCESSES (--agents) must be 1..{MAX_AGENT_PROCESSES}, "
                 f"not {self.agent_processes}"
+            )
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigurationError(
+                f"DISTGATE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                f"not {self.log_format!r}"
             )
         if self.log_level not in LOG_LEVELS:
             raise ConfigurationError(
@@ -178,6 +185,13 @@ class Settings:
         except ValueError:
             return False
 
+    def worker_logging(self, process: str) -> dict[str, Any]:
+        """The logging arguments of a process's mode Worker: level, and JSON lines if asked."""
+        return {
+            "loglevel": self.log_level,
+            "logging_config": logging_config(self.log_format, self.log_level, process),
+        }
+
     @property
     def dev_home(self) -> Path:
         """Where the local dev stack keeps its data, logs and pid files."""
@@ -216,6 +230,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "partitions": ("DISTGATE_PARTITIONS", int),
     "replication_factor": ("DISTGATE_REPLICATION_FACTOR", int),
     "log_level": ("DISTGATE_LOG_LEVEL", str),
+    "log_format": ("DISTGATE_LOG_FORMAT", str),
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),

@@ -1,5 +1,7 @@
 """An agents process of `distgate worker`: the Faust app, every agent, the AMQP bridge both ways."""
 
+from typing import Any
+
 import faust
 from mode import ServiceT
 from prometheus_client import CollectorRegistry
@@ -26,9 +28,9 @@ class GatewayWorker(faust.Worker):
     """A Faust worker that tells readiness when the app has fully started."""
 
     def __init__(
-        self, app: faust.App, *services: ServiceT, readiness: Readiness, loglevel: str
+        self, app: faust.App, *services: ServiceT, readiness: Readiness, **logging: Any
     ) -> None:
-        super().__init__(app, *services, loglevel=loglevel)
+        super().__init__(app, *services, **logging)
         # No terminal spinner: at warn and above Faust keeps one, and sets the root logger
         # to DEBUG for it, so every library's debug call builds a record (5% of the CPU).
         self.spinner = None
@@ -60,7 +62,7 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
         reporter,
         *register_wms(app, own, metrics, dead_letters),
         readiness=readiness,
-        loglevel=own.log_level,
+        **own.worker_logging(f"agents-{index}"),
     )
 
 

@@ -1,9 +1,12 @@
 """A worker boots on the real brokers, declares its topology and serves its operational API."""
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aio_pika
 import aiohttp
@@ -13,6 +16,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from app.dev.workers import free_port
 from app.settings import Settings
 from tests.conftest import SpawnWorker
+from tests.support.polling import eventually
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.brokers
 
@@ -145,3 +151,37 @@ def test_a_broker_that_is_down_stops_the_worker_at_once(
 
 def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DISTGATE_")}
+
+
+async def test_json_logs_are_one_object_per_line_with_the_requests_correlation_id(
+    spawn_worker: SpawnWorker,
+) -> None:
+    # Given a worker that logs JSON
+    worker = spawn_worker("w1", DISTGATE_LOG_FORMAT="json")
+    await worker.wait_ready()
+    # When a client calls it with its own correlation id
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{worker.url}/healthz", headers={"X-Correlation-ID": "trace-me-7"}) as response,
+    ):
+        assert response.status == 200
+
+    # Then its log has an access line for the call, with the id, the status and the duration
+    def access_lines() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in worker.log_path.read_text().splitlines()]
+        return [line for line in lines if line.get("correlation_id") == "trace-me-7"]
+
+    lines = await eventually(_async(access_lines), bool, within=10)
+    assert lines[0]["logger"] == "distgate.access"
+    assert (lines[0]["process"], lines[0]["path"], lines[0]["status"]) == ("api", "/healthz", 200)
+    assert isinstance(lines[0]["duration_ms"], float)
+    # And every line any of its processes wrote parsed as JSON (json.loads above raised otherwise)
+    processes = {json.loads(line)["process"] for line in worker.log_path.read_text().splitlines()}
+    assert {"agents-0", "bridge", "api"} <= processes
+
+
+def _async(probe: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    async def call() -> T:
+        return probe()
+
+    return call
