@@ -15,6 +15,7 @@ from agents.runtime.output import raw_topic
 from agents.runtime.rows import TableRows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.agents_status import agents_dir, status_path
+from app.consumer_lag import record_lag
 from app.faust_app import create_faust_app, faust_progress
 from app.readiness import Readiness
 from app.settings import Settings
@@ -55,7 +56,11 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     readiness = Readiness()
     readiness.add_source(lambda: faust_progress(app))
     reporter = StatusReporter(
-        status_path(settings.data_dir, index), readiness, metrics.registry, lambda: _assigned(app)
+        status_path(settings.data_dir, index),
+        readiness,
+        metrics.registry,
+        lambda: _assigned(app),
+        lambda: record_lag(app, metrics.consumer_lag),
     )
     return GatewayWorker(
         app,

@@ -185,3 +185,20 @@ def _async(probe: Callable[[], T]) -> Callable[[], Awaitable[T]]:
         return probe()
 
     return call
+
+
+async def test_consumer_lag_is_reported_per_assigned_partition(spawn_worker: SpawnWorker) -> None:
+    # Given a ready worker of one agents process
+    worker = spawn_worker()
+    await worker.wait_ready()
+    inbox = worker.settings.topics.stock_inbox.name
+    # Then /metrics gives each of its inbox's partitions a lag, caught up at rest
+    samples = [f'distgate_consumer_lag{{partition="{p}",topic="{inbox}"}}' for p in range(8)]
+
+    async def reported() -> list[str]:
+        async with aiohttp.ClientSession() as http, http.get(f"{worker.url}/metrics") as r:
+            text = await r.text()
+        return [line for line in text.splitlines() if line.rpartition(" ")[0] in samples]
+
+    lines = await eventually(reported, lambda found: len(found) == 8, within=20)
+    assert all(line.endswith(" 0.0") for line in lines)
