@@ -37,6 +37,7 @@ def create_api(state: ApiState) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
         middlewares=[correlation_middleware, metrics_middleware, problem_middleware],
     )
+    state.metrics.ready.set_function(lambda: float(state.readiness.ready))  # at every scrape
     app[TOKENS] = state.tokens
     app[METRICS] = state.metrics
     app[READINESS] = state.readiness

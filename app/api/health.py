@@ -21,7 +21,6 @@ async def readyz(request: web.Request) -> web.Response:
     """200 when every assigned partition is restored and consuming, else 503 with progress."""
     report = request.app[READINESS].report()
     ready = bool(report) and all(p.ready for p in report)
-    request.app[METRICS].ready.set(1 if ready else 0)
     body: dict[str, Any] = {
         "status": "ready" if ready else "restoring",
         "tables": [
