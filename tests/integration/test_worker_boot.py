@@ -11,10 +11,12 @@ from typing import TypeVar
 import aio_pika
 import aiohttp
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from app.dev.workers import free_port
 from app.settings import Settings
+from app.topology import declare_kafka_topics
 from tests.conftest import SpawnWorker
 from tests.support.polling import eventually
 
@@ -202,3 +204,28 @@ async def test_consumer_lag_is_reported_per_assigned_partition(spawn_worker: Spa
 
     lines = await eventually(reported, lambda found: len(found) == 8, within=20)
     assert all(line.endswith(" 0.0") for line in lines)
+
+
+async def test_dead_letters_are_kept_forever_also_on_a_topic_made_before(
+    deployment: Settings,
+) -> None:
+    # Given a dead-letter topic that an older release created with Kafka's 7-day retention
+    letters = deployment.topics.dead_letters.name
+    admin = AIOKafkaAdminClient(bootstrap_servers=deployment.kafka_bootstrap)
+    await admin.start()
+
+    async def retention() -> str:
+        resource = ConfigResource(ConfigResourceType.TOPIC, letters)
+        described = await admin.describe_configs([resource])
+        return str(dict(entry[:2] for entry in described[0].resources[0][4])["retention.ms"])
+
+    try:
+        await admin.create_topics([NewTopic(letters, deployment.partitions, 1)])
+        assert await retention() == "604800000"
+        # When a worker declares its topology
+        await declare_kafka_topics(deployment, deployment.topics.all())
+        # Then the topic keeps its letters until an operator acts on them (the broker
+        # applies a config change a moment later)
+        await eventually(retention, lambda value: value == "-1", within=10)
+    finally:
+        await admin.close()
