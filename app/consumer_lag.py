@@ -13,6 +13,8 @@ async def record_lag(app: faust.App, gauge: Gauge) -> None:
     consumer = app.consumer
     lags = {}
     for tp in consumer.assignment():
+        if not _consumed_by_agents(tp.topic):
+            continue
         position = await consumer.position(tp)
         highwater = consumer.highwater(tp)
         if position is not None and highwater is not None:
@@ -20,3 +22,8 @@ async def record_lag(app: faust.App, gauge: Gauge) -> None:
     gauge.clear()  # revoked partitions leave the gauge with the rebalance
     for (topic, partition), lag in lags.items():
         gauge.labels(topic, partition).set(lag)
+
+
+def _consumed_by_agents(topic: str) -> bool:
+    """Not a table's changelog (read only to restore, then paused) nor Faust's own topic."""
+    return not topic.endswith("-changelog") and "__assignor-__leader" not in topic

@@ -42,9 +42,11 @@ class DeadLetterAdmin:
         """True once the mirror has read the topic up to its end at start."""
         return self.mirror.ready
 
-    def newest(self, limit: int) -> list[DeadLetterView]:
-        """Up to `limit` dead letters, newest first."""
-        return [entry.view() for entry in self.mirror.index.newest(limit)]
+    def newest(
+        self, limit: int, source: str | None = None, reason: str | None = None
+    ) -> list[DeadLetterView]:
+        """Up to `limit` dead letters, newest first; only those of `source` and `reason`."""
+        return [entry.view() for entry in self.mirror.index.newest(limit, source, reason)]
 
     async def replay(self, letter_id: str) -> ReplayAccepted:
         """Send the original message of dead letter `letter_id` again; return where to."""

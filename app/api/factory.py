@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from app.api import atp, deadletters, health, orders
+from app.api import atp, deadletters, health, ops, orders
 from app.api.auth import TokenRegistry
 from app.api.keys import APP_ID, COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
@@ -50,4 +50,5 @@ def create_api(state: ApiState) -> web.Application:
     atp.add_routes(app)
     orders.add_routes(app)
     deadletters.add_routes(app)
+    ops.add_routes(app)
     return app

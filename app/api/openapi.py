@@ -92,7 +92,16 @@ def _admin_paths() -> dict[str, Any]:
         parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
     )
     replay["responses"]["202"]["content"] = json_content("ReplayAccepted")
+    console = {
+        "get": operation(
+            "The operations console (HTML; HTTP Basic with the token as password works too)",
+            {"200": "the page or one of its files", **errors},
+        )
+    }
     return {
+        "/ops": console,
+        "/ops/ops.js": console,
+        "/ops/ops.css": console,
         "/v1/admin/dead-letters": {"get": listing},
         "/v1/admin/dead-letters/{id}/replay": {"post": replay},
     }

@@ -69,9 +69,20 @@ class DeadLetterIndex:
         """The entry of that id, or None."""
         return self._letters.get(letter_id)
 
-    def newest(self, limit: int) -> list[IndexedLetter]:
-        """Up to `limit` entries, newest first by the time they were dead-lettered."""
-        return heapq.nlargest(limit, self._letters.values(), key=lambda e: e.letter.at)
+    def newest(
+        self, limit: int, source: str | None = None, reason: str | None = None
+    ) -> list[IndexedLetter]:
+        """Up to `limit` entries, newest first by the time they were dead-lettered.
+
+        `source` and `reason` keep only the letters that have them.
+        """
+        letters = (
+            entry
+            for entry in self._letters.values()
+            if (source is None or entry.letter.source == source)
+            and (reason is None or entry.letter.reason == reason)
+        )
+        return heapq.nlargest(limit, letters, key=lambda e: e.letter.at)
 
     def __len__(self) -> int:
         return len(self._letters)

@@ -25,7 +25,7 @@ SUFFIXES = ("", "_total", "_bucket", "_count", "_sum", "_info")
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     found = shutil.which("promtool")
-    assert found, "promtool is missing: scripts/test installs Debian's prometheus package"
+    assert found, "promtool is missing: scripts/ensure-test-tools installs it"
     return subprocess.run([found, *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
