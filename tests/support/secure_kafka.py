@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from aiokafka.client import AIOKafkaClient
-from aiokafka.errors import KafkaError
-
 from app.broker_access import KafkaAccess, TlsFiles
 from app.dev import kafka
-from app.dev.service import run_coroutine
+from app.dev.process import port_open
+from app.dev.service import HOST, run_coroutine
 from app.dev.workers import free_port
 from tests.support.certificates import server_certificate
 
@@ -71,7 +69,7 @@ def secure_kafka(workdir: Path, cache: Path) -> Iterator[SecureKafka]:
     )
     try:
         secured = SecureKafka(ports[1], ca_file)
-        _wait_answering(secured, broker, workdir / "kafka.log")
+        _wait_answering(ports[0], broker, workdir / "kafka.log")
         yield secured
     finally:
         broker.kill()
@@ -117,23 +115,17 @@ def _config(workdir: Path, keystore: Path, plain: int, secured: int, controller:
     return config
 
 
-def _wait_answering(secured: SecureKafka, broker: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_answering(plain: int, broker: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait for the broker's metadata on its own PLAINTEXT listener, as the dev stack does.
+
+    Probing the SASL_SSL listener while the broker starts leaks half-open sockets in the
+    client; once the broker serves metadata, its SASL_SSL listener is up too.
+    """
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if broker.poll() is not None:
             raise RuntimeError(f"the SASL_SSL broker exited: {log.read_text()[-3000:]}")
-        if run_coroutine(_answers(secured.access("SCRAM-SHA-512", SCRAM_USER))):
+        if port_open(HOST, plain) and run_coroutine(kafka.metadata_ready(f"{HOST}:{plain}")):
             return
         time.sleep(1)
     raise RuntimeError(f"the SASL_SSL broker did not answer: {log.read_text()[-3000:]}")
-
-
-async def _answers(access: KafkaAccess) -> bool:
-    client = AIOKafkaClient(**access.client_options(), request_timeout_ms=5000)
-    try:
-        await client.bootstrap()
-        return bool(client.cluster.brokers())
-    except (KafkaError, OSError, TimeoutError):
-        return False
-    finally:
-        await client.close()
