@@ -1,0 +1,161 @@
+"""The HTTP API under fuzzing: schemathesis against a real worker's own /openapi.json.
+
+OWASP API Security Top 10 is the checklist: every operation is called with requests that
+fit the document and requests that break it (API8: misconfiguration, unvalidated input),
+as an admin, a shop-wide, a customer-bound (API1: object-level authorisation), a wrong
+and no token (API2: authentication), with bodies up to the limits (API4: resource
+consumption). Whatever is sent, no answer is a 5xx and every answer is one the document
+declares, with the declared content type, headers and body schema.
+"""
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, strategies
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.dev.workers import WorkerProcess
+from tests.conftest import SpawnWorker
+from tests.support.hostile import hostile_row
+from tests.support.kafka import unique
+from tests.support.polling import eventually
+from tests.support.shop import call, receive
+
+pytestmark = pytest.mark.brokers
+
+CUSTOMER = "fuzz-customer-0123456789"
+TOKENS = [
+    {
+        "token": "fuzz-admin-0123456789",
+        "scopes": ["atp:read", "orders:read", "orders:write", "admin"],
+    },
+    {"token": "fuzz-shop-0123456789", "scopes": ["atp:read", "orders:read", "orders:write"]},
+    {
+        "token": CUSTOMER,
+        "scopes": ["atp:read", "orders:read", "orders:write"],
+        "customer_id": "C-42",
+    },
+]
+# Every token of the file, one it does not hold, and none at all.
+CALLERS = [*(entry["token"] for entry in TOKENS), "fuzz-unknown-0123456789", None]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+EXAMPLES_PER_MODE = 50
+
+
+@dataclass
+class Tally:
+    """What the fuzzing sent and what came back wrong, for the README's table."""
+
+    sent: int = 0
+    server_errors: int = 0
+    failures: set[str] = field(default_factory=set)
+
+
+async def test_no_fuzzed_request_gets_a_5xx_or_an_undeclared_answer(
+    spawn_worker: SpawnWorker, tmp_path: Path
+) -> None:
+    # Given a ready worker with an admin, a shop-wide and a customer-bound token
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps(TOKENS))
+    worker = spawn_worker(DISTGATE_API_TOKENS_FILE=str(tokens))
+    await worker.wait_ready()
+    # And a SKU in stock and an order of the bound customer, so reads also find something
+    known = await _known_sku_and_order(worker)
+    schema = schemathesis.openapi.from_url(f"{worker.url}/openapi.json")
+    tally = Tally()
+    # When every operation gets requests that fit the document and requests that break it
+    with requests.Session() as session:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                with contextlib.suppress(Unsatisfiable):  # nothing to break: no inputs
+                    _fuzzer(operation, mode, known, session, tally)()
+    print(hostile_row("HTTP (schemathesis)", tally.sent, tally.server_errors, None))
+    # Then not one answer was a 5xx or broke the document
+    assert not tally.failures, "\n\n".join(sorted(tally.failures))
+    assert tally.server_errors == 0
+    # And the worker still serves
+    assert (await call(worker.url, "GET", "/readyz"))[0] == 200
+
+
+async def _known_sku_and_order(worker: WorkerProcess) -> dict[str, str]:
+    """Stock of a new SKU and an order of customer C-42 for it: path values that exist."""
+    sku = unique("SKU")
+    await receive(worker, sku, "DC-EAST", 1000)
+    bound = {"Authorization": f"Bearer {CUSTOMER}"}
+    await eventually(
+        lambda: call(worker.url, "GET", f"/v1/atp/{sku}", headers=bound), lambda r: r[0] == 200
+    )
+    order = {"order_id": "FUZZ-1", "customer_id": "C-42", "channel": "web"}
+    lines = [{"line_no": 1, "sku": sku, "qty": 1}]
+    status, _ = await call(
+        worker.url, "POST", "/v1/orders", json=order | {"lines": lines}, headers=bound
+    )
+    assert status == 202
+    return {"sku": sku, "order_id": "FUZZ-1"}
+
+
+def _cases(operation: Any, mode: GenerationMode, known: dict[str, str]) -> Any:
+    """Generated requests, and as many again whose path names the known SKU or order."""
+    named = {name: value for name, value in known.items() if f"{{{name}}}" in operation.path}
+    if not named:
+        return operation.as_strategy(mode)
+    return strategies.one_of(
+        operation.as_strategy(mode), operation.as_strategy(mode, path_parameters=named)
+    )
+
+
+def _fuzzer(
+    operation: Any,
+    mode: GenerationMode,
+    known: dict[str, str],
+    session: requests.Session,
+    tally: Tally,
+) -> Callable[[], None]:
+    """A hypothesis test of one operation in one mode that tallies each failure, then goes on."""
+
+    @hypothesis.settings(
+        max_examples=EXAMPLES_PER_MODE,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.generate],
+    )
+    @hypothesis.given(case=_cases(operation, mode, known), caller=strategies.sampled_from(CALLERS))
+    def fuzz(case: Any, caller: str | None) -> None:
+        headers = {} if caller is None else {"Authorization": f"Bearer {caller}"}
+        response = case.call(session=session, headers=headers)
+        tally.sent += 1
+        tally.server_errors += response.status_code >= 500
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                tally.failures.add(
+                    f"{operation.label} ({mode}): {failure.title}: {failure.message}"
+                )
+
+    return fuzz
