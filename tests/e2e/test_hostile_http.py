@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import hypothesis
 import pytest
 import requests
@@ -30,10 +31,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from yarl import URL
 
 from app.dev.workers import WorkerProcess
 from tests.conftest import SpawnWorker
-from tests.support.hostile import hostile_row
+from tests.support.hostile import HostileRequest, hostile_row, http_corpus
 from tests.support.kafka import unique
 from tests.support.polling import eventually
 from tests.support.shop import call, receive
@@ -63,6 +65,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES_PER_MODE = 50
+PROBLEM = "application/problem+json"
 
 
 @dataclass
@@ -93,12 +96,31 @@ async def test_no_fuzzed_request_gets_a_5xx_or_an_undeclared_answer(
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 with contextlib.suppress(Unsatisfiable):  # nothing to break: no inputs
                     _fuzzer(operation, mode, known, session, tally)()
-    print(hostile_row("HTTP (schemathesis)", tally.sent, tally.server_errors, None))
+    print(hostile_row("HTTP, fuzzed from `/openapi.json`", tally.sent, tally.server_errors, None))
     # Then not one answer was a 5xx or broke the document
     assert not tally.failures, "\n\n".join(sorted(tally.failures))
     assert tally.server_errors == 0
+    # When requests beyond the document's schemas come: size, encoding, nesting, injection
+    corpus = http_corpus(known["sku"])
+    answers = {case.name: await _answer(worker, case) for case in corpus}
+    server_errors = sum(status >= 500 for status, _ in answers.values())
+    print(hostile_row("HTTP, hand-made corpus", len(corpus), server_errors, None))
+    # Then each gets the problem+json status the contract gives it
+    expected = {case.name: (case.status, PROBLEM) for case in corpus}
+    assert answers == expected
     # And the worker still serves
     assert (await call(worker.url, "GET", "/readyz"))[0] == 200
+
+
+async def _answer(worker: WorkerProcess, case: HostileRequest) -> tuple[int, str]:
+    """The status and content type a worker answers one hand-made request with."""
+    url = URL(worker.url + case.path, encoded=True)
+    headers = {"Authorization": f"Bearer {TOKENS[0]['token']}", "Content-Type": case.content_type}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(case.method, url, data=case.body, headers=headers) as response,
+    ):
+        return response.status, response.content_type
 
 
 async def _known_sku_and_order(worker: WorkerProcess) -> dict[str, str]:

@@ -101,6 +101,60 @@ def erp_corpus(topic: str, valid: dict[str, object]) -> list[Hostile]:
     return cases
 
 
+@dataclass(frozen=True)
+class HostileRequest:
+    """One hand-made HTTP request a fuzzer from the document would not send, and its answer."""
+
+    name: str
+    method: str
+    path: str
+    body: bytes
+    status: int  # the problem+json status it must get
+    content_type: str = "application/json"
+
+
+def http_corpus(sku: str) -> list[HostileRequest]:
+    """Bodies and paths beyond the document's schemas: size, encoding, nesting, injection."""
+    line = {"sku": sku, "qty": 1}
+
+    def check(lines: object) -> bytes:
+        return json.dumps({"lines": lines}).encode()
+
+    utf8_broken = b'{"lines": [{"sku": "' + sku.encode() + b'\xff", "qty": 1}]}'
+    order = {"customer_id": "C-1", "channel": "web", "lines": [{"line_no": 1, **line}]}
+    deep = b'{"lines":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+    return [
+        HostileRequest("body_over_256k", "POST", "/v1/atp/check", check([line] * 12_000), 413),
+        HostileRequest("invalid_utf8", "POST", "/v1/atp/check", utf8_broken, 415),
+        HostileRequest("not_json", "POST", "/v1/orders", b"customer_id=C-1&lines=1", 415),
+        HostileRequest(
+            "form_content_type",
+            "POST",
+            "/v1/atp/check",
+            check([line]),
+            415,
+            "application/x-www-form-urlencoded",
+        ),
+        HostileRequest("empty_body", "POST", "/v1/orders", b"", 415),
+        HostileRequest("json_null", "POST", "/v1/orders", b"null", 422),
+        HostileRequest("deep_json", "POST", "/v1/atp/check", deep, 422),
+        HostileRequest("too_many_lines", "POST", "/v1/atp/check", check([line] * 501), 422),
+        HostileRequest("qty_zero", "POST", "/v1/atp/check", check([{"sku": sku, "qty": 0}]), 422),
+        HostileRequest(
+            "qty_huge", "POST", "/v1/atp/check", check([{"sku": sku, "qty": 10**30}]), 422
+        ),
+        HostileRequest(
+            "price_smuggled", "POST", "/v1/orders", json.dumps(order | {"price": 0}).encode(), 422
+        ),
+        HostileRequest("path_traversal", "GET", "/v1/atp/..%2F..%2Fetc%2Fpasswd", b"", 422),
+        HostileRequest("nul_in_sku", "GET", "/v1/atp/SKU%00", b"", 422),
+        HostileRequest("sql_in_order_id", "GET", "/v1/orders/1'%20OR%20'1'='1", b"", 422),
+        HostileRequest("method_not_allowed", "DELETE", "/v1/orders", b"", 405),
+        HostileRequest("unknown_path", "GET", "/v1/../admin", b"", 404),
+    ]
+
+
 def hostile_row(channel: str, tried: int, server_errors: int | None, lost: int | None) -> str:
     """One row of the README's table: channel | inputs tried | 5xx | lost."""
 
