@@ -43,6 +43,8 @@ from tests.support.shop import call, receive
 pytestmark = pytest.mark.brokers
 
 CUSTOMER = "fuzz-customer-0123456789"
+OTHER_CUSTOMER = "fuzz-other-customer-0123456789"
+UNKNOWN = "fuzz-unknown-0123456789"
 TOKENS = [
     {
         "token": "fuzz-admin-0123456789",
@@ -54,9 +56,14 @@ TOKENS = [
         "scopes": ["atp:read", "orders:read", "orders:write"],
         "customer_id": "C-42",
     },
+    {
+        "token": OTHER_CUSTOMER,
+        "scopes": ["atp:read", "orders:read", "orders:write"],
+        "customer_id": "C-7",
+    },
 ]
 # Every token of the file, one it does not hold, and none at all.
-CALLERS = [*(entry["token"] for entry in TOKENS), "fuzz-unknown-0123456789", None]
+CALLERS = [*(entry["token"] for entry in TOKENS), UNKNOWN, None]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -74,6 +81,7 @@ class Tally:
 
     sent: int = 0
     server_errors: int = 0
+    anonymous_answers: set[int] = field(default_factory=set)  # /v1 without a known token
     failures: set[str] = field(default_factory=set)
 
 
@@ -100,6 +108,11 @@ async def test_no_fuzzed_request_gets_a_5xx_or_an_undeclared_answer(
     # Then not one answer was a 5xx or broke the document
     assert not tally.failures, "\n\n".join(sorted(tally.failures))
     assert tally.server_errors == 0
+    # And without a known token nothing under /v1 answered anything but 401
+    assert tally.anonymous_answers == {401}
+    # And another customer's token still cannot see or cancel the bound customer's order
+    assert await _status(worker, "GET", "/v1/orders/FUZZ-1", OTHER_CUSTOMER) == 404
+    assert await _status(worker, "POST", "/v1/orders/FUZZ-1/cancel", OTHER_CUSTOMER) == 404
     # When requests beyond the document's schemas come: size, encoding, nesting, injection
     corpus = http_corpus(known["sku"])
     answers = {case.name: await _answer(worker, case) for case in corpus}
@@ -110,6 +123,11 @@ async def test_no_fuzzed_request_gets_a_5xx_or_an_undeclared_answer(
     assert answers == expected
     # And the worker still serves
     assert (await call(worker.url, "GET", "/readyz"))[0] == 200
+
+
+async def _status(worker: WorkerProcess, method: str, path: str, token: str) -> int:
+    headers = {"Authorization": f"Bearer {token}"}
+    return (await call(worker.url, method, path, headers=headers))[0]
 
 
 async def _answer(worker: WorkerProcess, case: HostileRequest) -> tuple[int, str]:
@@ -172,6 +190,8 @@ def _fuzzer(
         response = case.call(session=session, headers=headers)
         tally.sent += 1
         tally.server_errors += response.status_code >= 500
+        if caller in (None, UNKNOWN) and operation.path.startswith("/v1/"):
+            tally.anonymous_answers.add(response.status_code)
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except FailureGroup as group:
