@@ -1,11 +1,12 @@
 """The HTTP API under fuzzing: schemathesis against a real worker's own /openapi.json.
 
 OWASP API Security Top 10 is the checklist: every operation is called with requests that
-fit the document and requests that break it (API8: misconfiguration, unvalidated input),
-as an admin, a shop-wide, a customer-bound (API1: object-level authorisation), a wrong
-and no token (API2: authentication), with bodies up to the limits (API4: resource
-consumption). Whatever is sent, no answer is a 5xx and every answer is one the document
-declares, with the declared content type, headers and body schema.
+fit the document and requests that break it (API8: misconfiguration, unvalidated input)
+as an admin, a shop-wide token, two customer-bound ones (API1: object-level
+authorisation), an unknown and no token (API2: authentication); a hand-made corpus adds
+what the document does not describe, oversize and malformed bodies (API4: resource
+consumption). No answer may be a 5xx, and each must be one the document declares, with
+its content type, headers and body schema.
 """
 
 import contextlib
@@ -88,7 +89,7 @@ class Tally:
 async def test_no_fuzzed_request_gets_a_5xx_or_an_undeclared_answer(
     spawn_worker: SpawnWorker, tmp_path: Path
 ) -> None:
-    # Given a ready worker with an admin, a shop-wide and a customer-bound token
+    # Given a ready worker with an admin, a shop-wide and two customer-bound tokens
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps(TOKENS))
     worker = spawn_worker(DISTGATE_API_TOKENS_FILE=str(tokens))
