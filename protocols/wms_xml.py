@@ -32,6 +32,8 @@ from protocols.wms import (
 )
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# Root, Line, and room for what a WMS may add beside them (unknown elements are ignored).
+MAX_DEPTH: Final = 8
 MAX_STOCK_LEVEL: Final = 2**53  # the bound of protocols.ids.StockLevel
 
 Attributes = Mapping[str, str]
@@ -56,6 +58,7 @@ def decode_wms(routing_key: str, body: bytes) -> WmsMessage:
         raise WmsDecodeError("oversize", f"the body has {len(body)} bytes, over {MAX_BODY_BYTES}")
     warehouse, kind = parse_routing_key(routing_key)
     root = _parse(body)
+    _check_depth(root)
     expected = WMS_KINDS[kind]
     if root.tag != expected:
         raise WmsDecodeError(
@@ -113,6 +116,16 @@ def _parse(body: bytes) -> Element:
             "malformed_xml", f"the body's encoding is not supported: {exc}"
         ) from None
     return root
+
+
+def _check_depth(root: Element) -> None:
+    """Refuse a tree deeper than any WMS message: unknown elements are ignored, not refused."""
+    level = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for element in level for child in element]
+        if not level:
+            return
+    raise WmsDecodeError("too_deep", f"elements nest deeper than {MAX_DEPTH} levels")
 
 
 def _required(attrs: Attributes, name: str) -> str:

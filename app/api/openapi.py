@@ -7,7 +7,7 @@ import msgspec
 import orjson
 
 from app.api.openapi_orders import order_paths
-from app.api.openapi_parts import PROBLEM_SCHEMA, json_content, operation
+from app.api.openapi_parts import PROBLEM_SCHEMA, identifier, json_content, operation
 from protocols.deadletters import DeadLetterList, ReplayAccepted
 from protocols.http import (
     AtpCheckRequest,
@@ -17,6 +17,7 @@ from protocols.http import (
     OrderView,
     SubmitOrderRequest,
 )
+from protocols.ids import SKU_PATTERN, WAREHOUSE_PATTERN
 
 
 def _operational_paths() -> dict[str, Any]:
@@ -52,8 +53,8 @@ def _atp_paths() -> dict[str, Any]:
         "A SKU's available-to-promise per warehouse",
         {"200": "ATP", "404": "SKU never seen", **errors},
         parameters=[
-            {"name": "sku", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "warehouse", "in": "query", "schema": {"type": "string"}},
+            identifier("sku", "path", SKU_PATTERN),
+            identifier("warehouse", "query", WAREHOUSE_PATTERN),
         ],
     )
     get["responses"]["200"]["content"] = json_content("AtpResponse")

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from app.api.openapi_parts import json_content, operation
+from app.api.openapi_parts import identifier, json_content, operation
+from protocols.ids import ENTITY_ID_PATTERN
 
 _ERRORS = {"401": "no or unknown token", "403": "missing scope, or another customer's order"}
-_ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_ORDER_ID = identifier("order_id", "path", ENTITY_ID_PATTERN)
 
 
 def order_paths() -> dict[str, Any]:
@@ -29,7 +30,7 @@ def order_paths() -> dict[str, Any]:
         {
             "200": "the order",
             "404": "no such order",
-            "422": "bad wait_for or timeout",
+            "422": "invalid order id, bad wait_for or timeout",
             "503": "orders still restoring",
             **_ERRORS,
         },
@@ -50,6 +51,7 @@ def order_paths() -> dict[str, Any]:
             "202": "cancellation requested",
             "404": "no such order",
             "409": "already shipped",
+            "422": "invalid order id",
             "503": "orders still restoring",
             **_ERRORS,
         },

@@ -45,5 +45,11 @@ def _problem_content(code: str) -> dict[str, Any]:
     }
 
 
+def identifier(name: str, where: str, pattern: str) -> dict[str, Any]:
+    """A path or query identifier with the pattern its handler checks (else 422)."""
+    required = {"required": True} if where == "path" else {}
+    return {"name": name, "in": where, **required, "schema": {"type": "string", "pattern": pattern}}
+
+
 def json_content(ref: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}

@@ -19,19 +19,23 @@ def unique(prefix: str) -> str:
 
 
 async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, Any]]) -> None:
-    """Send (key, value) pairs, values as msgspec Structs or raw bytes, and wait for acks."""
+    """Send (key, value) pairs, values as msgspec Structs, raw bytes or None (a tombstone)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         futures = [
             await producer.send(
-                topic, key=key, value=value if isinstance(value, bytes) else _encoder.encode(value)
+                topic, key=key, value=value if _raw(value) else _encoder.encode(value)
             )
             for key, value in messages
         ]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+def _raw(value: Any) -> bool:
+    return value is None or isinstance(value, bytes)
 
 
 async def read_until(

@@ -32,6 +32,17 @@ async def publish_xml(amqp_url: str, messages: list[tuple[str, bytes]], **proper
             await exchange.publish(message, key)
 
 
+async def publish_named(amqp_url: str, messages: list[tuple[str, bytes, str]]) -> None:
+    """Publish (routing key, body, message id) to `wms.events` with confirms, in order."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        exchange = await channel.get_exchange(WMS_EVENTS_EXCHANGE)
+        for key, body, message_id in messages:
+            message = aio_pika.Message(body, content_type="application/xml", message_id=message_id)
+            await exchange.publish(message, key)
+
+
 @asynccontextmanager
 async def tap(amqp_url: str, exchange: str, *keys: str) -> AsyncIterator[AbstractQueue]:
     """A private queue bound to `exchange` with `keys`, for as long as the block runs."""

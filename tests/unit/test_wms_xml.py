@@ -173,6 +173,12 @@ POISON = [
     poison("bad txn", RECEIPT, message("Receipt", GOOD).replace(b"T-1", b"T 1"), "bad_identifier"),
     poison("empty po", RECEIPT, message("Receipt", GOOD, ' po=""'), "bad_identifier"),
     poison("no lines", RECEIPT, receipt(), "missing_field"),
+    poison(
+        "deep nesting in a line",
+        RECEIPT,
+        receipt('<Line sku="A" qty="1">' + "<x>" * 10_000 + "</x>" * 10_000 + "</Line>"),
+        "too_deep",
+    ),
     poison("bad sku", RECEIPT, receipt('<Line sku="SKU 1" qty="1"/>'), "bad_identifier"),
     poison("sku + newline", RECEIPT, receipt('<Line sku="A&#10;" qty="1"/>'), "bad_identifier"),
     poison("no sku", RECEIPT, receipt('<Line qty="1"/>'), "missing_field"),
