@@ -1,8 +1,10 @@
 """One warehouse without a WMS queue delays only its own commands; they wait, durably, in order."""
 
+import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
+from app.dev.deployments import remove_deployment
 from app.settings import Settings
 from protocols.wms import NumberedLine
 from protocols.wms_events import CancelAtWarehouse, ReleaseToWarehouse, WmsCommandMessage
@@ -99,6 +101,35 @@ async def test_parked_commands_outlive_a_worker_crash(
         delivered = await take_until(queue, after.event_id)
     first_arrivals = list(dict.fromkeys(m.message_id for m in delivered))
     assert first_arrivals == [c.event_id for c in [*before, after]]
+
+
+async def test_removing_a_deployment_removes_its_parked_commands(
+    spawn_worker: SpawnWorker, deployment: Settings
+) -> None:
+    # Given a stopped worker whose deployment parked commands for an unbound warehouse
+    worker = spawn_worker()
+    unbound = unique_warehouse()
+    await worker.wait_ready()
+    await send(deployment, [release(unbound, 1)])
+    await eventually(lambda: pending_commands(worker.url, unbound), lambda seen: seen[0] == 1)
+    worker.kill()
+    # When the deployment is removed
+    queues = deployment.wms_queues
+    await remove_deployment(deployment.kafka_bootstrap, deployment.amqp_url, deployment.app_id)
+    # Then its parked queue and their index are gone with it
+    assert not await exists(deployment.amqp_url, queues.parked(unbound).name)
+    assert not await exists(deployment.amqp_url, queues.parked_index.name)
+
+
+async def exists(amqp_url: str, queue: str) -> bool:
+    """Whether RabbitMQ has the queue (a passive declare of a missing one closes the channel)."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        try:
+            await (await connection.channel()).declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+    return True
 
 
 async def take_until(queue: AbstractQueue, message_id: str) -> list[AbstractIncomingMessage]:
