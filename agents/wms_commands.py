@@ -1,10 +1,12 @@
 """The outbound WMS bridge: Release and Cancel commands from Kafka to each warehouse over AMQP.
 
 A command is published persistent and `mandatory` on a channel with publisher confirms;
-the agent's handler returns only once RabbitMQ confirmed it, so Faust commits the
-command's offset only after that. A nack, an unroutable return (no WMS queue bound for
-that warehouse yet) or a lost connection is retried with a capped backoff, and counted
-in `distgate_wms_commands_retried`: never skipped.
+the agent's handler returns only once RabbitMQ confirmed it, either into a WMS's queue
+through `wms.commands` or into the deployment's parked queue for its warehouse (no WMS
+queue bound for it: `agents.wms_parking`), so Faust commits the command's offset only
+after that, and one warehouse without a WMS holds up no other. A nack or a lost
+connection is retried with a capped backoff, and counted in
+`distgate_wms_commands_retried`: never skipped.
 """
 
 import asyncio
@@ -15,7 +17,7 @@ import logging
 import aio_pika
 import faust
 import msgspec
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aio_pika.exceptions import DeliveryError, PublishError
 from mode import Service
 
@@ -23,7 +25,8 @@ from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
-from protocols.amqp import WMS_COMMANDS_EXCHANGE
+from agents.wms_parking import Delivered, Router, index_entry
+from protocols.amqp import WMS_COMMANDS_EXCHANGE, WmsQueues
 from protocols.topics import TopicSpec
 from protocols.wms import routing_key
 from protocols.wms_events import ReleaseToWarehouse, WmsCommandMessage
@@ -47,79 +50,123 @@ def command_xml(command: WmsCommandMessage) -> tuple[str, bytes]:
 
 
 class CommandPublisher(Service):
-    """A confirm-mode channel to `wms.commands`, opened on first use and reopened on loss."""
+    """A confirm-mode channel to `wms.commands` and the parked queues, reopened on loss."""
 
-    def __init__(self, amqp_url: str, metrics: AgentMetrics) -> None:
+    def __init__(self, amqp_url: str, queues: WmsQueues, metrics: AgentMetrics) -> None:
         super().__init__()
         self.amqp_url = amqp_url
+        self.queues = queues
         self.metrics = metrics
-        self._connection: AbstractRobustConnection | None = None
+        self.router = Router(self)
+        self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
 
     async def on_stop(self) -> None:
         """Close the connection."""
-        if self._connection is not None:
-            await self._connection.close()
+        await self._drop_connection()
+
+    async def forget_parking(self, *_args: object, **_kwargs: object) -> None:
+        """Partitions were assigned: what this process knew of parked warehouses may be stale."""
+        self.router.forget()
 
     async def publish(self, command: WmsCommandMessage) -> None:
-        """Publish one command and return once RabbitMQ confirmed it; retry until then."""
+        """Deliver or park one command and return once RabbitMQ confirmed it; retry until then."""
         key, body = command_xml(command)
         kind = "release" if isinstance(command, ReleaseToWarehouse) else "cancel"
+        message = command_message(command, body)
         pause = RETRY_SECONDS[0]
         while True:
             try:
-                await asyncio.wait_for(self._publish(command, key, body), PUBLISH_TIMEOUT)
-                self.metrics.wms_commands_sent.labels(kind).inc()
-                return
+                delivery = self.router.deliver(command.warehouse, message, key)
+                delivered = await asyncio.wait_for(delivery, PUBLISH_TIMEOUT)
+                break
             except Exception as exc:
-                reason = _retry_reason(exc)
+                reason = "nacked" if isinstance(exc, DeliveryError) else "connection"
                 self.metrics.wms_commands_retried.labels(reason).inc()
                 log.warning(
                     "%s %s to %r not confirmed (%s: %r); retrying in %.1fs",
                     kind, command.event_id, key, reason, exc, pause,
                 )  # fmt: skip
                 if reason == "connection":
-                    await self._drop_channel()
+                    await self._drop_connection()
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, RETRY_SECONDS[1])
+                pause = next_pause(pause)
+        if delivered is Delivered.SENT:
+            self.metrics.wms_commands_sent.labels(kind).inc()
+        else:
+            self.metrics.wms_commands_parked.labels(kind).inc()
 
-    async def _publish(self, command: WmsCommandMessage, key: str, body: bytes) -> None:
-        exchange = await self._open()
-        message = aio_pika.Message(
-            body,
-            content_type="application/xml",
-            content_encoding="utf-8",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=command.event_id,
-            correlation_id=command.correlation_id or None,
-            timestamp=dt.datetime.now(dt.UTC),
+    async def send(self, message: aio_pika.Message, key: str) -> bool:
+        """Publish to `wms.commands`; False when no queue is bound for `key`."""
+        _, exchange = await self._open()
+        return await _confirmed(exchange, message, key)
+
+    async def park(self, warehouse: str, message: aio_pika.Message) -> bool:
+        """Publish to the warehouse's parked queue; False when it has none."""
+        channel, _ = await self._open()
+        return await _confirmed(
+            channel.default_exchange, message, self.queues.parked(warehouse).name
         )
-        await exchange.publish(message, key, mandatory=True)
 
-    async def _open(self) -> AbstractExchange:
-        if self._connection is None:
-            self._connection = await aio_pika.connect_robust(self.amqp_url, timeout=10)
+    async def open_parking(self, warehouse: str) -> None:
+        """Declare the warehouse's parked queue."""
+        channel, _ = await self._open()
+        spec = self.queues.parked(warehouse)
+        await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+
+    async def announce(self, warehouse: str) -> None:
+        """Name the warehouse in the index, for the redeliverer."""
+        channel, _ = await self._open()
+        entry = index_entry(warehouse)
+        await channel.default_exchange.publish(entry, self.queues.parked_index.name, mandatory=True)
+
+    async def _open(self) -> tuple[AbstractChannel, AbstractExchange]:
+        # Not a robust connection: on reconnecting it would declare again a parked queue
+        # the redeliverer deleted meanwhile, one that no index entry names.
+        if self._connection is None or self._connection.is_closed:
+            self._connection = await aio_pika.connect(self.amqp_url, timeout=10)
         if self._channel is None or self._exchange is None or self._channel.is_closed:
             channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
             self._exchange = await channel.get_exchange(WMS_COMMANDS_EXCHANGE, ensure=False)
             self._channel = channel
-        return self._exchange
+        return self._channel, self._exchange
 
-    async def _drop_channel(self) -> None:
-        """Forget a channel that may be broken; the next attempt opens a fresh one."""
-        channel, self._channel, self._exchange = self._channel, None, None
-        if channel is not None:
+    async def _drop_connection(self) -> None:
+        """Forget a connection that may be broken; the next attempt opens a fresh one."""
+        connection, self._connection, self._channel, self._exchange = (
+            self._connection, None, None, None,
+        )  # fmt: skip
+        if connection is not None:
             with contextlib.suppress(Exception):
-                await channel.close()
+                await connection.close()
 
 
-def _retry_reason(exc: Exception) -> str:
-    if isinstance(exc, PublishError):
-        return "unroutable"
-    if isinstance(exc, DeliveryError):
-        return "nacked"
-    return "connection"
+def command_message(command: WmsCommandMessage, body: bytes) -> aio_pika.Message:
+    """The AMQP message of a command: persistent, its event id as message id for dedupe."""
+    return aio_pika.Message(
+        body,
+        content_type="application/xml",
+        content_encoding="utf-8",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=command.event_id,
+        correlation_id=command.correlation_id or None,
+        timestamp=dt.datetime.now(dt.UTC),
+    )
+
+
+def next_pause(pause: float) -> float:
+    """The pause after `pause` between two attempts: doubling, capped."""
+    return min(pause * 2, RETRY_SECONDS[1])
+
+
+async def _confirmed(exchange: AbstractExchange, message: aio_pika.Message, key: str) -> bool:
+    """Publish mandatory; True once confirmed, False when returned unroutable."""
+    try:
+        await exchange.publish(message, key, mandatory=True)
+    except PublishError:
+        return False
+    return True
 
 
 def register_wms_command_agent(

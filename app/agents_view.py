@@ -17,6 +17,8 @@ from app.agents_status import (
 )
 from app.readiness import Progress
 
+PENDING_COMMANDS = "distgate_pending_commands"
+
 Report = tuple[str, AgentsStatus | str]  # a process's name, and its status or why there is none
 
 
@@ -37,9 +39,19 @@ class AgentsView:
         """Readiness source: the agents' tables as one worker's, plus any silent process."""
         return merge_progress(self.reports())
 
+    def pending_commands(self) -> dict[str, int]:
+        """Commands parked per warehouse, as the agents processes count them."""
+        return pending_commands(
+            status for _, status in self.reports() if not isinstance(status, str)
+        )
+
     def collect(self) -> Iterable[Metric]:
         """Prometheus: the agents' instruments, summed over the processes."""
-        return merge_metrics(status for _, status in self.reports() if not isinstance(status, str))
+        return merge_metrics(_statuses(self.reports()))
+
+
+def _statuses(reports: Iterable[Report]) -> Iterator[AgentsStatus]:
+    return (status for _, status in reports if not isinstance(status, str))
 
 
 def _trusted(status: AgentsStatus | None, now: float) -> AgentsStatus | str:
@@ -104,3 +116,15 @@ def merge_metrics(statuses: Iterable[AgentsStatus]) -> Iterator[Metric]:
         for (sample_name, labels), value in sums[name].items():
             metric.add_sample(sample_name, dict(labels), value)
         yield metric
+
+
+def pending_commands(statuses: Iterable[AgentsStatus]) -> dict[str, int]:
+    """The `distgate_pending_commands` gauge summed per warehouse over the processes."""
+    counts: dict[str, int] = defaultdict(int)
+    for status in statuses:
+        for family in status.metrics:
+            if family.name != PENDING_COMMANDS:
+                continue
+            for sample in family.samples:
+                counts[sample.labels.get("warehouse", "")] += int(sample.value)
+    return dict(counts)

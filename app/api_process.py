@@ -50,6 +50,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     readiness = Readiness()
     for source in (agents.progress, stock.progress, orders.progress):
         readiness.add_source(source)
+    readiness.add_waiting(agents.pending_commands)
     commands = CommandProducer(settings.kafka, settings.topics.order_inbox)
     letters = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)

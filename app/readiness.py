@@ -1,6 +1,6 @@
 """Readiness: is every piece of state this process serves restored and consuming?"""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -16,6 +16,7 @@ class Progress:
 
 
 ProgressSource = Callable[[], Sequence[Progress]]
+WaitingSource = Callable[[], Mapping[str, int]]
 
 
 class Readiness:
@@ -23,11 +24,27 @@ class Readiness:
 
     def __init__(self) -> None:
         self._sources: list[ProgressSource] = []
+        self._waiting: list[WaitingSource] = []
         self._started = False
 
     def add_source(self, source: ProgressSource) -> None:
         """Register a callable reporting progress for one or more tables."""
         self._sources.append(source)
+
+    def add_waiting(self, source: WaitingSource) -> None:
+        """Register a callable counting commands that wait for a warehouse, by warehouse."""
+        self._waiting.append(source)
+
+    def waiting(self) -> dict[str, int]:
+        """Commands waiting per warehouse: shown beside readiness, never part of it.
+
+        A warehouse whose WMS is down delays its own commands; distgate still serves.
+        """
+        counts: dict[str, int] = {}
+        for source in self._waiting:
+            for warehouse, count in source().items():
+                counts[warehouse] = counts.get(warehouse, 0) + count
+        return {warehouse: count for warehouse, count in sorted(counts.items()) if count > 0}
 
     def mark_started(self) -> None:
         """Called once the worker's services are all up."""

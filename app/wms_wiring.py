@@ -1,4 +1,4 @@
-"""Wiring of the WMS side: the command publisher (agents process) and the bridge (its own)."""
+"""Wiring of the WMS side: the command publisher and redeliverer (agents process), the bridge."""
 
 import faust
 from mode import ServiceT
@@ -8,6 +8,7 @@ from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_bridge import WmsBridge
 from agents.wms_commands import CommandPublisher, register_wms_command_agent
+from agents.wms_redelivery import Redeliverer
 from app.settings import Settings
 
 
@@ -15,9 +16,10 @@ def register_wms(
     app: faust.App, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
 ) -> tuple[ServiceT, ...]:
     """Register the command agent; return the services to start beside the Faust app."""
-    publisher = CommandPublisher(settings.amqp_url, metrics)
+    publisher = CommandPublisher(settings.amqp_url, settings.wms_queues, metrics)
+    app.on_partitions_assigned.connect(publisher.forget_parking)
     register_wms_command_agent(app, settings.topics.wms_commands, publisher, dead_letters)
-    return (publisher,)
+    return publisher, Redeliverer(settings.amqp_url, settings.wms_queues, metrics)
 
 
 def wms_bridge(settings: Settings, metrics: AgentMetrics) -> WmsBridge:

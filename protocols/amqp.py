@@ -2,7 +2,9 @@
 
 The exchanges `wms.events` and `wms.commands` are shared by every deployment; each
 deployment has its own queue bound to `wms.events`, its dead queue and its dead-letter
-exchange, named from its app id, so every deployment sees every WMS event.
+exchange, named from its app id, so every deployment sees every WMS event. A
+deployment also owns the queues where it parks commands for a warehouse no WMS queue
+is bound for: one per warehouse, and an index naming the warehouses that have one.
 """
 
 from dataclasses import dataclass, field
@@ -24,6 +26,8 @@ HEADER_BODY_SIZE = "amqp.body_size"
 """On a dead letter whose payload was cut short: the original body's size in bytes."""
 HEADER_WMS_TXN = "wms.txn"
 HEADER_WMS_WAREHOUSE = "wms.warehouse"
+HEADER_PARKED_ROUTING_KEY = "distgate.routing_key"
+"""On a parked command: its routing key on `wms.commands` (parking publishes it elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -45,16 +49,17 @@ class QueueSpec:
 
 @dataclass(frozen=True)
 class WmsQueues:
-    """One deployment's side of the AMQP topology: its events queue, dead queue and exchange."""
+    """One deployment's side of the AMQP topology: its queues, dead-letter exchange, parking."""
 
     events: QueueSpec
     dead: QueueSpec
     dead_letter_exchange: ExchangeSpec
+    parked_index: QueueSpec
 
     @staticmethod
     @cache
     def for_app(app_id: str) -> "WmsQueues":
-        """The queues of the deployment `app_id`: `<app_id>.wms-events` and its dead queue."""
+        """The queues of the deployment `app_id`: `<app_id>.wms-events`, its dead queue, index."""
         exchange = ExchangeSpec(f"{app_id}.dlx", "topic")
         events = QueueSpec(
             f"{app_id}.wms-events",
@@ -72,7 +77,17 @@ class WmsQueues:
             arguments={"x-queue-type": "quorum"},
             bindings=((exchange.name, "#"),),
         )
-        return WmsQueues(events, dead, exchange)
+        # One redeliverer at a time per deployment takes the index's warehouse names.
+        index = QueueSpec(
+            f"{app_id}.wms-commands.parked",
+            arguments={"x-queue-type": "classic", "x-single-active-consumer": True},
+        )
+        return WmsQueues(events, dead, exchange, index)
+
+    def parked(self, warehouse: str) -> QueueSpec:
+        """The queue where `warehouse`'s commands wait, in order, until its WMS binds."""
+        # Classic: a requeued message goes back to its place, so the order holds.
+        return QueueSpec(f"{self.parked_index.name}.{warehouse}", {"x-queue-type": "classic"})
 
     def exchanges(self) -> tuple[ExchangeSpec, ...]:
         """The shared WMS exchanges and this deployment's dead-letter exchange."""
@@ -80,7 +95,7 @@ class WmsQueues:
 
     def queues(self) -> tuple[QueueSpec, ...]:
         """This deployment's queues, in the order they are declared."""
-        return (self.events, self.dead)
+        return (self.events, self.dead, self.parked_index)
 
 
 SHARED_EXCHANGES = (

@@ -49,3 +49,15 @@ class AgentMetrics:
             ["topic", "partition"],
             registry=self.registry,
         )
+        self.wms_commands_parked = Counter(
+            "distgate_wms_commands_parked",
+            "Commands parked because no WMS queue was bound for their warehouse, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.pending_commands = Gauge(
+            "distgate_pending_commands",
+            "Commands parked for a warehouse whose WMS has no queue bound, by warehouse",
+            ["warehouse"],
+            registry=self.registry,
+        )

@@ -177,7 +177,9 @@ def _wms_commands_channel() -> dict[str, Any]:
         WMS_COMMANDS_EXCHANGE,
         list(_COMMAND_ROOTS),
         list(_COMMAND_ROOTS.values()),
-        "Release and Cancel instructions, persistent, with publisher confirms.",
+        "Release and Cancel instructions, persistent, with publisher confirms, at least once:"
+        " message_id is the command's event id, for the WMS to drop copies by. A warehouse"
+        " with no queue bound gets its commands, in order, once it binds one.",
     )
 
 

@@ -18,7 +18,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when every assigned partition is restored and consuming, else 503 with progress."""
+    """200 when every assigned partition is restored and consuming, else 503 with progress.
+
+    Commands waiting for a warehouse's WMS are listed too; they never make it unready.
+    """
     report = request.app[READINESS].report()
     ready = bool(report) and all(p.ready for p in report)
     body: dict[str, Any] = {
@@ -32,6 +35,10 @@ async def readyz(request: web.Request) -> web.Response:
                 "detail": p.detail,
             }
             for p in report
+        ],
+        "pending_commands": [
+            {"warehouse": warehouse, "count": count}
+            for warehouse, count in request.app[READINESS].waiting().items()
         ],
     }
     headers = {} if ready else {"Retry-After": "2"}

@@ -26,7 +26,7 @@ def _operational_paths() -> dict[str, Any]:
         "/healthz": {"get": operation("Liveness", {"200": "alive"}, **open_access)},
         "/readyz": {
             "get": operation(
-                "Readiness with per-table restore progress",
+                "Readiness with per-table restore progress, and commands waiting per warehouse",
                 {"200": "ready", "503": "restoring"},
                 **open_access,
             )

@@ -5,23 +5,39 @@ would collect every WMS event from then on, so a run removes its deployments' qu
 """
 
 import aio_pika
+from aio_pika.abc import AbstractChannel
 from aiokafka.admin import AIOKafkaAdminClient
 
+from agents.wms_parking import indexed_warehouse
 from protocols.amqp import WmsQueues
 from tables.order_table import order_changelog
 from tables.stock_table import stock_changelog
 
 
 async def remove_deployment(bootstrap: str, amqp_url: str, app_id: str) -> None:
-    """Delete the deployment's topics (its own, its tables' changelogs), queues and exchange."""
+    """Delete the deployment's topics (its own, its tables' changelogs), queues and exchange.
+
+    Its parked queues go too: the commands a throw-away deployment parked are its own.
+    """
     await _delete_topics(bootstrap, app_id)
     queues = WmsQueues.for_app(app_id)
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         channel = await connection.channel()
+        await _delete_parked(channel, queues)
         for queue in queues.queues():
             await channel.queue_delete(queue.name)
         await channel.exchange_delete(queues.dead_letter_exchange.name)
+
+
+async def _delete_parked(channel: AbstractChannel, queues: WmsQueues) -> None:
+    """The queues of commands parked for a warehouse: the index names each one."""
+    spec = queues.parked_index
+    index = await channel.declare_queue(spec.name, durable=True, arguments=spec.arguments)
+    while (entry := await index.get(no_ack=True, fail=False)) is not None:
+        warehouse = indexed_warehouse(entry.body)
+        if warehouse is not None:
+            await channel.queue_delete(queues.parked(warehouse).name)
 
 
 async def _delete_topics(bootstrap: str, app_id: str) -> None:

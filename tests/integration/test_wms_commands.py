@@ -8,8 +8,7 @@ from protocols.wms import NumberedLine
 from protocols.wms_events import CancelAtWarehouse, ReleaseToWarehouse
 from tests.conftest import SpawnWorker
 from tests.support.kafka import produce, unique
-from tests.support.polling import eventually
-from tests.support.wms import command_tap, metric, take, unique_warehouse
+from tests.support.wms import command_tap, take, unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
@@ -51,27 +50,3 @@ async def test_release_and_cancel_arrive_as_contract_xml(
     assert cancelled.routing_key == f"{where}.cancel"
     assert cancelled.body == f'<Cancel txn="CAN-1" warehouse="{where}" order="{order}"/>'.encode()
     assert (cancelled.message_id, cancelled.correlation_id) == (cancel.event_id, "c2")
-
-
-async def test_an_unroutable_command_is_retried_until_a_queue_is_bound(
-    spawn_worker: SpawnWorker, deployment: Settings
-) -> None:
-    # Given a ready worker and a warehouse whose WMS has not bound its queue yet
-    worker = spawn_worker()
-    await worker.wait_ready()
-    where, order = unique_warehouse(), unique("SO")
-    release = ReleaseToWarehouse(
-        event_id=unique("rel"), order_id=order, warehouse=where, txn="REL-9",
-        lines=(NumberedLine(1, "SKU-1", 1),),
-    )  # fmt: skip
-    # When a release for it is produced
-    await produce(
-        deployment.kafka_bootstrap, deployment.topics.wms_commands.name, [(order.encode(), release)]
-    )
-    # Then the worker reports it retrying an unroutable command
-    unroutable = 'distgate_wms_commands_retried_total{reason="unroutable"}'
-    await eventually(lambda: metric(worker.url, unroutable), lambda count: count >= 2)
-    # And once the WMS binds its queue, the release arrives: it was never dropped
-    async with command_tap(deployment.amqp_url, where) as queue:
-        (delivered,) = await take(queue, 1)
-    assert delivered.message_id == release.event_id

@@ -145,3 +145,13 @@ async def metric(url: str, sample: str) -> float:
         if name == sample:
             return float(value)
     return 0.0
+
+
+async def pending_commands(url: str, warehouse: str) -> tuple[float, dict[str, int]]:
+    """The worker's `distgate_pending_commands` for `warehouse`, and /readyz's list of waits."""
+    count = await metric(url, f'distgate_pending_commands{{warehouse="{warehouse}"}}')
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/readyz") as response:
+        assert response.status == 200, "a warehouse that waits never makes the worker unready"
+        body = await response.json()
+    waits = {entry["warehouse"]: entry["count"] for entry in body["pending_commands"]}
+    return count, waits

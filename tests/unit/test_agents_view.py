@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
 
 from app.agents_status import (
@@ -15,8 +15,8 @@ from app.agents_status import (
     status_path,
     write_status,
 )
-from app.agents_view import AgentsView, merge_metrics, merge_progress
-from app.readiness import Progress
+from app.agents_view import AgentsView, merge_metrics, merge_progress, pending_commands
+from app.readiness import Progress, Readiness
 
 NOW = 1_000_000.0
 NO_SUCH_PID = 2**22 + 1
@@ -113,3 +113,23 @@ class _Collected:
 
     def collect(self) -> list[Metric]:
         return self.metrics
+
+
+def test_waiting_commands_are_counted_per_warehouse_and_never_make_it_unready() -> None:
+    # Given two agents processes, one counting commands parked for two warehouses
+    registry = CollectorRegistry()
+    pending = Gauge("distgate_pending_commands", "parked", ["warehouse"], registry=registry)
+    pending.labels("DC-X").set(3)
+    pending.labels("DC-Y").set(0)
+    parking = AgentsStatus(os.getpid(), NOW, [], [], snapshot(registry))
+    # When the API process reads their reports
+    counts = pending_commands([parking, status()])
+    readiness = Readiness()
+    readiness.add_source(lambda: [Progress("stock", ready=True)])
+    readiness.add_waiting(lambda: counts)
+    readiness.mark_started()
+    # Then each warehouse's count shows, only those where something waits are listed
+    assert counts == {"DC-X": 3, "DC-Y": 0}
+    assert readiness.waiting() == {"DC-X": 3}
+    # And the worker is still ready
+    assert all(progress.ready for progress in readiness.report())

@@ -67,6 +67,19 @@ def test_each_deployment_has_its_own_queue_bound_to_every_wms_event() -> None:
     assert WmsQueues.for_app("eu") == queues
 
 
+def test_a_deployment_parks_commands_in_queues_of_its_own() -> None:
+    # Given the deployment "eu"
+    queues = WmsQueues.for_app("eu")
+    # When it names where a warehouse's commands wait, and the index of those queues
+    parked, index = queues.parked("DC-X"), queues.parked_index
+    # Then both are named from its app id, and one redeliverer at a time takes the index
+    assert (parked.name, index.name) == ("eu.wms-commands.parked.DC-X", "eu.wms-commands.parked")
+    assert parked.arguments == {"x-queue-type": "classic"}  # a requeue keeps its place
+    assert index.arguments["x-single-active-consumer"] is True
+    # And the index is declared at start with the deployment's other queues
+    assert index in queues.queues()
+
+
 def test_codecs_follow_the_topic_role_whatever_the_deployment() -> None:
     # Given the stock inbox of two deployments
     ours, theirs = Topics.for_app("distgate").stock_inbox, Topics.for_app("eu").stock_inbox
