@@ -57,8 +57,23 @@ class LineStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class LineFill(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of an order line one warehouse serves, and how far it got there."""
+
+    warehouse: Warehouse
+    reserved: LineQty = 0
+    allocated: LineQty = 0
+    picked: LineQty = 0
+    shipped: LineQty = 0
+
+
 class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
-    """One order line with its sourcing warehouse and progress counters (CONTRACT 2.2)."""
+    """One order line with its sourcing warehouse and progress counters (CONTRACT 2.2, 8).
+
+    The totals add up: `reserved + allocated + shipped + backordered + cancelled = qty`
+    once the stock side answered the line (picked units stay allocated until shipped);
+    `fills` gives each warehouse's part, `warehouse` is the first one (or the asked one).
+    """
 
     line_no: LineNo
     sku: Sku
@@ -70,6 +85,8 @@ class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
     picked: LineQty = 0
     shipped: LineQty = 0
     backordered: LineQty = 0
+    cancelled: LineQty = 0
+    fills: tuple[LineFill, ...] = ()
 
 
 class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

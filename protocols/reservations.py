@@ -23,10 +23,15 @@ class StockCommand(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 class ReserveLine(StockCommand, frozen=True, tag="ReserveLine"):
-    """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way."""
+    """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way.
+
+    `partial` (the order allows backorders): take what there is, from the largest ATP
+    down, instead of all or nothing from one warehouse.
+    """
 
     qty: Qty
     warehouse: Warehouse | None = None
+    partial: bool = False
 
 
 class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
@@ -66,6 +71,13 @@ StockCommandMessage = (
 )
 
 
+class Fill(msgspec.Struct, frozen=True):
+    """Part of a line reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
 class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Base of the stock side's answer to ReserveLine, sent to the order inbox."""
 
@@ -78,9 +90,18 @@ class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="ty
 
 
 class LineReserved(ReservationAnswer, frozen=True, tag="LineReserved"):
-    """`qty` is reserved at `warehouse`."""
+    """The line is reserved: wholly at `warehouse`, or as `fills` say when given.
+
+    `fills` (a partial or multi-warehouse fill) lists each warehouse's part, largest ATP
+    first, `warehouse` being the first; what they leave of `qty` is backordered.
+    """
 
     warehouse: Warehouse
+    fills: tuple[Fill, ...] = ()
+
+    def filled(self) -> tuple[Fill, ...]:
+        """Every warehouse's part; an answer without `fills` holds all of `qty` at `warehouse`."""
+        return self.fills or (Fill(self.warehouse, self.qty),)
 
 
 class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):

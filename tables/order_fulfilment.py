@@ -18,6 +18,7 @@ from protocols.wms_events import PickConfirmed, ReleaseToWarehouse, ShipConfirme
 from tables.order_after_cancel import late_pick, late_ship
 from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
 from tables.order_state import (
+    Fill,
     InvalidOrderTransition,
     Order,
     OrderLine,
@@ -31,33 +32,32 @@ _IN_WAREHOUSE = (OrderStatus.RELEASED, OrderStatus.PICKED)
 
 
 def confirm(change: Change) -> Change:
-    """CONFIRMED, then every reserved line allocated and released to its warehouse: RELEASED."""
+    """CONFIRMED, then every reserved fill allocated and released to its warehouse: RELEASED."""
     change = emit(change, OrderConfirmed)
-    released = [
-        replace(
-            line,
-            allocated=line.reserved,
-            reserved=0,
-            released=line.reserved,
-            status=LineStatus.RELEASED,
-        )
-        for line in change.order.lines
-        if line.reserved > 0
-    ]
+    released = [_allocated(line) for line in change.order.lines if line.reserved > 0]
     if not released:
         return change  # wholly backordered: nothing to release, it stays CONFIRMED
     change = with_lines(change, released)
     for line in released:
         change = to_stock(change, AllocateLine, line, "allocate")
-    warehouses = sorted({line.warehouse for line in released if line.warehouse is not None})
+    warehouses = sorted({fill.warehouse for line in released for fill in line.fills})
     for warehouse in warehouses:
         lines = tuple(
-            NumberedLine(no=line.line_no, sku=line.sku, qty=line.allocated)
+            NumberedLine(no=line.line_no, sku=line.sku, qty=fill.allocated)
             for line in released
-            if line.warehouse == warehouse
+            if (fill := line.fill_at(warehouse)) is not None
         )
         change = to_warehouse(change, ReleaseToWarehouse, warehouse, "release", lines=lines)
     return emit(change, OrderReleased, warehouses=tuple(warehouses))
+
+
+def _allocated(line: OrderLine) -> OrderLine:
+    """The line with every fill's reservation allocated and released to its warehouse."""
+    fills = tuple(
+        replace(fill, allocated=fill.reserved, reserved=0, released=fill.reserved)
+        for fill in line.fills
+    )
+    return replace(line, fills=fills, status=LineStatus.RELEASED)
 
 
 def pick(change: Change, message: PickConfirmed) -> Change:
@@ -65,12 +65,15 @@ def pick(change: Change, message: PickConfirmed) -> Change:
     if change.order.status is OrderStatus.CANCELLED:
         return late_pick(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
-    picked = [_picked(change.order, message.warehouse, line) for line in message.lines]
+    where = message.warehouse
+    picked = [_picked(change.order, where, line) for line in message.lines]
     change = with_lines(change, picked)
     for line, confirmed in zip(picked, message.lines, strict=True):
         if short := confirmed.requested - confirmed.picked:
-            change = to_stock(change, RecordShortPick, line, "short", short=short)
-    return _settle(change, message.warehouse)
+            change = to_stock(
+                change, RecordShortPick, line, f"short@{where}", short=short, warehouse=where
+            )
+    return _settle(change, where)
 
 
 def ship(change: Change, message: ShipConfirmed) -> Change:
@@ -78,13 +81,14 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
     if change.order.status is OrderStatus.CANCELLED:
         return late_ship(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
+    where = message.warehouse
     for confirmed in message.lines:
-        line = _shipped(change.order, message.warehouse, confirmed)
+        line = _shipped(change.order, where, confirmed)
         change = with_lines(change, [line])
         # the line's running total makes each shipment's id unique and stable across replays
         step = f"ship@{line.shipped}"
-        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty)
-    return _settle(change, message.warehouse, message.carrier, message.tracking)
+        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
+    return _settle(change, where, message.carrier, message.tracking)
 
 
 def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], cause: str) -> None:
@@ -94,58 +98,58 @@ def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], 
     check_named_once([line.no for line in lines], cause)
 
 
-def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> OrderLine:
-    """The order line a warehouse confirms: it must exist, match, and be released there."""
+def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> tuple[OrderLine, Fill]:
+    """The order line a warehouse confirms and its part there: released to that warehouse."""
     line = confirmed_line(order, line_no, sku)
     where = line_where(order, line_no)
     if not line.was_released:
         raise InvalidOrderTransition("line_not_released", f"{where} is {line.status}")
-    if line.warehouse != warehouse:
-        raise InvalidOrderTransition("wrong_warehouse", f"{where} is at {line.warehouse}")
-    return line
+    fill = line.fill_at(warehouse)
+    if fill is None or not fill.released:
+        raise InvalidOrderTransition("wrong_warehouse", f"{where} was not released to {warehouse}")
+    return line, fill
 
 
 def _picked(order: Order, warehouse: str, confirmed: PickLine) -> OrderLine:
-    """The line after its one pick: the shortfall is backordered and leaves its allocation."""
-    line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
+    """The line after its fill's one pick: the shortfall is backordered, leaving the allocation."""
+    line, fill = _released_line(order, warehouse, confirmed.no, confirmed.sku)
     where = line_where(order, line.line_no)
-    if line.status is not LineStatus.RELEASED:
+    if line.status is LineStatus.SHIPPED or fill.pick_confirmed:
         reason = "already_shipped" if line.status is LineStatus.SHIPPED else "already_picked"
         raise InvalidOrderTransition(reason, f"{where} is {line.status}")
-    released = line.allocated + line.shipped  # what its Release asked for
+    released = fill.allocated + fill.shipped  # what its Release asked for
     if confirmed.requested != released:
         raise InvalidOrderTransition(
             "requested_mismatch", f"{where}: requested {confirmed.requested}, released {released}"
         )
-    if not line.shipped <= confirmed.picked <= confirmed.requested:
+    if not fill.shipped <= confirmed.picked <= confirmed.requested:
         raise InvalidOrderTransition(
             "picked_out_of_range",
-            f"{where}: picked {confirmed.picked} outside {line.shipped}..{confirmed.requested}",
+            f"{where}: picked {confirmed.picked} outside {fill.shipped}..{confirmed.requested}",
         )
     short = confirmed.requested - confirmed.picked
-    return _done_if_out(
-        replace(
-            line,
-            picked=confirmed.picked,
-            allocated=line.allocated - short,
-            backordered=line.backordered + short,
-            status=LineStatus.PICKED,
-        )
+    done = replace(
+        fill, picked=confirmed.picked, allocated=fill.allocated - short, pick_confirmed=True
     )
+    line = replace(line.with_fill(done), backordered=line.backordered + short)
+    waiting = any(f.released and not f.pick_confirmed for f in line.fills)
+    return _done_if_out(replace(line, status=LineStatus.RELEASED if waiting else LineStatus.PICKED))
 
 
 def _shipped(order: Order, warehouse: str, confirmed: NumberedLine) -> OrderLine:
-    """The line after a shipment out of its allocation (picked or not yet confirmed picked)."""
-    line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
+    """The line after a shipment out of its fill's allocation (picked or not yet confirmed)."""
+    line, fill = _released_line(order, warehouse, confirmed.no, confirmed.sku)
     where = line_where(order, line.line_no)
     if line.status is LineStatus.SHIPPED:
         raise InvalidOrderTransition("already_shipped", f"{where} is {line.status}")
-    if confirmed.qty > line.allocated:
+    if confirmed.qty > fill.allocated:
         raise InvalidOrderTransition(
-            "overshipped", f"{where}: shipped {confirmed.qty}, {line.allocated} left to ship"
+            "overshipped", f"{where}: shipped {confirmed.qty}, {fill.allocated} left to ship"
         )
-    shipped, allocated = line.shipped + confirmed.qty, line.allocated - confirmed.qty
-    return _done_if_out(replace(line, shipped=shipped, allocated=allocated))
+    shipped = replace(
+        fill, shipped=fill.shipped + confirmed.qty, allocated=fill.allocated - confirmed.qty
+    )
+    return _done_if_out(line.with_fill(shipped))
 
 
 def _done_if_out(line: OrderLine) -> OrderLine:

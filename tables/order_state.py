@@ -4,10 +4,12 @@ from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
+from msgspec.structs import replace
 
 from protocols.http import HistoryEntry, OrderView
 from protocols.orders import (
     BackorderPolicy,
+    LineFill,
     LineStatus,
     OrderEvent,
     OrderLineState,
@@ -57,31 +59,93 @@ def not_allowed(order: "Order", event_id: str) -> InvalidOrderTransition:
     )
 
 
-class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One order line: where it is sourced, what the stock side holds for it, how far it got."""
+class Fill(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of an order line one warehouse serves: held, released, picked, shipped there."""
 
-    line_no: int
-    sku: str
-    qty: int
-    warehouse: str | None = None  # the asked one until the stock side answers where it reserved
-    status: LineStatus = LineStatus.SUBMITTED
+    warehouse: str
     reserved: int = 0
     allocated: int = 0
     picked: int = 0
     shipped: int = 0
-    backordered: int = 0
-    resolved: bool = False  # the stock side answered this line's ReserveLine
     released: int = 0  # units its Release asked the warehouse for (kept after a cancel)
+    pick_confirmed: bool = False  # the warehouse confirmed its one pick (possibly all short)
+
+    def state(self) -> LineFill:
+        """The fill as events and the HTTP API show it."""
+        return LineFill(
+            warehouse=self.warehouse,
+            reserved=self.reserved,
+            allocated=self.allocated,
+            picked=self.picked,
+            shipped=self.shipped,
+        )
+
+
+class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One order line: the warehouses that serve it, what is backordered or cancelled.
+
+    Its totals are the sums of its fills; with `backordered` and `cancelled` they make up
+    `qty` once the stock side answered (CONTRACT 8).
+    """
+
+    line_no: int
+    sku: str
+    qty: int
+    # the asked warehouse (None: anywhere); a line stored by the release before has the
+    # one it was reserved at here, which is where it would have been asked anyway
+    warehouse: str | None = None
+    status: LineStatus = LineStatus.SUBMITTED
+    backordered: int = 0
+    cancelled: int = 0
+    resolved: bool = False  # the stock side answered this line's ReserveLine
+    fills: tuple[Fill, ...] = ()  # in the order the stock side filled them
+
+    @property
+    def reserved(self) -> int:
+        """Units held reserved, over every warehouse."""
+        return sum(fill.reserved for fill in self.fills)
+
+    @property
+    def allocated(self) -> int:
+        """Units allocated (released, not yet shipped), over every warehouse."""
+        return sum(fill.allocated for fill in self.fills)
+
+    @property
+    def picked(self) -> int:
+        """Units picked, over every warehouse."""
+        return sum(fill.picked for fill in self.fills)
+
+    @property
+    def shipped(self) -> int:
+        """Units shipped, over every warehouse."""
+        return sum(fill.shipped for fill in self.fills)
+
+    @property
+    def released(self) -> int:
+        """Units the line's Releases asked for, over every warehouse."""
+        return sum(fill.released for fill in self.fills)
 
     @property
     def outstanding(self) -> int:
-        """Units neither shipped nor backordered: still to go out."""
-        return self.qty - self.shipped - self.backordered
+        """Units neither shipped, backordered nor cancelled: still to go out."""
+        return self.qty - self.shipped - self.backordered - self.cancelled
 
     @property
     def was_released(self) -> bool:
         """Whether the line went to its warehouse, to be picked, shipped or cancelled there."""
         return self.status in _RELEASED_LINE
+
+    def fill_at(self, warehouse: str) -> Fill | None:
+        """The part `warehouse` serves, if any."""
+        return next((fill for fill in self.fills if fill.warehouse == warehouse), None)
+
+    def with_fill(self, fill: Fill) -> "OrderLine":
+        """The line with its fill in `fill.warehouse` replaced (or added last)."""
+        if self.fill_at(fill.warehouse) is None:
+            return replace(self, fills=(*self.fills, fill))
+        return replace(
+            self, fills=tuple(fill if f.warehouse == fill.warehouse else f for f in self.fills)
+        )
 
     def state(self) -> OrderLineState:
         """The line as events and the HTTP API show it."""
@@ -89,13 +153,15 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
             line_no=self.line_no,
             sku=self.sku,
             qty=self.qty,
-            warehouse=self.warehouse,
+            warehouse=self.fills[0].warehouse if self.fills else self.warehouse,
             status=self.status,
             reserved=self.reserved,
             allocated=self.allocated,
             picked=self.picked,
             shipped=self.shipped,
             backordered=self.backordered,
+            cancelled=self.cancelled,
+            fills=tuple(fill.state() for fill in self.fills),
         )
 
 

@@ -27,6 +27,7 @@ from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
 from tables.stock_value import (
     IncomingSupply,
+    LineHolds,
     Position,
     Reservation,
     SkuStock,
@@ -54,7 +55,7 @@ class Applied(msgspec.Struct, frozen=True):
     duplicate: bool
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
-    line: Reservation | None = None  # a command's order line record afterwards
+    holds: LineHolds = ()  # a command's order line holds afterwards
 
 
 Updates = dict[str, Position]
@@ -67,41 +68,40 @@ def apply(
     offset: int | None,
     now: dt.datetime,
     *,
-    line: Reservation | None = None,
+    holds: LineHolds = (),
     seen: bool = False,
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
-    `line` is the record of the order line a command names (None for stock facts), `seen`
+    `holds` are those of the order line a command names (none for stock facts), `seen`
     whether the SKU already applied the message's event id (an upstream re-send).
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
-        again = answers_again(stock, line, message)
-        return Applied(stock=stock, changes=(), duplicate=True, answers=again, line=line)
+        again = answers_again(stock, holds, message)
+        return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
-    updates, record, answers = _transition(stock, line, message)
+    updates, after, answers = _transition(stock, holds, message)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, line=record)
+    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, holds=after)
 
 
 def _transition(
-    stock: SkuStock, line: Reservation | None, message: StockInboxMessage
-) -> tuple[Updates, Reservation | None, Answers]:
-    """An order line's command, or a stock rule (which leaves the lines' records alone)."""
+    stock: SkuStock, holds: LineHolds, message: StockInboxMessage
+) -> tuple[Updates, LineHolds, Answers]:
+    """An order line's command, or a stock rule (which leaves the lines' holds alone)."""
     if isinstance(message, StockCommand):
-        outcome = apply_command(stock, line, message)
-        position = outcome.position
-        updates = {} if position is None else {position.warehouse: position}
-        return updates, outcome.record, outcome.answers
-    return _stock_rule(stock, message), line, ()
+        outcome = apply_command(stock, holds, message)
+        updates = {position.warehouse: position for position in outcome.positions}
+        return updates, outcome.holds, outcome.answers
+    return _stock_rule(stock, message), holds, ()
 
 
 def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:

@@ -66,6 +66,10 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
         return (self.order_id, self.line_no)
 
 
+LineHolds = tuple[Reservation, ...]
+"""One order line's holds on a SKU, one per warehouse it was filled from, in fill order."""
+
+
 class SkuStock(msgspec.Struct, frozen=True):
     """The stock table value for one SKU: its positions, and the last input offset applied.
 

@@ -162,7 +162,7 @@ def test_submit_to_invoice_with_a_short_pick() -> None:
         ("AllocateLine", f"{ORDER}:2:allocate"),
         ("ReleaseToWarehouse", f"{ORDER}:release:{EAST}"),
         ("ReleaseToWarehouse", f"{ORDER}:release:{WEST}"),
-        ("RecordShortPick", f"{ORDER}:2:short"),
+        ("RecordShortPick", f"{ORDER}:2:short@{WEST}"),
         ("RecordShipment", f"{ORDER}:2:ship@2"),
         ("RecordShipment", f"{ORDER}:1:ship@2"),
     ]

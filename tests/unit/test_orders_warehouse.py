@@ -68,11 +68,12 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
     )
     assert result.stock_commands == (
         RecordShortPick(
-            event_id=f"{ORDER}:2:short",
+            event_id=f"{ORDER}:2:short@{WEST}",
             sku="SKU-2",
             order_id=ORDER,
             line_no=2,
             correlation_id=CORRELATION,
+            warehouse=WEST,
             short=2,
         ),
     )
@@ -145,6 +146,7 @@ def test_a_partial_shipment_draws_on_the_allocation() -> None:
             line_no=2,
             correlation_id=CORRELATION,
             qty=1,
+            warehouse=WEST,
         ),
     )
     assert result.events == ()
