@@ -39,6 +39,7 @@ class OrderStatus(enum.StrEnum):
     CONFIRMED = "CONFIRMED"
     RELEASED = "RELEASED"
     PICKED = "PICKED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     INVOICED = "INVOICED"
     CANCELLED = "CANCELLED"
@@ -161,8 +162,24 @@ class OrderPicked(OrderEventBase, frozen=True, tag="OrderPicked"):
     warehouse: Warehouse
 
 
+class OrderAwaitingStock(OrderEventBase, frozen=True, tag="OrderAwaitingStock"):
+    """Confirmed, and everything still open is backordered: the order waits for stock."""
+
+    status = OrderStatus.CONFIRMED
+    warehouse: Warehouse  # sent the pick that left nothing to ship
+
+
+class OrderPartiallyShipped(OrderEventBase, frozen=True, tag="OrderPartiallyShipped"):
+    """Something shipped and something is still open (released, picked or backordered)."""
+
+    status = OrderStatus.PARTIALLY_SHIPPED
+    warehouse: Warehouse
+    carrier: str | None = None
+    tracking: str | None = None
+
+
 class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
-    """Every line is shipped or backordered; `warehouse` sent the last ShipConfirm."""
+    """Nothing is open any more: every unit shipped or cancelled; `warehouse` shipped last."""
 
     status = OrderStatus.SHIPPED
     warehouse: Warehouse
@@ -171,7 +188,7 @@ class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
 
 
 class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
-    """ERP invoiced the shipped order."""
+    """Everything shipped is invoiced and nothing is open; `invoice_id` is ERP's last."""
 
     status = OrderStatus.INVOICED
     invoice_id: str
@@ -193,6 +210,8 @@ OrderEvent = (
     | OrderConfirmed
     | OrderReleased
     | OrderPicked
+    | OrderAwaitingStock
+    | OrderPartiallyShipped
     | OrderShipped
     | OrderInvoiced
     | OrderCancelled

@@ -66,8 +66,27 @@ class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
     """Cancelled after release: give back what this line still holds allocated."""
 
 
+class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
+    """`qty` more of this line are backordered (picked short): hold what ATP there is for them.
+
+    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, never
+    from `short_at` (the warehouse that just did not find them: its figures are in doubt),
+    and added to the line's holds; answered with BackorderFilled either way.
+    """
+
+    qty: Qty
+    warehouse: Warehouse | None = None
+    short_at: Warehouse | None = None
+
+
 StockCommandMessage = (
-    ReserveLine | ReleaseReservation | AllocateLine | RecordShortPick | RecordShipment | Deallocate
+    ReserveLine
+    | ReleaseReservation
+    | AllocateLine
+    | RecordShortPick
+    | RecordShipment
+    | Deallocate
+    | FillBackorder
 )
 
 
@@ -110,4 +129,10 @@ class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):
     atp: int
 
 
-ReservationAnswerMessage = LineReserved | LineUnreservable
+class BackorderFilled(ReservationAnswer, frozen=True, tag="BackorderFilled"):
+    """Of `qty` backordered units, `fills` are now reserved (none: nothing was free)."""
+
+    fills: tuple[Fill, ...] = ()
+
+
+ReservationAnswerMessage = LineReserved | LineUnreservable | BackorderFilled

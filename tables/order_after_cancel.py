@@ -28,10 +28,12 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
     check_named_once([line.no for line in message.lines], message.event_id)
     where = message.warehouse
     for confirmed in message.lines:
-        line, fill = _released_here(change.order, where, confirmed.no, confirmed.sku)
+        line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
         named = line_where(change.order, line.line_no)
-        if fill.pick_confirmed:
+        waiting = [n for n in here if not line.fills[n].pick_confirmed]
+        if not waiting:
             raise InvalidOrderTransition("already_picked", named)
+        at, fill = waiting[0], line.fills[waiting[0]]
         if not fill.shipped <= confirmed.picked <= confirmed.requested <= fill.released:
             raise InvalidOrderTransition(
                 "picked_out_of_range",
@@ -39,11 +41,13 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
                 f"{confirmed.requested}, released {fill.released}, shipped {fill.shipped}",
             )
         short = confirmed.requested - confirmed.picked
-        done = replace(fill, picked=confirmed.picked, pick_confirmed=True)
-        change = with_lines(change, [line.with_fill(done)])
+        line = line.with_fill(at, replace(fill, picked=confirmed.picked, pick_confirmed=True))
+        if short:
+            line = line.picked_short()
+        change = with_lines(change, [line])
         if short:
             change = to_stock(
-                change, RecordShortPick, line, f"short@{where}", short=short,
+                change, RecordShortPick, line, f"short@{line.shorts}", short=short,
                 after_cancel=True, warehouse=where,
             )  # fmt: skip
     return change
@@ -54,17 +58,21 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
     check_named_once([line.no for line in message.lines], message.event_id)
     where = message.warehouse
     for confirmed in message.lines:
-        line, fill = _released_here(change.order, where, confirmed.no, confirmed.sku)
-        there = fill.picked if fill.pick_confirmed else fill.released  # less what was short
-        left = min(there - fill.shipped, line.cancelled)
+        line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
+        room = {n: _unshipped(line.fills[n]) for n in here}
+        left = min(sum(room.values()), line.cancelled)
         if confirmed.qty > left:
             raise InvalidOrderTransition(
                 "overshipped",
                 f"{line_where(change.order, line.line_no)}: shipped {confirmed.qty}, "
                 f"{left} left to ship",
             )
-        done = replace(fill, shipped=fill.shipped + confirmed.qty)
-        shipped = replace(line.with_fill(done), cancelled=line.cancelled - confirmed.qty)
+        qty = confirmed.qty
+        for n, free in room.items():
+            taken = min(qty, free)
+            fill = line.fills[n]
+            line, qty = line.with_fill(n, replace(fill, shipped=fill.shipped + taken)), qty - taken
+        shipped = replace(line, cancelled=line.cancelled - confirmed.qty)
         change = with_lines(change, [shipped])
         change = to_stock(
             change, RecordShipment, shipped, f"ship@{shipped.shipped}", qty=confirmed.qty,
@@ -73,13 +81,21 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
     return change
 
 
-def _released_here(order: Order, warehouse: str, line_no: int, sku: str) -> tuple[OrderLine, Fill]:
-    """The cancelled line a warehouse confirms, and its part released there."""
+def _unshipped(fill: Fill) -> int:
+    """Units of a cancelled Release the warehouse may still have shipped: less what was short."""
+    there = fill.picked if fill.pick_confirmed else fill.released
+    return there - fill.shipped
+
+
+def _released_here(
+    order: Order, warehouse: str, line_no: int, sku: str
+) -> tuple[OrderLine, list[int]]:
+    """The cancelled line a warehouse confirms, and the positions of its Releases there."""
     line = confirmed_line(order, line_no, sku)
-    fill = line.fill_at(warehouse)
-    if fill is None or not fill.released:
+    here = line.released_at(warehouse)
+    if not here:
         where = line_where(order, line.line_no)
         raise InvalidOrderTransition(
             "line_not_released", f"{where} was cancelled unreleased at {warehouse}"
         )
-    return line, fill
+    return line, here

@@ -35,18 +35,12 @@ class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
         figures = (self.old_reserved, self.old_allocated, self.old_shipped, self.old_released)
         if not fills and any(figures) and self.warehouse is not None:
             fills = (self._fill(self.warehouse),)
-        return OrderLine(
-            line_no=self.line_no,
-            sku=self.sku,
-            qty=self.qty,
-            warehouse=self.warehouse,
-            status=self.status,
-            backordered=self.backordered,
-            # a closed line of this release with nothing cancelled shipped all: it has fills
-            cancelled=self.cancelled if self.fills or self.cancelled else self._cancelled(),
-            resolved=self.resolved,
-            fills=fills,
-        )
+        fields = {name: getattr(self, name) for name in OrderLine.__struct_fields__}
+        fields["fills"] = fills
+        # a closed line of this release with nothing cancelled shipped all: it has fills
+        if not (self.fills or self.cancelled):
+            fields["cancelled"] = self._cancelled()
+        return OrderLine(**fields)
 
     def _fill(self, warehouse: str) -> Fill:
         """The one warehouse the line was served from, with what was done there."""
@@ -85,7 +79,9 @@ def decode_order(raw: bytes) -> Order:
     """A stored order, read back (a line stored by the release before, upgraded)."""
     stored = _decoder.decode(raw)
     fields = {name: getattr(stored, name) for name in Order.__struct_fields__}
-    fields["lines"] = tuple(line.upgraded() for line in stored.lines)
+    fields["lines"] = lines = tuple(line.upgraded() for line in stored.lines)
+    if not stored.releases and any(line.released for line in lines):
+        fields["releases"] = 1  # released by the release before, which did not count
     return Order(**fields)
 
 

@@ -9,10 +9,11 @@ from protocols.erp import (
     ErpOrderInvoiced,
     ErpOrderRejected,
 )
-from protocols.orders import OrderCreditHold, OrderInvoiced, OrderStatus
+from protocols.orders import OrderCreditHold, OrderStatus
 from tables import order_rules
 from tables.order_change import Change, emit
 from tables.order_fulfilment import confirm
+from tables.order_progress import settle
 from tables.order_state import InvalidOrderTransition, PendingDecision, not_allowed
 
 ErpDecision = ErpOrderConfirmed | ErpOrderCreditHold | ErpOrderCreditReleased
@@ -63,7 +64,10 @@ def reject(change: Change, message: ErpOrderRejected) -> Change:
 
 
 def invoice(change: Change, message: ErpOrderInvoiced) -> Change:
-    """ERP invoiced the shipped order."""
-    if change.order.status is not S.SHIPPED:
-        raise not_allowed(change.order, message.event_id)
-    return emit(change, OrderInvoiced, invoice_id=message.invoice_id)
+    """ERP invoiced what shipped so far; INVOICED once that is everything and nothing is open."""
+    order = change.order
+    if order.status not in (S.PARTIALLY_SHIPPED, S.SHIPPED):
+        raise not_allowed(order, message.event_id)
+    shipped = sum(line.shipped for line in order.lines)
+    change = replace(change, order=replace(order, invoiced=shipped))
+    return settle(change, "", invoice_id=message.invoice_id)

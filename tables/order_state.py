@@ -34,8 +34,9 @@ _STAGE = {
     OrderStatus.CONFIRMED: 3,
     OrderStatus.RELEASED: 4,
     OrderStatus.PICKED: 5,
-    OrderStatus.SHIPPED: 6,
-    OrderStatus.INVOICED: 7,
+    OrderStatus.PARTIALLY_SHIPPED: 6,
+    OrderStatus.SHIPPED: 7,
+    OrderStatus.INVOICED: 8,
 }
 _RELEASED_LINE = frozenset({LineStatus.RELEASED, LineStatus.PICKED, LineStatus.SHIPPED})
 
@@ -98,7 +99,8 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     backordered: int = 0
     cancelled: int = 0
     resolved: bool = False  # the stock side answered this line's ReserveLine
-    fills: tuple[Fill, ...] = ()  # in the order the stock side filled them
+    fills: tuple[Fill, ...] = ()  # in the order filled; a warehouse once per Release it got
+    shorts: int = 0  # picks of this line that came up short, numbering their commands
 
     @property
     def reserved(self) -> int:
@@ -135,17 +137,22 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
         """Whether the line went to its warehouse, to be picked, shipped or cancelled there."""
         return self.status in _RELEASED_LINE
 
-    def fill_at(self, warehouse: str) -> Fill | None:
-        """The part `warehouse` serves, if any."""
-        return next((fill for fill in self.fills if fill.warehouse == warehouse), None)
+    @property
+    def open(self) -> int:
+        """Units neither shipped nor cancelled: the order still owes them."""
+        return self.qty - self.shipped - self.cancelled
 
-    def with_fill(self, fill: Fill) -> "OrderLine":
-        """The line with its fill in `fill.warehouse` replaced (or added last)."""
-        if self.fill_at(fill.warehouse) is None:
-            return replace(self, fills=(*self.fills, fill))
-        return replace(
-            self, fills=tuple(fill if f.warehouse == fill.warehouse else f for f in self.fills)
-        )
+    def released_at(self, warehouse: str) -> list[int]:
+        """Positions in `fills` of the parts released to `warehouse`, in release order."""
+        return [n for n, f in enumerate(self.fills) if f.warehouse == warehouse and f.released]
+
+    def picked_short(self) -> "OrderLine":
+        """The line with one more short pick counted."""
+        return replace(self, shorts=self.shorts + 1)
+
+    def with_fill(self, at: int, fill: Fill) -> "OrderLine":
+        """The line with the fill at position `at` replaced."""
+        return replace(self, fills=(*self.fills[:at], fill, *self.fills[at + 1 :]))
 
     def state(self) -> OrderLineState:
         """The line as events and the HTTP API show it."""
@@ -201,6 +208,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     history: tuple[HistoryEntry, ...] = ()
     version: int = 0  # bumped once per canonical event
     pending_decision: PendingDecision | None = None
+    releases: int = 0  # Releases sent (each to one or more warehouses), numbering the next
+    invoiced: int = 0  # units shipped when ERP last invoiced
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
 

@@ -54,10 +54,15 @@ from protocols.erp import (
 )
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
-from protocols.reservations import LineReserved, LineUnreservable, StockCommandMessage
+from protocols.reservations import (
+    BackorderFilled,
+    LineReserved,
+    LineUnreservable,
+    StockCommandMessage,
+)
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_erp, order_fulfilment, order_rules
+from tables import order_backorders, order_erp, order_fulfilment, order_rules
 from tables.order_change import Change
 from tables.order_state import (
     OUTBOX_DEPTH,
@@ -83,7 +88,13 @@ __all__ = [
 
 
 FollowUp = (
-    CancelOrder | LineReserved | LineUnreservable | OrderDecision | PickConfirmed | ShipConfirmed
+    CancelOrder
+    | LineReserved
+    | LineUnreservable
+    | BackorderFilled
+    | OrderDecision
+    | PickConfirmed
+    | ShipConfirmed
 )
 """Every inbox message but SubmitOrder: what an existing order receives."""
 
@@ -181,6 +192,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
     match message:
         case LineReserved() | LineUnreservable():
             return order_rules.answer(change, message)
+        case BackorderFilled():
+            return order_backorders.filled(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():

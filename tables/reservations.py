@@ -15,8 +15,10 @@ from msgspec.structs import replace
 
 from protocols.reservations import (
     AllocateLine,
+    BackorderFilled,
     Deallocate,
     Fill,
+    FillBackorder,
     LineReserved,
     LineUnreservable,
     RecordShipment,
@@ -67,15 +69,27 @@ def apply_command(stock: SkuStock, holds: LineHolds, command: StockCommandMessag
             return _take_out(stock, holds, command, command.qty, "shipment_exceeds_allocation")
         case Deallocate():
             return _each(stock, holds, _deallocated)
+        case FillBackorder():
+            return _fill_backorder(stock, holds, command)
         case _:
             assert_never(command)
 
 
 def answers_again(stock: SkuStock, holds: LineHolds, message: StockInboxMessage) -> Answers:
-    """A redelivered ReserveLine's answer (same id) as the line stands: the first may be lost."""
-    if not isinstance(message, ReserveLine) or message.sku != stock.sku:
+    """A re-sent reserve or fill's answer (same id) as the line stands: the first may be lost."""
+    if message.sku != stock.sku:
         return ()
-    return (_answer(stock, holds, message),)
+    if isinstance(message, ReserveLine):
+        return (_answer(stock, holds, message),)
+    if isinstance(message, FillBackorder):
+        fills = tuple(
+            Fill(hold.warehouse, n)
+            for hold in holds
+            for e, n in hold.filled
+            if e == message.event_id
+        )
+        return (_filled(message, fills),)
+    return ()
 
 
 def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOutcome:
@@ -89,6 +103,40 @@ def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOut
     )
     positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
     return LineOutcome(held, positions, (_answer(stock, held, command),))
+
+
+def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -> LineOutcome:
+    """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
+    fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
+    added = {p.warehouse: n for p, n in fills}
+    kept = tuple(_added(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds)
+    new = tuple(
+        _added(Reservation(command.order_id, command.line_no, wh, 0, 0), n, command.event_id)
+        for wh, n in added.items()
+    )
+    positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
+    answer = _filled(command, tuple(Fill(p.warehouse, n) for p, n in fills))
+    return LineOutcome((*kept, *new), positions, (answer,))
+
+
+def _added(hold: Reservation, qty: int, event_id: str) -> Reservation:
+    """The hold with `qty` more reserved by the fill `event_id` (none: unchanged)."""
+    if not qty:
+        return hold
+    return replace(hold, reserved=hold.reserved + qty, filled=(*hold.filled, (event_id, qty)))
+
+
+def _filled(command: FillBackorder, fills: tuple[Fill, ...]) -> BackorderFilled:
+    """The answer to a FillBackorder; its id derives from the command's, so replays repeat it."""
+    return BackorderFilled(
+        event_id=f"{command.event_id}:answer",
+        order_id=command.order_id,
+        line_no=command.line_no,
+        sku=command.sku,
+        qty=command.qty,
+        correlation_id=command.correlation_id,
+        fills=fills,
+    )
 
 
 Step = Callable[[Reservation, Position], tuple[Reservation, Position]]

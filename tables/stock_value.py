@@ -59,6 +59,8 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     allocated: int
     # ids of the short picks and shipments applied to this line: they are deltas
     steps: tuple[str, ...] = ()
+    # (FillBackorder id, units) added to this hold: a repeated fill answers what it held
+    filled: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> LineKey:

@@ -18,6 +18,7 @@ from tests.unit.test_orders_support import (
     SHIPPED,
     SUBMITTED,
     WEST,
+    backorder_filled,
     cancel,
     confirmed,
     credit_hold,
@@ -124,8 +125,9 @@ def test_cancelling_a_cancelled_order_changes_nothing() -> None:
 # --- end to end --------------------------------------------------------------------------
 
 
-def test_submit_to_invoice_with_a_short_pick() -> None:
-    # Given the usual order, with every message the outside world would send, in turn
+def test_submit_to_invoice_with_a_short_pick_filled_elsewhere() -> None:
+    # Given the usual order, with every message the outside world would send, in turn:
+    # DC-WEST picks line 2 one short, and DC-EAST has the unit
     journey: list[OrderInboxMessage] = [
         submit(),
         reserved(2, "SKU-2", 3, WEST),
@@ -133,8 +135,10 @@ def test_submit_to_invoice_with_a_short_pick() -> None:
         confirmed(),
         picked(EAST, (1, "SKU-1", 2, 2)),
         picked(WEST, (2, "SKU-2", 3, 2), txn="P-2"),
+        backorder_filled(2, "SKU-2", 1, (EAST, 1)),
         shipped(WEST, (2, "SKU-2", 2)),
-        shipped(EAST, (1, "SKU-1", 2), txn="S-2"),
+        picked(EAST, (2, "SKU-2", 1, 1), txn="P-3"),
+        shipped(EAST, (1, "SKU-1", 2), (2, "SKU-2", 1), txn="S-2"),
         invoiced(),
     ]
     order: Order | None = None
@@ -144,17 +148,20 @@ def test_submit_to_invoice_with_a_short_pick() -> None:
         order = result.order
         events += [(type(e).__name__, e.version, e.causation_id) for e in result.events]
         commands += effects(result)
-    # Then each change is one event, versions 1..7, each caused by the message that made it
+    # Then each change is one event, each caused by the message that made it
     assert events == [
         ("OrderSubmitted", 1, "http-1"),
         ("OrderReserved", 2, f"{ORDER}:1:reserve:answer"),
         ("OrderConfirmed", 3, "erp-confirm"),
         ("OrderReleased", 4, "erp-confirm"),
         ("OrderPicked", 5, "wms:DC-WEST:P-2"),
-        ("OrderShipped", 6, "wms:DC-EAST:S-2"),
-        ("OrderInvoiced", 7, "erp-invoice"),
+        ("OrderReleased", 6, f"{ORDER}:2:refill@1:answer"),
+        ("OrderPartiallyShipped", 7, "wms:DC-WEST:S-1"),
+        ("OrderShipped", 8, "wms:DC-EAST:S-2"),
+        ("OrderInvoiced", 9, "erp-invoice"),
     ]
-    # And the stock and the warehouses were told exactly this
+    # And the stock and the warehouses were told exactly this: the short unit is filled
+    # again and released to DC-EAST with a Release of its own
     assert commands == [
         ("ReserveLine", f"{ORDER}:1:reserve"),
         ("ReserveLine", f"{ORDER}:2:reserve"),
@@ -162,15 +169,19 @@ def test_submit_to_invoice_with_a_short_pick() -> None:
         ("AllocateLine", f"{ORDER}:2:allocate"),
         ("ReleaseToWarehouse", f"{ORDER}:release:{EAST}"),
         ("ReleaseToWarehouse", f"{ORDER}:release:{WEST}"),
-        ("RecordShortPick", f"{ORDER}:2:short@{WEST}"),
+        ("RecordShortPick", f"{ORDER}:2:short@1"),
+        ("FillBackorder", f"{ORDER}:2:refill@1"),
+        ("AllocateLine", f"{ORDER}:2:allocate@2"),
+        ("ReleaseToWarehouse", f"{ORDER}:release2:{EAST}"),
         ("RecordShipment", f"{ORDER}:2:ship@2"),
         ("RecordShipment", f"{ORDER}:1:ship@2"),
+        ("RecordShipment", f"{ORDER}:2:ship@3"),
     ]
     assert order is not None
     assert order.status is S.INVOICED
-    assert [h.event_id for h in order.history] == [f"{ORDER}:v{n}" for n in range(1, 8)]
+    assert [h.event_id for h in order.history] == [f"{ORDER}:v{n}" for n in range(1, 10)]
     assert [
         (ln.status, ln.reserved, ln.allocated, ln.picked, ln.shipped, ln.backordered)
         for ln in order.lines
-    ] == [(LineStatus.SHIPPED, 0, 0, 2, 2, 0), (LineStatus.SHIPPED, 0, 0, 2, 2, 1)]
+    ] == [(LineStatus.SHIPPED, 0, 0, 2, 2, 0), (LineStatus.SHIPPED, 0, 0, 3, 3, 0)]
     assert order.last_offset == len(journey) - 1

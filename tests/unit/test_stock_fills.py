@@ -1,10 +1,13 @@
-"""A line that allows backorders takes what there is, from the largest ATP down (issue 12.1)."""
+"""A line takes what there is, from the largest ATP down: when it allows backorders (issue
+12.1), and again for units picked short (12.3)."""
 
 import msgspec
 
 from protocols.reservations import (
     AllocateLine,
+    BackorderFilled,
     Fill,
+    FillBackorder,
     LineReserved,
     LineUnreservable,
     RecordShipment,
@@ -12,7 +15,7 @@ from protocols.reservations import (
     ReserveLine,
 )
 from tables.keys import line_key
-from tables.stock import Position, Reservation, SkuStock
+from tables.stock import Applied, Position, Reservation, SkuStock
 from tests.support.tables import StockTable
 
 SKU = "SKU-1"
@@ -134,3 +137,88 @@ def test_a_line_row_of_the_release_before_is_read_as_its_one_hold() -> None:
     # Then its hold moved, and the row is in the new form
     assert table.holds("O-1", 1) == (hold(EAST, allocated=3),)
     assert table.stock.position(EAST) == Position(EAST, on_hand=4, allocated=3)
+
+
+# --- FillBackorder: units picked short, filled again ---------------------------------------
+
+
+def fill_backorder(
+    qty: int, wh: str | None = None, n: int = 1, short_at: str | None = None
+) -> FillBackorder:
+    return FillBackorder(
+        event_id=f"O-1:1:refill@{n}",
+        sku=SKU,
+        order_id="O-1",
+        line_no=1,
+        qty=qty,
+        warehouse=wh,
+        short_at=short_at,
+    )
+
+
+def test_a_short_picked_line_is_filled_again_beside_what_it_holds() -> None:
+    # Given a line holding 6 allocated in DC-SOUTH; DC-SOUTH then has 0 free, the others 4
+    table = three_warehouses()
+    table.send(reserve(6))
+    table.send(AllocateLine(event_id="O-1:1:allocate", sku=SKU, order_id="O-1", line_no=1))
+    # When 5 of it are backordered again (picked short)
+    (answer,) = table.send(fill_backorder(5)).answers
+    # Then DC-EAST gives 4 and DC-WEST 1, held beside the allocation
+    assert isinstance(answer, BackorderFilled)
+    assert (answer.event_id, answer.qty, answer.fills) == (
+        "O-1:1:refill@1:answer",
+        5,
+        (Fill(EAST, 4), Fill(WEST, 1)),
+    )
+    holds = table.holds("O-1", 1)
+    assert [(h.warehouse, h.reserved, h.allocated) for h in holds] == [
+        (SOUTH, 0, 6),
+        (EAST, 4, 0),
+        (WEST, 1, 0),
+    ]
+
+
+def test_a_fill_adds_to_the_hold_already_in_its_warehouse() -> None:
+    table = table_of(Position(EAST, on_hand=10))
+    table.send(reserve(3))
+    table.send(fill_backorder(2))
+    (hold_east,) = table.holds("O-1", 1)
+    assert (hold_east.reserved, hold_east.filled) == (5, (("O-1:1:refill@1", 2),))
+
+
+def test_nothing_free_answers_an_empty_fill() -> None:
+    table = table_of(Position(EAST, on_hand=3))
+    table.send(reserve(3))
+    (answer,) = table.send(fill_backorder(2)).answers
+    assert isinstance(answer, BackorderFilled)
+    assert answer.fills == ()
+
+
+def test_a_fill_asked_at_one_warehouse_takes_only_from_it() -> None:
+    table = three_warehouses()
+    (answer,) = table.send(fill_backorder(9, wh=WEST)).answers
+    assert isinstance(answer, BackorderFilled)
+    assert answer.fills == (Fill(WEST, 4),)
+
+
+def test_a_fill_delivered_again_answers_what_it_held_and_holds_nothing_more() -> None:
+    # Given a fill that held 4 in DC-EAST and 2 in DC-WEST (its answer may have been lost)
+    table = three_warehouses()
+    first = table.send(fill_backorder(12, n=3))
+    before = table.stock
+    # When it is delivered again (a re-send, at a new offset)
+    again = table.deliver(fill_backorder(12, n=3), table.stock.last_offset + 1)
+    # Then it changes nothing and repeats its answer
+    assert isinstance(again, Applied)
+    assert again.duplicate
+    assert again.answers == first.answers
+    assert table.stock.positions == before.positions
+
+
+def test_the_warehouse_that_picked_short_gives_nothing_at_once() -> None:
+    # Given DC-SOUTH has the most ATP but just did not find the units it was asked for
+    table = three_warehouses()
+    (answer,) = table.send(fill_backorder(5, short_at=SOUTH)).answers
+    # Then the others fill them
+    assert isinstance(answer, BackorderFilled)
+    assert answer.fills == (Fill(EAST, 4), Fill(WEST, 1))
