@@ -187,6 +187,13 @@ class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
     tracking: str | None = None
 
 
+class OrderRemainderCancelled(OrderEventBase, frozen=True, tag="OrderRemainderCancelled"):
+    """What had not shipped was cancelled (by the customer, or ERP's rejection): nothing is open."""
+
+    status = OrderStatus.SHIPPED
+    reason: str
+
+
 class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
     """Everything shipped is invoiced and nothing is open; `invoice_id` is ERP's last."""
 
@@ -213,6 +220,7 @@ OrderEvent = (
     | OrderAwaitingStock
     | OrderPartiallyShipped
     | OrderShipped
+    | OrderRemainderCancelled
     | OrderInvoiced
     | OrderCancelled
 )

@@ -13,7 +13,7 @@ from protocols.orders import OrderCreditHold, OrderStatus
 from tables import order_rules
 from tables.order_change import Change, emit
 from tables.order_fulfilment import confirm
-from tables.order_progress import settle
+from tables.order_progress import FULFILLING, settle
 from tables.order_state import InvalidOrderTransition, PendingDecision, not_allowed
 
 ErpDecision = ErpOrderConfirmed | ErpOrderCreditHold | ErpOrderCreditReleased
@@ -57,9 +57,15 @@ def _park(change: Change, message: ErpDecision) -> Change:
 
 
 def reject(change: Change, message: ErpOrderRejected) -> Change:
-    """ERP refuses the order before it is confirmed."""
-    if change.order.status not in _REJECTABLE:
-        raise not_allowed(change.order, message.event_id)
+    """ERP refuses the order before it is confirmed, or once confirmed while it has backorders.
+
+    A confirmed order waiting for backordered units may be refused what it still waits for:
+    everything held is given back, and what already shipped stays shipped.
+    """
+    order = change.order
+    backordered = order.status in FULFILLING and any(line.backordered for line in order.lines)
+    if order.status not in _REJECTABLE and not backordered:
+        raise not_allowed(order, message.event_id)
     return order_rules.reject(change, message.reason or "rejected_by_erp")
 
 
@@ -69,5 +75,6 @@ def invoice(change: Change, message: ErpOrderInvoiced) -> Change:
     if order.status not in (S.PARTIALLY_SHIPPED, S.SHIPPED):
         raise not_allowed(order, message.event_id)
     shipped = sum(line.shipped for line in order.lines)
-    change = replace(change, order=replace(order, invoiced=shipped))
+    invoiced = replace(order, invoiced=shipped, invoice_id=message.invoice_id)
+    change = replace(change, order=invoiced)
     return settle(change, "", invoice_id=message.invoice_id)

@@ -42,7 +42,7 @@ def confirm(change: Change) -> Change:
 
 def pick(change: Change, message: PickConfirmed) -> Change:
     """Record picked quantities; units picked short are backordered and filled again."""
-    if change.order.status is S.CANCELLED:
+    if _withdrawn(change.order):
         return late_pick(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
@@ -60,7 +60,7 @@ def pick(change: Change, message: PickConfirmed) -> Change:
 
 def ship(change: Change, message: ShipConfirmed) -> Change:
     """Record shipped quantities; SHIPPED once nothing is open."""
-    if change.order.status is S.CANCELLED:
+    if _withdrawn(change.order):
         return late_ship(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
@@ -71,6 +71,12 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
         step = f"ship@{line.shipped}"
         change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
     return settle(change, where, carrier=message.carrier, tracking=message.tracking)
+
+
+def _withdrawn(order: Order) -> bool:
+    """Whether the warehouses were told to stop: the order or its unshipped remainder closed."""
+    remainder = order.status in (S.SHIPPED, S.INVOICED) and any(ln.cancelled for ln in order.lines)
+    return order.status in (S.CANCELLED, S.REJECTED) or remainder
 
 
 def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], cause: str) -> None:

@@ -21,14 +21,13 @@ from protocols.orders import (
     OrderSubmitted,
 )
 from protocols.reservations import (
-    Deallocate,
     LineReserved,
     LineUnreservable,
     ReleaseReservation,
     ReserveLine,
 )
-from protocols.wms_events import CancelAtWarehouse
-from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_change import Change, emit, to_stock, with_lines
+from tables.order_close import cancel_remainder, give_back
 from tables.order_fulfilment import confirm
 from tables.order_state import (
     Fill,
@@ -164,22 +163,15 @@ def _follow_up(change: Change) -> Change:
 
 
 def reject(change: Change, reason: str) -> Change:
-    """REJECTED: every reservation given back; lines still unanswered are compensated later."""
-    change = _release_reservations(change, LineStatus.REJECTED)
+    """REJECTED: everything held given back (the warehouses told); a shipped part stays."""
+    if any(line.shipped for line in change.order.lines):
+        return cancel_remainder(change, reason)
+    change = give_back(change, LineStatus.REJECTED)
     return emit(change, OrderRejected, reason=reason)
 
 
-def _release_reservations(change: Change, status: LineStatus) -> Change:
-    """Every line to `status`, each reservation given back, any parked ERP decision dropped."""
-    holding = [line for line in change.order.lines if line.reserved]
-    change = with_lines(change, [closed_line(line, status) for line in change.order.lines])
-    for line in holding:
-        change = to_stock(change, ReleaseReservation, line, "release")
-    return replace(change, order=replace(change.order, pending_decision=None))
-
-
 def cancel(change: Change, message: CancelOrder) -> Change | None:
-    """CANCELLED: reservations given back, or, once released, the WMS told and allocations freed."""
+    """CANCELLED, or once something shipped the unshipped remainder cancelled."""
     order = change.order
     if order.status is S.CANCELLED:
         return None
@@ -187,30 +179,7 @@ def cancel(change: Change, message: CancelOrder) -> Change | None:
         raise InvalidOrderTransition(
             refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
         )
-    if order.status in _UNRELEASED:
-        change = _release_reservations(change, LineStatus.CANCELLED)
-    else:
-        change = _withdraw(change)
+    if any(line.shipped for line in order.lines):
+        return cancel_remainder(change, message.reason)
+    change = give_back(change, LineStatus.CANCELLED)
     return emit(change, OrderCancelled, reason=message.reason)
-
-
-def _withdraw(change: Change) -> Change:
-    """After release: a Cancel to each warehouse with released lines, every allocation freed."""
-    lines = change.order.lines
-    warehouses = sorted({fill.warehouse for line in lines for fill in line.fills if fill.released})
-    for warehouse in warehouses:
-        change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
-    for line in lines:
-        if line.allocated or line.reserved:
-            change = to_stock(change, Deallocate, line, "deallocate")
-    return with_lines(change, [closed_line(line, LineStatus.CANCELLED) for line in lines])
-
-
-def closed_line(line: OrderLine, status: LineStatus) -> OrderLine:
-    """The line of a closed order: nothing held or backordered, every unshipped unit cancelled.
-
-    Fills that went to a warehouse stay, to say what was released, picked and shipped there.
-    """
-    fills = tuple(replace(fill, reserved=0, allocated=0) for fill in line.fills if fill.released)
-    shipped = sum(fill.shipped for fill in fills)
-    return replace(line, fills=fills, backordered=0, cancelled=line.qty - shipped, status=status)

@@ -210,6 +210,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     pending_decision: PendingDecision | None = None
     releases: int = 0  # Releases sent (each to one or more warehouses), numbering the next
     invoiced: int = 0  # units shipped when ERP last invoiced
+    invoice_id: str = ""  # ERP's last invoice
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
 
@@ -256,13 +257,14 @@ def status_reached(current: OrderStatus, wanted: OrderStatus) -> bool:
 
 
 def cancel_refusal(order: Order) -> str | None:
-    """Why a CancelOrder would be refused now (an InvalidOrderTransition reason), or None."""
+    """Why a CancelOrder would be refused now (an InvalidOrderTransition reason), or None.
+
+    Until nothing is open, a cancel cancels what has not shipped.
+    """
     if order.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED):
         return "already_shipped"
     if order.status is OrderStatus.REJECTED:
         return "status_not_allowed"
-    if any(line.shipped for line in order.lines):
-        return "already_shipping"
     return None
 
 

@@ -52,7 +52,7 @@ from protocols.erp import (
     ErpOrderRejected,
     OrderDecision,
 )
-from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.order_commands import CancelOrder, DecisionOverdue, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import (
     BackorderFilled,
@@ -62,7 +62,7 @@ from protocols.reservations import (
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_backorders, order_erp, order_fulfilment, order_rules
+from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
 from tables.order_change import Change
 from tables.order_state import (
     OUTBOX_DEPTH,
@@ -89,6 +89,7 @@ __all__ = [
 
 FollowUp = (
     CancelOrder
+    | DecisionOverdue
     | LineReserved
     | LineUnreservable
     | BackorderFilled
@@ -202,6 +203,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_erp.invoice(change, message)
         case CancelOrder():
             return order_rules.cancel(change, message)
+        case DecisionOverdue():
+            return order_deadline.time_out(change, message)
         case PickConfirmed():
             return order_fulfilment.pick(change, message)
         case ShipConfirmed():

@@ -190,7 +190,10 @@ def expected_status(facts: OrderFacts) -> Expected:
     """Where the order must end, by what the shop, ERP and the warehouses did."""
     erp, wms = Counter(facts.erp), facts.warehouses
     if wms.shipped:
-        # goods left a warehouse: a cancel must have been refused, and ERP invoices shipments
+        # goods left a warehouse: a cancel took only what had not shipped (or lost the race
+        # to the shipment), and ERP invoices shipped orders
+        if facts.cancel == 202:
+            return Expected("INVOICED", "shipped in part, the rest cancelled", wms.answered)
         if wms.units_shipped < facts.ordered:
             why = "the WMS shipped part of it; the rest is backordered, waiting for stock"
             return Expected("PARTIALLY_SHIPPED", why, wms.answered)

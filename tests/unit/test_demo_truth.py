@@ -126,6 +126,7 @@ CONFIRMED = ("OrderConfirmed",)
         (OrderFacts(CONFIRMED, None, SHIPPED, ordered=3), "INVOICED", True),
         (OrderFacts(CONFIRMED, None, SHIPPED, ordered=5), "PARTIALLY_SHIPPED", True),
         (OrderFacts(CONFIRMED, 202, SHIPPED), "INVOICED", True),  # the cancel lost to the ship
+        (OrderFacts(CONFIRMED, 202, SHIPPED, ordered=5), "INVOICED", True),  # took the rest
         (OrderFacts(CONFIRMED, 202, WAITING), "CANCELLED", True),
         (OrderFacts(CONFIRMED, 409, SHORT), "CONFIRMED", True),  # picked short, awaits stock
         (OrderFacts((), None), "REJECTED", True),  # never reserved: out of stock

@@ -2,8 +2,14 @@
 
 import pytest
 
-from protocols.orders import LineStatus, OrderCancelled, OrderStatus
-from protocols.reservations import Deallocate
+from protocols.orders import (
+    LineStatus,
+    OrderCancelled,
+    OrderInvoiced,
+    OrderRemainderCancelled,
+    OrderStatus,
+)
+from protocols.reservations import Deallocate, RecordShipment
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import CancelAtWarehouse
 from tables.orders import Order
@@ -102,17 +108,78 @@ def test_cancel_after_release_skips_warehouses_without_released_lines() -> None:
 @pytest.mark.parametrize(
     ("state", "reason"),
     [
-        ((*PICKED, shipped(EAST, (1, "SKU-1", 1))), "already_shipping"),
         (SHIPPED, "already_shipped"),
         ((*SHIPPED, invoiced()), "already_shipped"),
         ((*RESERVED, erp_rejected()), "status_not_allowed"),
     ],
-    ids=["shipping", "shipped", "invoiced", "rejected"],
+    ids=["shipped", "invoiced", "rejected"],
 )
-def test_cancel_is_refused_once_shipping_started_or_the_order_was_rejected(
+def test_cancel_is_refused_once_nothing_is_left_or_the_order_was_rejected(
     state: tuple[OrderInboxMessage, ...], reason: str
 ) -> None:
     assert refused(run(*state), cancel()) == reason
+
+
+def test_a_cancel_after_a_partial_shipment_cancels_the_unshipped_remainder() -> None:
+    # Given a picked order of which DC-EAST shipped 1 of line 1's 2
+    order = run(*PICKED, shipped(EAST, (1, "SKU-1", 1)))
+    assert order.status is S.PARTIALLY_SHIPPED
+    # When the customer cancels
+    result = step(order, cancel())
+    # Then the rest is cancelled at both warehouses and given back, and nothing is open
+    assert [type(e) for e in result.events] == [OrderRemainderCancelled]
+    assert result.order.status is S.SHIPPED
+    assert effects(result) == [
+        ("Deallocate", f"{ORDER}:1:deallocate"),
+        ("Deallocate", f"{ORDER}:2:deallocate"),
+        ("CancelAtWarehouse", f"{ORDER}:cancel:{EAST}"),
+        ("CancelAtWarehouse", f"{ORDER}:cancel:{WEST}"),
+    ]
+    assert [(ln.shipped, ln.cancelled, ln.allocated, ln.status) for ln in result.order.lines] == [
+        (1, 1, 0, LineStatus.SHIPPED),
+        (0, 3, 0, LineStatus.CANCELLED),
+    ]
+    # And ERP's invoice of what shipped makes it INVOICED
+    assert step(result.order, invoiced()).order.status is S.INVOICED
+
+
+def test_a_remainder_cancelled_after_the_shipment_was_invoiced_is_invoiced_at_once() -> None:
+    order = run(*PICKED, shipped(EAST, (1, "SKU-1", 1)), invoiced())
+    assert order.status is S.PARTIALLY_SHIPPED
+    result = step(order, cancel())
+    assert [type(e) for e in result.events] == [OrderRemainderCancelled, OrderInvoiced]
+    assert result.order.status is S.INVOICED
+
+
+def test_a_shipment_after_the_remainder_was_cancelled_is_recorded_as_a_fact() -> None:
+    # Given the remainder cancelled while DC-WEST was already shipping its picked line
+    order = run(*PICKED, shipped(EAST, (1, "SKU-1", 1)), cancel())
+    # When DC-WEST's shipment arrives
+    result = step(order, shipped(WEST, (2, "SKU-2", 3), txn="S-2"))
+    # Then the units left on hand, out of the cancelled ones
+    line = result.order.lines[1]
+    assert (line.shipped, line.cancelled) == (3, 0)
+    (command,) = result.stock_commands
+    assert isinstance(command, RecordShipment)
+    assert command.after_cancel
+
+
+def test_erp_may_reject_a_confirmed_order_waiting_for_backorders() -> None:
+    # Given a confirmed order, line 1 released to DC-EAST, line 2 backordered
+    order = run(*MIXED, confirmed())
+    # When ERP rejects it
+    result = step(order, erp_rejected())
+    # Then DC-EAST is told, line 1's allocation given back, and everything is cancelled
+    assert result.order.status is S.REJECTED
+    assert effects(result) == [
+        ("Deallocate", f"{ORDER}:1:deallocate"),
+        ("CancelAtWarehouse", f"{ORDER}:cancel:{EAST}"),
+    ]
+    assert [ln.cancelled for ln in result.order.lines] == [2, 3]
+
+
+def test_erp_may_not_reject_a_released_order_with_nothing_backordered() -> None:
+    assert refused(run(*RELEASED), erp_rejected()) == "status_not_allowed"
 
 
 def test_cancelling_a_cancelled_order_changes_nothing() -> None:

@@ -16,6 +16,8 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.erp_confirmation == "required"
     assert settings.api_tokens_file is None
     assert settings.http_host_is_loopback
+    assert settings.decision_timeout_s == 259_200
+    assert Settings.from_env({"DISTGATE_DECISION_TIMEOUT_S": "60"}).decision_timeout_s == 60
 
 
 @pytest.mark.parametrize(
@@ -26,6 +28,7 @@ def test_defaults_are_the_contracts() -> None:
         ("DISTGATE_ERP_CONFIRMATION", "sometimes", "must be 'required' or 'auto'"),
         ("DISTGATE_PARTITIONS", "0", "partitions must be 1..256"),
         ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
+        ("DISTGATE_DECISION_TIMEOUT_S", "0", "DISTGATE_DECISION_TIMEOUT_S must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
