@@ -29,6 +29,9 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
     where = message.warehouse
     for confirmed in message.lines:
         line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
+        if message.event_id in line.confirmations:
+            continue  # a re-send: the line took it already
+        line = line.confirmed_by(message.event_id)
         named = line_where(change.order, line.line_no)
         waiting = [n for n in here if not line.fills[n].pick_confirmed]
         if not waiting:
@@ -59,6 +62,9 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
     where = message.warehouse
     for confirmed in message.lines:
         line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
+        if message.event_id in line.confirmations:
+            continue  # a re-send: the line took it already
+        line = line.confirmed_by(message.event_id)
         room = {n: _unshipped(line.fills[n]) for n in here}
         left = min(sum(room.values()), line.cancelled)
         if confirmed.qty > left:

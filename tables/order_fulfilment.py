@@ -47,7 +47,10 @@ def pick(change: Change, message: PickConfirmed) -> Change:
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
     for confirmed in message.lines:
+        if _applied_before(change.order, confirmed.no, message.event_id):
+            continue
         line, short = _picked(change.order, where, confirmed)
+        line = line.confirmed_by(message.event_id)
         if short:
             line = line.picked_short()
         change = with_lines(change, [line])
@@ -65,12 +68,20 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
     for confirmed in message.lines:
-        line = _shipped(change.order, where, confirmed)
+        if _applied_before(change.order, confirmed.no, message.event_id):
+            continue
+        line = _shipped(change.order, where, confirmed).confirmed_by(message.event_id)
         change = with_lines(change, [line])
         # the line's running total makes each shipment's id unique and stable across replays
         step = f"ship@{line.shipped}"
         change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
     return settle(change, where, carrier=message.carrier, tracking=message.tracking)
+
+
+def _applied_before(order: Order, line_no: int, event_id: str) -> bool:
+    """Whether the line already took this WMS confirmation (a re-send past the dedupe period)."""
+    line = order.line(line_no)
+    return line is not None and event_id in line.confirmations
 
 
 def _withdrawn(order: Order) -> bool:

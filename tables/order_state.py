@@ -101,6 +101,9 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     resolved: bool = False  # the stock side answered this line's ReserveLine
     fills: tuple[Fill, ...] = ()  # in the order filled; a warehouse once per Release it got
     shorts: int = 0  # picks of this line that came up short, numbering their commands
+    # the WMS confirmations (pick, ship) applied to this line, for its life: a re-send of
+    # one, however late, changes nothing
+    confirmations: tuple[str, ...] = ()
 
     @property
     def reserved(self) -> int:
@@ -145,6 +148,10 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     def released_at(self, warehouse: str) -> list[int]:
         """Positions in `fills` of the parts released to `warehouse`, in release order."""
         return [n for n, f in enumerate(self.fills) if f.warehouse == warehouse and f.released]
+
+    def confirmed_by(self, event_id: str) -> "OrderLine":
+        """The line with the WMS confirmation `event_id` remembered as applied."""
+        return replace(self, confirmations=(*self.confirmations, event_id))
 
     def picked_short(self) -> "OrderLine":
         """The line with one more short pick counted."""

@@ -29,6 +29,7 @@ from tables.stock_value import (
     IncomingSupply,
     LineHolds,
     Position,
+    Received,
     Reservation,
     SkuStock,
     Supply,
@@ -126,12 +127,30 @@ def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Upda
 
 
 def _receive(stock: SkuStock, message: StockReceived) -> Updates:
-    """Goods in: on_hand grows, and the named PO's expected receipt here shrinks."""
-    p = position_at(stock, message.warehouse)
-    due = (
-        p.incoming if message.po_id is None else _shrink_po(p.incoming, message.po_id, message.qty)
-    )
-    return {message.warehouse: replace(p, on_hand=p.on_hand + message.qty, incoming=due)}
+    """Goods in: on_hand grows, and the named PO's expected receipt here shrinks (remembered)."""
+    before = position_at(stock, message.warehouse)
+    p = replace(before, on_hand=before.on_hand + message.qty)
+    if message.po_id is None:
+        return {message.warehouse: p}
+    po = message.po_id
+    here = sum(n for of, n in p.received if of == po)
+    received = _with_received(p.received, po, here + message.qty)
+    return {
+        message.warehouse: replace(
+            p, incoming=_shrink_po(p.incoming, po, message.qty), received=received
+        )
+    }
+
+
+def _received_of(stock: SkuStock, po_id: str) -> int:
+    """Units received so far against `po_id`, wherever they arrived."""
+    return sum(n for p in stock.positions for po, n in p.received if po == po_id)
+
+
+def _with_received(received: Received, po_id: str, qty: int) -> Received:
+    """`received` with `po_id` at `qty` (0: forgotten), sorted by po_id."""
+    kept = [(po, n) for po, n in received if po != po_id]
+    return tuple(sorted([*kept, (po_id, qty)] if qty else kept))
 
 
 def _shrink_po(incoming: Supply, po_id: str, qty: int) -> Supply:
@@ -177,20 +196,36 @@ def _set_safety_stock(stock: SkuStock, message: SafetyStockSet) -> Updates:
 
 
 def _expect_receipt(stock: SkuStock, message: ExpectedReceipt) -> Updates:
-    """Upsert a PO line by po_id, moving it if it was expected at another warehouse."""
-    updates = _without_po(stock, message.po_id)
+    """Upsert a PO line by po_id (moving it if it was expected elsewhere), less what arrived.
+
+    ERP sends the PO's quantity; what receipts already brought in against it is not
+    expected again, so a re-sent PO (a new ETA) never restores received units.
+    """
+    received = _received_of(stock, message.po_id)
+    updates = _without_po(stock, message.po_id, forget=False)
     target = updates.get(message.warehouse) or position_at(stock, message.warehouse)
-    supply = IncomingSupply(po_id=message.po_id, qty=message.qty, eta=message.eta)
-    updates[message.warehouse] = replace(target, incoming=_by_eta((*target.incoming, supply)))
+    due = message.qty - received
+    if due > 0:
+        supply = IncomingSupply(po_id=message.po_id, qty=due, eta=message.eta)
+        target = replace(target, incoming=_by_eta((*target.incoming, supply)))
+    updates[message.warehouse] = target
     return updates
 
 
-def _without_po(stock: SkuStock, po_id: str) -> Updates:
-    """The positions that expected `po_id`, without it (a SKU's po_id lives in one place)."""
+def _without_po(stock: SkuStock, po_id: str, *, forget: bool = True) -> Updates:
+    """The positions that expected `po_id`, without it (a SKU's po_id lives in one place).
+
+    `forget`: the PO is cancelled, so what it received need not be remembered any more.
+    """
     return {
-        p.warehouse: replace(p, incoming=tuple(s for s in p.incoming if s.po_id != po_id))
+        p.warehouse: replace(
+            p,
+            incoming=tuple(s for s in p.incoming if s.po_id != po_id),
+            received=_with_received(p.received, po_id, 0) if forget else p.received,
+        )
         for p in stock.positions
         if any(s.po_id == po_id for s in p.incoming)
+        or (forget and any(po == po_id for po, _ in p.received))
     }
 
 

@@ -19,6 +19,9 @@ class IncomingSupply(msgspec.Struct, frozen=True):
 
 Supply = tuple[IncomingSupply, ...]
 
+Received = tuple[tuple[str, int], ...]
+"""(po_id, units received) for each PO a receipt named: kept while ERP may re-send the PO."""
+
 
 class Position(msgspec.Struct, frozen=True):
     """One SKU in one warehouse: the figures ATP is computed from."""
@@ -29,7 +32,8 @@ class Position(msgspec.Struct, frozen=True):
     reserved: int = 0
     allocated: int = 0
     safety_stock: int = 0
-    incoming: Supply = ()  # sorted by (eta, po_id)
+    incoming: Supply = ()  # sorted by (eta, po_id); each PO's qty still expected
+    received: Received = ()  # sorted by po_id
 
     @property
     def net_available(self) -> int:
