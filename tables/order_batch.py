@@ -4,7 +4,7 @@ import datetime as dt
 
 import msgspec
 
-from protocols.orders import LineStatus
+from protocols.orders import LineStatus, OrderStatus
 from protocols.topics import OrderInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.keys import value_key
@@ -29,8 +29,12 @@ class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
     old_shipped: int = msgspec.field(default=0, name="shipped")
     old_released: int = msgspec.field(default=0, name="released")
 
-    def upgraded(self) -> OrderLine:
-        """The line as this release keeps it."""
+    def upgraded(self, shipped_order: bool) -> OrderLine:
+        """The line as this release keeps it.
+
+        The release before called an order SHIPPED with backordered units left: those were
+        given up, so on a shipped order they read as cancelled.
+        """
         fills = self.fills
         figures = (self.old_reserved, self.old_allocated, self.old_shipped, self.old_released)
         if not fills and any(figures) and self.warehouse is not None:
@@ -40,6 +44,9 @@ class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
         # a closed line of this release with nothing cancelled shipped all: it has fills
         if not (self.fills or self.cancelled):
             fields["cancelled"] = self._cancelled()
+        if shipped_order and self.backordered:  # never so in this release: nothing is open
+            fields["backordered"] = 0
+            fields["cancelled"] = fields["cancelled"] + self.backordered
         return OrderLine(**fields)
 
     def _fill(self, warehouse: str) -> Fill:
@@ -79,7 +86,8 @@ def decode_order(raw: bytes) -> Order:
     """A stored order, read back (a line stored by the release before, upgraded)."""
     stored = _decoder.decode(raw)
     fields = {name: getattr(stored, name) for name in Order.__struct_fields__}
-    fields["lines"] = lines = tuple(line.upgraded() for line in stored.lines)
+    shipped = stored.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED)
+    fields["lines"] = lines = tuple(line.upgraded(shipped) for line in stored.lines)
     if not stored.releases and any(line.released for line in lines):
         fields["releases"] = 1  # released by the release before, which did not count
     return Order(**fields)

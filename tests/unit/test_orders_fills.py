@@ -156,3 +156,28 @@ def test_an_order_stored_by_the_release_before_reads_with_one_fill_per_line() ->
     assert (fill.warehouse, fill.allocated, fill.picked, fill.released) == (WEST, 4, 4, 10)
     assert fill.pick_confirmed
     assert adds_up(line)
+
+
+def test_a_shipped_order_of_the_release_before_gave_its_backordered_units_up() -> None:
+    # Given a SHIPPED order as the release before stored it: 7 shipped, 3 backordered
+    order = run_on(one_line_order(), confirmed())
+    raw = msgspec.msgpack.decode(encode_order(order))
+    raw["status"] = "SHIPPED"
+    raw["lines"] = [
+        {
+            "line_no": 1,
+            "sku": "SKU-1",
+            "qty": 10,
+            "warehouse": WEST,
+            "status": "SHIPPED",
+            "picked": 7,
+            "shipped": 7,
+            "backordered": 3,
+            "resolved": True,
+            "released": 8,
+        }
+    ]
+    # When it is read back, Then the 3 are cancelled: nothing is open, as it was shipped
+    (line,) = decode_order(msgspec.msgpack.encode(raw)).lines
+    assert (line.shipped, line.backordered, line.cancelled, line.open) == (7, 0, 3, 0)
+    assert adds_up(line)
