@@ -39,6 +39,7 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
+    decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
     agent_processes: int = 1
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "PLAIN"
@@ -80,6 +81,10 @@ class Settings:
         if not 1 <= self.dedupe_days <= 3650:
             raise ConfigurationError(
                 f"DISTGATE_DEDUPE_DAYS must be 1..3650, not {self.dedupe_days}"
+            )
+        if self.decision_timeout_s < 1:
+            raise ConfigurationError(
+                f"DISTGATE_DECISION_TIMEOUT_S must be at least 1, not {self.decision_timeout_s}"
             )
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
@@ -234,6 +239,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
+    "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
     "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),

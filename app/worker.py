@@ -1,5 +1,6 @@
 """An agents process of `distgate worker`: the Faust app, every agent, the AMQP bridge both ways."""
 
+import datetime as dt
 from typing import Any
 
 import faust
@@ -7,6 +8,7 @@ from mode import ServiceT
 from prometheus_client import CollectorRegistry
 
 from agents.deadletters import DeadLetters
+from agents.deadlines import DecisionDeadlines, register_deadlines
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
 from agents.runtime.durable_app import DurableApp
@@ -90,6 +92,9 @@ def _register_orders(
     outputs = OrderOutputs(app, settings.topics)
     actor = OrderActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, auto_confirm)
     register_order_agent(app, settings.topics.order_inbox, actor)
+    timeout = dt.timedelta(seconds=settings.decision_timeout_s)
+    inbox = raw_topic(app, settings.topics.order_inbox)
+    register_deadlines(app, DecisionDeadlines(rows, inbox, timeout))
 
 
 def _assigned(app: faust.App) -> list[str]:

@@ -32,3 +32,7 @@ class CancelOrder(OrderCommand, frozen=True, tag="CancelOrder"):
     """Cancel the order if it has not shipped."""
 
     reason: str = "cancelled by customer"
+
+
+class DecisionOverdue(OrderCommand, frozen=True, tag="DecisionOverdue"):
+    """ERP did not decide within the decision timeout: cancel the order if it still waits."""

@@ -39,6 +39,7 @@ class OrderStatus(enum.StrEnum):
     CONFIRMED = "CONFIRMED"
     RELEASED = "RELEASED"
     PICKED = "PICKED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     INVOICED = "INVOICED"
     CANCELLED = "CANCELLED"
@@ -57,8 +58,23 @@ class LineStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class LineFill(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of an order line one warehouse serves, and how far it got there."""
+
+    warehouse: Warehouse
+    reserved: LineQty = 0
+    allocated: LineQty = 0
+    picked: LineQty = 0
+    shipped: LineQty = 0
+
+
 class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
-    """One order line with its sourcing warehouse and progress counters (CONTRACT 2.2)."""
+    """One order line with its sourcing warehouse and progress counters (CONTRACT 2.2, 8).
+
+    The totals add up: `reserved + allocated + shipped + backordered + cancelled = qty`
+    once the stock side answered the line (picked units stay allocated until shipped);
+    `fills` gives each warehouse's part, `warehouse` is the first one (or the asked one).
+    """
 
     line_no: LineNo
     sku: Sku
@@ -70,6 +86,8 @@ class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
     picked: LineQty = 0
     shipped: LineQty = 0
     backordered: LineQty = 0
+    cancelled: LineQty = 0
+    fills: tuple[LineFill, ...] = ()
 
 
 class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -144,8 +162,24 @@ class OrderPicked(OrderEventBase, frozen=True, tag="OrderPicked"):
     warehouse: Warehouse
 
 
+class OrderAwaitingStock(OrderEventBase, frozen=True, tag="OrderAwaitingStock"):
+    """Confirmed, and everything still open is backordered: the order waits for stock."""
+
+    status = OrderStatus.CONFIRMED
+    warehouse: Warehouse  # sent the pick that left nothing to ship
+
+
+class OrderPartiallyShipped(OrderEventBase, frozen=True, tag="OrderPartiallyShipped"):
+    """Something shipped and something is still open (released, picked or backordered)."""
+
+    status = OrderStatus.PARTIALLY_SHIPPED
+    warehouse: Warehouse
+    carrier: str | None = None
+    tracking: str | None = None
+
+
 class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
-    """Every line is shipped or backordered; `warehouse` sent the last ShipConfirm."""
+    """Nothing is open any more: every unit shipped or cancelled; `warehouse` shipped last."""
 
     status = OrderStatus.SHIPPED
     warehouse: Warehouse
@@ -153,8 +187,15 @@ class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
     tracking: str | None = None
 
 
+class OrderRemainderCancelled(OrderEventBase, frozen=True, tag="OrderRemainderCancelled"):
+    """What had not shipped was cancelled (by the customer, or ERP's rejection): nothing is open."""
+
+    status = OrderStatus.SHIPPED
+    reason: str
+
+
 class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
-    """ERP invoiced the shipped order."""
+    """Everything shipped is invoiced and nothing is open; `invoice_id` is ERP's last."""
 
     status = OrderStatus.INVOICED
     invoice_id: str
@@ -176,7 +217,10 @@ OrderEvent = (
     | OrderConfirmed
     | OrderReleased
     | OrderPicked
+    | OrderAwaitingStock
+    | OrderPartiallyShipped
     | OrderShipped
+    | OrderRemainderCancelled
     | OrderInvoiced
     | OrderCancelled
 )

@@ -23,10 +23,15 @@ class StockCommand(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 class ReserveLine(StockCommand, frozen=True, tag="ReserveLine"):
-    """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way."""
+    """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way.
+
+    `partial` (the order allows backorders): take what there is, from the largest ATP
+    down, instead of all or nothing from one warehouse.
+    """
 
     qty: Qty
     warehouse: Warehouse | None = None
+    partial: bool = False
 
 
 class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
@@ -61,9 +66,35 @@ class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
     """Cancelled after release: give back what this line still holds allocated."""
 
 
+class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
+    """`qty` more of this line are backordered (picked short): hold what ATP there is for them.
+
+    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, never
+    from `short_at` (the warehouse that just did not find them: its figures are in doubt),
+    and added to the line's holds; answered with BackorderFilled either way.
+    """
+
+    qty: Qty
+    warehouse: Warehouse | None = None
+    short_at: Warehouse | None = None
+
+
 StockCommandMessage = (
-    ReserveLine | ReleaseReservation | AllocateLine | RecordShortPick | RecordShipment | Deallocate
+    ReserveLine
+    | ReleaseReservation
+    | AllocateLine
+    | RecordShortPick
+    | RecordShipment
+    | Deallocate
+    | FillBackorder
 )
+
+
+class Fill(msgspec.Struct, frozen=True):
+    """Part of a line reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
 
 
 class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -78,9 +109,18 @@ class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="ty
 
 
 class LineReserved(ReservationAnswer, frozen=True, tag="LineReserved"):
-    """`qty` is reserved at `warehouse`."""
+    """The line is reserved: wholly at `warehouse`, or as `fills` say when given.
+
+    `fills` (a partial or multi-warehouse fill) lists each warehouse's part, largest ATP
+    first, `warehouse` being the first; what they leave of `qty` is backordered.
+    """
 
     warehouse: Warehouse
+    fills: tuple[Fill, ...] = ()
+
+    def filled(self) -> tuple[Fill, ...]:
+        """Every warehouse's part; an answer without `fills` holds all of `qty` at `warehouse`."""
+        return self.fills or (Fill(self.warehouse, self.qty),)
 
 
 class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):
@@ -89,4 +129,10 @@ class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):
     atp: int
 
 
-ReservationAnswerMessage = LineReserved | LineUnreservable
+class BackorderFilled(ReservationAnswer, frozen=True, tag="BackorderFilled"):
+    """Of `qty` backordered units, `fills` are now reserved (none: nothing was free)."""
+
+    fills: tuple[Fill, ...] = ()
+
+
+ReservationAnswerMessage = LineReserved | LineUnreservable | BackorderFilled

@@ -15,7 +15,7 @@ import msgspec
 
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.inventory import StockChanged, WmsStockEvent
-from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.order_commands import CancelOrder, DecisionOverdue, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import ReservationAnswerMessage, StockCommandMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
@@ -25,6 +25,7 @@ StockInboxMessage = WmsStockEvent | SupplyMessage | StockCommandMessage
 OrderInboxMessage = (
     SubmitOrder
     | CancelOrder
+    | DecisionOverdue
     | ReservationAnswerMessage
     | OrderDecision
     | PickConfirmed

@@ -42,6 +42,36 @@ def source_line(stock: SkuStock, qty: int, warehouse: str | None = None) -> Posi
     return best if best is not None and best.atp >= qty else None
 
 
+Fills = tuple[tuple[Position, int], ...]
+"""Where a line would be reserved: each position with the quantity it gives."""
+
+
+def fill_line(
+    stock: SkuStock, qty: int, warehouse: str | None, partial: bool, avoid: str | None = None
+) -> Fills:
+    """Where `qty` would be reserved now; all from one position unless `partial`.
+
+    A partial fill takes what the asked warehouse has, or what the largest ATP has, then
+    the next largest (ties to the first code), until `qty` is covered; the rest is left.
+    The warehouse `avoid` gives nothing.
+    """
+    if not partial:
+        whole = source_line(stock, qty, warehouse)
+        return () if whole is None else ((whole, qty),)
+    candidates = [
+        p
+        for p in stock.positions
+        if warehouse in (None, p.warehouse) and p.warehouse != avoid and p.atp > 0
+    ]
+    fills: list[tuple[Position, int]] = []
+    for position in sorted(candidates, key=lambda p: (-p.atp, p.warehouse)):
+        taken = min(position.atp, qty - sum(n for _, n in fills))
+        if taken == 0:
+            break
+        fills.append((position, taken))
+    return tuple(fills)
+
+
 def best_atp(stock: SkuStock, warehouse: str | None = None) -> int:
     """The ATP a line could get at most: the asked warehouse's, else the largest; 0 if none."""
     if warehouse is not None:

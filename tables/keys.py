@@ -23,7 +23,7 @@ def is_value_key(key: bytes) -> bool:
 
 
 def line_key(sku: str, line: LineKey) -> bytes:
-    """The row of one order line's hold on a SKU."""
+    """The row of one order line's holds on a SKU (one per warehouse it was filled from)."""
     order_id, line_no = line
     return f"{sku}{_LINE}{order_id}|{line_no}".encode()
 

@@ -4,15 +4,77 @@ import datetime as dt
 
 import msgspec
 
+from protocols.orders import LineStatus, OrderStatus
 from protocols.topics import OrderInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.keys import value_key
+from tables.order_state import Fill, OrderLine
 from tables.orders import InvalidOrderTransition, Order, OrderApplied, apply
 from tables.seen import SeenIds, day_number
 
 _inbox = msgspec.json.Decoder(OrderInboxMessage)
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(Order)
+
+
+class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
+    """A line as the release before stored it too: one warehouse's figures on the line itself.
+
+    Read back, they become the line's one fill (`upgraded`); a line of this release has
+    none of these keys, so they read as 0.
+    """
+
+    old_reserved: int = msgspec.field(default=0, name="reserved")
+    old_allocated: int = msgspec.field(default=0, name="allocated")
+    old_picked: int = msgspec.field(default=0, name="picked")
+    old_shipped: int = msgspec.field(default=0, name="shipped")
+    old_released: int = msgspec.field(default=0, name="released")
+
+    def upgraded(self, shipped_order: bool) -> OrderLine:
+        """The line as this release keeps it.
+
+        The release before called an order SHIPPED with backordered units left: those were
+        given up, so on a shipped order they read as cancelled.
+        """
+        fills = self.fills
+        figures = (self.old_reserved, self.old_allocated, self.old_shipped, self.old_released)
+        if not fills and any(figures) and self.warehouse is not None:
+            fills = (self._fill(self.warehouse),)
+        fields = {name: getattr(self, name) for name in OrderLine.__struct_fields__}
+        fields["fills"] = fills
+        # a closed line of this release with nothing cancelled shipped all: it has fills
+        if not (self.fills or self.cancelled):
+            fields["cancelled"] = self._cancelled()
+        if shipped_order and self.backordered:  # never so in this release: nothing is open
+            fields["backordered"] = 0
+            fields["cancelled"] = fields["cancelled"] + self.backordered
+        return OrderLine(**fields)
+
+    def _fill(self, warehouse: str) -> Fill:
+        """The one warehouse the line was served from, with what was done there."""
+        confirmed = self.status in (LineStatus.PICKED, LineStatus.SHIPPED) or bool(self.old_picked)
+        return Fill(
+            warehouse=warehouse,
+            reserved=self.old_reserved,
+            allocated=self.old_allocated,
+            picked=self.old_picked,
+            shipped=self.old_shipped,
+            released=self.old_released,
+            pick_confirmed=confirmed,
+        )
+
+    def _cancelled(self) -> int:
+        """What a closed line of the release before gave up: whatever did not ship."""
+        closed = self.status in (LineStatus.CANCELLED, LineStatus.REJECTED)
+        return self.qty - self.old_shipped if closed else 0
+
+
+class StoredOrder(Order, frozen=True, kw_only=True):
+    """An order as any release stored it."""
+
+    lines: tuple[StoredOrderLine, ...]
+
+
+_decoder = msgspec.msgpack.Decoder(StoredOrder)
 
 
 def encode_order(order: Order) -> bytes:
@@ -21,8 +83,14 @@ def encode_order(order: Order) -> bytes:
 
 
 def decode_order(raw: bytes) -> Order:
-    """A stored order, read back."""
-    return _decoder.decode(raw)
+    """A stored order, read back (a line stored by the release before, upgraded)."""
+    stored = _decoder.decode(raw)
+    fields = {name: getattr(stored, name) for name in Order.__struct_fields__}
+    shipped = stored.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED)
+    fields["lines"] = lines = tuple(line.upgraded(shipped) for line in stored.lines)
+    if not stored.releases and any(line.released for line in lines):
+        fields["releases"] = 1  # released by the release before, which did not count
+    return Order(**fields)
 
 
 class OrderSession:

@@ -9,10 +9,11 @@ from protocols.erp import (
     ErpOrderInvoiced,
     ErpOrderRejected,
 )
-from protocols.orders import OrderCreditHold, OrderInvoiced, OrderStatus
+from protocols.orders import OrderCreditHold, OrderStatus
 from tables import order_rules
 from tables.order_change import Change, emit
 from tables.order_fulfilment import confirm
+from tables.order_progress import FULFILLING, settle
 from tables.order_state import InvalidOrderTransition, PendingDecision, not_allowed
 
 ErpDecision = ErpOrderConfirmed | ErpOrderCreditHold | ErpOrderCreditReleased
@@ -56,14 +57,24 @@ def _park(change: Change, message: ErpDecision) -> Change:
 
 
 def reject(change: Change, message: ErpOrderRejected) -> Change:
-    """ERP refuses the order before it is confirmed."""
-    if change.order.status not in _REJECTABLE:
-        raise not_allowed(change.order, message.event_id)
+    """ERP refuses the order before it is confirmed, or once confirmed while it has backorders.
+
+    A confirmed order waiting for backordered units may be refused what it still waits for:
+    everything held is given back, and what already shipped stays shipped.
+    """
+    order = change.order
+    backordered = order.status in FULFILLING and any(line.backordered for line in order.lines)
+    if order.status not in _REJECTABLE and not backordered:
+        raise not_allowed(order, message.event_id)
     return order_rules.reject(change, message.reason or "rejected_by_erp")
 
 
 def invoice(change: Change, message: ErpOrderInvoiced) -> Change:
-    """ERP invoiced the shipped order."""
-    if change.order.status is not S.SHIPPED:
-        raise not_allowed(change.order, message.event_id)
-    return emit(change, OrderInvoiced, invoice_id=message.invoice_id)
+    """ERP invoiced what shipped so far; INVOICED once that is everything and nothing is open."""
+    order = change.order
+    if order.status not in (S.PARTIALLY_SHIPPED, S.SHIPPED):
+        raise not_allowed(order, message.event_id)
+    shipped = sum(line.shipped for line in order.lines)
+    invoiced = replace(order, invoiced=shipped, invoice_id=message.invoice_id)
+    change = replace(change, order=invoiced)
+    return settle(change, "", invoice_id=message.invoice_id)

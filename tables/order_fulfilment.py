@@ -1,22 +1,22 @@
-"""From confirmation to shipment: release to the warehouses, pick and ship confirmations."""
+"""From confirmation to shipment: release to the warehouses, pick and ship confirmations.
 
-from collections.abc import Iterable, Sequence
+A line's fills are picked and shipped where they were released. Units picked short go
+back to `backordered` and are filled again like any backorder (`order_backorders`).
+"""
+
+from collections.abc import Sequence
 
 from msgspec.structs import replace
 
-from protocols.orders import (
-    LineStatus,
-    OrderConfirmed,
-    OrderPicked,
-    OrderReleased,
-    OrderShipped,
-    OrderStatus,
-)
-from protocols.reservations import AllocateLine, RecordShipment, RecordShortPick
+from protocols.orders import LineStatus, OrderConfirmed, OrderReleased, OrderStatus
+from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms import NumberedLine, PickLine
-from protocols.wms_events import PickConfirmed, ReleaseToWarehouse, ShipConfirmed
+from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.order_after_cancel import late_pick, late_ship
-from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_backorders import refill
+from tables.order_change import Change, emit, to_stock, with_lines
+from tables.order_progress import settle
+from tables.order_release import release_reserved
 from tables.order_state import (
     InvalidOrderTransition,
     Order,
@@ -27,69 +27,72 @@ from tables.order_state import (
     not_allowed,
 )
 
-_IN_WAREHOUSE = (OrderStatus.RELEASED, OrderStatus.PICKED)
+S = OrderStatus
+_IN_WAREHOUSE = (S.CONFIRMED, S.RELEASED, S.PICKED, S.PARTIALLY_SHIPPED)
 
 
 def confirm(change: Change) -> Change:
-    """CONFIRMED, then every reserved line allocated and released to its warehouse: RELEASED."""
+    """CONFIRMED, then every reserved fill allocated and released to its warehouse: RELEASED."""
     change = emit(change, OrderConfirmed)
-    released = [
-        replace(
-            line,
-            allocated=line.reserved,
-            reserved=0,
-            released=line.reserved,
-            status=LineStatus.RELEASED,
-        )
-        for line in change.order.lines
-        if line.reserved > 0
-    ]
-    if not released:
-        return change  # wholly backordered: nothing to release, it stays CONFIRMED
-    change = with_lines(change, released)
-    for line in released:
-        change = to_stock(change, AllocateLine, line, "allocate")
-    warehouses = sorted({line.warehouse for line in released if line.warehouse is not None})
-    for warehouse in warehouses:
-        lines = tuple(
-            NumberedLine(no=line.line_no, sku=line.sku, qty=line.allocated)
-            for line in released
-            if line.warehouse == warehouse
-        )
-        change = to_warehouse(change, ReleaseToWarehouse, warehouse, "release", lines=lines)
-    return emit(change, OrderReleased, warehouses=tuple(warehouses))
+    change, warehouses = release_reserved(change)
+    if not warehouses:
+        return change  # wholly backordered: nothing to release, it waits for stock
+    return emit(change, OrderReleased, warehouses=warehouses)
 
 
 def pick(change: Change, message: PickConfirmed) -> Change:
-    """Record picked (and short) quantities; PICKED once no released line waits for its pick."""
-    if change.order.status is OrderStatus.CANCELLED:
+    """Record picked quantities; units picked short are backordered and filled again."""
+    if _withdrawn(change.order):
         return late_pick(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
-    picked = [_picked(change.order, message.warehouse, line) for line in message.lines]
-    change = with_lines(change, picked)
-    for line, confirmed in zip(picked, message.lines, strict=True):
-        if short := confirmed.requested - confirmed.picked:
-            change = to_stock(change, RecordShortPick, line, "short", short=short)
-    return _settle(change, message.warehouse)
+    where = message.warehouse
+    for confirmed in message.lines:
+        if _applied_before(change.order, confirmed.no, message.event_id):
+            continue
+        line, short = _picked(change.order, where, confirmed)
+        line = line.confirmed_by(message.event_id)
+        if short:
+            line = line.picked_short()
+        change = with_lines(change, [line])
+        if short:
+            step = f"short@{line.shorts}"
+            change = to_stock(change, RecordShortPick, line, step, short=short, warehouse=where)
+            change = refill(change, line, short, where)
+    return settle(change, where)
 
 
 def ship(change: Change, message: ShipConfirmed) -> Change:
-    """Record shipped quantities; SHIPPED once every line is shipped or backordered."""
-    if change.order.status is OrderStatus.CANCELLED:
+    """Record shipped quantities; SHIPPED once nothing is open."""
+    if _withdrawn(change.order):
         return late_ship(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
+    where = message.warehouse
     for confirmed in message.lines:
-        line = _shipped(change.order, message.warehouse, confirmed)
+        if _applied_before(change.order, confirmed.no, message.event_id):
+            continue
+        line = _shipped(change.order, where, confirmed).confirmed_by(message.event_id)
         change = with_lines(change, [line])
         # the line's running total makes each shipment's id unique and stable across replays
         step = f"ship@{line.shipped}"
-        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty)
-    return _settle(change, message.warehouse, message.carrier, message.tracking)
+        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
+    return settle(change, where, carrier=message.carrier, tracking=message.tracking)
+
+
+def _applied_before(order: Order, line_no: int, event_id: str) -> bool:
+    """Whether the line already took this WMS confirmation (a re-send past the dedupe period)."""
+    line = order.line(line_no)
+    return line is not None and event_id in line.confirmations
+
+
+def _withdrawn(order: Order) -> bool:
+    """Whether the warehouses were told to stop: the order or its unshipped remainder closed."""
+    remainder = order.status in (S.SHIPPED, S.INVOICED) and any(ln.cancelled for ln in order.lines)
+    return order.status in (S.CANCELLED, S.REJECTED) or remainder
 
 
 def _check_in_warehouse(order: Order, lines: Sequence[PickLine | NumberedLine], cause: str) -> None:
-    """A confirmation needs a released order and names each of its lines once."""
-    if order.status not in _IN_WAREHOUSE:
+    """A confirmation needs an order with something released and names each line once."""
+    if order.status not in _IN_WAREHOUSE or order.releases == 0:
         raise not_allowed(order, cause)
     check_named_once([line.no for line in lines], cause)
 
@@ -98,75 +101,67 @@ def _released_line(order: Order, warehouse: str, line_no: int, sku: str) -> Orde
     """The order line a warehouse confirms: it must exist, match, and be released there."""
     line = confirmed_line(order, line_no, sku)
     where = line_where(order, line_no)
-    if not line.was_released:
+    if not line.released:
         raise InvalidOrderTransition("line_not_released", f"{where} is {line.status}")
-    if line.warehouse != warehouse:
-        raise InvalidOrderTransition("wrong_warehouse", f"{where} is at {line.warehouse}")
+    if not line.released_at(warehouse):
+        raise InvalidOrderTransition("wrong_warehouse", f"{where} was not released to {warehouse}")
     return line
 
 
-def _picked(order: Order, warehouse: str, confirmed: PickLine) -> OrderLine:
-    """The line after its one pick: the shortfall is backordered and leaves its allocation."""
+def _picked(order: Order, warehouse: str, confirmed: PickLine) -> tuple[OrderLine, int]:
+    """The line after one pick of a Release it got there, and the units picked short."""
     line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
     where = line_where(order, line.line_no)
-    if line.status is not LineStatus.RELEASED:
+    waiting = [n for n in line.released_at(warehouse) if not line.fills[n].pick_confirmed]
+    if not waiting:
         reason = "already_shipped" if line.status is LineStatus.SHIPPED else "already_picked"
         raise InvalidOrderTransition(reason, f"{where} is {line.status}")
-    released = line.allocated + line.shipped  # what its Release asked for
-    if confirmed.requested != released:
+    asked = [
+        n for n in waiting if line.fills[n].allocated + line.fills[n].shipped == confirmed.requested
+    ]
+    if not asked:
+        released = line.fills[waiting[0]].allocated + line.fills[waiting[0]].shipped
         raise InvalidOrderTransition(
             "requested_mismatch", f"{where}: requested {confirmed.requested}, released {released}"
         )
-    if not line.shipped <= confirmed.picked <= confirmed.requested:
+    fill = line.fills[asked[0]]
+    if not fill.shipped <= confirmed.picked <= confirmed.requested:
         raise InvalidOrderTransition(
             "picked_out_of_range",
-            f"{where}: picked {confirmed.picked} outside {line.shipped}..{confirmed.requested}",
+            f"{where}: picked {confirmed.picked} outside {fill.shipped}..{confirmed.requested}",
         )
     short = confirmed.requested - confirmed.picked
-    return _done_if_out(
-        replace(
-            line,
-            picked=confirmed.picked,
-            allocated=line.allocated - short,
-            backordered=line.backordered + short,
-            status=LineStatus.PICKED,
-        )
+    done = replace(
+        fill, picked=confirmed.picked, allocated=fill.allocated - short, pick_confirmed=True
     )
+    line = replace(line.with_fill(asked[0], done), backordered=line.backordered + short)
+    return _line_status(line), short
 
 
 def _shipped(order: Order, warehouse: str, confirmed: NumberedLine) -> OrderLine:
-    """The line after a shipment out of its allocation (picked or not yet confirmed picked)."""
+    """The line after a shipment out of its allocation there, picked parts first."""
     line = _released_line(order, warehouse, confirmed.no, confirmed.sku)
     where = line_where(order, line.line_no)
     if line.status is LineStatus.SHIPPED:
         raise InvalidOrderTransition("already_shipped", f"{where} is {line.status}")
-    if confirmed.qty > line.allocated:
+    here = sorted(line.released_at(warehouse), key=lambda n: not line.fills[n].pick_confirmed)
+    left = sum(line.fills[n].allocated for n in here)
+    if confirmed.qty > left:
         raise InvalidOrderTransition(
-            "overshipped", f"{where}: shipped {confirmed.qty}, {line.allocated} left to ship"
+            "overshipped", f"{where}: shipped {confirmed.qty}, {left} left to ship"
         )
-    shipped, allocated = line.shipped + confirmed.qty, line.allocated - confirmed.qty
-    return _done_if_out(replace(line, shipped=shipped, allocated=allocated))
+    qty = confirmed.qty
+    for n in here:
+        fill = line.fills[n]
+        taken = min(qty, fill.allocated)
+        shipped = replace(fill, shipped=fill.shipped + taken, allocated=fill.allocated - taken)
+        line, qty = line.with_fill(n, shipped), qty - taken
+    return _line_status(line)
 
 
-def _done_if_out(line: OrderLine) -> OrderLine:
-    """A line with something shipped and nothing outstanding is SHIPPED."""
-    if line.shipped and not line.outstanding:
+def _line_status(line: OrderLine) -> OrderLine:
+    """SHIPPED with nothing open, PICKED once no Release of it waits for its pick."""
+    if line.shipped and not line.open:
         return replace(line, status=LineStatus.SHIPPED)
-    return line
-
-
-def _settle(
-    change: Change, warehouse: str, carrier: str | None = None, tracking: str | None = None
-) -> Change:
-    """Move the order as far as its lines allow: PICKED, then SHIPPED."""
-    lines = change.order.lines
-    if change.order.status is OrderStatus.RELEASED and not _any(lines, LineStatus.RELEASED):
-        change = emit(change, OrderPicked, warehouse=warehouse)
-    if all(line.outstanding == 0 for line in lines) and any(line.shipped for line in lines):
-        change = emit(change, OrderShipped, warehouse=warehouse, carrier=carrier, tracking=tracking)
-    return change
-
-
-def _any(lines: Iterable[OrderLine], status: LineStatus) -> bool:
-    """Whether some line is in `status`."""
-    return any(line.status is status for line in lines)
+    waiting = any(f.released and not f.pick_confirmed for f in line.fills)
+    return replace(line, status=LineStatus.RELEASED if waiting else LineStatus.PICKED)

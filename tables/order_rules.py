@@ -21,16 +21,16 @@ from protocols.orders import (
     OrderSubmitted,
 )
 from protocols.reservations import (
-    Deallocate,
     LineReserved,
     LineUnreservable,
     ReleaseReservation,
     ReserveLine,
 )
-from protocols.wms_events import CancelAtWarehouse
-from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_change import Change, emit, to_stock, with_lines
+from tables.order_close import cancel_remainder, give_back
 from tables.order_fulfilment import confirm
 from tables.order_state import (
+    Fill,
     InvalidOrderTransition,
     Order,
     OrderLine,
@@ -68,9 +68,12 @@ def open_order(message: SubmitOrder, now: dt.datetime, auto_confirm: bool) -> Ch
     )
     change = Change(order=order, causation_id=message.event_id, now=now, auto_confirm=auto_confirm)
     change = emit(change, OrderSubmitted, channel=order.channel, backorder=order.backorder)
+    partial = order.backorder == "allow"
     for line in order.lines:
-        asked = line.warehouse
-        change = to_stock(change, ReserveLine, line, "reserve", qty=line.qty, warehouse=asked)
+        change = to_stock(
+            change, ReserveLine, line, "reserve", qty=line.qty, warehouse=line.warehouse,
+            partial=partial,
+        )  # fmt: skip
     return change
 
 
@@ -108,16 +111,20 @@ def _answered_line(order: Order, message: Answer) -> OrderLine:
         raise InvalidOrderTransition(
             "line_mismatch", f"{where} is {line.qty} {line.sku}, not {message.qty} {message.sku}"
         )
+    if isinstance(message, LineReserved) and sum(f.qty for f in message.filled()) > line.qty:
+        raise InvalidOrderTransition("line_mismatch", f"{where}: filled beyond {line.qty}")
     return line
 
 
 def _sourced(line: OrderLine, message: Answer, backorder: BackorderPolicy) -> OrderLine:
     """The line as the stock side answered: reserved somewhere, backordered, or still pending."""
     if isinstance(message, LineReserved):
+        fills = tuple(Fill(warehouse=f.warehouse, reserved=f.qty) for f in message.filled())
+        short = line.qty - sum(fill.reserved for fill in fills)
         return replace(
             line,
-            warehouse=message.warehouse,
-            reserved=message.qty,
+            fills=fills,
+            backordered=short if backorder == "allow" else 0,
             status=LineStatus.RESERVED,
             resolved=True,
         )
@@ -130,14 +137,14 @@ def _compensate(change: Change, line: OrderLine, message: Answer) -> Change:
     """A reservation that came after the order closed is given straight back."""
     if isinstance(message, LineUnreservable):
         return with_lines(change, [replace(line, resolved=True)])
-    answered = replace(line, warehouse=message.warehouse, resolved=True)
+    answered = replace(line, resolved=True)
     return to_stock(with_lines(change, [answered]), ReleaseReservation, answered, "release")
 
 
 def _resolve(change: Change) -> Change:
     """Every line answered: reject all-or-nothing, or RESERVED/BACKORDERED and what ERP said."""
     lines = change.order.lines
-    if change.order.backorder == "reject" and any(line.reserved == 0 for line in lines):
+    if change.order.backorder == "reject" and any(line.reserved < line.qty for line in lines):
         return reject(change, "insufficient_stock")
     any_reserved = any(line.reserved for line in lines)
     return _follow_up(emit(change, OrderReserved if any_reserved else OrderBackordered))
@@ -156,24 +163,15 @@ def _follow_up(change: Change) -> Change:
 
 
 def reject(change: Change, reason: str) -> Change:
-    """REJECTED: every reservation given back; lines still unanswered are compensated later."""
-    change = _release_reservations(change, LineStatus.REJECTED)
+    """REJECTED: everything held given back (the warehouses told); a shipped part stays."""
+    if any(line.shipped for line in change.order.lines):
+        return cancel_remainder(change, reason)
+    change = give_back(change, LineStatus.REJECTED)
     return emit(change, OrderRejected, reason=reason)
 
 
-def _release_reservations(change: Change, status: LineStatus) -> Change:
-    """Every line to `status`, each reservation given back, any parked ERP decision dropped."""
-    holding = [line for line in change.order.lines if line.reserved]
-    change = with_lines(
-        change, [replace(line, reserved=0, status=status) for line in change.order.lines]
-    )
-    for line in holding:
-        change = to_stock(change, ReleaseReservation, line, "release")
-    return replace(change, order=replace(change.order, pending_decision=None))
-
-
 def cancel(change: Change, message: CancelOrder) -> Change | None:
-    """CANCELLED: reservations given back, or, once released, the WMS told and allocations freed."""
+    """CANCELLED, or once something shipped the unshipped remainder cancelled."""
     order = change.order
     if order.status is S.CANCELLED:
         return None
@@ -181,22 +179,7 @@ def cancel(change: Change, message: CancelOrder) -> Change | None:
         raise InvalidOrderTransition(
             refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
         )
-    if order.status in _UNRELEASED:
-        change = _release_reservations(change, LineStatus.CANCELLED)
-    else:
-        change = _withdraw(change)
+    if any(line.shipped for line in order.lines):
+        return cancel_remainder(change, message.reason)
+    change = give_back(change, LineStatus.CANCELLED)
     return emit(change, OrderCancelled, reason=message.reason)
-
-
-def _withdraw(change: Change) -> Change:
-    """After release: a Cancel to each warehouse with released lines, every allocation freed."""
-    lines = change.order.lines
-    warehouses = sorted({line.warehouse for line in lines if line.was_released and line.warehouse})
-    for warehouse in warehouses:
-        change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
-    for line in lines:
-        if line.allocated:
-            change = to_stock(change, Deallocate, line, "deallocate")
-    return with_lines(
-        change, [replace(line, allocated=0, status=LineStatus.CANCELLED) for line in lines]
-    )

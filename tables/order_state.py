@@ -4,10 +4,12 @@ from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
+from msgspec.structs import replace
 
 from protocols.http import HistoryEntry, OrderView
 from protocols.orders import (
     BackorderPolicy,
+    LineFill,
     LineStatus,
     OrderEvent,
     OrderLineState,
@@ -32,8 +34,9 @@ _STAGE = {
     OrderStatus.CONFIRMED: 3,
     OrderStatus.RELEASED: 4,
     OrderStatus.PICKED: 5,
-    OrderStatus.SHIPPED: 6,
-    OrderStatus.INVOICED: 7,
+    OrderStatus.PARTIALLY_SHIPPED: 6,
+    OrderStatus.SHIPPED: 7,
+    OrderStatus.INVOICED: 8,
 }
 _RELEASED_LINE = frozenset({LineStatus.RELEASED, LineStatus.PICKED, LineStatus.SHIPPED})
 
@@ -57,31 +60,106 @@ def not_allowed(order: "Order", event_id: str) -> InvalidOrderTransition:
     )
 
 
-class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
-    """One order line: where it is sourced, what the stock side holds for it, how far it got."""
+class Fill(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of an order line one warehouse serves: held, released, picked, shipped there."""
 
-    line_no: int
-    sku: str
-    qty: int
-    warehouse: str | None = None  # the asked one until the stock side answers where it reserved
-    status: LineStatus = LineStatus.SUBMITTED
+    warehouse: str
     reserved: int = 0
     allocated: int = 0
     picked: int = 0
     shipped: int = 0
-    backordered: int = 0
-    resolved: bool = False  # the stock side answered this line's ReserveLine
     released: int = 0  # units its Release asked the warehouse for (kept after a cancel)
+    pick_confirmed: bool = False  # the warehouse confirmed its one pick (possibly all short)
+
+    def state(self) -> LineFill:
+        """The fill as events and the HTTP API show it."""
+        return LineFill(
+            warehouse=self.warehouse,
+            reserved=self.reserved,
+            allocated=self.allocated,
+            picked=self.picked,
+            shipped=self.shipped,
+        )
+
+
+class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One order line: the warehouses that serve it, what is backordered or cancelled.
+
+    Its totals are the sums of its fills; with `backordered` and `cancelled` they make up
+    `qty` once the stock side answered (CONTRACT 8).
+    """
+
+    line_no: int
+    sku: str
+    qty: int
+    # the asked warehouse (None: anywhere); a line stored by the release before has the
+    # one it was reserved at here, which is where it would have been asked anyway
+    warehouse: str | None = None
+    status: LineStatus = LineStatus.SUBMITTED
+    backordered: int = 0
+    cancelled: int = 0
+    resolved: bool = False  # the stock side answered this line's ReserveLine
+    fills: tuple[Fill, ...] = ()  # in the order filled; a warehouse once per Release it got
+    shorts: int = 0  # picks of this line that came up short, numbering their commands
+    # the WMS confirmations (pick, ship) applied to this line, for its life: a re-send of
+    # one, however late, changes nothing
+    confirmations: tuple[str, ...] = ()
+
+    @property
+    def reserved(self) -> int:
+        """Units held reserved, over every warehouse."""
+        return sum(fill.reserved for fill in self.fills)
+
+    @property
+    def allocated(self) -> int:
+        """Units allocated (released, not yet shipped), over every warehouse."""
+        return sum(fill.allocated for fill in self.fills)
+
+    @property
+    def picked(self) -> int:
+        """Units picked, over every warehouse."""
+        return sum(fill.picked for fill in self.fills)
+
+    @property
+    def shipped(self) -> int:
+        """Units shipped, over every warehouse."""
+        return sum(fill.shipped for fill in self.fills)
+
+    @property
+    def released(self) -> int:
+        """Units the line's Releases asked for, over every warehouse."""
+        return sum(fill.released for fill in self.fills)
 
     @property
     def outstanding(self) -> int:
-        """Units neither shipped nor backordered: still to go out."""
-        return self.qty - self.shipped - self.backordered
+        """Units neither shipped, backordered nor cancelled: still to go out."""
+        return self.qty - self.shipped - self.backordered - self.cancelled
 
     @property
     def was_released(self) -> bool:
         """Whether the line went to its warehouse, to be picked, shipped or cancelled there."""
         return self.status in _RELEASED_LINE
+
+    @property
+    def open(self) -> int:
+        """Units neither shipped nor cancelled: the order still owes them."""
+        return self.qty - self.shipped - self.cancelled
+
+    def released_at(self, warehouse: str) -> list[int]:
+        """Positions in `fills` of the parts released to `warehouse`, in release order."""
+        return [n for n, f in enumerate(self.fills) if f.warehouse == warehouse and f.released]
+
+    def confirmed_by(self, event_id: str) -> "OrderLine":
+        """The line with the WMS confirmation `event_id` remembered as applied."""
+        return replace(self, confirmations=(*self.confirmations, event_id))
+
+    def picked_short(self) -> "OrderLine":
+        """The line with one more short pick counted."""
+        return replace(self, shorts=self.shorts + 1)
+
+    def with_fill(self, at: int, fill: Fill) -> "OrderLine":
+        """The line with the fill at position `at` replaced."""
+        return replace(self, fills=(*self.fills[:at], fill, *self.fills[at + 1 :]))
 
     def state(self) -> OrderLineState:
         """The line as events and the HTTP API show it."""
@@ -89,13 +167,15 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
             line_no=self.line_no,
             sku=self.sku,
             qty=self.qty,
-            warehouse=self.warehouse,
+            warehouse=self.fills[0].warehouse if self.fills else self.warehouse,
             status=self.status,
             reserved=self.reserved,
             allocated=self.allocated,
             picked=self.picked,
             shipped=self.shipped,
             backordered=self.backordered,
+            cancelled=self.cancelled,
+            fills=tuple(fill.state() for fill in self.fills),
         )
 
 
@@ -135,6 +215,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     history: tuple[HistoryEntry, ...] = ()
     version: int = 0  # bumped once per canonical event
     pending_decision: PendingDecision | None = None
+    releases: int = 0  # Releases sent (each to one or more warehouses), numbering the next
+    invoiced: int = 0  # units shipped when ERP last invoiced
+    invoice_id: str = ""  # ERP's last invoice
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
 
@@ -181,13 +264,14 @@ def status_reached(current: OrderStatus, wanted: OrderStatus) -> bool:
 
 
 def cancel_refusal(order: Order) -> str | None:
-    """Why a CancelOrder would be refused now (an InvalidOrderTransition reason), or None."""
+    """Why a CancelOrder would be refused now (an InvalidOrderTransition reason), or None.
+
+    Until nothing is open, a cancel cancels what has not shipped.
+    """
     if order.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED):
         return "already_shipped"
     if order.status is OrderStatus.REJECTED:
         return "status_not_allowed"
-    if any(line.shipped for line in order.lines):
-        return "already_shipping"
     return None
 
 

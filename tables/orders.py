@@ -52,12 +52,17 @@ from protocols.erp import (
     ErpOrderRejected,
     OrderDecision,
 )
-from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.order_commands import CancelOrder, DecisionOverdue, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
-from protocols.reservations import LineReserved, LineUnreservable, StockCommandMessage
+from protocols.reservations import (
+    BackorderFilled,
+    LineReserved,
+    LineUnreservable,
+    StockCommandMessage,
+)
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_erp, order_fulfilment, order_rules
+from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
 from tables.order_change import Change
 from tables.order_state import (
     OUTBOX_DEPTH,
@@ -83,7 +88,14 @@ __all__ = [
 
 
 FollowUp = (
-    CancelOrder | LineReserved | LineUnreservable | OrderDecision | PickConfirmed | ShipConfirmed
+    CancelOrder
+    | DecisionOverdue
+    | LineReserved
+    | LineUnreservable
+    | BackorderFilled
+    | OrderDecision
+    | PickConfirmed
+    | ShipConfirmed
 )
 """Every inbox message but SubmitOrder: what an existing order receives."""
 
@@ -181,6 +193,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
     match message:
         case LineReserved() | LineUnreservable():
             return order_rules.answer(change, message)
+        case BackorderFilled():
+            return order_backorders.filled(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():
@@ -189,6 +203,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_erp.invoice(change, message)
         case CancelOrder():
             return order_rules.cancel(change, message)
+        case DecisionOverdue():
+            return order_deadline.time_out(change, message)
         case PickConfirmed():
             return order_fulfilment.pick(change, message)
         case ShipConfirmed():

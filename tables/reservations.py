@@ -1,11 +1,13 @@
 """Order lines' commands on a SKU's stock: reserve, release, allocate, short pick, ship, cancel.
 
-Each line keeps one record (a row beside the SKU's value), so a command that sets the
-line's hold (reserve, release, allocate, deallocate) is idempotent by construction, and
-the deltas (short pick, shipment) remember their event ids on the record. No rule ever reserves
-more than the ATP, and none drives a figure below zero.
+Each line keeps one row beside the SKU's value: its holds, one per warehouse it was
+filled from. A command that sets the line's holds (reserve, release, allocate,
+deallocate) is idempotent by construction, and the deltas (short pick, shipment) name
+their warehouse and remember their event ids on that warehouse's hold. No rule ever
+reserves more than the ATP, and none drives a figure below zero.
 """
 
+from collections.abc import Callable
 from typing import assert_never
 
 import msgspec
@@ -13,7 +15,10 @@ from msgspec.structs import replace
 
 from protocols.reservations import (
     AllocateLine,
+    BackorderFilled,
     Deallocate,
+    Fill,
+    FillBackorder,
     LineReserved,
     LineUnreservable,
     RecordShipment,
@@ -25,9 +30,10 @@ from protocols.reservations import (
     StockCommandMessage,
 )
 from protocols.topics import StockInboxMessage
-from tables.atp import best_atp, source_line
+from tables.atp import best_atp, fill_line
 from tables.errors import InvalidStockChange
 from tables.stock_value import (
+    LineHolds,
     Position,
     Reservation,
     SkuStock,
@@ -41,100 +47,182 @@ Answers = tuple[ReservationAnswerMessage, ...]
 class LineOutcome(msgspec.Struct, frozen=True):
     """What one order line's command does to a SKU's stock."""
 
-    record: Reservation | None  # the line's record afterwards (None: it holds nothing)
-    position: Position | None = None  # the one position rewritten, if any
+    holds: LineHolds  # the line's holds afterwards (empty: it holds nothing)
+    positions: tuple[Position, ...] = ()  # the positions rewritten
     answers: Answers = ()
 
 
-def apply_command(
-    stock: SkuStock, record: Reservation | None, command: StockCommandMessage
-) -> LineOutcome:
-    """Dispatch to the rule for the command's type, given the line's current record."""
+def apply_command(stock: SkuStock, holds: LineHolds, command: StockCommandMessage) -> LineOutcome:
+    """Dispatch to the rule for the command's type, given the line's current holds."""
     match command:
         case ReserveLine():
-            return _reserve(stock, record, command)
+            return _reserve(stock, holds, command)
         case ReleaseReservation():
-            return _release(stock, record)
+            return _each(stock, holds, _released)
         case AllocateLine():
-            return _allocate(stock, record)
-        case RecordShortPick() | RecordShipment() if command.after_cancel and record is None:
+            return _each(stock, holds, _allocated)
+        case RecordShortPick() | RecordShipment() if command.after_cancel and not holds:
             return _gone_after_cancel(stock, command)
         case RecordShortPick():
-            return _take_out(stock, record, command, command.short, "short_exceeds_allocation")
+            return _take_out(stock, holds, command, command.short, "short_exceeds_allocation")
         case RecordShipment():
-            return _take_out(stock, record, command, command.qty, "shipment_exceeds_allocation")
+            return _take_out(stock, holds, command, command.qty, "shipment_exceeds_allocation")
         case Deallocate():
-            return _deallocate(stock, record)
+            return _each(stock, holds, _deallocated)
+        case FillBackorder():
+            return _fill_backorder(stock, holds, command)
         case _:
             assert_never(command)
 
 
-def answers_again(
-    stock: SkuStock, record: Reservation | None, message: StockInboxMessage
-) -> Answers:
-    """A redelivered ReserveLine's answer (same id) as the line stands: the first may be lost."""
-    if not isinstance(message, ReserveLine) or message.sku != stock.sku:
+def answers_again(stock: SkuStock, holds: LineHolds, message: StockInboxMessage) -> Answers:
+    """A re-sent reserve or fill's answer (same id) as the line stands: the first may be lost."""
+    if message.sku != stock.sku:
         return ()
-    return (_answer(stock, record, message),)
+    if isinstance(message, ReserveLine):
+        return (_answer(stock, holds, message),)
+    if isinstance(message, FillBackorder):
+        fills = tuple(
+            Fill(hold.warehouse, n)
+            for hold in holds
+            for e, n in hold.filled
+            if e == message.event_id
+        )
+        return (_filled(message, fills),)
+    return ()
 
 
-def _reserve(stock: SkuStock, record: Reservation | None, command: ReserveLine) -> LineOutcome:
-    """Hold `qty` where sourcing finds ATP for it, once per line; answer either way."""
-    position = None if record is not None else source_line(stock, command.qty, command.warehouse)
-    if position is None:
-        return LineOutcome(record, answers=(_answer(stock, record, command),))
-    held = Reservation(
-        command.order_id, command.line_no, position.warehouse, reserved=command.qty, allocated=0
+def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOutcome:
+    """Hold the line where sourcing finds ATP for it, once per line; answer either way."""
+    if holds:
+        return LineOutcome(holds, answers=(_answer(stock, holds, command),))
+    fills = fill_line(stock, command.qty, command.warehouse, command.partial)
+    held = tuple(
+        Reservation(command.order_id, command.line_no, p.warehouse, reserved=n, allocated=0)
+        for p, n in fills
     )
-    return LineOutcome(
-        held,
-        replace(position, reserved=position.reserved + command.qty),
-        (_answer(stock, held, command),),
+    positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
+    return LineOutcome(held, positions, (_answer(stock, held, command),))
+
+
+def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -> LineOutcome:
+    """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
+    fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
+    added = {p.warehouse: n for p, n in fills}
+    kept = tuple(_added(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds)
+    new = tuple(
+        _added(Reservation(command.order_id, command.line_no, wh, 0, 0), n, command.event_id)
+        for wh, n in added.items()
+    )
+    positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
+    answer = _filled(command, tuple(Fill(p.warehouse, n) for p, n in fills))
+    return LineOutcome((*kept, *new), positions, (answer,))
+
+
+def _added(hold: Reservation, qty: int, event_id: str) -> Reservation:
+    """The hold with `qty` more reserved by the fill `event_id` (none: unchanged)."""
+    if not qty:
+        return hold
+    return replace(hold, reserved=hold.reserved + qty, filled=(*hold.filled, (event_id, qty)))
+
+
+def _filled(command: FillBackorder, fills: tuple[Fill, ...]) -> BackorderFilled:
+    """The answer to a FillBackorder; its id derives from the command's, so replays repeat it."""
+    return BackorderFilled(
+        event_id=f"{command.event_id}:answer",
+        order_id=command.order_id,
+        line_no=command.line_no,
+        sku=command.sku,
+        qty=command.qty,
+        correlation_id=command.correlation_id,
+        fills=fills,
     )
 
 
-def _release(stock: SkuStock, record: Reservation | None) -> LineOutcome:
-    """Give back what the line holds reserved; its allocation, if any, stays."""
-    if record is None or record.reserved == 0:
-        return LineOutcome(record)
-    position = position_at(stock, record.warehouse)
-    return _settle(
-        replace(record, reserved=0),
-        replace(position, reserved=position.reserved - record.reserved),
+Step = Callable[[Reservation, Position], tuple[Reservation, Position]]
+"""A hold and its position, both as a command leaves them."""
+
+
+def _each(stock: SkuStock, holds: LineHolds, step: Step) -> LineOutcome:
+    """Apply `step` to every hold of the line; holds left empty are dropped."""
+    stepped = [step(hold, position_at(stock, hold.warehouse)) for hold in holds]
+    kept = tuple(hold for hold, _ in stepped if hold.reserved or hold.allocated)
+    return LineOutcome(kept, tuple(position for _, position in stepped))
+
+
+def _released(hold: Reservation, position: Position) -> tuple[Reservation, Position]:
+    """Give back what the hold has reserved; its allocation, if any, stays."""
+    return (
+        replace(hold, reserved=0),
+        replace(position, reserved=position.reserved - hold.reserved),
     )
 
 
-def _allocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:
-    """Turn what the line holds reserved into an allocation."""
-    if record is None or record.reserved == 0:
-        return LineOutcome(record)
-    position, qty = position_at(stock, record.warehouse), record.reserved
-    return _settle(
-        replace(record, reserved=0, allocated=record.allocated + qty),
+def _allocated(hold: Reservation, position: Position) -> tuple[Reservation, Position]:
+    """Turn what the hold has reserved into an allocation."""
+    qty = hold.reserved
+    return (
+        replace(hold, reserved=0, allocated=hold.allocated + qty),
         replace(position, reserved=position.reserved - qty, allocated=position.allocated + qty),
     )
 
 
+def _deallocated(hold: Reservation, position: Position) -> tuple[Reservation, Position]:
+    """Give back everything the hold still has, reserved or allocated."""
+    return (
+        replace(hold, reserved=0, allocated=0),
+        replace(
+            position,
+            reserved=position.reserved - hold.reserved,
+            allocated=position.allocated - hold.allocated,
+        ),
+    )
+
+
 def _take_out(
-    stock: SkuStock, record: Reservation | None, command: StockCommand, qty: int, too_much: str
+    stock: SkuStock,
+    holds: LineHolds,
+    command: RecordShortPick | RecordShipment,
+    qty: int,
+    too_much: str,
 ) -> LineOutcome:
-    """`qty` of the line's allocation is gone (shipped, or never there): on_hand loses it too."""
-    if record is None:
-        raise InvalidStockChange("unknown_allocation", _line(command) + " holds no allocation")
-    if command.event_id in record.steps:
-        return LineOutcome(record)  # a re-send: the line remembers its steps
-    position = position_at(stock, record.warehouse)
-    if qty > record.allocated:
+    """`qty` of the line's allocation there is gone (shipped, or never there): on_hand too."""
+    hold = _hold_at(holds, command)
+    if command.event_id in hold.steps:
+        return LineOutcome(holds)  # a re-send: the hold remembers its steps
+    position = position_at(stock, hold.warehouse)
+    if qty > hold.allocated:
         raise InvalidStockChange(
-            too_much, f"{qty} > {record.allocated} allocated to {_line(command)}"
+            too_much, f"{qty} > {hold.allocated} allocated to {_line(command)}"
         )
     if qty > position.on_hand:
-        where = f"on_hand {position.on_hand} in {record.warehouse}"
+        where = f"on_hand {position.on_hand} in {hold.warehouse}"
         raise InvalidStockChange("negative_on_hand", f"{qty} of {_line(command)} out of {where}")
-    return _settle(
-        replace(record, allocated=record.allocated - qty, steps=(*record.steps, command.event_id)),
-        replace(with_on_hand(position, position.on_hand - qty), allocated=position.allocated - qty),
+    taken = replace(hold, allocated=hold.allocated - qty, steps=(*hold.steps, command.event_id))
+    kept = tuple(
+        taken if h is hold else h
+        for h in holds
+        if h is not hold or taken.reserved or taken.allocated
     )
+    return LineOutcome(
+        kept,
+        (
+            replace(
+                with_on_hand(position, position.on_hand - qty), allocated=position.allocated - qty
+            ),
+        ),
+    )
+
+
+def _hold_at(holds: LineHolds, command: RecordShortPick | RecordShipment) -> Reservation:
+    """The line's hold in the command's warehouse (a command naming none: the line's only one)."""
+    found = [h for h in holds if command.warehouse in (None, h.warehouse)]
+    if len(found) != 1:
+        where = "" if command.warehouse is None else f" in {command.warehouse}"
+        raise InvalidStockChange(
+            "unknown_allocation", f"{_line(command)} holds no allocation{where}"
+        )
+    return found[0]
 
 
 def _gone_after_cancel(stock: SkuStock, command: RecordShortPick | RecordShipment) -> LineOutcome:
@@ -150,35 +238,14 @@ def _gone_after_cancel(stock: SkuStock, command: RecordShortPick | RecordShipmen
     if qty > position.on_hand:
         where = f"on_hand {position.on_hand} in {command.warehouse}"
         raise InvalidStockChange("negative_on_hand", f"{qty} of {_line(command)} out of {where}")
-    return LineOutcome(None, with_on_hand(position, position.on_hand - qty))
+    return LineOutcome((), (with_on_hand(position, position.on_hand - qty),))
 
 
-def _deallocate(stock: SkuStock, record: Reservation | None) -> LineOutcome:
-    """Give back everything the line still holds, reserved or allocated."""
-    if record is None:
-        return LineOutcome(record)
-    position = position_at(stock, record.warehouse)
-    return _settle(
-        replace(record, reserved=0, allocated=0),
-        replace(
-            position,
-            reserved=position.reserved - record.reserved,
-            allocated=position.allocated - record.allocated,
-        ),
-    )
-
-
-def _settle(record: Reservation, position: Position) -> LineOutcome:
-    """The line's new record (dropped once it holds nothing) with its rewritten position."""
-    kept = record if record.reserved or record.allocated else None
-    return LineOutcome(kept, position)
-
-
-def _answer(
-    stock: SkuStock, record: Reservation | None, command: ReserveLine
-) -> ReservationAnswerMessage:
+def _answer(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> ReservationAnswerMessage:
     """The answer to a ReserveLine; its id derives from the command's, so replays repeat it."""
-    if record is not None:
+    if holds:
+        fills = tuple(Fill(h.warehouse, h.reserved + h.allocated) for h in holds)
+        whole = len(fills) == 1 and fills[0].qty == command.qty
         return LineReserved(
             event_id=f"{command.event_id}:answer",
             order_id=command.order_id,
@@ -186,7 +253,8 @@ def _answer(
             sku=command.sku,
             qty=command.qty,
             correlation_id=command.correlation_id,
-            warehouse=record.warehouse,
+            warehouse=holds[0].warehouse,
+            fills=() if whole else fills,
         )
     return LineUnreservable(
         event_id=f"{command.event_id}:answer",

@@ -27,7 +27,9 @@ from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
 from tables.stock_value import (
     IncomingSupply,
+    LineHolds,
     Position,
+    Received,
     Reservation,
     SkuStock,
     Supply,
@@ -54,7 +56,7 @@ class Applied(msgspec.Struct, frozen=True):
     duplicate: bool
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
-    line: Reservation | None = None  # a command's order line record afterwards
+    holds: LineHolds = ()  # a command's order line holds afterwards
 
 
 Updates = dict[str, Position]
@@ -67,41 +69,40 @@ def apply(
     offset: int | None,
     now: dt.datetime,
     *,
-    line: Reservation | None = None,
+    holds: LineHolds = (),
     seen: bool = False,
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
-    `line` is the record of the order line a command names (None for stock facts), `seen`
+    `holds` are those of the order line a command names (none for stock facts), `seen`
     whether the SKU already applied the message's event id (an upstream re-send).
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
-        again = answers_again(stock, line, message)
-        return Applied(stock=stock, changes=(), duplicate=True, answers=again, line=line)
+        again = answers_again(stock, holds, message)
+        return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
-    updates, record, answers = _transition(stock, line, message)
+    updates, after, answers = _transition(stock, holds, message)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, line=record)
+    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, holds=after)
 
 
 def _transition(
-    stock: SkuStock, line: Reservation | None, message: StockInboxMessage
-) -> tuple[Updates, Reservation | None, Answers]:
-    """An order line's command, or a stock rule (which leaves the lines' records alone)."""
+    stock: SkuStock, holds: LineHolds, message: StockInboxMessage
+) -> tuple[Updates, LineHolds, Answers]:
+    """An order line's command, or a stock rule (which leaves the lines' holds alone)."""
     if isinstance(message, StockCommand):
-        outcome = apply_command(stock, line, message)
-        position = outcome.position
-        updates = {} if position is None else {position.warehouse: position}
-        return updates, outcome.record, outcome.answers
-    return _stock_rule(stock, message), line, ()
+        outcome = apply_command(stock, holds, message)
+        updates = {position.warehouse: position for position in outcome.positions}
+        return updates, outcome.holds, outcome.answers
+    return _stock_rule(stock, message), holds, ()
 
 
 def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:
@@ -126,12 +127,30 @@ def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Upda
 
 
 def _receive(stock: SkuStock, message: StockReceived) -> Updates:
-    """Goods in: on_hand grows, and the named PO's expected receipt here shrinks."""
-    p = position_at(stock, message.warehouse)
-    due = (
-        p.incoming if message.po_id is None else _shrink_po(p.incoming, message.po_id, message.qty)
-    )
-    return {message.warehouse: replace(p, on_hand=p.on_hand + message.qty, incoming=due)}
+    """Goods in: on_hand grows, and the named PO's expected receipt here shrinks (remembered)."""
+    before = position_at(stock, message.warehouse)
+    p = replace(before, on_hand=before.on_hand + message.qty)
+    if message.po_id is None:
+        return {message.warehouse: p}
+    po = message.po_id
+    here = sum(n for of, n in p.received if of == po)
+    received = _with_received(p.received, po, here + message.qty)
+    return {
+        message.warehouse: replace(
+            p, incoming=_shrink_po(p.incoming, po, message.qty), received=received
+        )
+    }
+
+
+def _received_of(stock: SkuStock, po_id: str) -> int:
+    """Units received so far against `po_id`, wherever they arrived."""
+    return sum(n for p in stock.positions for po, n in p.received if po == po_id)
+
+
+def _with_received(received: Received, po_id: str, qty: int) -> Received:
+    """`received` with `po_id` at `qty` (0: forgotten), sorted by po_id."""
+    kept = [(po, n) for po, n in received if po != po_id]
+    return tuple(sorted([*kept, (po_id, qty)] if qty else kept))
 
 
 def _shrink_po(incoming: Supply, po_id: str, qty: int) -> Supply:
@@ -177,20 +196,36 @@ def _set_safety_stock(stock: SkuStock, message: SafetyStockSet) -> Updates:
 
 
 def _expect_receipt(stock: SkuStock, message: ExpectedReceipt) -> Updates:
-    """Upsert a PO line by po_id, moving it if it was expected at another warehouse."""
-    updates = _without_po(stock, message.po_id)
+    """Upsert a PO line by po_id (moving it if it was expected elsewhere), less what arrived.
+
+    ERP sends the PO's quantity; what receipts already brought in against it is not
+    expected again, so a re-sent PO (a new ETA) never restores received units.
+    """
+    received = _received_of(stock, message.po_id)
+    updates = _without_po(stock, message.po_id, forget=False)
     target = updates.get(message.warehouse) or position_at(stock, message.warehouse)
-    supply = IncomingSupply(po_id=message.po_id, qty=message.qty, eta=message.eta)
-    updates[message.warehouse] = replace(target, incoming=_by_eta((*target.incoming, supply)))
+    due = message.qty - received
+    if due > 0:
+        supply = IncomingSupply(po_id=message.po_id, qty=due, eta=message.eta)
+        target = replace(target, incoming=_by_eta((*target.incoming, supply)))
+    updates[message.warehouse] = target
     return updates
 
 
-def _without_po(stock: SkuStock, po_id: str) -> Updates:
-    """The positions that expected `po_id`, without it (a SKU's po_id lives in one place)."""
+def _without_po(stock: SkuStock, po_id: str, *, forget: bool = True) -> Updates:
+    """The positions that expected `po_id`, without it (a SKU's po_id lives in one place).
+
+    `forget`: the PO is cancelled, so what it received need not be remembered any more.
+    """
     return {
-        p.warehouse: replace(p, incoming=tuple(s for s in p.incoming if s.po_id != po_id))
+        p.warehouse: replace(
+            p,
+            incoming=tuple(s for s in p.incoming if s.po_id != po_id),
+            received=_with_received(p.received, po_id, 0) if forget else p.received,
+        )
         for p in stock.positions
         if any(s.po_id == po_id for s in p.incoming)
+        or (forget and any(po == po_id for po, _ in p.received))
     }
 
 

@@ -16,12 +16,13 @@ from tables.errors import InvalidStockChange
 from tables.keys import line_key, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock import Applied, apply
-from tables.stock_value import LineKey, Reservation, SkuStock
+from tables.stock_value import LineHolds, LineKey, Reservation, SkuStock
 
 _inbox = msgspec.json.Decoder(StockInboxMessage)
 _stock_encoder = msgspec.msgpack.Encoder()
 _stock_decoder = msgspec.msgpack.Decoder(SkuStock)
-_line_decoder = msgspec.msgpack.Decoder(Reservation)
+_holds_decoder = msgspec.msgpack.Decoder(LineHolds)
+_one_hold_decoder = msgspec.msgpack.Decoder(Reservation)
 
 
 class StoredSkuStock(SkuStock, frozen=True):
@@ -57,7 +58,7 @@ class StockSession:
         self._now = now
         self._stock: SkuStock | None = None
         self._changed = False
-        self._lines: dict[LineKey, Reservation | None] = {}
+        self._lines: dict[LineKey, LineHolds] = {}
         self._changed_lines: set[LineKey] = set()
         self._seen: SeenIds | None = None
         raw = rows.get(key)
@@ -77,14 +78,14 @@ class StockSession:
             message,
             delivery.offset,
             self._now,
-            line=None if line is None else self._line(message.sku, line),
+            holds=() if line is None else self._holds(message.sku, line),
             seen=message.event_id in seen,
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
             seen.add(message.event_id)
             if line is not None:
-                self._lines[line] = applied.line
+                self._lines[line] = applied.holds
                 self._changed_lines.add(line)
         return applied
 
@@ -95,8 +96,8 @@ class StockSession:
         sku = self._stock.sku
         self._rows.put(self._key, encode_stock(self._stock))
         for line in self._changed_lines:
-            record = self._lines[line]
-            self._rows.put(line_key(sku, line), None if record is None else _encode(record))
+            holds = self._lines[line]
+            self._rows.put(line_key(sku, line), encode_holds(holds) if holds else None)
         if self._seen is not None:
             self._seen.write()
 
@@ -107,17 +108,17 @@ class StockSession:
             return
         self._changed = True
         for record in stored.reservations:
-            self._lines[record.key] = record
+            self._lines[record.key] = (record,)
             self._changed_lines.add(record.key)
         seen = self._seen_ids(stored.sku)
         for event_id in stored.recent_event_ids:
             seen.add(event_id)
 
-    def _line(self, sku: str, line: LineKey) -> Reservation | None:
-        """The line's record, read from its row on first use."""
+    def _holds(self, sku: str, line: LineKey) -> LineHolds:
+        """The line's holds, read from its row on first use."""
         if line not in self._lines:
             raw = self._rows.get(line_key(sku, line))
-            self._lines[line] = None if raw is None else _line_decoder.decode(raw)
+            self._lines[line] = () if raw is None else decode_holds(raw)
         return self._lines[line]
 
     def _seen_ids(self, sku: str) -> SeenIds:
@@ -138,5 +139,14 @@ def _line_of(message: StockInboxMessage) -> LineKey | None:
     return None
 
 
-def _encode(record: Reservation) -> bytes:
-    return _stock_encoder.encode(record)
+def encode_holds(holds: LineHolds) -> bytes:
+    """The stored form of an order line's holds on a SKU."""
+    return _stock_encoder.encode(holds)
+
+
+def decode_holds(raw: bytes) -> LineHolds:
+    """A line's stored holds; a row of the release before holds one Reservation, read as one."""
+    try:
+        return _holds_decoder.decode(raw)
+    except msgspec.ValidationError:
+        return (_one_hold_decoder.decode(raw),)

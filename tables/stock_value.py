@@ -19,6 +19,9 @@ class IncomingSupply(msgspec.Struct, frozen=True):
 
 Supply = tuple[IncomingSupply, ...]
 
+Received = tuple[tuple[str, int], ...]
+"""(po_id, units received) for each PO a receipt named: kept while ERP may re-send the PO."""
+
 
 class Position(msgspec.Struct, frozen=True):
     """One SKU in one warehouse: the figures ATP is computed from."""
@@ -29,7 +32,8 @@ class Position(msgspec.Struct, frozen=True):
     reserved: int = 0
     allocated: int = 0
     safety_stock: int = 0
-    incoming: Supply = ()  # sorted by (eta, po_id)
+    incoming: Supply = ()  # sorted by (eta, po_id); each PO's qty still expected
+    received: Received = ()  # sorted by po_id
 
     @property
     def net_available(self) -> int:
@@ -59,11 +63,17 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     allocated: int
     # ids of the short picks and shipments applied to this line: they are deltas
     steps: tuple[str, ...] = ()
+    # (FillBackorder id, units) added to this hold: a repeated fill answers what it held
+    filled: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> LineKey:
         """The order line this record belongs to."""
         return (self.order_id, self.line_no)
+
+
+LineHolds = tuple[Reservation, ...]
+"""One order line's holds on a SKU, one per warehouse it was filled from, in fill order."""
 
 
 class SkuStock(msgspec.Struct, frozen=True):

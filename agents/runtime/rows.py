@@ -12,6 +12,7 @@ swept a few keys per batch, with tombstones in the changelog like any other dele
 """
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ class PartitionRows:
             if current is not None and stale(key, current):
                 self.put(key, None)
         self._sweep_from, self._sweep_again_at = None, now + SWEEP_PAUSE_S
+
+    def scan(self, from_key: bytes, limit: int) -> list[tuple[bytes, bytes]]:
+        """Up to `limit` stored rows from `from_key` on, in key order (what RocksDB has)."""
+        rows = cast(Iterable[tuple[bytes, bytes]], self._db.items(from_key=from_key))
+        return list(itertools.islice(rows, limit))
 
     def _settle(self) -> None:
         """Write every acknowledged batch to RocksDB, oldest first, and drop it from memory."""

@@ -128,7 +128,8 @@ def _wait_params(request: web.Request) -> tuple[OrderStatus | None, float]:
 
 
 async def cancel_order(request: web.Request) -> web.Response:
-    """Ask for cancellation: 202, or 409 once shipped (or rejected)."""
+    """Ask for cancellation: 202 (after a partial shipment, of the unshipped remainder), or 409
+    when nothing is left to cancel (shipped, invoiced) or the order was rejected."""
     principal = _authorize(request, "orders:write")
     order_id = checked(request.match_info["order_id"], _ORDER_ID, ("path", "order_id"), "order id")
     stored_id, order = await _owned_order(_orders(request), principal, order_id)

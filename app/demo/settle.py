@@ -43,6 +43,7 @@ def truth_of(shop: WebShop, wms: WmsSimulator, erp: ErpSimulator) -> Truth:
                 erp=tuple(erp.decisions.get(order_id, ())),
                 cancel=shop.cancels.get(order_id),
                 warehouses=facts.get(order_id, WarehouseFacts()),
+                ordered=shop.ordered.get(order_id, 0),
             )
         )
         for order_id in shop.placed

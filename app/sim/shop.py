@@ -66,6 +66,7 @@ class WebShop:
     looks: int = 0
     checks: int = 0
     placed: list[str] = field(default_factory=list)
+    ordered: dict[str, int] = field(default_factory=dict)  # order id -> units ordered
     cancels: dict[str, int] = field(default_factory=dict)  # order id -> 202 or 409
     skipped_cancels: list[str] = field(default_factory=list)
 
@@ -95,6 +96,7 @@ class WebShop:
         """POST /v1/orders (the id names the order, so a retry places it once)."""
         await self._call("POST", "/v1/orders", json=visit.body(), expect=(202,))
         self.placed.append(visit.order_id)
+        self.ordered[visit.order_id] = sum(qty for _, qty in visit.lines)
 
     async def order(self, order_id: str, wait_for: str | None = None) -> Any:
         """GET /v1/orders/{id} (None: unknown), held up to LONG_POLL s until `wait_for` or later."""

@@ -21,9 +21,10 @@ from protocols.wms import (
 )
 from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease
 
-# Where an order rests once nobody will move it any more (a wholly backordered order is
-# confirmed with nothing to release; one picked wholly short stays PICKED).
-RESTING = frozenset({"INVOICED", "REJECTED", "CANCELLED", "CONFIRMED", "PICKED"})
+# Where an order rests once nobody will move it any more: a confirmed order whose open units
+# are all backordered is CONFIRMED (wholly backordered, or picked wholly short), one that
+# shipped part is PARTIALLY_SHIPPED, until stock arrives for the rest.
+RESTING = frozenset({"INVOICED", "REJECTED", "CANCELLED", "CONFIRMED", "PARTIALLY_SHIPPED"})
 
 Position = tuple[str, str]
 """(SKU, warehouse)."""
@@ -122,11 +123,15 @@ class WarehouseFacts:
     withdrawn: frozenset[str] = frozenset()
     picked: frozenset[str] = frozenset()
     shipped: frozenset[str] = frozenset()
+    releases: int = 0  # Releases received (a backorder filled later gets one of its own)
+    picks: int = 0  # PickConfirms sent
+    units_shipped: int = 0
 
     @property
     def answered(self) -> bool:
-        """Every warehouse that got a Release picked it or was told to cancel it."""
-        return self.released <= self.picked | self.withdrawn
+        """Every Release was picked, or its warehouse was told to cancel the order."""
+        every = bool(self.withdrawn) or self.picks >= self.releases
+        return self.released <= self.picked | self.withdrawn and every
 
 
 def warehouse_facts(
@@ -136,9 +141,11 @@ def warehouse_facts(
 ) -> dict[str, WarehouseFacts]:
     """Per order id, the warehouses' side of it."""
     seen: dict[str, dict[str, set[str]]] = {}
+    counts: dict[str, Counter[str]] = {}
 
-    def note(order: str, what: str, warehouse: str) -> None:
+    def note(order: str, what: str, warehouse: str, count: int = 1) -> None:
         seen.setdefault(order, {}).setdefault(what, set()).add(warehouse)
+        counts.setdefault(order, Counter())[what] += count
 
     for release in releases:
         note(release.order, "released", release.warehouse)
@@ -148,9 +155,14 @@ def warehouse_facts(
         if isinstance(message, WmsPickConfirm):
             note(message.order, "picked", message.warehouse)
         elif isinstance(message, WmsShipConfirm):
-            note(message.order, "shipped", message.warehouse)
+            note(message.order, "shipped", message.warehouse, sum(ln.qty for ln in message.lines))
     return {
-        order: WarehouseFacts(**{what: frozenset(where) for what, where in facts.items()})
+        order: WarehouseFacts(
+            **{what: frozenset(where) for what, where in facts.items()},
+            releases=counts[order]["released"],
+            picks=counts[order]["picked"],
+            units_shipped=counts[order]["shipped"],
+        )
         for order, facts in seen.items()
     }
 
@@ -162,6 +174,7 @@ class OrderFacts:
     erp: Sequence[str] = ()  # what ERP sent for it, in order (OrderConfirmed, OrderCreditHold...)
     cancel: int | None = None  # the API's answer to the shop's cancel, if it asked
     warehouses: WarehouseFacts = WarehouseFacts()
+    ordered: int = 0  # units the shop ordered (0: not known, taken as all shipped)
 
 
 @dataclass(frozen=True)
@@ -177,8 +190,14 @@ def expected_status(facts: OrderFacts) -> Expected:
     """Where the order must end, by what the shop, ERP and the warehouses did."""
     erp, wms = Counter(facts.erp), facts.warehouses
     if wms.shipped:
-        # goods left a warehouse: a cancel must have been refused, and ERP invoices shipments
-        return Expected("INVOICED", "the WMS shipped it", wms.answered)
+        # goods left a warehouse: a cancel took only what had not shipped (or lost the race
+        # to the shipment), and ERP invoices shipped orders
+        if facts.cancel == 202:
+            return Expected("INVOICED", "shipped in part, the rest cancelled", wms.answered)
+        if wms.units_shipped < facts.ordered:
+            why = "the WMS shipped part of it; the rest is backordered, waiting for stock"
+            return Expected("PARTIALLY_SHIPPED", why, wms.answered)
+        return Expected("INVOICED", "the WMS shipped all of it", wms.answered)
     if facts.cancel == 202:
         return Expected("CANCELLED", "the cancel was accepted (202) and nothing shipped")
     if not erp["OrderConfirmed"] + erp["OrderCreditHold"] + erp["OrderRejected"]:
@@ -189,6 +208,6 @@ def expected_status(facts: OrderFacts) -> Expected:
         return Expected("CREDIT_HOLD", "ERP holds it for credit", final=False)
     if wms.released:
         if wms.answered:
-            return Expected("PICKED", "picked wholly short: nothing to ship")
+            return Expected("CONFIRMED", "picked wholly short: it waits for stock")
         return Expected("RELEASED", "a warehouse has not answered its Release", final=False)
     return Expected("CONFIRMED", "wholly backordered: nothing to release")

@@ -50,8 +50,8 @@ def reservations(orders: Iterable[Any]) -> Counter[Position]:
         if not isinstance(order, dict):
             continue
         for line in order.get("lines", ()):
-            if line.get("reserved") and line.get("warehouse"):
-                held[(line["sku"], line["warehouse"])] += line["reserved"]
+            for fill in line.get("fills", ()):
+                held[(line["sku"], fill["warehouse"])] += fill.get("reserved", 0)
     return held
 
 

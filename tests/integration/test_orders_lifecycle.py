@@ -25,7 +25,7 @@ async def position(url: str, sku: str, warehouse: str = "DC-EAST") -> dict[str, 
     return next(w for w in body["warehouses"] if w["warehouse"] == warehouse)
 
 
-async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
+async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_cancelled_rest(
     spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given 10 of SKU A and 5 of SKU B in a warehouse, and its WMS listening there
@@ -60,15 +60,26 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
             lambda: position(worker.url, sku_a, where),
             lambda east: (east["on_hand"], east["allocated"]) == (9, 2),
         )
-        # When it ships what it picked, Then the order is SHIPPED and stock leaves the books
+        # When it ships what it picked, Then the order is PARTIALLY_SHIPPED (the short unit
+        # is still owed: no other warehouse has it) and stock leaves the books
         await wms.ship(order_id, [(1, sku_a, 2), (2, sku_b, 1)])
-        await wait_status(worker.url, order_id, "SHIPPED")
+        await wait_status(worker.url, order_id, "PARTIALLY_SHIPPED")
         await eventually(
             lambda: position(worker.url, sku_a, where),
             lambda east: (
                 (east["on_hand"], east["reserved"], east["allocated"], east["atp"]) == (7, 0, 0, 7)
             ),
         )
+    order = await wait_status(worker.url, order_id, "PARTIALLY_SHIPPED")
+    assert [(ln["shipped"], ln["backordered"]) for ln in order["lines"]] == [(2, 1), (1, 0)]
+    # When the customer cancels the rest, Then the order is SHIPPED with that unit cancelled
+    status, _ = await call(worker.url, "POST", f"/v1/orders/{order_id}/cancel")
+    assert status == 202
+    order = await wait_status(worker.url, order_id, "SHIPPED")
+    assert [(ln["shipped"], ln["backordered"], ln["cancelled"]) for ln in order["lines"]] == [
+        (2, 0, 1),
+        (1, 0, 0),
+    ]
     # When ERP invoices, Then the order is INVOICED with its whole history
     await erp_decides(
         deployment.kafka_bootstrap,
@@ -81,6 +92,7 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
         "CONFIRMED",
         "RELEASED",
         "PICKED",
+        "PARTIALLY_SHIPPED",
         "SHIPPED",
         "INVOICED",
     ]
@@ -95,7 +107,7 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick(
     crm = await read_until(
         deployment.kafka_bootstrap,
         deployment.topics.crm_order_status.name,
-        lambda rs: sum(r.key == customer.encode() for r in rs) >= 7,
+        lambda rs: sum(r.key == customer.encode() for r in rs) >= 8,
     )
     assert all(b'"type":"OrderStatusChanged"' in r.value for r in crm if r.key == customer.encode())
 
@@ -147,3 +159,23 @@ async def test_reject_is_all_or_nothing_and_allow_backorders(
     order = await wait_status(worker.url, allowed, "RESERVED")
     assert [line["status"] for line in order["lines"]] == ["RESERVED", "BACKORDERED"]
     assert order["lines"][1]["backordered"] == 1
+
+
+async def test_an_order_erp_never_decides_is_cancelled_and_gives_its_stock_back(
+    spawn_worker: SpawnWorker,
+) -> None:
+    # Given a worker whose decision timeout is 2 s, and a reserved order ERP never decides
+    worker = spawn_worker("w1", DISTGATE_DECISION_TIMEOUT_S="2")
+    await worker.wait_ready()
+    sku = unique("T")
+    await receive(worker, sku, "DC-WEST", 4)
+    await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}"), lambda r: r[0] == 200)
+    order_id = await submit(worker.url, unique("C"), [(sku, 3)])
+    await wait_status(worker.url, order_id, "RESERVED")
+    # When the timeout passes (the deadline clock ticks every few seconds)
+    order = await wait_status(worker.url, order_id, "CANCELLED", within=30)
+    # Then it is cancelled for want of a decision, and its reservation is given back
+    assert [line["cancelled"] for line in order["lines"]] == [3]
+    await eventually(
+        lambda: position(worker.url, sku, "DC-WEST"), lambda p: (p["reserved"], p["atp"]) == (0, 4)
+    )

@@ -11,15 +11,12 @@ from tables.keys import SEPARATOR, is_seen_key, line_key, seen_key, value_key
 from tables.order_batch import decode_order, encode_order, order_batches
 from tables.orders import Order, OrderApplied
 from tables.stock import Applied
-from tables.stock_batch import decode_stock, encode_stock, stock_batches
-from tables.stock_value import Reservation, SkuStock
+from tables.stock_batch import decode_holds, decode_stock, encode_holds, encode_stock, stock_batches
+from tables.stock_value import LineHolds, Reservation, SkuStock
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 NOT_REFUSALS = ("malformed", "unexpected_error")
 """`Failed` reasons that are no rule's refusal: bytes that do not decode, or a bug."""
-
-_line_encoder = msgspec.msgpack.Encoder()
-_line_decoder = msgspec.msgpack.Decoder(Reservation)
 
 
 class DictRows(dict[bytes, bytes]):
@@ -43,9 +40,9 @@ def delivery(entity: str, message: msgspec.Struct, offset: int | None) -> Delive
     return Delivery(offset, value_key(entity), msgspec.json.encode(message))
 
 
-def encode_line(record: Reservation) -> bytes:
+def encode_line(*holds: Reservation) -> bytes:
     """An order line's row, as the stock table stores it."""
-    return _line_encoder.encode(record)
+    return encode_holds(holds)
 
 
 class StockTable:
@@ -61,8 +58,11 @@ class StockTable:
         """A table whose SKU already stands at `stock`, its order lines holding `lines`."""
         table = cls(stock.sku, now)
         table.rows.put(value_key(stock.sku), encode_stock(stock))
+        by_line: dict[tuple[str, int], list[Reservation]] = {}
         for record in lines:
-            table.rows.put(line_key(stock.sku, record.key), encode_line(record))
+            by_line.setdefault(record.key, []).append(record)
+        for key, holds in by_line.items():
+            table.rows.put(line_key(stock.sku, key), encode_line(*holds))
         return table
 
     @property
@@ -73,18 +73,27 @@ class StockTable:
 
     @property
     def lines(self) -> tuple[Reservation, ...]:
-        """Every order line's hold on the SKU, by (order id, line no)."""
-        records = (
-            _line_decoder.decode(raw)
+        """Every order line's holds on the SKU, by (order id, line no), then fill order."""
+        rows = sorted(
+            (key, decode_holds(raw))
             for key, raw in self.rows.under(self.sku).items()
             if not is_seen_key(key)
         )
-        return tuple(sorted(records, key=lambda r: r.key))
+        ordered = sorted(
+            (hold.key, key, n, hold) for key, holds in rows for n, hold in enumerate(holds)
+        )
+        return tuple(hold for *_, hold in ordered)
+
+    def holds(self, order_id: str, line_no: int) -> LineHolds:
+        """One order line's holds, read from its row."""
+        raw = self.rows.get(line_key(self.sku, (order_id, line_no)))
+        return () if raw is None else decode_holds(raw)
 
     def line(self, order_id: str, line_no: int) -> Reservation | None:
-        """One order line's hold, read from its row."""
-        raw = self.rows.get(line_key(self.sku, (order_id, line_no)))
-        return None if raw is None else _line_decoder.decode(raw)
+        """One order line's only hold (None: it holds nothing)."""
+        holds = self.holds(order_id, line_no)
+        assert len(holds) <= 1, holds
+        return holds[0] if holds else None
 
     def has_seen(self, event_id: str) -> bool:
         """Whether the SKU remembers applying `event_id`."""

@@ -235,6 +235,7 @@ class Model:
         self.safety: Counter[str] = Counter()
         self.committed: dict[str, tuple[int, int]] = {}  # reserved, allocated: never touched
         self.pos: dict[str, tuple[str, int, dt.date]] = {}
+        self.received: Counter[tuple[str, str]] = Counter()  # (warehouse, po) -> units
         self.seen: set[str] = set()
         for p in () if start is None else start.positions:
             self.on_hand[p.warehouse], self.blocked[p.warehouse] = p.on_hand, p.blocked
@@ -259,6 +260,8 @@ class Model:
             self.blocked[wh] += m.delta
         elif isinstance(m, StockReceived):
             self.on_hand[wh] += m.qty
+            if m.po_id is not None:
+                self.received[(wh, m.po_id)] += m.qty
             if m.po_id in self.pos and self.pos[m.po_id][0] == wh:
                 _, due, eta = self.pos.pop(m.po_id)
                 if due > m.qty:
@@ -266,9 +269,15 @@ class Model:
         elif isinstance(m, SafetyStockSet):
             self.safety[wh] = m.qty
         elif isinstance(m, ExpectedReceipt):
-            self.pos[m.po_id] = (wh, m.qty, m.eta)
+            # the PO's quantity, less what already arrived against it anywhere
+            due = m.qty - sum(n for (_, po), n in self.received.items() if po == m.po_id)
+            self.pos.pop(m.po_id, None)
+            if due > 0:
+                self.pos[m.po_id] = (wh, due, m.eta)
         else:
             self.pos.pop(m.po_id, None)
+            for key in [key for key in self.received if key[1] == m.po_id]:
+                del self.received[key]
             return True
         self.seen.add(wh)
         return True
@@ -288,6 +297,9 @@ class Model:
                         self.pos.items(), key=lambda i: (i[1][2], i[0])
                     )
                     if at == wh
+                ),
+                received=tuple(
+                    sorted((po, n) for (at, po), n in self.received.items() if at == wh and n)
                 ),
             )
             for wh in sorted(self.seen)

@@ -83,12 +83,24 @@ def test_drain_rates_come_from_the_first_movement_to_the_end() -> None:
 
 def test_the_oracle_sums_what_the_orders_hold_per_position() -> None:
     orders = [
-        {"lines": [{"sku": "A", "warehouse": "DC-EAST", "reserved": 2}]},
-        {"lines": [{"sku": "A", "warehouse": "DC-EAST", "reserved": 3}]},
-        {"lines": [{"sku": "A", "warehouse": None, "reserved": 0}]},
+        {"lines": [{"sku": "A", "fills": [{"warehouse": "DC-EAST", "reserved": 2}]}]},
+        {"lines": [{"sku": "A", "fills": [{"warehouse": "DC-EAST", "reserved": 3}]}]},
+        {"lines": [{"sku": "A", "fills": []}]},
+        # one line filled from two warehouses holds in both
+        {
+            "lines": [
+                {
+                    "sku": "A",
+                    "fills": [
+                        {"warehouse": "DC-WEST", "reserved": 4},
+                        {"warehouse": "DC-EAST", "reserved": 1},
+                    ],
+                }
+            ]
+        },
         404,
     ]
-    assert reservations(orders) == Counter({("A", "DC-EAST"): 5})
+    assert reservations(orders) == Counter({("A", "DC-EAST"): 6, ("A", "DC-WEST"): 4})
 
 
 def test_the_oracle_names_every_kind_of_disagreement() -> None:

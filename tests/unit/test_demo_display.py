@@ -49,11 +49,11 @@ def test_the_frame_shows_progress_statuses_and_stock_by_warehouse() -> None:
     rows = [line.split() for line in frame[6:]]
     assert [row[0] for row in rows] == [
         "SUBMITTED", "RESERVED", "BACKORDERED", "REJECTED", "CREDIT_HOLD", "CONFIRMED",
-        "RELEASED", "PICKED", "SHIPPED", "INVOICED", "CANCELLED",
+        "RELEASED", "PICKED", "PARTIALLY_SHIPPED", "SHIPPED", "INVOICED", "CANCELLED",
     ]  # fmt: skip
     assert rows[0] == ["SUBMITTED", "0", "DC-EAST", "1,234", "456"]
     assert rows[1] == ["RESERVED", "0", "DC-WEST", "695", "80"]
-    assert rows[9] == ["INVOICED", "80"]
+    assert rows[10] == ["INVOICED", "80"]
 
 
 def test_the_frame_is_the_same_for_the_same_snapshot_and_ends_with_the_note() -> None:

@@ -90,29 +90,49 @@ def test_warehouse_facts_collect_releases_cancels_picks_and_shipments_per_order(
         withdrawn=frozenset({WEST}),
         picked=frozenset({EAST}),
         shipped=frozenset({EAST}),
+        releases=2,
+        picks=1,
+        units_shipped=1,
     )
     assert facts.answered
 
 
+def test_a_second_release_to_a_warehouse_waits_for_its_own_pick() -> None:
+    # Given a backorder filled later: a second Release to the warehouse that picked the first
+    releases = [WarehouseRelease("T1", EAST, "SO-1", ()), WarehouseRelease("T2", EAST, "SO-1", ())]
+    pick = WmsPickConfirm(txn="P1", warehouse=EAST, order="SO-1", lines=(PickLine(1, "A", 1, 1),))
+    # Then the order is not answered until that one is picked too
+    assert not warehouse_facts(releases, [], [pick])["SO-1"].answered
+    second = WmsPickConfirm(txn="P2", warehouse=EAST, order="SO-1", lines=(PickLine(1, "A", 1, 1),))
+    assert warehouse_facts(releases, [], [pick, second])["SO-1"].answered
+
+
 SHIPPED = WarehouseFacts(
-    released=frozenset({EAST}), picked=frozenset({EAST}), shipped=frozenset({EAST})
+    released=frozenset({EAST}),
+    picked=frozenset({EAST}),
+    shipped=frozenset({EAST}),
+    releases=1,
+    picks=1,
+    units_shipped=3,
 )
-SHORT = WarehouseFacts(released=frozenset({EAST}), picked=frozenset({EAST}))
-WAITING = WarehouseFacts(released=frozenset({EAST}))
+SHORT = WarehouseFacts(released=frozenset({EAST}), picked=frozenset({EAST}), releases=1, picks=1)
+WAITING = WarehouseFacts(released=frozenset({EAST}), releases=1)
 CONFIRMED = ("OrderConfirmed",)
 
 
 @pytest.mark.parametrize(
     ("facts", "status", "final"),
     [
-        (OrderFacts(CONFIRMED, None, SHIPPED), "INVOICED", True),
+        (OrderFacts(CONFIRMED, None, SHIPPED, ordered=3), "INVOICED", True),
+        (OrderFacts(CONFIRMED, None, SHIPPED, ordered=5), "PARTIALLY_SHIPPED", True),
         (OrderFacts(CONFIRMED, 202, SHIPPED), "INVOICED", True),  # the cancel lost to the ship
+        (OrderFacts(CONFIRMED, 202, SHIPPED, ordered=5), "INVOICED", True),  # took the rest
         (OrderFacts(CONFIRMED, 202, WAITING), "CANCELLED", True),
-        (OrderFacts(CONFIRMED, 409, SHORT), "PICKED", True),
+        (OrderFacts(CONFIRMED, 409, SHORT), "CONFIRMED", True),  # picked short, awaits stock
         (OrderFacts((), None), "REJECTED", True),  # never reserved: out of stock
         (OrderFacts(("OrderRejected",), 409), "REJECTED", True),
         (OrderFacts(("OrderCreditHold",)), "CREDIT_HOLD", False),
-        (OrderFacts(("OrderCreditHold", "OrderCreditReleased"), None, SHORT), "PICKED", True),
+        (OrderFacts(("OrderCreditHold", "OrderCreditReleased"), None, SHORT), "CONFIRMED", True),
         (OrderFacts(CONFIRMED, None, WAITING), "RELEASED", False),
         (OrderFacts(CONFIRMED), "CONFIRMED", True),  # wholly backordered
     ],

@@ -12,6 +12,7 @@ from tables.stock import Applied, Position, SkuStock, apply
 from tests.unit.test_orders_support import (
     EAST,
     ORDER,
+    PICKED,
     RELEASED,
     RESERVED,
     WEST,
@@ -112,3 +113,22 @@ def _late(stock: SkuStock, qty: int) -> Applied:
         warehouse=WEST,
     )
     return apply(stock, command, stock.last_offset + 1, NOW)
+
+
+def test_a_late_shipment_sent_again_after_the_dedupe_period_takes_nothing_twice() -> None:
+    # Given a cancelled order whose warehouse shipped line 1 before reading the Cancel
+    late = shipped(EAST, (1, "SKU-1", 2))
+    order = run(*RELEASED, cancel(), late)
+    # When the WMS re-sends that ShipConfirm after the order forgot its id (a new offset)
+    result = step(order, late)
+    # Then the line remembers it: no unit leaves on hand twice
+    assert result.stock_commands == ()
+    assert result.order.lines == order.lines
+
+
+def test_a_shipment_sent_again_after_the_dedupe_period_ships_nothing_twice() -> None:
+    ship = shipped(EAST, (1, "SKU-1", 1))
+    order = run(*PICKED, ship)
+    result = step(order, ship)
+    assert result.stock_commands == ()
+    assert result.order.lines == order.lines

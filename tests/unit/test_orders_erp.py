@@ -246,9 +246,17 @@ def test_erp_rejection_of_a_backordered_order_has_nothing_to_release() -> None:
     assert result.stock_commands == ()
 
 
-@pytest.mark.parametrize("state", [RELEASED, PICKED, SHIPPED, (*BACKORDERED, confirmed())])
-def test_erp_rejection_after_confirmation_is_refused(state: tuple[OrderInboxMessage, ...]) -> None:
+@pytest.mark.parametrize("state", [RELEASED, PICKED, SHIPPED])
+def test_erp_rejection_after_confirmation_is_refused_without_backorders(
+    state: tuple[OrderInboxMessage, ...],
+) -> None:
     assert refused(run(*state), erp_rejected()) == "status_not_allowed"
+
+
+def test_erp_rejection_of_a_confirmed_wholly_backordered_order_closes_it() -> None:
+    result = step(run(*BACKORDERED, confirmed()), erp_rejected())
+    assert result.order.status is S.REJECTED
+    assert [line.cancelled for line in result.order.lines] == [2, 3]
 
 
 # --- invoice -----------------------------------------------------------------------------

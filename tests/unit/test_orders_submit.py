@@ -157,7 +157,7 @@ def test_a_message_for_another_order_is_refused() -> None:
 def test_a_first_answer_is_recorded_and_the_order_waits_for_the_rest() -> None:
     result = step(run(submit()), reserved(1, "SKU-1", 2, EAST))
     line = result.order.lines[0]
-    assert (line.warehouse, line.reserved, line.status, line.resolved) == (
+    assert (line.state().warehouse, line.reserved, line.status, line.resolved) == (
         EAST,
         2,
         LineStatus.RESERVED,

@@ -14,7 +14,7 @@ from protocols.erp import (
 from protocols.http import OrderLineRequest
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import BackorderPolicy
-from protocols.reservations import LineReserved, LineUnreservable
+from protocols.reservations import BackorderFilled, Fill, LineReserved, LineUnreservable
 from protocols.topics import OrderInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -53,6 +53,20 @@ def reserved(no: int, sku: str, qty: int, wh: str, eid: str | None = None) -> Li
 def unreservable(no: int, sku: str, qty: int, eid: str | None = None) -> LineUnreservable:
     eid = eid or f"{ORDER}:{no}:reserve:answer"
     return LineUnreservable(event_id=eid, order_id=ORDER, line_no=no, sku=sku, qty=qty, atp=0)
+
+
+def backorder_filled(
+    no: int, sku: str, qty: int, *fills: tuple[str, int], eid: str | None = None
+) -> BackorderFilled:
+    """The stock side's answer to the line's first FillBackorder of `qty`: `fills` now held."""
+    return BackorderFilled(
+        event_id=eid or f"{ORDER}:{no}:refill@1:answer",
+        order_id=ORDER,
+        line_no=no,
+        sku=sku,
+        qty=qty,
+        fills=tuple(Fill(wh, n) for wh, n in fills),
+    )
 
 
 def confirmed(eid: str = "erp-confirm") -> ErpOrderConfirmed:

@@ -2,8 +2,15 @@
 
 import pytest
 
-from protocols.orders import LineStatus, OrderPicked, OrderShipped, OrderStatus
-from protocols.reservations import RecordShipment, RecordShortPick
+from protocols.orders import (
+    LineStatus,
+    OrderAwaitingStock,
+    OrderPartiallyShipped,
+    OrderPicked,
+    OrderShipped,
+    OrderStatus,
+)
+from protocols.reservations import FillBackorder, RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed
 from tables.orders import OrderApplied
@@ -66,22 +73,35 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
         2,
         LineStatus.PICKED,
     )
+    # the short units leave on hand, and are to be filled again (the line asked for DC-WEST)
     assert result.stock_commands == (
         RecordShortPick(
-            event_id=f"{ORDER}:2:short",
+            event_id=f"{ORDER}:2:short@1",
             sku="SKU-2",
             order_id=ORDER,
             line_no=2,
             correlation_id=CORRELATION,
+            warehouse=WEST,
             short=2,
+        ),
+        FillBackorder(
+            event_id=f"{ORDER}:2:refill@1",
+            sku="SKU-2",
+            order_id=ORDER,
+            line_no=2,
+            correlation_id=CORRELATION,
+            qty=2,
+            warehouse=WEST,
+            short_at=WEST,
         ),
     )
 
 
-def test_an_order_picked_wholly_short_is_picked_with_nothing_to_ship() -> None:
+def test_an_order_picked_wholly_short_waits_for_stock() -> None:
     result = step(run(*MIXED, confirmed()), picked(EAST, (1, "SKU-1", 2, 0)))
-    assert [type(e) for e in result.events] == [OrderPicked]
-    assert [line.outstanding for line in result.order.lines] == [0, 0]
+    assert [type(e) for e in result.events] == [OrderAwaitingStock]
+    assert result.order.status is S.CONFIRMED
+    assert [(line.backordered, line.open) for line in result.order.lines] == [(2, 2), (3, 3)]
     assert step(result.order, cancel()).order.status is S.CANCELLED
 
 
@@ -145,9 +165,11 @@ def test_a_partial_shipment_draws_on_the_allocation() -> None:
             line_no=2,
             correlation_id=CORRELATION,
             qty=1,
+            warehouse=WEST,
         ),
     )
-    assert result.events == ()
+    assert [type(e) for e in result.events] == [OrderPartiallyShipped]
+    assert result.order.status is S.PARTIALLY_SHIPPED
 
 
 def test_the_last_shipment_makes_the_order_shipped() -> None:
@@ -159,19 +181,20 @@ def test_the_last_shipment_makes_the_order_shipped() -> None:
         WEST,
         "UPS",
         "1Z10",
-        6,
+        7,
     )
     assert [c.event_id for c in result.stock_commands] == [f"{ORDER}:2:ship@3"]
     assert {line.status for line in result.order.lines} == {LineStatus.SHIPPED}
 
 
-def test_shipping_what_was_picked_after_a_short_pick_ships_the_order() -> None:
+def test_shipping_what_was_picked_after_a_short_pick_leaves_the_backorder_open() -> None:
     order = run(*RELEASED, picked(EAST, (1, "SKU-1", 2, 2)), picked(WEST, (2, "SKU-2", 3, 1)))
     order = run_on(order, shipped(EAST, (1, "SKU-1", 2)))
     result = step(order, shipped(WEST, (2, "SKU-2", 1), txn="S-2"))
-    assert [type(e) for e in result.events] == [OrderShipped]
+    assert result.events == ()
+    assert result.order.status is S.PARTIALLY_SHIPPED
     line = result.order.lines[1]
-    assert (line.shipped, line.backordered, line.allocated) == (1, 2, 0)
+    assert (line.shipped, line.backordered, line.allocated, line.open) == (1, 2, 0, 2)
 
 
 def test_a_warehouse_may_ship_before_it_confirms_the_pick() -> None:
@@ -186,10 +209,11 @@ def test_a_warehouse_may_ship_before_it_confirms_the_pick() -> None:
     assert (line.picked, line.shipped, line.allocated, line.backordered) == (2, 1, 1, 1)
 
 
-def test_shipping_every_line_unpicked_passes_through_picked() -> None:
-    order = run(*RELEASED, shipped(EAST, (1, "SKU-1", 2)))
-    result = step(order, shipped(WEST, (2, "SKU-2", 3), txn="S-2"))
-    assert [(type(e), e.version) for e in result.events] == [(OrderPicked, 5), (OrderShipped, 6)]
+def test_shipping_every_line_unpicked_goes_through_partially_shipped() -> None:
+    first = step(run(*RELEASED), shipped(EAST, (1, "SKU-1", 2)))
+    assert [(type(e), e.version) for e in first.events] == [(OrderPartiallyShipped, 5)]
+    result = step(first.order, shipped(WEST, (2, "SKU-2", 3), txn="S-2"))
+    assert [(type(e), e.version) for e in result.events] == [(OrderShipped, 6)]
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,10 @@ def test_tags_are_the_contracts_names() -> None:
         "OrderConfirmed",
         "OrderReleased",
         "OrderPicked",
+        "OrderAwaitingStock",
+        "OrderPartiallyShipped",
         "OrderShipped",
+        "OrderRemainderCancelled",
         "OrderInvoiced",
         "OrderCancelled",
     ]
@@ -139,9 +142,16 @@ def test_tags_are_the_contracts_names() -> None:
 
 def test_each_order_event_names_the_status_it_leads_to() -> None:
     # Given the lifecycle events
-    # Then each maps to the order status of the same name, and every status has its event
+    # Then each maps to the order status of the same name, and every status has its event;
+    # a confirmed order whose open units are all backordered is CONFIRMED again, and one
+    # whose unshipped remainder was cancelled is SHIPPED
     statuses = {cls.__struct_config__.tag: cls.status for cls in get_args(OrderEvent)}
-    assert statuses == {f"Order{s.name.title().replace('_', '')}": s for s in OrderStatus}
+    named = {f"Order{s.name.title().replace('_', '')}": s for s in OrderStatus}
+    assert statuses == {
+        **named,
+        "OrderAwaitingStock": OrderStatus.CONFIRMED,
+        "OrderRemainderCancelled": OrderStatus.SHIPPED,
+    }
 
 
 SAMPLE_LINE = orders.OrderLineState(

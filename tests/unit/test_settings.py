@@ -16,6 +16,8 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.erp_confirmation == "required"
     assert settings.api_tokens_file is None
     assert settings.http_host_is_loopback
+    assert settings.decision_timeout_s == 259_200
+    assert Settings.from_env({"DISTGATE_DECISION_TIMEOUT_S": "60"}).decision_timeout_s == 60
 
 
 @pytest.mark.parametrize(
@@ -28,6 +30,7 @@ def test_defaults_are_the_contracts() -> None:
         ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
         ("DISTGATE_KAFKA_URL", "kafka://k1:9092;:9093", "':9093' is not host:port"),
         ("DISTGATE_KAFKA_URL", "kafka://k1:90x2", "'k1:90x2' is not host:port"),
+        ("DISTGATE_DECISION_TIMEOUT_S", "0", "DISTGATE_DECISION_TIMEOUT_S must be at least 1"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(

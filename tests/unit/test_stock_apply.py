@@ -97,22 +97,43 @@ def test_receipt_with_po_shrinks_that_expected_receipt() -> None:
 def test_receipt_covering_the_po_removes_the_expected_receipt(qty: int) -> None:
     stock = stock_of(Position(EAST, on_hand=10, incoming=(IncomingSupply("PO-9", 30, MAY_1),)))
     result = step(stock, received(qty, po="PO-9"))
-    assert only(result.stock) == Position(EAST, on_hand=10 + qty)
+    assert only(result.stock) == Position(EAST, on_hand=10 + qty, received=(("PO-9", qty),))
 
 
 def test_receipt_leaves_the_other_pos_of_the_warehouse_alone() -> None:
     po_8, po_9 = IncomingSupply("PO-8", 10, MAY_1), IncomingSupply("PO-9", 30, MAY_9)
     stock = stock_of(Position(EAST, incoming=(po_8, po_9)))
     result = step(stock, received(30, po="PO-9"))
-    assert only(result.stock) == Position(EAST, on_hand=30, incoming=(po_8,))
+    assert only(result.stock) == Position(
+        EAST, on_hand=30, incoming=(po_8,), received=(("PO-9", 30),)
+    )
 
 
 def test_receipt_leaves_the_po_expected_at_another_warehouse_alone() -> None:
     west_po = Position(WEST, incoming=(IncomingSupply("PO-9", 30, MAY_1),))
     stock = stock_of(Position(EAST), west_po)
     result = step(stock, received(5, wh=EAST, po="PO-9"))
-    assert result.stock.position(EAST) == Position(EAST, on_hand=5)
+    assert result.stock.position(EAST) == Position(EAST, on_hand=5, received=(("PO-9", 5),))
     assert result.stock.position(WEST) == west_po
+
+
+def test_a_po_sent_again_expects_only_what_has_not_arrived() -> None:
+    # Given PO-9 for 50, of which 30 arrived
+    stock = stock_of(Position(EAST))
+    stock = step(stock, expected("PO-9", 50, MAY_1)).stock
+    stock = step(stock, received(30, po="PO-9")).stock
+    assert only(stock).incoming == (IncomingSupply("PO-9", 20, MAY_1),)
+    # When ERP sends the PO again with a new ETA
+    stock = step(stock, expected("PO-9", 50, MAY_9)).stock
+    # Then 20 are still expected, at the new date
+    assert only(stock).incoming == (IncomingSupply("PO-9", 20, MAY_9),)
+    # And once all 50 arrived, sending it again expects nothing
+    stock = step(stock, received(20, po="PO-9")).stock
+    stock = step(stock, expected("PO-9", 50, MAY_9)).stock
+    assert only(stock).incoming == ()
+    # And a cancelled PO forgets what it received
+    stock = step(stock, cancelled("PO-9")).stock
+    assert only(stock).received == ()
 
 
 def test_adjust_adds_the_signed_delta() -> None:

@@ -102,7 +102,8 @@ def unreservable(qty: int, atp: int) -> LineUnreservable:
 
 def step(stock: SkuStock, message: StockInboxMessage, record: Reservation | None) -> Applied:
     """Apply `message` at the next offset, given the record of the order line it names."""
-    return apply(stock, message, stock.last_offset + 1, NOW, line=record)
+    holds = () if record is None else (record,)
+    return apply(stock, message, stock.last_offset + 1, NOW, holds=holds)
 
 
 def expired(table: StockTable, message: StockInboxMessage) -> Applied:
@@ -166,7 +167,7 @@ def test_reserve_in_the_asked_warehouse_only() -> None:
     assert result.stock.position(EAST) == Position(EAST, on_hand=8, reserved=5)
     assert isinstance(result.answers[0], LineReserved)
     assert result.answers[0].warehouse == EAST
-    assert result.line == line(EAST, reserved=5)
+    assert result.holds == (line(EAST, reserved=5),)
 
 
 def test_reserve_counts_every_commitment_against_the_atp() -> None:
@@ -271,7 +272,7 @@ def test_redelivered_reserve_is_a_duplicate_that_repeats_its_answer(offset: int)
     again = table.deliver(reserve(6), offset)
     # Then nothing is applied, but the same answer, with the same id, is there to send
     assert again == Applied(
-        stock=first.stock, changes=(), duplicate=True, answers=first.answers, line=first.line
+        stock=first.stock, changes=(), duplicate=True, answers=first.answers, holds=first.holds
     )
     assert table.stock == first.stock
 
@@ -302,7 +303,7 @@ def test_release_gives_the_reserved_qty_back_and_drops_the_hold() -> None:
     stock = stock_of(Position(EAST, on_hand=10, reserved=7))
     result = step(stock, release(), line(reserved=6))
     assert result.stock.position(EAST) == Position(EAST, on_hand=10, reserved=1)
-    assert result.line is None
+    assert result.holds == ()
     assert [(c.cause, c.reserved, c.atp) for c in result.changes] == [("ReleaseReservation", 1, 9)]
     assert result.answers == ()
 
@@ -316,7 +317,7 @@ def test_a_released_line_has_no_row_left() -> None:
 def test_release_after_allocation_changes_nothing() -> None:
     stock = stock_of(Position(EAST, on_hand=10, allocated=6))
     result = step(stock, release(), line(allocated=6))
-    assert (result.stock.positions, result.line) == (stock.positions, line(allocated=6))
+    assert (result.stock.positions, result.holds) == (stock.positions, (line(allocated=6),))
     assert result.changes == ()
 
 
@@ -376,7 +377,7 @@ def test_short_pick_takes_the_short_qty_out_of_allocated_and_on_hand() -> None:
     result = step(stock, short_pick(3), line(allocated=10))
     # Then 3 fewer are allocated and on hand; ATP is as before
     assert result.stock.position(EAST) == Position(EAST, on_hand=27, allocated=7)
-    assert result.line == replace(line(allocated=7), steps=("O-1:1:pick",))
+    assert result.holds == (replace(line(allocated=7), steps=("O-1:1:pick",)),)
     assert [(c.cause, c.atp) for c in result.changes] == [("RecordShortPick", 20)]
 
 
@@ -505,4 +506,4 @@ def test_stock_messages_leave_the_holds_alone() -> None:
     assert table.lines == (line(reserved=4),)
     assert table.stock.position(EAST) == Position(EAST, on_hand=1, reserved=4)
     assert result.answers == ()
-    assert result.line is None
+    assert result.holds == ()

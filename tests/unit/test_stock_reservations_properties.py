@@ -287,10 +287,11 @@ def assert_resending_changes_nothing(
     if deltas and record is None:
         # the delta took the line's last unit, and its record (with its id) went with it
         with pytest.raises(InvalidStockChange, match=r"^unknown_allocation"):
-            apply(after.stock, again, offset, NOW, line=record, seen=False)
+            apply(after.stock, again, offset, NOW, holds=(), seen=False)
         return
-    repeated = apply(after.stock, again, offset, NOW, line=record, seen=False)
-    assert (repeated.stock.positions, repeated.line) == (after.stock.positions, record)
+    holds = () if record is None else (record,)
+    repeated = apply(after.stock, again, offset, NOW, holds=holds, seen=False)
+    assert (repeated.stock.positions, repeated.holds) == (after.stock.positions, holds)
     assert repeated.changes == ()
     assert [replace(a, event_id="") for a in repeated.answers] == [
         replace(a, event_id="") for a in result.answers

@@ -1,0 +1,72 @@
+"""Closing an order, or what is left of it: everything it holds given back.
+
+Before anything went to a warehouse, reservations are released. After, each warehouse
+with released lines gets a Cancel and every hold is deallocated. Once something shipped,
+only the unshipped remainder can go: it is cancelled and the order is SHIPPED (INVOICED
+if ERP invoiced everything that shipped).
+"""
+
+from msgspec.structs import replace
+
+from protocols.orders import LineStatus, OrderInvoiced, OrderRemainderCancelled
+from protocols.reservations import Deallocate, ReleaseReservation
+from protocols.wms_events import CancelAtWarehouse
+from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order_progress import progress
+from tables.order_state import OrderLine
+
+
+def give_back(change: Change, status: LineStatus) -> Change:
+    """Every line to `status` with nothing held; any parked ERP decision dropped."""
+    if change.order.releases:
+        change = _withdraw(change, every=True)
+    else:
+        for line in change.order.lines:
+            if line.reserved:
+                change = to_stock(change, ReleaseReservation, line, "release")
+    change = with_lines(change, [closed_line(line, status) for line in change.order.lines])
+    return replace(change, order=replace(change.order, pending_decision=None))
+
+
+def cancel_remainder(change: Change, reason: str) -> Change:
+    """What did not ship is cancelled: the order is SHIPPED, or INVOICED if all was invoiced."""
+    change = _withdraw(change, every=False)
+    change = with_lines(change, [_remainder_cancelled(line) for line in change.order.lines])
+    change = emit(change, OrderRemainderCancelled, reason=reason)
+    if progress(change.order) is OrderRemainderCancelled.status:
+        return change
+    return emit(change, OrderInvoiced, invoice_id=change.order.invoice_id)
+
+
+def _withdraw(change: Change, *, every: bool) -> Change:
+    """A Cancel to each warehouse with released lines (`every`) or work still open, holds freed."""
+    lines = change.order.lines
+    warehouses = sorted(
+        {
+            fill.warehouse
+            for line in lines
+            for fill in line.fills
+            if fill.released and (every or fill.allocated or not fill.pick_confirmed)
+        }
+    )
+    for warehouse in warehouses:
+        change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
+    for line in lines:
+        if line.allocated or line.reserved:
+            change = to_stock(change, Deallocate, line, "deallocate")
+    return change
+
+
+def closed_line(line: OrderLine, status: LineStatus) -> OrderLine:
+    """The line of a closed order: nothing held or backordered, every unshipped unit cancelled.
+
+    Fills that went to a warehouse stay, to say what was released, picked and shipped there.
+    """
+    fills = tuple(replace(fill, reserved=0, allocated=0) for fill in line.fills if fill.released)
+    shipped = sum(fill.shipped for fill in fills)
+    return replace(line, fills=fills, backordered=0, cancelled=line.qty - shipped, status=status)
+
+
+def _remainder_cancelled(line: OrderLine) -> OrderLine:
+    """The line with its unshipped units cancelled: SHIPPED if any shipped, else CANCELLED."""
+    return closed_line(line, LineStatus.SHIPPED if line.shipped else LineStatus.CANCELLED)

@@ -1,0 +1,44 @@
+"""Orders never wait for ERP forever: past the decision timeout they are cancelled.
+
+The agents look for orders that still wait for ERP's decision (RESERVED, BACKORDERED,
+or on CREDIT_HOLD) longer than the timeout after they were submitted, and send each a
+DecisionOverdue on its inbox. Applied, it cancels the order (reason `decision_timeout`)
+and gives its stock back, unless ERP decided meanwhile.
+"""
+
+import datetime as dt
+
+from protocols.order_commands import DecisionOverdue
+from protocols.orders import LineStatus, OrderCancelled, OrderStatus
+from tables.order_change import Change, emit
+from tables.order_close import give_back
+from tables.order_state import Order
+
+AWAITING_DECISION = frozenset(
+    {OrderStatus.RESERVED, OrderStatus.BACKORDERED, OrderStatus.CREDIT_HOLD}
+)
+REASON = "decision_timeout"
+
+
+def decision_overdue(order: Order, now: dt.datetime, timeout: dt.timedelta) -> bool:
+    """Whether the order still waits for ERP, longer than `timeout` after it was submitted."""
+    if order.status not in AWAITING_DECISION or not order.history:
+        return False
+    return now - order.history[0].at >= timeout
+
+
+def overdue_notice(order: Order, now: dt.datetime) -> DecisionOverdue:
+    """The command that times the order out; its id is the same however often it is sent."""
+    return DecisionOverdue(
+        event_id=f"{order.order_id}:{REASON}",
+        order_id=order.order_id,
+        at=now,
+        correlation_id=order.correlation_id,
+    )
+
+
+def time_out(change: Change, message: DecisionOverdue) -> Change | None:
+    """CANCELLED for want of a decision, its stock given back; nothing if ERP decided since."""
+    if change.order.status not in AWAITING_DECISION:
+        return None
+    return emit(give_back(change, LineStatus.CANCELLED), OrderCancelled, reason=REASON)
