@@ -10,6 +10,7 @@ from faust.types import EventT, Message
 
 from agents.runtime.metrics import AgentMetrics
 from protocols.deadletters import DeadLetter, Header, Source
+from protocols.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,9 @@ def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
     log.warning(
         "dead-lettered %s from %s: %s (%s)",
         letter.id,
-        letter.origin,
-        letter.reason,
-        letter.error[:200],
+        printable(letter.origin),
+        printable(letter.reason),
+        printable(letter.error[:200]),
     )
 
 

@@ -58,8 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
     listing = dlq_actions.add_parser("list", help="the newest dead letters first")
-    listing.add_argument("--limit", type=_limit, default=100, help="1..1000 (default 100)")
+    listing.add_argument("--limit", type=_limit, default=100, help="1..100 (default 100)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = dlq_actions.add_parser("show", help="one dead letter whole (list shows previews)")
+    show.add_argument("id", help="the dead letter's id (dl.id)")
+    show.add_argument("--json", action="store_true", help="as one JSON object")
     replay = dlq_actions.add_parser("replay", help="send a dead letter's message again")
     replay.add_argument("id", help="the dead letter's id (dl.id)")
     dlq.set_defaults(run=_run_dlq)
@@ -74,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _limit(text: str) -> int:
     value = int(text)
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be 1..1000")
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be 1..100")
     return value
 
 

@@ -51,11 +51,13 @@ class DeadLetterView(msgspec.Struct, frozen=True):
     payload: str
     payload_base64: bool
     headers: tuple[HeaderView, ...]
-    payload_truncated: bool = False  # True: only the first 64 KiB are shown
+    payload_truncated: bool = False  # True: only the payload's first 2 KiB are shown
+    # True: payload, error or headers are cut; GET /v1/admin/dead-letters/{id} has them whole
+    preview: bool = False
 
 
 class DeadLetterList(msgspec.Struct, frozen=True):
-    """`GET /v1/admin/dead-letters`: the newest dead letters first."""
+    """`GET /v1/admin/dead-letters`: the newest dead letters first, each a preview."""
 
     dead_letters: tuple[DeadLetterView, ...]
 

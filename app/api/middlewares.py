@@ -11,6 +11,7 @@ from aiohttp.typedefs import Handler
 from app.api.keys import METRICS
 from app.api.problems import problem_response
 from app.errors import ApiError, Unprocessable
+from protocols.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return problem_response(exc.status, exc.reason, _http_detail(exc), headers=allow)
     except Exception:
-        log.exception("unhandled error serving %s %s", request.method, request.path)
+        log.exception(
+            "unhandled error serving %s %s", printable(request.method), printable(request.path)
+        )
         return problem_response(500, "Internal Server Error", "an unexpected error occurred")
 
 

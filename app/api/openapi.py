@@ -8,7 +8,7 @@ import orjson
 
 from app.api.openapi_orders import order_paths
 from app.api.openapi_parts import PROBLEM_SCHEMA, json_content, operation
-from protocols.deadletters import DeadLetterList, ReplayAccepted
+from protocols.deadletters import DeadLetterList, DeadLetterView, ReplayAccepted
 from protocols.http import (
     AtpCheckRequest,
     AtpCheckResponse,
@@ -69,7 +69,7 @@ def _admin_paths() -> dict[str, Any]:
             {
                 "name": "limit",
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
             }
         ],
     )
@@ -88,8 +88,24 @@ def _admin_paths() -> dict[str, Any]:
     replay["responses"]["202"]["content"] = json_content("ReplayAccepted")
     return {
         "/v1/admin/dead-letters": {"get": listing},
+        "/v1/admin/dead-letters/{id}": {"get": _show_operation(errors)},
         "/v1/admin/dead-letters/{id}/replay": {"post": replay},
     }
+
+
+def _show_operation(errors: dict[str, str]) -> dict[str, Any]:
+    show = operation(
+        "One dead letter whole (the listing shows previews), read back from Kafka",
+        {
+            "200": "the dead letter",
+            "404": "no such dead letter",
+            "503": "still reading, or Kafka did not answer",
+            **errors,
+        },
+        parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    )
+    show["responses"]["200"]["content"] = json_content("DeadLetterView")
+    return show
 
 
 @functools.cache
@@ -101,6 +117,7 @@ def openapi_document() -> bytes:
             AtpCheckRequest,
             AtpCheckResponse,
             DeadLetterList,
+            DeadLetterView,
             ReplayAccepted,
             SubmitOrderRequest,
             OrderAccepted,
