@@ -8,6 +8,7 @@ from mode import ServiceT, Worker
 from app.agents_view import AgentsView
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
+from app.api.gates import ApiLimits
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.errors import ConfigurationError
@@ -54,13 +55,15 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     letters = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka_bootstrap, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
-    api = create_api(ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters))
+    limits = ApiLimits.of(settings)
+    state = ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters, limits)
+    api = create_api(state)
     return ApiWorker(
         stock,
         orders,
         commands,
         mirror,
-        HttpServer(api, settings.http_host, settings.http_port),
+        HttpServer(api, settings.http_host, settings.http_port, settings.http_idle_timeout_s),
         readiness=readiness,
         loglevel=settings.log_level,
     )

@@ -1,13 +1,15 @@
-"""Bearer tokens with scopes, optionally bound to one customer (CONTRACT 2.1)."""
+"""Bearer tokens with scopes, optionally bound to one customer and rate-limited (CONTRACT 2.1)."""
 
 import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
+from app.api.ratelimit import RateLimiter
 from app.errors import ConfigurationError, Forbidden, Unauthorized
 from protocols.ids import CustomerId
 
@@ -21,6 +23,7 @@ class TokenEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token: str
     scopes: list[str]
     customer_id: CustomerId | None = None
+    rate_limit_per_s: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Principal:
 
     scopes: frozenset[Scope]
     customer_id: str | None = None
+    rate_limit_per_s: int | None = None  # None: unlimited
 
 
 OPEN_PRINCIPAL = Principal(scopes=SCOPES)
@@ -37,8 +41,11 @@ OPEN_PRINCIPAL = Principal(scopes=SCOPES)
 class TokenRegistry:
     """Looks up bearer tokens by their digest; `None` entries means the API is open."""
 
-    def __init__(self, entries: Mapping[bytes, Principal] | None) -> None:
+    def __init__(
+        self, entries: Mapping[bytes, Principal] | None, limiter: RateLimiter | None = None
+    ) -> None:
         self._entries = entries
+        self._limiter = limiter or RateLimiter()
 
     @property
     def is_open(self) -> bool:
@@ -46,14 +53,17 @@ class TokenRegistry:
         return self._entries is None
 
     def authorize(self, authorization: str | None, scope: Scope) -> Principal:
-        """Return the caller for this Authorization header, or raise 401/403."""
+        """Return the caller for this Authorization header, or raise 401/429/403."""
         if self._entries is None:
             return OPEN_PRINCIPAL
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized("send 'Authorization: Bearer <token>'")
-        principal = self._entries.get(_digest(authorization[7:].strip()))
+        digest = _digest(authorization[7:].strip())
+        principal = self._entries.get(digest)
         if principal is None:
             raise Unauthorized("unknown bearer token")
+        if principal.rate_limit_per_s is not None:
+            self._limiter.check(digest, principal.rate_limit_per_s)
         if scope not in principal.scopes:
             raise Forbidden(f"this token lacks the scope {scope!r}")
         return principal
@@ -82,7 +92,9 @@ def load_tokens(path: Path | None) -> TokenRegistry:
             raise ConfigurationError(
                 f"tokens file {path}: entry {index} has a token under 16 characters"
             )
-        table[_digest(entry.token)] = Principal(frozenset(entry.scopes), entry.customer_id)
+        table[_digest(entry.token)] = Principal(
+            frozenset(entry.scopes), entry.customer_id, entry.rate_limit_per_s
+        )
     return TokenRegistry(table)
 
 

@@ -1,18 +1,20 @@
 """The aiohttp application factory."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from app.api import atp, deadletters, health, orders
 from app.api.auth import TokenRegistry
-from app.api.keys import COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
+from app.api.gates import ApiLimits
+from app.api.keys import COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.metrics import Metrics
 from app.readiness import Readiness
+from app.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -28,6 +30,7 @@ class ApiState:
     orders: OrderReader
     commands: CommandProducer
     dead_letters: DeadLetterAdmin
+    limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
 
 
 def create_api(state: ApiState) -> web.Application:
@@ -42,6 +45,7 @@ def create_api(state: ApiState) -> web.Application:
     app[STOCK] = state.stock
     app[ORDERS] = state.orders
     app[COMMANDS] = state.commands
+    app[LIMITS] = state.limits
     app[deadletters.DEAD_LETTERS] = state.dead_letters
     health.add_routes(app)
     atp.add_routes(app)

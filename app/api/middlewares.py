@@ -44,9 +44,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         errors = [{"loc": list(error.loc), "msg": error.msg} for error in exc.errors]
         return problem_response(exc.status, exc.title, exc.detail, errors=errors)
     except ApiError as exc:
-        return problem_response(
+        response = problem_response(
             exc.status, exc.title, exc.detail, type_uri=exc.type_uri, headers=exc.headers
         )
+        if exc.close_connection:
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
