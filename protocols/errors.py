@@ -16,6 +16,7 @@ WmsErrorReason = Literal[
     "bad_reason",
     "duplicate_line",
     "too_many_lines",
+    "xml_too_large",
 ]
 
 

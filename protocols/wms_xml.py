@@ -7,7 +7,6 @@ from typing import Final, TypeVar, cast, get_args
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from protocols.errors import WmsDecodeError
 from protocols.ids import ENTITY_ID_PATTERN, MAX_QTY, SKU_PATTERN
@@ -30,8 +29,12 @@ from protocols.wms import (
     WmsShipConfirm,
     parse_routing_key,
 )
+from protocols.xml_bounds import XmlTooLarge, parse_bounded
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# A message is a root and its <Line>s; the slack keeps "too_many_lines" the reason up to here.
+MAX_XML_DEPTH: Final = 4
+MAX_XML_ELEMENTS: Final = 2 * MAX_ORDER_LINES + 2
 MAX_STOCK_LEVEL: Final = 2**53  # the bound of protocols.ids.StockLevel
 
 Attributes = Mapping[str, str]
@@ -101,9 +104,9 @@ def _escape(value: str) -> str:
 
 def _parse(body: bytes) -> Element:
     try:
-        root: Element = fromstring(
-            body, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        root = parse_bounded(body, MAX_XML_DEPTH, MAX_XML_ELEMENTS)
+    except XmlTooLarge as exc:
+        raise WmsDecodeError("xml_too_large", f"the XML is too large: {exc}") from None
     except DefusedXmlException as exc:
         raise WmsDecodeError("forbidden_xml", f"DTDs and entities are refused: {exc!r}") from None
     except ParseError as exc:
