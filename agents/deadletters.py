@@ -34,8 +34,11 @@ def new_dead_letter(
     key: bytes | None,
     headers: Sequence[Header] = (),
 ) -> DeadLetter:
-    """The record for one message that could not be applied (not yet sent anywhere)."""
-    return DeadLetter(
+    """The record for one message that could not be applied (not yet sent anywhere).
+
+    Its payload is cut when the whole record would not fit Kafka's limit.
+    """
+    letter = DeadLetter(
         id=dead_letter_id(source, origin, position),
         source=source,
         origin=origin,
@@ -46,6 +49,7 @@ def new_dead_letter(
         key=key,
         headers=tuple(headers),
     )
+    return letter.fitted()
 
 
 def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
@@ -91,7 +95,7 @@ class DeadLetters:
             headers=headers,
         )
         # The original key and value, so a replay sends exactly what came in; dl.id is a header.
-        await self.topic.send(key=key, value=payload, headers=letter.to_headers())
+        await self.topic.send(key=key, value=letter.payload, headers=letter.to_headers())
         note_dead_letter(self.metrics, letter)
         return letter
 

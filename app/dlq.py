@@ -102,6 +102,10 @@ class DeadLetterAdmin:
         return DeadLetter.from_headers(record.headers, record.value or b"", record.key)
 
     async def _to_kafka(self, letter: DeadLetter) -> str:
+        if letter.payload_size is not None:
+            raise Conflict(
+                f"only the first {len(letter.payload)} of {letter.payload_size} bytes were kept"
+            )
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
         producer = AIOKafkaProducer(
