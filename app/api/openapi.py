@@ -39,6 +39,7 @@ def _atp_paths() -> dict[str, Any]:
     errors = {
         "401": "no or unknown token",
         "403": "missing scope atp:read",
+        "429": "the token's rate limit is spent (Retry-After)",
         "422": "invalid identifier",
         "503": "stock still restoring",
     }
@@ -61,7 +62,11 @@ def _atp_paths() -> dict[str, Any]:
 
 
 def _admin_paths() -> dict[str, Any]:
-    errors = {"401": "no or unknown token", "403": "missing scope admin"}
+    errors = {
+        "401": "no or unknown token",
+        "403": "missing scope admin",
+        "429": "the token's rate limit is spent (Retry-After)",
+    }
     listing = operation(
         "The newest dead letters first",
         {"200": "dead letters", "422": "invalid limit", "503": "still reading", **errors},

@@ -4,7 +4,11 @@ from typing import Any
 
 from app.api.openapi_parts import json_content, operation
 
-_ERRORS = {"401": "no or unknown token", "403": "missing scope, or another customer's order"}
+_ERRORS = {
+    "401": "no or unknown token",
+    "403": "missing scope, or another customer's order",
+    "429": "the token's rate limit is spent (Retry-After)",
+}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -14,6 +18,7 @@ def order_paths() -> dict[str, Any]:
         "Submit an order; answered once the command is durable in Kafka",
         {
             "202": "accepted",
+            "408": "the body did not arrive in time",
             "413": "body over 256 KiB",
             "415": "not JSON",
             "422": "breaks the contract, or the id was used with another body",
@@ -30,7 +35,7 @@ def order_paths() -> dict[str, Any]:
             "200": "the order",
             "404": "no such order",
             "422": "bad wait_for or timeout",
-            "503": "orders still restoring",
+            "503": "orders still restoring, or this worker holds its most long polls (Retry-After)",
             **_ERRORS,
         },
         parameters=[
