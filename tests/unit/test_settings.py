@@ -18,6 +18,12 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.http_host_is_loopback
 
 
+def test_the_bounds_on_cost_have_sane_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.max_long_polls, settings.max_syncs) == (1000, 64)
+    assert (settings.http_body_timeout_s, settings.http_idle_timeout_s) == (10.0, 75.0)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -26,6 +32,10 @@ def test_defaults_are_the_contracts() -> None:
         ("DISTGATE_ERP_CONFIRMATION", "sometimes", "must be 'required' or 'auto'"),
         ("DISTGATE_PARTITIONS", "0", "partitions must be 1..256"),
         ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
+        ("DISTGATE_MAX_LONG_POLLS", "0", "must be at least 1"),
+        ("DISTGATE_MAX_SYNCS", "-1", "must be at least 1"),
+        ("DISTGATE_HTTP_BODY_TIMEOUT_S", "0", "DISTGATE_HTTP_BODY_TIMEOUT_S must be in"),
+        ("DISTGATE_HTTP_IDLE_TIMEOUT_S", "soon", "is not a valid float"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(
