@@ -10,6 +10,7 @@ from app.dev import stack
 from app.errors import DistgateError
 from app.settings import Settings
 from bench.peak_params import add_arguments as add_bench_flags
+from protocols.printable import printable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(args.run(settings, args))
     except (DistgateError, stack.DevStackError) as exc:
-        print(f"distgate: error: {exc}", file=sys.stderr)
+        print(f"distgate: error: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 

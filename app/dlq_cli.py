@@ -49,7 +49,7 @@ async def _run(
             _show(await admin.whole(letter_id), as_json, sys.stdout)
             return 0
         accepted = await admin.replay(letter_id)
-        print(f"replayed {accepted.id} ({accepted.source}) to {accepted.target}")
+        print(f"replayed {accepted.id} ({accepted.source}) to {printable(accepted.target)}")
         return 0
     finally:
         await mirror.stop()
