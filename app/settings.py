@@ -39,7 +39,7 @@ class Settings:
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
-    max_syncs: int = 64  # per API process: read-your-writes barriers (each asks Kafka) at once
+    max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
     http_body_timeout_s: float = 10.0  # to send a request's body once its headers are in
     # To send a request's headers (an idle keep-alive connection too): longer than clients'
     # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.

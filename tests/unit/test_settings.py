@@ -20,7 +20,7 @@ def test_defaults_are_the_contracts() -> None:
 
 def test_the_bounds_on_cost_have_sane_defaults() -> None:
     settings = Settings.from_env({})
-    assert (settings.max_long_polls, settings.max_syncs) == (1000, 64)
+    assert (settings.max_long_polls, settings.max_syncs) == (1000, 256)
     assert (settings.http_body_timeout_s, settings.http_idle_timeout_s) == (10.0, 75.0)
 
 
