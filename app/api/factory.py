@@ -46,6 +46,8 @@ def create_api(state: ApiState) -> web.Application:
     app[ORDERS] = state.orders
     app[COMMANDS] = state.commands
     app[LIMITS] = state.limits
+    for kind, gate in (("long_poll", state.limits.long_polls), ("sync", state.limits.syncs)):
+        state.metrics.http_waiting.labels(kind).set_function(gate.count)
     app[deadletters.DEAD_LETTERS] = state.dead_letters
     health.add_routes(app)
     atp.add_routes(app)

@@ -20,6 +20,10 @@ class Gate:
         self.limit = limit
         self.held = 0
 
+    def count(self) -> float:
+        """How many hold a place now (the gauge `distgate_http_waiting` reads it)."""
+        return self.held
+
     @contextmanager
     def enter(self) -> Iterator[None]:
         """Hold a place for the block, or raise Overloaded (503, Retry-After)."""

@@ -3,17 +3,18 @@
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from yarl import URL
 
+from agents.deadletters import dead_letter_id
+from agents.wms_canonical import delivery_digest
 from app.settings import Settings
 from tests.conftest import SpawnWorker
 from tests.support.kafka import unique
 from tests.support.polling import eventually
-from tests.support.shop import call, receive, submit
-from tests.support.wms import positions, publish_xml, unique_warehouse
+from tests.support.shop import call, receive
+from tests.support.wms import metric, positions, publish_xml, unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
@@ -65,18 +66,23 @@ async def test_rate_limits_long_poll_caps_and_slow_clients_are_answered_not_queu
     await receive(worker, sku, where, 5)
     await eventually(lambda: call(worker.url, "GET", f"/v1/atp/{sku}", **bearer(SHOP)),
                      lambda r: r[0] == 200)  # fmt: skip
-    order_id = await submit(worker.url, "C-1", [(sku, 1)], **bearer(SHOP))
+    order = {
+        "customer_id": "C-1",
+        "channel": "web",
+        "lines": [{"line_no": 1, "sku": sku, "qty": 1}],
+    }
+    status, accepted = await call(worker.url, "POST", "/v1/orders", json=order, **bearer(SHOP))
+    assert status == 202, accepted
+    order_id = accepted["order_id"]
     reserved = f"/v1/orders/{order_id}?wait_for=RESERVED&timeout=30"
     assert (await call(worker.url, "GET", reserved, **bearer(SHOP)))[1]["status"] == "RESERVED"
     waiting = f"/v1/orders/{order_id}?wait_for=SHIPPED"
     held = asyncio.ensure_future(call(worker.url, "GET", f"{waiting}&timeout=20", **bearer(SHOP)))
-    second = await eventually(
-        lambda: call(worker.url, "GET", f"{waiting}&timeout=0.5", **bearer(SHOP)),
-        lambda r: r[0] == 503,
-    )
+    held_now = 'distgate_http_waiting{kind="long_poll"}'
+    await eventually(lambda: metric(worker.url, held_now), lambda n: n == 1)
+    status, second = await call(worker.url, "GET", f"{waiting}&timeout=20", **bearer(SHOP))
     # Then a second long poll is refused at once, 503 problem+json, and reads still work
-    assert not held.done()
-    assert second[1]["status"] == 503
+    assert (status, second["status"]) == (503, 503)
     assert (await call(worker.url, "GET", f"/v1/orders/{order_id}", **bearer(SHOP)))[0] == 200
     held.cancel()
     # When a client sends headers promising a body it never finishes
@@ -121,28 +127,24 @@ async def test_hostile_xml_is_a_dead_letter_shown_whole_by_id_while_the_worker_k
     found = await eventually(lambda: positions(worker.url, sku), lambda p: p is not None)
     assert found is not None
     assert found[where]["on_hand"] == 7
-    # And both hostile ones are dead letters listed as previews, for xml_too_large
-    listing = "/v1/admin/dead-letters?limit=100"
-    _, body = await eventually(
-        lambda: call(worker.url, "GET", listing), lambda r: len(ours(r[1], where)) == 2
-    )
-    letters = ours(body, where)
-    assert {d["reason"] for d in letters} == {"xml_too_large"}
-    assert all(d["preview"] and d["payload_truncated"] for d in letters)
-    assert all(len(d["payload"]) <= 2048 for d in letters)
-    # When one is asked for by id, Then it comes whole, read back from Kafka
-    status, whole = await call(worker.url, "GET", f"/v1/admin/dead-letters/{letters[0]['id']}")
+    # And both hostile ones are dead letters for xml_too_large, shown whole by id
+    for body in (deep, wide):
+        path = f"/v1/admin/dead-letters/{letter_id(deployment, f'{where}.receipt', body)}"
+        status, whole = await eventually(
+            lambda path=path: call(worker.url, "GET", path), lambda r: r[0] == 200
+        )
+        assert (whole["reason"], whole["preview"]) == ("xml_too_large", False)
+        assert whole["payload"].encode() == body
+    # And a listing holds previews only, at most 100, and more is refused
+    status, listing = await call(worker.url, "GET", "/v1/admin/dead-letters?limit=100")
     assert status == 200
-    assert whole["payload"].encode() in (deep, wide)
-    assert not whole["preview"]
-    # And a listing over 100, or an unknown id, is refused
+    assert 0 < len(listing["dead_letters"]) <= 100
+    assert all(len(d["payload"]) <= 2048 for d in listing["dead_letters"])
     assert (await call(worker.url, "GET", "/v1/admin/dead-letters?limit=101"))[0] == 422
     assert (await call(worker.url, "GET", f"/v1/admin/dead-letters/{'0' * 20}"))[0] == 404
 
 
-def ours(body: Any, where: str) -> list[dict[str, Any]]:
-    return [
-        d
-        for d in body["dead_letters"]
-        if any(h["value"].startswith(f"{where}.") for h in d["headers"])
-    ]
+def letter_id(deployment: Settings, routing_key: str, body: bytes) -> str:
+    """The id the bridge gives the dead letter of this delivery (stable per message)."""
+    position = f"{routing_key}:{delivery_digest(routing_key, body)}"
+    return dead_letter_id("amqp", deployment.wms_queues.events.name, position)
