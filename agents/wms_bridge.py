@@ -9,7 +9,9 @@ event ids make the re-send apply once. Then a new session starts, after a pause.
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aio_pika
 from aiokafka import AIOKafkaProducer
@@ -33,7 +35,7 @@ class WmsBridge(Service):
 
     def __init__(
         self,
-        kafka_bootstrap: str,
+        kafka_options: Mapping[str, Any],
         amqp_url: str,
         queue: QueueSpec,
         topics: Topics,
@@ -41,7 +43,7 @@ class WmsBridge(Service):
         failpoints: Failpoints,
     ) -> None:
         super().__init__()
-        self.kafka_bootstrap = kafka_bootstrap
+        self.kafka_options = kafka_options  # bootstrap servers, security protocol, SASL, TLS
         self.amqp_url = amqp_url
         self.queue = queue
         self.topics = topics
@@ -71,7 +73,7 @@ class WmsBridge(Service):
     async def _session(self) -> None:
         """One producer and one connection, until a failure or the worker stops."""
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.kafka_bootstrap,
+            **self.kafka_options,
             acks="all",
             enable_idempotence=True,
             linger_ms=2,

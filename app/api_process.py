@@ -1,7 +1,7 @@
 """The API process of `distgate worker`: HTTP API, changelog mirrors, command producer; no Faust."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from mode import ServiceT, Worker
 
@@ -30,8 +30,8 @@ T = TypeVar("T")
 class ApiWorker(Worker):
     """Runs the API's services; readiness starts reporting once they all are up."""
 
-    def __init__(self, *services: ServiceT, readiness: Readiness, loglevel: str) -> None:
-        super().__init__(*services, loglevel=loglevel)
+    def __init__(self, *services: ServiceT, readiness: Readiness, **logging: Any) -> None:
+        super().__init__(*services, **logging)
         self.readiness = readiness
 
     async def on_started(self) -> None:
@@ -51,12 +51,14 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     readiness = Readiness()
     for source in (agents.progress, stock.progress, orders.progress):
         readiness.add_source(source)
-    commands = CommandProducer(settings.kafka_bootstrap, settings.topics.order_inbox)
+    commands = CommandProducer(settings.kafka, settings.topics.order_inbox)
     letters = settings.topics.dead_letters.name
-    mirror = DeadLetterMirror(settings.kafka_bootstrap, letters, settings.partitions)
+    mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
-    limits = ApiLimits.of(settings)
-    state = ApiState(tokens, metrics, readiness, stock, orders, commands, dead_letters, limits)
+    state = ApiState(
+        tokens, metrics, readiness, stock, orders, commands, dead_letters,
+        app_id=settings.app_id, limits=ApiLimits.of(settings),
+    )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
         stock,
@@ -65,7 +67,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
         mirror,
         HttpServer(api, settings.http_host, settings.http_port, settings.http_idle_timeout_s),
         readiness=readiness,
-        loglevel=settings.log_level,
+        **settings.worker_logging("api"),
     )
 
 
@@ -93,6 +95,4 @@ def _order_replica(settings: Settings) -> ChangelogReplica[Order]:
 def _replica(
     name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
 ) -> ChangelogReplica[T]:
-    return ChangelogReplica(
-        name, changelog.name, settings.partitions, settings.kafka_bootstrap, decode
-    )
+    return ChangelogReplica(name, changelog.name, settings.partitions, settings.kafka, decode)

@@ -22,7 +22,9 @@ class BridgeWorker(Worker):
         metrics = AgentMetrics(CollectorRegistry())
         path = bridge_status_path(settings.data_dir)
         reporter = StatusReporter(path, readiness, metrics.registry)
-        super().__init__(wms_bridge(settings, metrics), reporter, loglevel=settings.log_level)
+        super().__init__(
+            wms_bridge(settings, metrics), reporter, **settings.worker_logging("bridge")
+        )
         self.readiness = readiness
 
     async def on_started(self) -> None:

@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from app.broker_access import KafkaAccess
 from app.errors import BrokerUnavailable
 from protocols.topics import TopicSpec
 
@@ -18,16 +19,16 @@ _encoder = msgspec.json.Encoder()
 class CommandProducer(Service):
     """An idempotent, acks=all producer owned by the worker, for the API's order commands."""
 
-    def __init__(self, bootstrap: str, inbox: TopicSpec) -> None:
+    def __init__(self, kafka: KafkaAccess, inbox: TopicSpec) -> None:
         super().__init__()
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.inbox = inbox
         self._producer: AIOKafkaProducer | None = None
 
     async def on_start(self) -> None:
         """Connect to Kafka."""
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True, linger_ms=1
+            **self.kafka.client_options(), acks="all", enable_idempotence=True, linger_ms=1
         )
         await self._producer.start()
 

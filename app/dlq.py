@@ -42,9 +42,11 @@ class DeadLetterAdmin:
         """True once the mirror has read the topic up to its end at start."""
         return self.mirror.ready
 
-    def newest(self, limit: int) -> list[DeadLetterView]:
-        """Up to `limit` dead letters, newest first."""
-        return [entry.view() for entry in self.mirror.index.newest(limit)]
+    def newest(
+        self, limit: int, source: str | None = None, reason: str | None = None
+    ) -> list[DeadLetterView]:
+        """Up to `limit` dead letters, newest first; only those of `source` and `reason`."""
+        return [entry.view() for entry in self.mirror.index.newest(limit, source, reason)]
 
     async def whole(self, letter_id: str) -> DeadLetterView:
         """Dead letter `letter_id` with its whole payload, error and headers, read from Kafka."""
@@ -85,7 +87,7 @@ class DeadLetterAdmin:
     async def _read(self, entry: IndexedLetter) -> DeadLetter:
         """The full record of an index entry, read back from Kafka."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap, enable_auto_commit=False
+            **self.settings.kafka.client_options(), enable_auto_commit=False
         )
         try:
             await consumer.start()
@@ -109,7 +111,7 @@ class DeadLetterAdmin:
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, acks="all", enable_idempotence=True
+            **self.settings.kafka.client_options(), acks="all", enable_idempotence=True
         )
         try:
             await producer.start()

@@ -33,7 +33,7 @@ async def _run(
     settings: Settings, action: str, limit: int, letter_id: str | None, as_json: bool
 ) -> int:
     name = settings.topics.dead_letters.name
-    mirror = DeadLetterMirror(settings.kafka_bootstrap, name, settings.partitions)
+    mirror = DeadLetterMirror(settings.kafka, name, settings.partitions)
     await mirror.start()
     try:
         try:

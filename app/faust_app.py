@@ -15,6 +15,7 @@ def create_faust_app(settings: Settings) -> DurableApp:
         settings.app_id,
         env={},  # Faust would read unprefixed variables (BROKER, PROCESSING_GUARANTEE...)
         broker=settings.kafka_url,
+        broker_credentials=settings.kafka.faust_credentials(),
         store="rocksdb://",
         datadir=str(settings.data_dir / "faust"),
         autodiscover=False,

@@ -1,6 +1,16 @@
 """The API process's Prometheus instruments (no module-level state); the agents' are merged in."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+from app.version import VERSION
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -10,6 +20,12 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # The process's CPU, memory and file descriptors, and the Python it runs on.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        Info("distgate_build", "The running release", registry=self.registry).info(
+            {"version": VERSION}
+        )
         self.http_requests = Counter(
             "distgate_http_requests",
             "HTTP requests served, by route and status",

@@ -38,6 +38,12 @@ class Readiness:
         """True once the process's services are all up."""
         return self._started
 
+    @property
+    def ready(self) -> bool:
+        """Every source reports ready (and there is at least one report)."""
+        report = self.report()
+        return bool(report) and all(progress.ready for progress in report)
+
     def report(self) -> list[Progress]:
         """Current progress of every source."""
         if not self._started:

@@ -3,14 +3,14 @@
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from yarl import URL
-
 from agents.runtime.failpoints import parse_failpoints
+from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
+from app.logs import LOG_FORMATS, logging_config
 from protocols.amqp import WmsQueues
 from protocols.topics import Topics
 
@@ -24,7 +24,8 @@ class Settings:
     """Everything a distgate process is configured with (CONTRACT 1)."""
 
     kafka_url: str = "kafka://127.0.0.1:9092"
-    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # May carry a password; amqps:// with ?cafile=... for a private CA.
+    amqp_url: str = field(default="amqp://guest:guest@127.0.0.1:5672/", repr=False)
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     data_dir: Path = Path("./var")
@@ -34,6 +35,7 @@ class Settings:
     partitions: int = 8
     replication_factor: int = 1
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line (app.logs)
     cache_dir: Path = Path.home() / ".cache" / "distgate"
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
@@ -44,6 +46,13 @@ class Settings:
     # To send a request's headers (an idle keep-alive connection too): longer than clients'
     # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.
     http_idle_timeout_s: float = 75.0
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "PLAIN"
+    kafka_username: str = ""
+    kafka_password: str = field(default="", repr=False)
+    kafka_ca_file: Path | None = None
+    kafka_cert_file: Path | None = None
+    kafka_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -51,7 +60,8 @@ class Settings:
         env = os.environ if environ is None else environ
         fields: dict[str, Any] = {}
         for name, (variable, parse) in _VARIABLES.items():
-            raw = env.get(variable)
+            raw = _secret_file(env, variable) if name in _SECRETS else None
+            raw = env.get(variable) if raw is None else raw
             if raw is not None and raw != "":
                 fields[name] = _parse(variable, raw, parse)
         cache = env.get("XDG_CACHE_HOME")
@@ -94,17 +104,76 @@ class Settings:
         ):
             if not 0 < seconds <= 3600:
                 raise ConfigurationError(f"{variable} must be in (0, 3600], not {seconds}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigurationError(
+                f"DISTGATE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                f"not {self.log_format!r}"
+            )
         if self.log_level not in LOG_LEVELS:
             raise ConfigurationError(
                 f"log level must be one of {LOG_LEVELS}, not {self.log_level!r}"
             )
-        if not URL(self.kafka_url).host:
-            raise ConfigurationError(f"DISTGATE_KAFKA_URL {self.kafka_url!r} names no host")
+        for server in self.kafka_bootstrap.split(","):
+            host, colon, port = server.rpartition(":") if ":" in server else (server, "", "")
+            if not host or (colon and not port.isdigit()):
+                raise ConfigurationError(
+                    f"DISTGATE_KAFKA_URL {self.kafka_url!r}: {server!r} is not host:port "
+                    "(several brokers: kafka://host1:9092;host2:9092)"
+                )
         try:
             parse_failpoints(self.failpoints)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
+        self._validated_kafka()
         return self
+
+    def _validated_kafka(self) -> None:
+        if self.kafka_security_protocol not in SECURITY_PROTOCOLS:
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"not {self.kafka_security_protocol!r}"
+            )
+        if self.kafka_sasl_mechanism not in SASL_MECHANISMS:
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                f"not {self.kafka_sasl_mechanism!r}"
+            )
+        access = self.kafka
+        if access.uses_sasl and not (self.kafka_username and self.kafka_password):
+            raise ConfigurationError(
+                f"DISTGATE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "DISTGATE_KAFKA_USERNAME and DISTGATE_KAFKA_PASSWORD (or its _FILE)"
+            )
+        files = {
+            "DISTGATE_KAFKA_CA_FILE": self.kafka_ca_file,
+            "DISTGATE_KAFKA_CERT_FILE": self.kafka_cert_file,
+            "DISTGATE_KAFKA_KEY_FILE": self.kafka_key_file,
+        }
+        given = [name for name, path in files.items() if path is not None]
+        if given and not access.uses_tls:
+            raise ConfigurationError(
+                f"{', '.join(given)} set, but DISTGATE_KAFKA_SECURITY_PROTOCOL="
+                f"{self.kafka_security_protocol} does not use TLS (SSL or SASL_SSL)"
+            )
+        if (self.kafka_cert_file is None) != (self.kafka_key_file is None):
+            raise ConfigurationError(
+                "DISTGATE_KAFKA_CERT_FILE and DISTGATE_KAFKA_KEY_FILE go together (mutual TLS)"
+            )
+        for name, path in files.items():
+            if path is not None and not path.is_file():
+                raise ConfigurationError(f"{name}={str(path)!r}: no such file")
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How every Kafka client of this process reaches the cluster."""
+        return KafkaAccess(
+            self.kafka_bootstrap,
+            protocol=self.kafka_security_protocol,  # type: ignore[arg-type]  # validated
+            mechanism=self.kafka_sasl_mechanism,  # type: ignore[arg-type]
+            username=self.kafka_username,
+            password=self.kafka_password,
+            tls=TlsFiles(self.kafka_ca_file, self.kafka_cert_file, self.kafka_key_file),
+        )
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -132,10 +201,30 @@ class Settings:
         except ValueError:
             return False
 
+    def worker_logging(self, process: str) -> dict[str, Any]:
+        """The logging arguments of a process's mode Worker: level, and JSON lines if asked."""
+        return {
+            "loglevel": self.log_level,
+            "logging_config": logging_config(self.log_format, self.log_level, process),
+        }
+
     @property
     def dev_home(self) -> Path:
         """Where the local dev stack keeps its data, logs and pid files."""
         return self.data_dir / "dev"
+
+
+def _secret_file(env: Mapping[str, str], variable: str) -> str | None:
+    """A secret's value from the file `<variable>_FILE` names (mounted as Kubernetes does)."""
+    path = env.get(f"{variable}_FILE")
+    if not path:
+        return None
+    if env.get(variable):
+        raise ConfigurationError(f"set {variable} or {variable}_FILE, not both")
+    try:
+        return Path(path).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigurationError(f"{variable}_FILE={path!r}: {exc.strerror}") from exc
 
 
 def _parse(variable: str, raw: str, parse: type) -> Any:
@@ -157,6 +246,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "partitions": ("DISTGATE_PARTITIONS", int),
     "replication_factor": ("DISTGATE_REPLICATION_FACTOR", int),
     "log_level": ("DISTGATE_LOG_LEVEL", str),
+    "log_format": ("DISTGATE_LOG_FORMAT", str),
     "cache_dir": ("DISTGATE_CACHE_DIR", Path),
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
@@ -165,4 +255,13 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),
     "http_body_timeout_s": ("DISTGATE_HTTP_BODY_TIMEOUT_S", float),
     "http_idle_timeout_s": ("DISTGATE_HTTP_IDLE_TIMEOUT_S", float),
+    "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
+    "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
+    "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),
+    "kafka_password": ("DISTGATE_KAFKA_PASSWORD", str),
+    "kafka_ca_file": ("DISTGATE_KAFKA_CA_FILE", Path),
+    "kafka_cert_file": ("DISTGATE_KAFKA_CERT_FILE", Path),
+    "kafka_key_file": ("DISTGATE_KAFKA_KEY_FILE", Path),
 }
+# Readable from a file named by `<variable>_FILE` instead (mounted secrets).
+_SECRETS = frozenset({"kafka_url", "amqp_url", "kafka_username", "kafka_password"})

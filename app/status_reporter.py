@@ -1,10 +1,11 @@
 """A child process's side of the status file: readiness, assignment, counters."""
 
+import asyncio
 import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from mode import Service
@@ -25,12 +26,14 @@ class StatusReporter(Service):
         readiness: Readiness,
         registry: CollectorRegistry,
         assigned: Callable[[], list[str]] = list,
+        refresh: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__()
         self.path = path
         self.readiness = readiness
         self.registry = registry
         self.assigned = assigned
+        self.refresh = refresh  # brings gauges up to date before each report
 
     async def on_start(self) -> None:
         """Report at once (a restarted process replaces its predecessor's file), then keep on."""
@@ -48,10 +51,20 @@ class StatusReporter(Service):
             await self.sleep(REPORT_EVERY)  # returns at once when the service stops
             if self.should_stop:
                 return
+            await self._refresh()
             try:
                 self._write()
             except OSError as exc:  # a full disk must not stop the agents; readiness will tell
                 log.warning("cannot write %s: %r", self.path, exc)
+
+    async def _refresh(self) -> None:
+        """Bring the gauges up to date; a failure costs one report's figures, never the report."""
+        if self.refresh is None or not self.readiness.started:
+            return
+        try:
+            await asyncio.wait_for(self.refresh(), REPORT_EVERY)
+        except Exception as exc:
+            log.warning("gauges not refreshed: %r", exc)
 
     def _write(self) -> None:
         status = AgentsStatus(

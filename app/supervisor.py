@@ -11,6 +11,7 @@ error: the worker ends at once with 2. SIGTERM or SIGINT stops every child and e
 
 import asyncio
 import ctypes
+import logging
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from app.api_process import api_tokens
+from app.logs import JsonFormatter
 from app.settings import Settings
 from app.topology import declare_topology
 from tables.order_table import order_changelog
@@ -34,9 +36,23 @@ CONFIGURATION_ERROR = 2  # what `distgate` exits with after explaining a bad set
 PR_SET_PDEATHSIG = 1
 
 
+log = logging.getLogger("distgate.supervisor")
+
+
 def say(message: str) -> None:
     """One line on stderr, beside the children's logs."""
-    print(f"distgate worker: {message}", file=sys.stderr, flush=True)
+    log.warning(message)
+
+
+def _log_to_stderr(settings: Settings) -> None:
+    """The supervisor's own lines: `distgate worker: ...`, or JSON objects like the children's."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter("supervisor"))
+    else:
+        handler.setFormatter(logging.Formatter("distgate worker: %(message)s"))
+    log.handlers[:] = [handler]
+    log.propagate = False
 
 
 class Child:
@@ -78,6 +94,7 @@ class Child:
 def run_supervisor(settings: Settings) -> int:
     """Check, start the children, keep them running until told to stop; the exit code."""
     stopping = _on_stop_signals()
+    _log_to_stderr(settings)
     check_startup(settings)
     if stopping:
         return 0

@@ -5,6 +5,7 @@ from typing import Any
 
 import aio_pika
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, NoError, TopicAlreadyExistsError, for_code
 from aiormq.exceptions import AMQPError
 from yarl import URL
@@ -15,6 +16,9 @@ from protocols.amqp import WmsQueues
 from protocols.topics import TOPIC_MAX_MESSAGE_BYTES, TopicSpec
 
 log = logging.getLogger(__name__)
+
+RETENTION = "retention.ms"
+KEEP_FOREVER = "-1"
 
 
 async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> None:
@@ -33,7 +37,7 @@ async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> 
 
 async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...]) -> list[str]:
     """Create every registry topic that does not exist yet; return the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
     try:
         await admin.start()
     except KafkaError as exc:
@@ -50,6 +54,7 @@ async def declare_kafka_topics(settings: Settings, specs: tuple[TopicSpec, ...])
         # Topics created just now have the right count; check the ones that were there.
         ours = [spec.name for spec in specs if spec not in missing and not spec.external]
         await _check_partitions(admin, ours, settings.partitions)
+        await _keep_forever(admin, [s.name for s in specs if s.keep_forever and s not in missing])
         return [spec.name for spec in missing]
     except KafkaError as exc:
         raise ConfigurationError(f"cannot declare Kafka topics: {exc}") from exc
@@ -68,6 +73,23 @@ async def _check_partitions(admin: AIOKafkaAdminClient, names: list[str], expect
             )
 
 
+async def _keep_forever(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Topics created before their retention was set (Kafka's 7 days) keep their records now."""
+    for name in names:
+        resource = ConfigResource(ConfigResourceType.TOPIC, name)
+        described = await admin.describe_configs([resource])
+        entries = {entry[0]: entry[1] for entry in described[0].resources[0][4]}  # name, value
+        if entries.get(RETENTION) != KEEP_FOREVER:
+            await admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name, {RETENTION: KEEP_FOREVER})]
+            )
+            log.info(
+                "Kafka topic %s now keeps its records forever (was %s ms)",
+                name,
+                entries.get(RETENTION),
+            )
+
+
 def _raise_on_errors(topic_errors: list[tuple[Any, ...]]) -> None:
     """create_topics reports per topic; another worker creating it first is fine."""
     for name, code, *message in topic_errors:
@@ -81,6 +103,8 @@ def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
     configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
     if spec.compacted:
         configs["cleanup.policy"] = "compact"
+    if spec.keep_forever:
+        configs[RETENTION] = KEEP_FOREVER
     return NewTopic(
         name=spec.name,
         num_partitions=settings.partitions,

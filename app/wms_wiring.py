@@ -23,7 +23,7 @@ def register_wms(
 def wms_bridge(settings: Settings, metrics: AgentMetrics) -> WmsBridge:
     """The inbound bridge, AMQP to Kafka, armed with the crash tests' failpoints if any."""
     return WmsBridge(
-        settings.kafka_bootstrap,
+        settings.kafka.client_options(),
         settings.amqp_url,
         settings.wms_queues.events,
         settings.topics,

@@ -1,5 +1,7 @@
 """An agents process of `distgate worker`: the Faust app, every agent, the AMQP bridge both ways."""
 
+from typing import Any
+
 import faust
 from mode import ServiceT
 from prometheus_client import CollectorRegistry
@@ -13,6 +15,7 @@ from agents.runtime.output import raw_topic
 from agents.runtime.rows import TableRows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.agents_status import agents_dir, status_path
+from app.consumer_lag import record_lag
 from app.faust_app import create_faust_app, faust_progress
 from app.readiness import Readiness
 from app.settings import Settings
@@ -26,9 +29,9 @@ class GatewayWorker(faust.Worker):
     """A Faust worker that tells readiness when the app has fully started."""
 
     def __init__(
-        self, app: faust.App, *services: ServiceT, readiness: Readiness, loglevel: str
+        self, app: faust.App, *services: ServiceT, readiness: Readiness, **logging: Any
     ) -> None:
-        super().__init__(app, *services, loglevel=loglevel)
+        super().__init__(app, *services, **logging)
         # No terminal spinner: at warn and above Faust keeps one, and sets the root logger
         # to DEBUG for it, so every library's debug call builds a record (5% of the CPU).
         self.spinner = None
@@ -53,14 +56,18 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     readiness = Readiness()
     readiness.add_source(lambda: faust_progress(app))
     reporter = StatusReporter(
-        status_path(settings.data_dir, index), readiness, metrics.registry, lambda: _assigned(app)
+        status_path(settings.data_dir, index),
+        readiness,
+        metrics.registry,
+        lambda: _assigned(app),
+        lambda: record_lag(app, metrics.consumer_lag),
     )
     return GatewayWorker(
         app,
         reporter,
         *register_wms(app, own, metrics, dead_letters),
         readiness=readiness,
-        loglevel=own.log_level,
+        **own.worker_logging(f"agents-{index}"),
     )
 
 

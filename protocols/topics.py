@@ -6,7 +6,7 @@ deployments on one Kafka never read each other's. The external topics keep their
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from types import MappingProxyType
 from typing import Any
@@ -47,6 +47,7 @@ class TopicSpec:
     external: bool
     compacted: bool
     doc: str
+    keep_forever: bool = False  # retention.ms=-1: what an operator must act on never expires
 
 
 # The value type of each role in the registry.
@@ -118,9 +119,12 @@ class Topics:
             orders_events=ORDERS_EVENTS,
             inventory_events=INVENTORY_EVENTS,
             crm_order_status=CRM_ORDER_STATUS,
-            dead_letters=_spec(
-                "dead_letters", f"{app_id}.dead-letters", "the original key",
-                "Messages that could not be applied: original bytes, `dl.*` headers say why.",
+            dead_letters=replace(
+                _spec(
+                    "dead_letters", f"{app_id}.dead-letters", "the original key",
+                    "Messages that could not be applied: original bytes, `dl.*` headers say why.",
+                ),
+                keep_forever=True,
             ),
             stock_inbox=_spec(
                 "stock_inbox", f"{app_id}.stock-inbox", "sku",

@@ -1,6 +1,6 @@
 """The instruments the actors update, on a registry the process hands them."""
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
 class AgentMetrics:
@@ -41,5 +41,11 @@ class AgentMetrics:
             "distgate_wms_commands_retried",
             "Command publications retried, by reason (unroutable, nacked, connection)",
             ["reason"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "distgate_consumer_lag",
+            "Records in a partition this process consumes that it has not fetched yet",
+            ["topic", "partition"],
             registry=self.registry,
         )

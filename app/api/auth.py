@@ -1,5 +1,7 @@
 """Bearer tokens with scopes, optionally bound to one customer and rate-limited (CONTRACT 2.1)."""
 
+import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -56,9 +58,10 @@ class TokenRegistry:
         """Return the caller for this Authorization header, or raise 401/429/403."""
         if self._entries is None:
             return OPEN_PRINCIPAL
-        if not authorization or not authorization.startswith("Bearer "):
+        token = presented_token(authorization)
+        if token is None:
             raise Unauthorized("send 'Authorization: Bearer <token>'")
-        digest = _digest(authorization[7:].strip())
+        digest = _digest(token)
         principal = self._entries.get(digest)
         if principal is None:
             raise Unauthorized("unknown bearer token")
@@ -67,6 +70,24 @@ class TokenRegistry:
         if scope not in principal.scopes:
             raise Forbidden(f"this token lacks the scope {scope!r}")
         return principal
+
+
+def presented_token(authorization: str | None) -> str | None:
+    """The token of `Bearer <token>`, or of HTTP Basic with the token as the password.
+
+    Basic lets a browser open the operations console: it asks once, then sends the same
+    credentials with every request the page makes.
+    """
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme == "Bearer":
+        return value.strip() or None
+    if scheme == "Basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
 
 
 def load_tokens(path: Path | None) -> TokenRegistry:

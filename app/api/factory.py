@@ -4,10 +4,10 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from app.api import atp, deadletters, health, orders
+from app.api import atp, deadletters, health, ops, orders
 from app.api.auth import TokenRegistry
 from app.api.gates import ApiLimits
-from app.api.keys import COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
+from app.api.keys import APP_ID, COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
@@ -30,6 +30,7 @@ class ApiState:
     orders: OrderReader
     commands: CommandProducer
     dead_letters: DeadLetterAdmin
+    app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
     limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
 
 
@@ -39,6 +40,7 @@ def create_api(state: ApiState) -> web.Application:
         client_max_size=MAX_BODY_BYTES,
         middlewares=[correlation_middleware, metrics_middleware, problem_middleware],
     )
+    state.metrics.ready.set_function(lambda: float(state.readiness.ready))  # at every scrape
     app[TOKENS] = state.tokens
     app[METRICS] = state.metrics
     app[READINESS] = state.readiness
@@ -49,8 +51,10 @@ def create_api(state: ApiState) -> web.Application:
     for kind, gate in (("long_poll", state.limits.long_polls), ("sync", state.limits.syncs)):
         state.metrics.http_waiting.labels(kind).set_function(gate.count)
     app[deadletters.DEAD_LETTERS] = state.dead_letters
+    app[APP_ID] = state.app_id
     health.add_routes(app)
     atp.add_routes(app)
     orders.add_routes(app)
     deadletters.add_routes(app)
+    ops.add_routes(app)
     return app

@@ -9,6 +9,7 @@ from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
 
+APP_ID = web.AppKey("app_id", str)
 TOKENS = web.AppKey("tokens", TokenRegistry)
 METRICS = web.AppKey("metrics", Metrics)
 READINESS = web.AppKey("readiness", Readiness)

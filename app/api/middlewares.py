@@ -8,12 +8,14 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from agents.runtime import log_context
 from app.api.keys import METRICS
 from app.api.problems import problem_response
 from app.errors import ApiError, Unprocessable
 from protocols.printable import printable
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("distgate.access")
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
@@ -22,17 +24,36 @@ CORRELATION_ID = web.RequestKey("correlation_id", str)
 
 @web.middleware
 async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Echo a sane X-Correlation-ID, or mint one, on every response."""
+    """Echo a sane X-Correlation-ID, or mint one, on every response; log the request with it."""
     given = request.headers.get(CORRELATION_HEADER, "")
     correlation_id = given if _CORRELATION_RE.match(given) else uuid.uuid4().hex
     request[CORRELATION_ID] = correlation_id
+    context = log_context.correlation_id.set(correlation_id)
+    started = time.perf_counter()
+    status = 500
     try:
         response = await handler(request)
+        status = response.status
     except web.HTTPException as exc:
+        status = exc.status
         exc.headers[CORRELATION_HEADER] = correlation_id
         raise
+    finally:
+        _access(request, status, started)
+        log_context.correlation_id.reset(context)
     response.headers[CORRELATION_HEADER] = correlation_id
     return response
+
+
+def _access(request: web.Request, status: int, started: float) -> None:
+    """One access line per request (JSON logs, or the debug level), with its correlation id."""
+    if access_log.isEnabledFor(logging.INFO):
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        fields = {"method": request.method, "path": request.path, "status": status}
+        access_log.info(
+            "%s %s %d %.2f ms", request.method, request.path, status, duration_ms,
+            extra=fields | {"duration_ms": duration_ms},
+        )  # fmt: skip
 
 
 @web.middleware

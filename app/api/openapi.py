@@ -32,6 +32,12 @@ def _operational_paths() -> dict[str, Any]:
         },
         "/metrics": {"get": operation("Prometheus metrics", {"200": "text"}, **open_access)},
         "/openapi.json": {"get": operation("This document", {"200": "JSON"}, **open_access)},
+        "/asyncapi.json": {
+            "get": operation("The Kafka and AMQP side (AsyncAPI 3)", {"200": "JSON"}, **open_access)
+        },
+        "/wms.xsd": {
+            "get": operation("The XML Schema of the WMS messages", {"200": "XML"}, **open_access)
+        },
     }
 
 
@@ -91,7 +97,16 @@ def _admin_paths() -> dict[str, Any]:
         parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
     )
     replay["responses"]["202"]["content"] = json_content("ReplayAccepted")
+    console = {
+        "get": operation(
+            "The operations console (HTML; HTTP Basic with the token as password works too)",
+            {"200": "the page or one of its files", **errors},
+        )
+    }
     return {
+        "/ops": console,
+        "/ops/ops.js": console,
+        "/ops/ops.css": console,
         "/v1/admin/dead-letters": {"get": listing},
         "/v1/admin/dead-letters/{id}": {"get": _show_operation(errors)},
         "/v1/admin/dead-letters/{id}/replay": {"post": replay},

@@ -57,8 +57,13 @@ def status(home: Path, ports: Ports) -> ServiceStatus:
     return inspect(daemon(home, ports))
 
 
-def up(home: Path, ports: Ports, say: Callable[[str], None]) -> ServiceStatus:
-    """Start the broker unless one already runs; install the Debian package when missing."""
+def up(
+    home: Path, ports: Ports, say: Callable[[str], None], *, extra_config: str = ""
+) -> ServiceStatus:
+    """Start the broker unless one already runs; install the Debian package when missing.
+
+    `extra_config` lines are added to rabbitmq.conf (the tests' TLS listener).
+    """
     rabbit = daemon(home, ports)
     current = inspect(rabbit)
     if current.running:
@@ -70,7 +75,7 @@ def up(home: Path, ports: Ports, say: Callable[[str], None]) -> ServiceStatus:
     require_free("rabbitmq (Erlang distribution)", ports.erlang_dist)
     ensure_installed(rabbit.workdir, say)
     epmd.ensure(rabbit.workdir, ports.epmd, say)
-    env = _write_config(rabbit.workdir, ports)
+    env = _write_config(rabbit.workdir, ports, extra_config)
     say(f"rabbitmq: starting RabbitMQ on {rabbit.address} (log {rabbit.log_file})")
     return launch(rabbit, [str(SERVER)], env, _answers(ports.amqp))
 
@@ -104,11 +109,11 @@ def ensure_installed(workdir: Path, say: Callable[[str], None]) -> None:
         raise DevStackError(f"apt-get installed rabbitmq-server but {SERVER} is missing")
 
 
-def _write_config(workdir: Path, ports: Ports) -> dict[str, str]:
+def _write_config(workdir: Path, ports: Ports, extra_config: str) -> dict[str, str]:
     """Write the node's config files under workdir; return the environment that uses them."""
     base = workdir.resolve()
     data_dir(base).mkdir(parents=True, exist_ok=True)
-    (base / "rabbitmq.conf").write_text(CONFIG.format(host=HOST, port=ports.amqp))
+    (base / "rabbitmq.conf").write_text(CONFIG.format(host=HOST, port=ports.amqp) + extra_config)
     (base / "enabled_plugins").write_text("[].\n")
     # An empty env file of our own, so /etc/rabbitmq/rabbitmq-env.conf cannot interfere.
     (base / "rabbitmq-env.conf").write_text("# distgate dev: no overrides\n")

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 from msgspec.structs import replace
 
+from app.broker_access import KafkaAccess
 from protocols.deadletters import DeadLetter, DeadLetterView, Header
 from protocols.errors import InvalidDeadLetter
 from protocols.printable import printable
@@ -138,9 +139,20 @@ class DeadLetterIndex:
         """The entry of that id, or None."""
         return self._letters.get(letter_id)
 
-    def newest(self, limit: int) -> list[IndexedLetter]:
-        """Up to `limit` entries, newest first by the time they were dead-lettered."""
-        return heapq.nlargest(limit, self._letters.values(), key=lambda e: e.letter.at)
+    def newest(
+        self, limit: int, source: str | None = None, reason: str | None = None
+    ) -> list[IndexedLetter]:
+        """Up to `limit` entries, newest first by the time they were dead-lettered.
+
+        `source` and `reason` keep only the letters that have them.
+        """
+        letters = (
+            entry
+            for entry in self._letters.values()
+            if (source is None or entry.letter.source == source)
+            and (reason is None or entry.letter.reason == reason)
+        )
+        return heapq.nlargest(limit, letters, key=lambda e: e.letter.at)
 
     @property
     def held_bytes(self) -> int:
@@ -155,10 +167,10 @@ class DeadLetterMirror(Service):
     """Reads every partition of the dead-letter topic from its beginning into an index."""
 
     def __init__(
-        self, bootstrap: str, topic: str, partitions: int, index: DeadLetterIndex | None = None
+        self, kafka: KafkaAccess, topic: str, partitions: int, index: DeadLetterIndex | None = None
     ) -> None:
         super().__init__()
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.topic = topic
         self.partitions = partitions
         self.index = index if index is not None else DeadLetterIndex()
@@ -186,7 +198,7 @@ class DeadLetterMirror(Service):
 
     async def _mirror(self) -> None:
         self._consumer = consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.kafka.client_options(),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
+from app.broker_access import KafkaAccess
 from app.readiness import Progress
 from tables.keys import is_value_key
 
@@ -25,14 +26,14 @@ class ChangelogReplica(Service, Generic[T]):
         name: str,
         topic: str,
         partitions: int,
-        bootstrap: str,
+        kafka: KafkaAccess,
         decode: Callable[[bytes], T],
     ) -> None:
         super().__init__()
         self.name = name
         self.topic = topic
         self.partitions = partitions
-        self.bootstrap = bootstrap
+        self.kafka = kafka
         self.decode = decode
         self._values: dict[bytes, tuple[bytes, int]] = {}
         self._targets: dict[TopicPartition, int] = {}
@@ -67,7 +68,7 @@ class ChangelogReplica(Service, Generic[T]):
 
     async def _mirror(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **self.kafka.client_options(),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=50,

@@ -1,18 +1,26 @@
 """A worker boots on the real brokers, declares its topology and serves its operational API."""
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import aio_pika
 import aiohttp
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from app.dev.workers import free_port
 from app.settings import Settings
+from app.topology import declare_kafka_topics
 from tests.conftest import SpawnWorker
+from tests.support.polling import eventually
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.brokers
 
@@ -145,3 +153,79 @@ def test_a_broker_that_is_down_stops_the_worker_at_once(
 
 def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DISTGATE_")}
+
+
+async def test_json_logs_are_one_object_per_line_with_the_requests_correlation_id(
+    spawn_worker: SpawnWorker,
+) -> None:
+    # Given a worker that logs JSON
+    worker = spawn_worker("w1", DISTGATE_LOG_FORMAT="json")
+    await worker.wait_ready()
+    # When a client calls it with its own correlation id
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{worker.url}/healthz", headers={"X-Correlation-ID": "trace-me-7"}) as response,
+    ):
+        assert response.status == 200
+
+    # Then its log has an access line for the call, with the id, the status and the duration
+    def access_lines() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in worker.log_path.read_text().splitlines()]
+        return [line for line in lines if line.get("correlation_id") == "trace-me-7"]
+
+    lines = await eventually(_async(access_lines), bool, within=10)
+    assert lines[0]["logger"] == "distgate.access"
+    assert (lines[0]["process"], lines[0]["path"], lines[0]["status"]) == ("api", "/healthz", 200)
+    assert isinstance(lines[0]["duration_ms"], float)
+    # And every line any of its processes wrote parsed as JSON (json.loads above raised otherwise)
+    processes = {json.loads(line)["process"] for line in worker.log_path.read_text().splitlines()}
+    assert {"agents-0", "bridge", "api"} <= processes
+
+
+def _async(probe: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    async def call() -> T:
+        return probe()
+
+    return call
+
+
+async def test_consumer_lag_is_reported_per_assigned_partition(spawn_worker: SpawnWorker) -> None:
+    # Given a ready worker of one agents process
+    worker = spawn_worker()
+    await worker.wait_ready()
+    inbox = worker.settings.topics.stock_inbox.name
+    # Then /metrics gives each of its inbox's partitions a lag, caught up at rest
+    samples = [f'distgate_consumer_lag{{partition="{p}",topic="{inbox}"}}' for p in range(8)]
+
+    async def reported() -> list[str]:
+        async with aiohttp.ClientSession() as http, http.get(f"{worker.url}/metrics") as r:
+            text = await r.text()
+        return [line for line in text.splitlines() if line.rpartition(" ")[0] in samples]
+
+    lines = await eventually(reported, lambda found: len(found) == 8, within=20)
+    assert all(line.endswith(" 0.0") for line in lines)
+
+
+async def test_dead_letters_are_kept_forever_also_on_a_topic_made_before(
+    deployment: Settings,
+) -> None:
+    # Given a dead-letter topic that an older release created with Kafka's 7-day retention
+    letters = deployment.topics.dead_letters.name
+    admin = AIOKafkaAdminClient(bootstrap_servers=deployment.kafka_bootstrap)
+    await admin.start()
+
+    async def retention() -> str:
+        resource = ConfigResource(ConfigResourceType.TOPIC, letters)
+        described = await admin.describe_configs([resource])
+        return str(dict(entry[:2] for entry in described[0].resources[0][4])["retention.ms"])
+
+    try:
+        await admin.create_topics([NewTopic(letters, deployment.partitions, 1)])
+        assert await retention() == "604800000"
+        # When a worker declares its topology
+        await declare_kafka_topics(deployment, deployment.topics.all())
+        # Then the topic keeps its letters until an operator acts on them (the broker
+        # applies a config change a moment later)
+        await eventually(retention, lambda value: value == "-1", within=10)
+    finally:
+        await admin.close()

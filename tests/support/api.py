@@ -12,6 +12,7 @@ from aiohttp import web
 from app.api.auth import load_tokens
 from app.api.factory import ApiState, create_api
 from app.api.gates import ApiLimits
+from app.broker_access import KafkaAccess
 from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
@@ -69,7 +70,7 @@ class FailingKafka:
 
 def command_producer(kafka: Any) -> CommandProducer:
     """The API's command producer, sending through `kafka` instead of a started client."""
-    producer = CommandProducer("127.0.0.1:1", Topics.for_app("distgate").order_inbox)
+    producer = CommandProducer(KafkaAccess("127.0.0.1:1"), Topics.for_app("distgate").order_inbox)
     producer._producer = kafka
     return producer
 
@@ -91,6 +92,6 @@ def api(
     commands = command_producer(kafka or ApplyingKafka(orders))
     state = ApiState(
         load_tokens(path), Metrics(), Readiness(), None, orders, commands, dead_letters,
-        limits or ApiLimits.of(Settings()),
+        limits=limits or ApiLimits.of(Settings()),
     )  # type: ignore[arg-type]  # fmt: skip
     return create_api(state)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bench.html_report import charts, render_html, write_html, write_plots
-from bench.svg import histogram_chart, line_chart, log_ticks, nice_ticks
+from bench.report.html import charts, render_html, write_html, write_plots
+from bench.report.svg import histogram_chart, line_chart, log_ticks, nice_ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert('x')</script> & \x00"

@@ -1,7 +1,7 @@
 """The load generator's own account: late and dropped requests, its CPU, and the verdict."""
 
-from bench.honesty import loadgen_figures
-from bench.openloop import Pacing
+from bench.load.honesty import loadgen_figures
+from bench.load.openloop import Pacing
 
 
 def _pacing(on_time: int, late: int = 0, dropped: int = 0) -> Pacing:

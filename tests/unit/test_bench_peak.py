@@ -5,12 +5,12 @@ from collections import Counter
 
 import pytest
 
-from bench import peak_seed
-from bench.openloop import Shape
-from bench.peak_oracle import positions, reservations, stock_checks
-from bench.peak_params import PeakParams, add_arguments, from_args
-from bench.recorder import BOUNDS_MS, Recorder
-from bench.workload import catalogue, expected_qty, warehouse_names
+from bench.common.workload import catalogue, expected_qty, warehouse_names
+from bench.load.openloop import Shape
+from bench.load.recorder import BOUNDS_MS, Recorder
+from bench.peak import seed as peak_seed
+from bench.peak.oracle import positions, reservations, stock_checks
+from bench.peak.params import PeakParams, add_arguments, from_args
 
 
 def test_the_burst_multiplies_the_rate_only_inside_its_window() -> None:

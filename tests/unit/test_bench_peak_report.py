@@ -5,13 +5,13 @@ from typing import Any
 
 import pytest
 
-from bench.monitor import Monitor
-from bench.openloop import Pacing
-from bench.peak_headline import headline
-from bench.peak_orders import steady_rate
-from bench.peak_params import PeakParams
-from bench.peak_report import assemble
-from bench.recorder import Recorder
+from bench.common.monitor import Monitor
+from bench.load.openloop import Pacing
+from bench.load.recorder import Recorder
+from bench.peak.headline import headline
+from bench.peak.orders import steady_rate
+from bench.peak.params import PeakParams
+from bench.peak.report import assemble
 
 PARAMS = PeakParams(duration=20, burst_seconds=4)  # burst from 8 to 12 s
 

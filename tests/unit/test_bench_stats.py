@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.stats import (
+from bench.common.stats import (
     head_share,
     latency_summary,
     percentile,
@@ -13,7 +13,7 @@ from bench.stats import (
     zipf_exponent_for,
     zipf_weights,
 )
-from bench.workload import catalogue, skewed_indices
+from bench.common.workload import catalogue, skewed_indices
 
 
 def test_percentile_interpolates_between_neighbours() -> None:

@@ -5,9 +5,9 @@ import datetime as dt
 
 import msgspec
 
-from bench.acks import Outstanding
-from bench.engine import Values, project
-from bench.hotsku import reserve_lines
+from bench.common.acks import Outstanding
+from bench.stock.engine import Values, project
+from bench.stock.hotsku import reserve_lines
 from protocols.inventory import StockAdjusted, StockReceived
 from protocols.reservations import ReserveLine
 from protocols.topics import StockInboxMessage

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench.recorder import Recorder
-from bench.windows import burst_windows
+from bench.load.recorder import Recorder
+from bench.load.windows import burst_windows
 
 
 def _recorder(done: list[tuple[float, float]]) -> Recorder:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench import wrk
+from bench.load import wrk
 
 REPORT = """\
 Running 5s test @ http://127.0.0.1:8080

@@ -1,6 +1,7 @@
 """Hostile or unlucky requests get a clear problem+json: bad UTF-8, Kafka down, wrong method."""
 
 import asyncio
+import base64
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
 import app.commands
+from app.api.auth import presented_token
 from app.api.keys import COMMANDS
 from app.dlq import DeadLetterAdmin
 from app.read.deadletter_index import DeadLetterIndex, IndexedLetter
@@ -146,3 +148,14 @@ async def test_an_order_not_mirrored_while_kafka_is_unreachable_is_503_not_404(
     response = await client.get("/v1/orders/SO-9")
     # Then the answer is 503 with Retry-After, never a 404 that may be wrong
     assert (response.status, response.headers["Retry-After"]) == (503, "5")
+
+
+def test_the_token_may_come_as_bearer_or_as_the_basic_password() -> None:
+    token = "a-token-of-enough-length"
+    basic = base64.b64encode(f"anyone:{token}".encode()).decode()
+    assert presented_token(f"Bearer {token}") == token
+    assert presented_token(f"Basic {basic}") == token
+    assert presented_token("Basic not-base64!") is None
+    assert presented_token(f"Basic {base64.b64encode(b'no-colon').decode()}") is None
+    assert presented_token("Digest abc") is None
+    assert presented_token(None) is None

@@ -4,6 +4,7 @@ import asyncio
 
 from aiokafka import ConsumerRecord, TopicPartition
 
+from app.broker_access import KafkaAccess
 from app.read.replica import ChangelogReplica
 
 TP = TopicPartition("orders-changelog", 0)
@@ -18,7 +19,9 @@ def _record(offset: int, key: bytes, value: bytes) -> ConsumerRecord[bytes, byte
 
 
 async def test_a_waiter_wakes_for_its_key_and_not_for_others() -> None:
-    replica: ChangelogReplica[bytes] = ChangelogReplica("orders", TP.topic, 1, "", bytes)
+    replica: ChangelogReplica[bytes] = ChangelogReplica(
+        "orders", TP.topic, 1, KafkaAccess(""), bytes
+    )
     looked_at: list[bytes | None] = []
 
     def accept(value: bytes | None) -> bool:
@@ -40,7 +43,14 @@ async def test_a_waiter_wakes_for_its_key_and_not_for_others() -> None:
 
 
 async def test_a_waiter_answers_its_last_value_when_time_is_up() -> None:
-    replica: ChangelogReplica[bytes] = ChangelogReplica("orders", TP.topic, 1, "", bytes)
+    replica: ChangelogReplica[bytes] = ChangelogReplica(
+        "orders", TP.topic, 1, KafkaAccess(""), bytes
+    )
     replica._apply({TP: [_record(0, b"o-1", b"SUBMITTED")]})
     value = await replica.wait_until(b"o-1", lambda v: v == b"RESERVED", within=0.05)
     assert value == b"SUBMITTED"
+
+
+def _replica() -> ChangelogReplica[bytes]:
+    """A replica that is fed by hand: it never connects to Kafka."""
+    return ChangelogReplica("orders", TP.topic, 1, KafkaAccess("127.0.0.1:1"), bytes)

@@ -36,6 +36,8 @@ def test_the_bounds_on_cost_have_sane_defaults() -> None:
         ("DISTGATE_MAX_SYNCS", "-1", "must be at least 1"),
         ("DISTGATE_HTTP_BODY_TIMEOUT_S", "0", "DISTGATE_HTTP_BODY_TIMEOUT_S must be in"),
         ("DISTGATE_HTTP_IDLE_TIMEOUT_S", "soon", "is not a valid float"),
+        ("DISTGATE_KAFKA_URL", "kafka://k1:9092;:9093", "':9093' is not host:port"),
+        ("DISTGATE_KAFKA_URL", "kafka://k1:90x2", "'k1:90x2' is not host:port"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(

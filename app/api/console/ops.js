@@ -1,0 +1,201 @@
+// The operations console: reads /readyz, /metrics and the admin API of this worker,
+// with the credentials the browser was given for /ops. No framework, no build step.
+"use strict";
+
+const WINDOW_MS = 5 * 60 * 1000;
+const REFRESH_MS = 5000;
+// Histograms shown as flows: the metric, its label, and each value's objective (seconds).
+const HISTOGRAMS = [
+  ["distgate_flow_latency_seconds", "flow", {}],
+  ["distgate_http_request_seconds", "route",
+   {"/v1/atp/{sku}": 0.1, "/v1/atp/check": 0.1, "/v1/orders": 0.5}],
+];
+const history = [];  // [{at, buckets: {key: {le: count}}}], newest last
+let letterFilter = {};  // {source, reason} of the dead letters listed; {} lists all
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = String(text);  // never innerHTML: data is text
+  if (className) node.className = className;
+  return node;
+}
+
+function fillRows(section, rows) {
+  const body = document.querySelector(`#${section} tbody`);
+  body.replaceChildren(...rows.map((cells) => {
+    const row = el("tr");
+    for (const cell of cells) row.append(cell instanceof Node ? cell : el("td", cell));
+    return row;
+  }));
+}
+
+async function getJson(path, options) {
+  const response = await fetch(path, {credentials: "same-origin", ...options});
+  const body = await response.json().catch(() => ({}));
+  return {status: response.status, body};
+}
+
+function parseMetrics(text) {
+  const samples = [];
+  const line = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/;
+  const label = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+  for (const raw of text.split("\n")) {
+    const match = raw.startsWith("#") ? null : line.exec(raw);
+    if (!match) continue;
+    const labels = {};
+    for (const [, key, value] of (match[2] || "").matchAll(label)) labels[key] = value;
+    samples.push({name: match[1], labels, value: Number(match[3])});
+  }
+  return samples;
+}
+
+function sumBy(samples, name, label) {
+  const sums = new Map();
+  for (const s of samples.filter((s) => s.name === name)) {
+    sums.set(s.labels[label], (sums.get(s.labels[label]) || 0) + s.value);
+  }
+  return [...sums.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+}
+
+function snapshotBuckets(samples) {
+  const buckets = {};
+  for (const [name, label] of HISTOGRAMS) {
+    for (const s of samples.filter((s) => s.name === `${name}_bucket`)) {
+      const key = `${name}|${s.labels[label]}`;
+      (buckets[key] ||= {})[s.labels.le] = s.value;
+    }
+  }
+  return buckets;
+}
+
+// Prometheus' histogram_quantile over the counts that arrived in the window.
+function quantile(q, deltas) {
+  const bounds = Object.keys(deltas).map((le) => [le === "+Inf" ? Infinity : Number(le), deltas[le]])
+    .sort((a, b) => a[0] - b[0]);
+  const total = bounds.length ? bounds[bounds.length - 1][1] : 0;
+  if (!total) return null;
+  const rank = q * total;
+  let [lower, below] = [0, 0];
+  for (const [bound, count] of bounds) {
+    if (count >= rank) {
+      if (bound === Infinity) return lower;
+      return lower + (bound - lower) * ((rank - below) / Math.max(count - below, 1e-9));
+    }
+    [lower, below] = [bound, count];
+  }
+  return lower;
+}
+
+function latencyRows(now) {
+  while (history.length > 1 && now - history[0].at > WINDOW_MS) history.shift();
+  const [first, last] = [history[0], history[history.length - 1]];
+  const rows = [];
+  for (const [key, counts] of Object.entries(last.buckets)) {
+    const [name, value] = key.split("|");
+    const before = (history.length > 1 && first.buckets[key]) || {};
+    const deltas = Object.fromEntries(Object.entries(counts).map(([le, c]) => [le, c - (before[le] || 0)]));
+    const requests = deltas["+Inf"] || 0;
+    if (!requests) continue;
+    const objective = HISTOGRAMS.find(([n]) => n === name)[2][value];
+    const [p50, p99] = [quantile(0.5, deltas), quantile(0.99, deltas)];
+    const p99Cell = el("td", ms(p99), objective !== undefined && p99 > objective ? "breach" : "");
+    rows.push([value, ms(p50), p99Cell, objective === undefined ? "" : ms(objective), requests]);
+  }
+  return rows;
+}
+
+function ms(seconds) {
+  return seconds === null || seconds === undefined ? "" : `${(seconds * 1000).toFixed(1)} ms`;
+}
+
+async function refreshMetrics() {
+  const text = await (await fetch("/metrics", {credentials: "same-origin"})).text();
+  const samples = parseMetrics(text);
+  const now = Date.now();
+  history.push({at: now, buckets: snapshotBuckets(samples)});
+  fillRows("latency", latencyRows(now));
+  fillRows("lag", sumBy(samples, "distgate_consumer_lag", "topic")
+    .map(([topic, lag]) => [topic, el("td", lag, "num")]));
+  fillRows("pending", sumBy(samples, "distgate_pending_commands", "warehouse")
+    .map(([warehouse, count]) => [warehouse, el("td", count, "num")]));
+  const reasons = samples.filter((s) => s.name === "distgate_dead_letters_total" && s.value > 0);
+  document.getElementById("reasons").replaceChildren(
+    filterChip("all", {}), ...reasons.map((s) => filterChip(
+      `${s.labels.source} ${s.labels.reason}: ${s.value}`,
+      {source: s.labels.source, reason: s.labels.reason})));
+}
+
+function filterChip(text, filter) {
+  const chip = el("button", text, JSON.stringify(filter) === JSON.stringify(letterFilter) ? "chosen" : "");
+  if (filter.reason) chip.dataset.reason = filter.reason;
+  chip.addEventListener("click", () => { letterFilter = filter; refresh(); });
+  return chip;
+}
+
+async function refreshReadiness() {
+  const {status, body} = await getJson("/readyz");
+  const badge = document.getElementById("ready");
+  badge.textContent = status === 200 ? "ready" : (body.status || `HTTP ${status}`);
+  badge.className = `badge ${status === 200 ? "ok" : "bad"}`;
+}
+
+async function refreshLetters() {
+  const query = new URLSearchParams({limit: "100", ...letterFilter});
+  const {status, body} = await getJson(`/v1/admin/dead-letters?${query}`);
+  if (status !== 200) {
+    fillRows("letters", [[`could not list dead letters: ${body.detail || status}`]]);
+    return;
+  }
+  fillRows("letters", body.dead_letters.map((letter) => [
+    new Date(letter.at).toLocaleString(), letter.source, letter.origin, letter.reason,
+    letter.error, replayCell(letter.id),
+  ]));
+}
+
+function replayCell(id) {
+  const cell = el("td");
+  const button = el("button", "Replay");
+  button.dataset.letter = id;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const {status, body} = await getJson(`/v1/admin/dead-letters/${encodeURIComponent(id)}/replay`,
+                                         {method: "POST"});
+    cell.replaceChildren(el("span", status === 202 ? `sent again to ${body.target}`
+                                                   : `not replayed: ${body.detail || status}`,
+                            status === 202 ? "replayed" : "breach"));
+  });
+  cell.append(button);
+  return cell;
+}
+
+async function findOrder(event) {
+  event.preventDefault();
+  const id = document.getElementById("order-id").value.trim();
+  const out = document.getElementById("order");
+  const {status, body} = await getJson(`/v1/orders/${encodeURIComponent(id)}`);
+  if (status !== 200) {
+    out.replaceChildren(el("p", `${id}: ${body.detail || `HTTP ${status}`}`, "breach"));
+    return;
+  }
+  const lines = el("table");
+  lines.append(el("tr"));
+  lines.firstChild.append(...["line", "sku", "qty", "status", "warehouse"].map((h) => el("th", h)));
+  for (const line of body.lines || []) {
+    const row = el("tr");
+    row.append(...[line.line_no, line.sku, line.qty, line.status, line.warehouse ?? ""].map((v) => el("td", v)));
+    lines.append(row);
+  }
+  out.replaceChildren(el("p", `${body.order_id}: ${body.status}`, "order-status"), lines,
+                      el("pre", JSON.stringify(body, null, 2)));
+}
+
+async function refresh() {
+  const results = await Promise.allSettled([refreshReadiness(), refreshMetrics(), refreshLetters()]);
+  const failed = results.filter((r) => r.status === "rejected").length;
+  document.getElementById("updated").textContent =
+    `updated ${new Date().toLocaleTimeString()}${failed ? ` (${failed} part(s) failed)` : ""}`;
+}
+
+document.getElementById("find").addEventListener("submit", findOrder);
+refresh();
+setInterval(refresh, REFRESH_MS);

@@ -1,0 +1,1 @@
+"""`distgate reconcile`: ERP book stock against the projection, for finance."""

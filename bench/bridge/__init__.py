@@ -1,0 +1,1 @@
+"""`python -m bench.bridge`: the WMS bridge alone, against a bare aio-pika loop."""

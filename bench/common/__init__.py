@@ -1,0 +1,1 @@
+"""What every bench shares: statistics, processes, Kafka plumbing, the workload, the machine."""

@@ -1,0 +1,1 @@
+"""`python -m bench.orders`: orders per second from POST to RESERVED."""

@@ -1,0 +1,1 @@
+"""The bench's outputs: the terminal table, report.json and the self-contained HTML page."""

@@ -1,0 +1,143 @@
+"""The operations console in a real headless browser: it loads, finds an order, replays a letter.
+
+Debian's chromium and chromedriver (scripts/ensure-test-tools) drive the page as an
+operator would, against a worker that requires tokens; the browser presents the admin
+token as HTTP Basic credentials, as it does after asking for them once.
+"""
+
+import base64
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.conftest import SpawnWorker
+from tests.support.polling import eventually
+from tests.support.shop import call
+from tests.support.wms import publish_xml, unique_warehouse
+
+pytestmark = pytest.mark.brokers
+
+ADMIN = "ops-admin-token-0123456789"
+SCOPES = ["admin", "orders:read", "orders:write", "atp:read"]
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1400,1600"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
+    spawn_worker: SpawnWorker, browser: WebDriver, tmp_path: Path
+) -> None:
+    # Given a worker that requires tokens, a dead letter from a warehouse, and an order
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([{"token": ADMIN, "scopes": SCOPES}]))
+    worker = spawn_worker("w1", DISTGATE_API_TOKENS_FILE=str(tokens))
+    await worker.wait_ready()
+    bearer = {"Authorization": f"Bearer {ADMIN}"}
+    warehouse = unique_warehouse()
+    await publish_xml(worker.settings.amqp_url, [(f"{warehouse}.receipt", b"<Receipt")])
+    letter = await _the_letter_from(worker.url, warehouse, bearer)
+    sku = f"SKU-{uuid.uuid4().hex[:8]}"
+    line = f'<Line sku="{sku}" qty="5"/>'
+    receipt = f'<Receipt txn="R-1" warehouse="{warehouse}">{line}</Receipt>'.encode()
+    await publish_xml(worker.settings.amqp_url, [(f"{warehouse}.receipt", receipt)])
+    order_id = await _order(worker.url, sku, bearer)
+    # And the console refuses a browser without credentials, asking for them
+    async with aiohttp.ClientSession() as http, http.get(f"{worker.url}/ops") as response:
+        assert response.status == 401
+        assert response.headers["WWW-Authenticate"].startswith("Basic ")
+
+    # When the operator opens the console with the admin token
+    basic = base64.b64encode(f"ops:{ADMIN}".encode()).decode()
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {basic}"}}
+    )
+    browser.get(f"{worker.url}/ops")
+    wait = WebDriverWait(browser, 60)
+    # Then it shows the worker ready, the inbox lag and the letter with its reason
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "ready"), "ready"))
+    wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "lag"), "stock-inbox"))
+    # And, filtered by the letter's source and reason, the letter itself
+    chip = wait.until(
+        expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
+        )
+    )
+    chip.click()
+    replay = wait.until(
+        expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, f'button[data-letter="{letter["id"]}"]')
+        )
+    )
+    row_text = replay.find_element(By.XPATH, "./ancestor::tr").text
+    assert letter["reason"] in row_text
+    # When they search the order
+    browser.find_element(By.ID, "order-id").send_keys(order_id)
+    browser.find_element(By.CSS_SELECTOR, "#find button").click()
+    # Then its status and lines show
+    status = wait.until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, "#order .order-status"))
+    )
+    assert status.text == f"{order_id}: RESERVED"
+    assert sku in browser.find_element(By.ID, "order").text
+    # When they replay the letter
+    cell = replay.find_element(By.XPATH, "./ancestor::td")
+    replay.click()
+    # Then the console says where it was sent again
+    wait.until(lambda _: "sent again to" in cell.text)
+    assert "wms.events" in cell.text
+    browser.save_screenshot(str(tmp_path / "ops-console.png"))
+
+
+async def _the_letter_from(url: str, warehouse: str, bearer: dict[str, str]) -> dict[str, str]:
+    async def letters() -> list[dict[str, str]]:
+        status, body = await call(url, "GET", "/v1/admin/dead-letters", headers=bearer)
+        assert status == 200, body
+        return [dl for dl in body["dead_letters"] if warehouse in json.dumps(dl["headers"])]
+
+    found = await eventually(letters, bool, within=30)
+    return found[0]
+
+
+async def _order(url: str, sku: str, bearer: dict[str, str]) -> str:
+    async def atp() -> int:
+        status, body = await call(url, "GET", f"/v1/atp/{sku}", headers=bearer)
+        return int(body["atp"]) if status == 200 else 0
+
+    await eventually(atp, lambda value: value == 5, within=30)
+    order = {
+        "order_id": f"SO-{uuid.uuid4().hex[:10]}",
+        "customer_id": "C-1",
+        "channel": "web",
+        "lines": [{"line_no": 1, "sku": sku, "qty": 2}],
+    }
+    status, body = await call(url, "POST", "/v1/orders", json=order, headers=bearer)
+    assert status == 202, body
+    order_id = str(body["order_id"])
+    status, body = await call(
+        url, "GET", f"/v1/orders/{order_id}?wait_for=RESERVED&timeout=30", headers=bearer
+    )
+    assert body["status"] == "RESERVED", body
+    return order_id
