@@ -12,6 +12,7 @@ from faust.types import TP, Message
 from agents.deadletters import DeadLetters
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.rows import TableRows
+from protocols.printable import printable
 from tables.batch import BatchRunner, Delivery, Failed
 from tables.keys import is_seen_key
 from tables.seen import day_number, is_expired
@@ -72,5 +73,5 @@ class TableActor(ABC, Generic[R]):
 
     async def _dead_letter(self, record: Message, failed: Failed) -> None:
         if failed.reason == "unexpected_error":
-            log.error("unexpected error applying %s: %s", record.tp, failed.error)
+            log.error("unexpected error applying %s: %s", record.tp, printable(failed.error))
         await self.dead_letters.publish_record(record, failed.reason, failed.error)

@@ -10,6 +10,7 @@ from faust.types import EventT, Message
 
 from agents.runtime.metrics import AgentMetrics
 from protocols.deadletters import DeadLetter, Header, Source
+from protocols.printable import printable
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,11 @@ def new_dead_letter(
     key: bytes | None,
     headers: Sequence[Header] = (),
 ) -> DeadLetter:
-    """The record for one message that could not be applied (not yet sent anywhere)."""
-    return DeadLetter(
+    """The record for one message that could not be applied (not yet sent anywhere).
+
+    Its payload is cut when the whole record would not fit Kafka's limit.
+    """
+    letter = DeadLetter(
         id=dead_letter_id(source, origin, position),
         source=source,
         origin=origin,
@@ -45,6 +49,7 @@ def new_dead_letter(
         key=key,
         headers=tuple(headers),
     )
+    return letter.fitted()
 
 
 def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
@@ -53,9 +58,9 @@ def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
     log.warning(
         "dead-lettered %s from %s: %s (%s)",
         letter.id,
-        letter.origin,
-        letter.reason,
-        letter.error[:200],
+        printable(letter.origin),
+        printable(letter.reason),
+        printable(letter.error[:200]),
     )
 
 
@@ -90,7 +95,7 @@ class DeadLetters:
             headers=headers,
         )
         # The original key and value, so a replay sends exactly what came in; dl.id is a header.
-        await self.topic.send(key=key, value=payload, headers=letter.to_headers())
+        await self.topic.send(key=key, value=letter.payload, headers=letter.to_headers())
         note_dead_letter(self.metrics, letter)
         return letter
 

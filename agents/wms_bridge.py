@@ -10,6 +10,7 @@ event ids make the re-send apply once. Then a new session starts, after a pause.
 import asyncio
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aio_pika
@@ -78,6 +79,8 @@ class WmsBridge(Service):
             linger_ms=2,
         )
         await producer.start()
+        # One thread: large bodies are decoded one at a time, in queue order, off the loop.
+        parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wms-parser")
         try:
             connection = await aio_pika.connect_robust(
                 self.amqp_url, timeout=30, reconnect_interval=1
@@ -88,6 +91,9 @@ class WmsBridge(Service):
                 queue = await channel.declare_queue(
                     self.queue.name, durable=True, arguments=self.queue.arguments
                 )
-                await Pipeline(producer, self.topics, self.metrics, self.failpoints).run(queue)
+                await Pipeline(producer, self.topics, self.metrics, self.failpoints, parser).run(
+                    queue
+                )
         finally:
+            parser.shutdown(wait=False, cancel_futures=True)
             await asyncio.wait_for(producer.stop(), DRAIN_SECONDS)

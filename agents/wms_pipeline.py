@@ -7,12 +7,17 @@ and acks it to RabbitMQ, together (`multiple`) with the following ones Kafka alr
 has; a poison delivery, whose only record is its dead letter, is rejected into the
 dead-letter queue instead. If Kafka fails, nothing more is acked: what RabbitMQ
 redelivers is always a suffix of the queue, and re-sent events reach Kafka in order.
+
+A body over INLINE_BODY_BYTES is decoded on the bridge's parser thread, one at a time and
+still in queue order, so a large or hostile message does not stall the event loop (acks,
+heartbeats, the settler); the many small ones keep the direct path.
 """
 
 import asyncio
 import datetime as dt
 import logging
 from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
@@ -21,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 from agents.deadletters import note_dead_letter
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
-from agents.wms_canonical import Delivery, delivery_digest
+from agents.wms_canonical import Delivery, KafkaRecord, delivery_digest
 from agents.wms_translate import translate
 from protocols.deadletters import DeadLetter
 from protocols.topics import Topics
@@ -29,6 +34,7 @@ from protocols.topics import Topics
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 10.0
+INLINE_BODY_BYTES = 16 * 1024  # decoded on the event loop up to here (about 0.1 ms of XML)
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,13 @@ class Pipeline:
         topics: Topics,
         metrics: AgentMetrics,
         failpoints: Failpoints,
+        parser: Executor,
     ) -> None:
         self.producer = producer
         self.topics = topics
         self.metrics = metrics
         self.failpoints = failpoints
+        self.parser = parser
         self._sent: deque[Sent | None] = deque()
         self._more = asyncio.Event()
 
@@ -81,15 +89,23 @@ class Pipeline:
         async with queue.iterator() as deliveries:
             async for message in deliveries:
                 self.failpoints.hit("bridge.before_kafka_send")
-                now = dt.datetime.now(dt.UTC)
-                records, letter = translate(
-                    message.body, _delivery(message), now, self.topics, queue.name
-                )
+                records, letter = await self._translate(message, queue.name)
                 futures: list[asyncio.Future[object]] = [
                     await self.producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
                     for r in records
                 ]
                 self._push(Sent(message, futures, letter))
+
+    async def _translate(
+        self, message: AbstractIncomingMessage, queue: str
+    ) -> tuple[list[KafkaRecord], DeadLetter | None]:
+        now = dt.datetime.now(dt.UTC)
+        if len(message.body) <= INLINE_BODY_BYTES:
+            return _translated(message, now, self.topics, queue)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.parser, _translated, message, now, self.topics, queue
+        )
 
     def _push(self, sent: Sent | None) -> None:
         self._sent.append(sent)
@@ -132,6 +148,13 @@ class Pipeline:
             self.metrics.bridge_messages.labels("dead_letter").inc()
         else:
             self.metrics.bridge_messages.labels("forwarded").inc(len(batch))
+
+
+def _translated(
+    message: AbstractIncomingMessage, now: dt.datetime, topics: Topics, queue: str
+) -> tuple[list[KafkaRecord], DeadLetter | None]:
+    """What `translate` makes of a delivery; pure, so it may run on the parser thread."""
+    return translate(message.body, _delivery(message), now, topics, queue)
 
 
 def _delivery(message: AbstractIncomingMessage) -> Delivery:

@@ -14,6 +14,7 @@ from agents.wms_canonical import Delivery, KafkaRecord, to_canonical
 from protocols.amqp import HEADER_BODY_SIZE
 from protocols.deadletters import DeadLetter
 from protocols.errors import WmsDecodeError
+from protocols.printable import printable
 from protocols.topics import Topics
 from protocols.wms_xml import decode_wms
 
@@ -34,7 +35,7 @@ def translate(
         letter = amqp_dead_letter(delivery, body, queue, exc.reason, exc.detail)
     except Exception as exc:
         # A bug must not stop the bridge or lose the message: dead-letter it for a replay.
-        log.exception("unexpected error translating %s", delivery.routing_key)
+        log.exception("unexpected error translating %s", printable(delivery.routing_key))
         letter = amqp_dead_letter(delivery, body, queue, "unexpected_error", repr(exc))
     record = KafkaRecord(
         topics.dead_letters.name, letter.key, letter.payload, tuple(letter.to_headers())

@@ -8,6 +8,7 @@ from mode import ServiceT, Worker
 from app.agents_view import AgentsView
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
+from app.api.gates import ApiLimits
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.errors import ConfigurationError
@@ -56,15 +57,16 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
     state = ApiState(
-        tokens, metrics, readiness, stock, orders, commands, dead_letters, app_id=settings.app_id
-    )
+        tokens, metrics, readiness, stock, orders, commands, dead_letters,
+        app_id=settings.app_id, limits=ApiLimits.of(settings),
+    )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
         stock,
         orders,
         commands,
         mirror,
-        HttpServer(api, settings.http_host, settings.http_port),
+        HttpServer(api, settings.http_host, settings.http_port, settings.http_idle_timeout_s),
         readiness=readiness,
         **settings.worker_logging("api"),
     )

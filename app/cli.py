@@ -10,6 +10,7 @@ from app.dev import stack
 from app.errors import DistgateError
 from app.settings import Settings
 from app.version import VERSION
+from protocols.printable import printable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(args.run(settings, args))
     except (DistgateError, stack.DevStackError) as exc:
-        print(f"distgate: error: {exc}", file=sys.stderr)
+        print(f"distgate: error: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 
@@ -67,8 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
     listing = dlq_actions.add_parser("list", help="the newest dead letters first")
-    listing.add_argument("--limit", type=_limit, default=100, help="1..1000 (default 100)")
+    listing.add_argument("--limit", type=_limit, default=100, help="1..100 (default 100)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = dlq_actions.add_parser("show", help="one dead letter whole (list shows previews)")
+    show.add_argument("id", help="the dead letter's id (dl.id)")
+    show.add_argument("--json", action="store_true", help="as one JSON object")
     replay = dlq_actions.add_parser("replay", help="send a dead letter's message again")
     replay.add_argument("id", help="the dead letter's id (dl.id)")
     dlq.set_defaults(run=_run_dlq)
@@ -85,8 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _limit(text: str) -> int:
     value = int(text)
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError("must be 1..1000")
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be 1..100")
     return value
 
 

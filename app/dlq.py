@@ -48,11 +48,27 @@ class DeadLetterAdmin:
         """Up to `limit` dead letters, newest first; only those of `source` and `reason`."""
         return [entry.view() for entry in self.mirror.index.newest(limit, source, reason)]
 
-    async def replay(self, letter_id: str) -> ReplayAccepted:
-        """Send the original message of dead letter `letter_id` again; return where to."""
+    async def whole(self, letter_id: str) -> DeadLetterView:
+        """Dead letter `letter_id` with its whole payload, error and headers, read from Kafka."""
+        entry = self._entry(letter_id)
+        try:
+            async with asyncio.timeout(REPLAY_WAIT):
+                letter = await self._read(entry)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(
+                f"Kafka did not give the dead letter back within {REPLAY_WAIT:.0f} s: {exc!r}"
+            ) from exc
+        return letter.view()
+
+    def _entry(self, letter_id: str) -> IndexedLetter:
         entry = self.mirror.index.get(letter_id)
         if entry is None:
             raise NotFound(f"no dead letter {letter_id!r}")
+        return entry
+
+    async def replay(self, letter_id: str) -> ReplayAccepted:
+        """Send the original message of dead letter `letter_id` again; return where to."""
+        entry = self._entry(letter_id)
         try:
             async with asyncio.timeout(REPLAY_WAIT):
                 letter = await self._read(entry)
@@ -88,6 +104,10 @@ class DeadLetterAdmin:
         return DeadLetter.from_headers(record.headers, record.value or b"", record.key)
 
     async def _to_kafka(self, letter: DeadLetter) -> str:
+        if letter.payload_size is not None:
+            raise Conflict(
+                f"only the first {len(letter.payload)} of {letter.payload_size} bytes were kept"
+            )
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
         producer = AIOKafkaProducer(

@@ -1,4 +1,8 @@
-"""`distgate dlq list|replay`: dead letters straight from Kafka and RabbitMQ, no worker needed."""
+"""`distgate dlq list|show|replay`: dead letters straight from Kafka and RabbitMQ, no worker needed.
+
+What a letter holds came from outside: the table and `show` print it through `printable`,
+so a newline or an escape sequence in it cannot forge a line or drive the terminal.
+"""
 
 import asyncio
 import sys
@@ -12,6 +16,7 @@ from app.errors import ConfigurationError
 from app.read.deadletter_index import DeadLetterMirror
 from app.settings import Settings
 from protocols.deadletters import DeadLetterView
+from protocols.printable import printable
 
 LOAD_TIMEOUT = 120.0
 _encoder = msgspec.json.Encoder()
@@ -20,7 +25,7 @@ _encoder = msgspec.json.Encoder()
 def run_dlq(
     settings: Settings, action: str, limit: int, letter_id: str | None, as_json: bool
 ) -> int:
-    """List the newest dead letters, or replay one; 0 on success."""
+    """List the newest dead letters, show one whole, or replay one; 0 on success."""
     return asyncio.run(_run(settings, action, limit, letter_id, as_json))
 
 
@@ -40,8 +45,11 @@ async def _run(
             _print(admin.newest(limit), as_json, sys.stdout)
             return 0
         assert letter_id is not None
+        if action == "show":
+            _show(await admin.whole(letter_id), as_json, sys.stdout)
+            return 0
         accepted = await admin.replay(letter_id)
-        print(f"replayed {accepted.id} ({accepted.source}) to {accepted.target}")
+        print(f"replayed {accepted.id} ({accepted.source}) to {printable(accepted.target)}")
         return 0
     finally:
         await mirror.stop()
@@ -56,8 +64,22 @@ def _print(views: Sequence[DeadLetterView], as_json: bool, stream: TextIO) -> No
         print("no dead letters", file=stream)
         return
     for view in views:
-        error = " ".join(view.error.split())[:80]
+        error = printable(" ".join(view.error.split())[:80])
         at = view.at.isoformat(timespec="seconds")
-        print(
-            f"{view.id}  {at}  {view.source:<5}  {view.origin}  {view.reason}  {error}", file=stream
-        )
+        fields = (view.id, at, f"{view.source:<5}", printable(view.origin), printable(view.reason))
+        print("  ".join((*fields, error)), file=stream)
+
+
+def _show(view: DeadLetterView, as_json: bool, stream: TextIO) -> None:
+    if as_json:
+        print(_encoder.encode(view).decode(), file=stream)
+        return
+    for name in ("id", "source", "origin", "reason", "error", "key"):
+        print(f"{name}: {printable(str(getattr(view, name)))}", file=stream)
+    print(f"at: {view.at.isoformat()}", file=stream)
+    for header in view.headers:
+        shown = f"(base64) {header.value}" if header.base64 else printable(header.value)
+        print(f"header {printable(header.name)}: {shown}", file=stream)
+    encoding = "base64" if view.payload_base64 else "text"
+    print(f"payload ({encoding}):", file=stream)
+    print(printable(view.payload), file=stream)

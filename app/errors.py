@@ -19,6 +19,7 @@ class ApiError(DistgateError):
     status = 500
     title = "Internal Server Error"
     type_uri = "about:blank"
+    close_connection = False  # True: the rest of the request cannot be trusted to follow
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
@@ -97,3 +98,31 @@ class BrokerUnavailable(ApiError):
 
     def __init__(self, detail: str, retry_after: int = 5) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class TooManyRequests(ApiError):
+    """The token spent its rate limit; Retry-After says when a request is allowed again."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class Overloaded(ApiError):
+    """This worker already holds as many waiting requests of this kind as it allows."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 1) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class RequestTimeout(ApiError):
+    """The request body did not arrive in time; the connection is closed after the answer."""
+
+    status = 408
+    title = "Request Timeout"
+    close_connection = True

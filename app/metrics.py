@@ -39,6 +39,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.http_waiting = Gauge(
+            "distgate_http_waiting",
+            "Requests held now, by kind (long_poll, sync); each kind is capped per API process",
+            ["kind"],
+            registry=self.registry,
+        )
         self.ready = Gauge(
             "distgate_ready",
             "1 when every assigned partition is restored and consuming",

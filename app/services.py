@@ -11,9 +11,11 @@ log = logging.getLogger(__name__)
 class HttpServer(Service):
     """Serves the aiohttp API for the lifetime of the process."""
 
-    def __init__(self, api: web.Application, host: str, port: int) -> None:
+    def __init__(self, api: web.Application, host: str, port: int, idle_timeout_s: float) -> None:
         super().__init__()
-        self.runner = web.AppRunner(api, access_log=None)
+        # An idle connection, or one whose request headers have not all arrived, is closed
+        # after `idle_timeout_s`: a client that trickles headers cannot hold it for an hour.
+        self.runner = web.AppRunner(api, access_log=None, keepalive_timeout=idle_timeout_s)
         self.host = host
         self.port = port
 

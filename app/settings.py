@@ -41,6 +41,12 @@ class Settings:
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
     agent_processes: int = 1
+    max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
+    max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
+    http_body_timeout_s: float = 10.0  # to send a request's body once its headers are in
+    # To send a request's headers (an idle keep-alive connection too): longer than clients'
+    # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.
+    http_idle_timeout_s: float = 75.0
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_username: str = ""
@@ -93,6 +99,16 @@ class Settings:
                 f"DISTGATE_AGENT_PROCESSES (--agents) must be 1..{MAX_AGENT_PROCESSES}, "
                 f"not {self.agent_processes}"
             )
+        if self.max_long_polls < 1 or self.max_syncs < 1:
+            raise ConfigurationError(
+                "DISTGATE_MAX_LONG_POLLS and DISTGATE_MAX_SYNCS must be at least 1"
+            )
+        for variable, seconds in (
+            ("DISTGATE_HTTP_BODY_TIMEOUT_S", self.http_body_timeout_s),
+            ("DISTGATE_HTTP_IDLE_TIMEOUT_S", self.http_idle_timeout_s),
+        ):
+            if not 0 < seconds <= 3600:
+                raise ConfigurationError(f"{variable} must be in (0, 3600], not {seconds}")
         if self.log_format not in LOG_FORMATS:
             raise ConfigurationError(
                 f"DISTGATE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
@@ -241,6 +257,10 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
+    "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),
+    "max_syncs": ("DISTGATE_MAX_SYNCS", int),
+    "http_body_timeout_s": ("DISTGATE_HTTP_BODY_TIMEOUT_S", float),
+    "http_idle_timeout_s": ("DISTGATE_HTTP_IDLE_TIMEOUT_S", float),
     "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
     "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
     "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),

@@ -13,7 +13,7 @@ from yarl import URL
 from app.errors import ConfigurationError
 from app.settings import Settings
 from protocols.amqp import WmsQueues
-from protocols.topics import TopicSpec
+from protocols.topics import TOPIC_MAX_MESSAGE_BYTES, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,10 @@ def _raise_on_errors(topic_errors: list[tuple[Any, ...]]) -> None:
 
 
 def _new_topic(spec: TopicSpec, settings: Settings) -> NewTopic:
-    configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+    # Set, not left to the broker's default: every producer of distgate sizes its records to it.
+    configs = {"max.message.bytes": str(TOPIC_MAX_MESSAGE_BYTES)}
+    if spec.compacted:
+        configs["cleanup.policy"] = "compact"
     if spec.keep_forever:
         configs[RETENTION] = KEEP_FOREVER
     return NewTopic(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Final, Literal, Self, cast, get_args
 
 import msgspec
+from msgspec.structs import replace
 
 from protocols.errors import InvalidDeadLetter
 
@@ -15,6 +16,12 @@ HEADER_ORIGIN: Final = "dl.origin"
 HEADER_REASON: Final = "dl.reason"
 HEADER_ERROR: Final = "dl.error"
 HEADER_AT: Final = "dl.at"
+HEADER_PAYLOAD_SIZE: Final = "dl.payload_size"
+"""Only on a letter whose payload was cut so the record fits Kafka: the original's size."""
+# Kafka's default message.max.bytes is 1 MiB + 12, and distgate sets it on the topics it
+# creates; a dead letter stays below it by room for the record batch's framing, so sending
+# one can never fail (or be retried forever) for its size.
+MAX_RECORD_BYTES: Final = 1_000_000
 DEAD_LETTER_HEADERS: Final = (
     HEADER_ID,
     HEADER_SOURCE,
@@ -51,11 +58,13 @@ class DeadLetterView(msgspec.Struct, frozen=True):
     payload: str
     payload_base64: bool
     headers: tuple[HeaderView, ...]
-    payload_truncated: bool = False  # True: only the first 64 KiB are shown
+    payload_truncated: bool = False  # True: only the payload's first 2 KiB are shown
+    # True: payload, error or headers are cut; GET /v1/admin/dead-letters/{id} has them whole
+    preview: bool = False
 
 
 class DeadLetterList(msgspec.Struct, frozen=True):
-    """`GET /v1/admin/dead-letters`: the newest dead letters first."""
+    """`GET /v1/admin/dead-letters`: the newest dead letters first, each a preview."""
 
     dead_letters: tuple[DeadLetterView, ...]
 
@@ -83,10 +92,15 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes
     key: bytes | None = None
     headers: tuple[Header, ...] = ()
+    payload_size: int | None = None  # set when `payload` is only the original's beginning
 
     def to_headers(self) -> list[Header]:
         """The Kafka record headers: the `dl.*` ones, then the original headers."""
+        cut = (
+            [] if self.payload_size is None else [(HEADER_PAYLOAD_SIZE, b"%d" % self.payload_size)]
+        )
         return [
+            *cut,
             (HEADER_ID, self.id.encode()),
             (HEADER_SOURCE, self.source.encode()),
             (HEADER_ORIGIN, self.origin.encode()),
@@ -103,7 +117,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
         found: dict[str, bytes] = {}
         original: list[Header] = []
         for name, raw in headers:
-            if name in DEAD_LETTER_HEADERS:
+            if name in DEAD_LETTER_HEADERS or name == HEADER_PAYLOAD_SIZE:
                 found[name] = raw
             else:
                 original.append((name, raw))
@@ -112,6 +126,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
         try:
             text = {name: raw.decode() for name, raw in found.items()}
             at = dt.datetime.fromisoformat(text[HEADER_AT])
+            size = int(text[HEADER_PAYLOAD_SIZE]) if HEADER_PAYLOAD_SIZE in text else None
         except ValueError as exc:  # UnicodeDecodeError is a ValueError too
             raise InvalidDeadLetter(f"unreadable dl.* header: {exc}") from exc
         if (source := text[HEADER_SOURCE]) not in _SOURCES:
@@ -126,7 +141,16 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
             payload=value,
             key=key,
             headers=tuple(original),
+            payload_size=size,
         )
+
+    def fitted(self) -> Self:
+        """This letter, its payload cut (and its full size noted) if the record would not fit."""
+        headers = sum(len(name) + len(raw) for name, raw in self.to_headers())
+        room = MAX_RECORD_BYTES - len(self.key or b"") - headers - 32  # the size header's room
+        if len(self.payload) <= room:
+            return self
+        return replace(self, payload=self.payload[: max(0, room)], payload_size=len(self.payload))
 
     def view(self) -> DeadLetterView:
         """The JSON view for the admin API."""
@@ -144,6 +168,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
             payload=payload,
             payload_base64=payload_base64,
             headers=tuple(HeaderView(name, *_shown(raw)) for name, raw in self.headers),
+            payload_truncated=self.payload_size is not None,
         )
 
 

@@ -1,12 +1,18 @@
 """What ERP publishes: supply planning on `erp.supply`, order decisions on `erp.order-decisions`."""
 
 import datetime as dt
+from typing import Annotated, Final
 
 import msgspec
 
 from protocols.ids import EventId, OrderId, PoId, Qty, SafetyQty, Sku, Warehouse
 
-ReasonText = str
+# ERP's free strings are stored on the order and sent on to CRM: bounded, so an oversized
+# one is a dead letter (`malformed`, naming the field) and never a blob in every mirror.
+MAX_REASON_CHARS: Final = 500
+MAX_INVOICE_ID_CHARS: Final = 64
+ReasonText = Annotated[str, msgspec.Meta(max_length=MAX_REASON_CHARS)]
+InvoiceId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_INVOICE_ID_CHARS)]
 
 
 class ErpMessage(msgspec.Struct, frozen=True, tag_field="type"):
@@ -77,7 +83,7 @@ class ErpOrderInvoiced(ErpMessage, frozen=True, tag="OrderInvoiced"):
     """ERP invoiced a shipped order."""
 
     order_id: OrderId
-    invoice_id: str
+    invoice_id: InvoiceId
 
 
 OrderDecision = (

@@ -16,7 +16,7 @@ WmsErrorReason = Literal[
     "bad_reason",
     "duplicate_line",
     "too_many_lines",
-    "too_deep",
+    "xml_too_large",
 ]
 
 

@@ -20,6 +20,10 @@ from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import ReservationAnswerMessage, StockCommandMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
 
+# Kafka's default message.max.bytes, set on every topic distgate creates: a broker with a
+# smaller default would refuse records the producers (max request 1 MiB) were told fit.
+TOPIC_MAX_MESSAGE_BYTES = 1024 * 1024 + 12
+
 # Every stock-affecting message, on one topic keyed by SKU, so the stock table has one input.
 StockInboxMessage = WmsStockEvent | SupplyMessage | StockCommandMessage
 OrderInboxMessage = (

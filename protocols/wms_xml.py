@@ -7,7 +7,6 @@ from typing import Final, TypeVar, cast, get_args
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from protocols.errors import WmsDecodeError
 from protocols.ids import ENTITY_ID_PATTERN, MAX_QTY, SKU_PATTERN
@@ -30,10 +29,12 @@ from protocols.wms import (
     WmsShipConfirm,
     parse_routing_key,
 )
+from protocols.xml_bounds import XmlTooLarge, parse_bounded
 
 MAX_BODY_BYTES: Final = 1024 * 1024
-# Root, Line, and room for what a WMS may add beside them (unknown elements are ignored).
-MAX_DEPTH: Final = 8
+# A message is a root and its <Line>s; the slack keeps "too_many_lines" the reason up to here.
+MAX_XML_DEPTH: Final = 4
+MAX_XML_ELEMENTS: Final = 2 * MAX_ORDER_LINES + 2
 MAX_STOCK_LEVEL: Final = 2**53  # the bound of protocols.ids.StockLevel
 
 Attributes = Mapping[str, str]
@@ -58,7 +59,6 @@ def decode_wms(routing_key: str, body: bytes) -> WmsMessage:
         raise WmsDecodeError("oversize", f"the body has {len(body)} bytes, over {MAX_BODY_BYTES}")
     warehouse, kind = parse_routing_key(routing_key)
     root = _parse(body)
-    _check_depth(root)
     expected = WMS_KINDS[kind]
     if root.tag != expected:
         raise WmsDecodeError(
@@ -104,9 +104,9 @@ def _escape(value: str) -> str:
 
 def _parse(body: bytes) -> Element:
     try:
-        root: Element = fromstring(
-            body, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        root = parse_bounded(body, MAX_XML_DEPTH, MAX_XML_ELEMENTS)
+    except XmlTooLarge as exc:
+        raise WmsDecodeError("xml_too_large", f"the XML is too large: {exc}") from None
     except DefusedXmlException as exc:
         raise WmsDecodeError("forbidden_xml", f"DTDs and entities are refused: {exc!r}") from None
     except ParseError as exc:
@@ -116,16 +116,6 @@ def _parse(body: bytes) -> Element:
             "malformed_xml", f"the body's encoding is not supported: {exc}"
         ) from None
     return root
-
-
-def _check_depth(root: Element) -> None:
-    """Refuse a tree deeper than any WMS message: unknown elements are ignored, not refused."""
-    level = [root]
-    for _ in range(MAX_DEPTH):
-        level = [child for element in level for child in element]
-        if not level:
-            return
-    raise WmsDecodeError("too_deep", f"elements nest deeper than {MAX_DEPTH} levels")
 
 
 def _required(attrs: Attributes, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Bearer tokens with scopes, optionally bound to one customer (CONTRACT 2.1)."""
+"""Bearer tokens with scopes, optionally bound to one customer and rate-limited (CONTRACT 2.1)."""
 
 import base64
 import binascii
@@ -7,9 +7,11 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
+from app.api.ratelimit import RateLimiter
 from app.errors import ConfigurationError, Forbidden, Unauthorized
 from protocols.ids import CustomerId
 
@@ -23,6 +25,7 @@ class TokenEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token: str
     scopes: list[str]
     customer_id: CustomerId | None = None
+    rate_limit_per_s: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Principal:
 
     scopes: frozenset[Scope]
     customer_id: str | None = None
+    rate_limit_per_s: int | None = None  # None: unlimited
 
 
 OPEN_PRINCIPAL = Principal(scopes=SCOPES)
@@ -39,8 +43,11 @@ OPEN_PRINCIPAL = Principal(scopes=SCOPES)
 class TokenRegistry:
     """Looks up bearer tokens by their digest; `None` entries means the API is open."""
 
-    def __init__(self, entries: Mapping[bytes, Principal] | None) -> None:
+    def __init__(
+        self, entries: Mapping[bytes, Principal] | None, limiter: RateLimiter | None = None
+    ) -> None:
         self._entries = entries
+        self._limiter = limiter or RateLimiter()
 
     @property
     def is_open(self) -> bool:
@@ -48,15 +55,18 @@ class TokenRegistry:
         return self._entries is None
 
     def authorize(self, authorization: str | None, scope: Scope) -> Principal:
-        """Return the caller for this Authorization header, or raise 401/403."""
+        """Return the caller for this Authorization header, or raise 401/429/403."""
         if self._entries is None:
             return OPEN_PRINCIPAL
         token = presented_token(authorization)
         if token is None:
             raise Unauthorized("send 'Authorization: Bearer <token>'")
-        principal = self._entries.get(_digest(token))
+        digest = _digest(token)
+        principal = self._entries.get(digest)
         if principal is None:
             raise Unauthorized("unknown bearer token")
+        if principal.rate_limit_per_s is not None:
+            self._limiter.check(digest, principal.rate_limit_per_s)
         if scope not in principal.scopes:
             raise Forbidden(f"this token lacks the scope {scope!r}")
         return principal
@@ -103,7 +113,9 @@ def load_tokens(path: Path | None) -> TokenRegistry:
             raise ConfigurationError(
                 f"tokens file {path}: entry {index} has a token under 16 characters"
             )
-        table[_digest(entry.token)] = Principal(frozenset(entry.scopes), entry.customer_id)
+        table[_digest(entry.token)] = Principal(
+            frozenset(entry.scopes), entry.customer_id, entry.rate_limit_per_s
+        )
     return TokenRegistry(table)
 
 

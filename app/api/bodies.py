@@ -1,12 +1,14 @@
 """Reading request bodies and path/query parameters into typed values, or 415/422."""
 
+import asyncio
 import re
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
-from app.errors import Unprocessable, UnsupportedMediaType
+from app.api.keys import LIMITS
+from app.errors import RequestTimeout, Unprocessable, UnsupportedMediaType
 from protocols.http import FieldError, field_error
 
 T = TypeVar("T")
@@ -20,7 +22,7 @@ async def read_json(request: web.Request, decoder: msgspec.json.Decoder[T]) -> T
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.content_type or 'nothing'}"
         )
-    body = await request.read()
+    body = await _read_body(request)
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
@@ -29,6 +31,16 @@ async def read_json(request: web.Request, decoder: msgspec.json.Decoder[T]) -> T
         raise UnsupportedMediaType(f"the body is not valid JSON: {exc}") from exc
     except UnicodeDecodeError as exc:  # invalid UTF-8 inside a JSON string
         raise UnsupportedMediaType(f"the body is not valid UTF-8: {exc.reason}") from exc
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body, or 408 when it does not arrive in time (a slow sender holds a task)."""
+    within = request.app[LIMITS].body_timeout_s
+    try:
+        async with asyncio.timeout(within):
+            return await request.read()
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {within:g} s") from None
 
 
 def checked(value: str, pattern: re.Pattern[str], loc: tuple[str | int, ...], what: str) -> str:

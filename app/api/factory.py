@@ -1,18 +1,20 @@
 """The aiohttp application factory."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from app.api import atp, deadletters, health, ops, orders
 from app.api.auth import TokenRegistry
-from app.api.keys import APP_ID, COMMANDS, METRICS, ORDERS, READINESS, STOCK, TOKENS
+from app.api.gates import ApiLimits
+from app.api.keys import APP_ID, COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.metrics import Metrics
 from app.readiness import Readiness
+from app.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -29,6 +31,7 @@ class ApiState:
     commands: CommandProducer
     dead_letters: DeadLetterAdmin
     app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
+    limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
 
 
 def create_api(state: ApiState) -> web.Application:
@@ -44,6 +47,9 @@ def create_api(state: ApiState) -> web.Application:
     app[STOCK] = state.stock
     app[ORDERS] = state.orders
     app[COMMANDS] = state.commands
+    app[LIMITS] = state.limits
+    for kind, gate in (("long_poll", state.limits.long_polls), ("sync", state.limits.syncs)):
+        state.metrics.http_waiting.labels(kind).set_function(gate.count)
     app[deadletters.DEAD_LETTERS] = state.dead_letters
     app[APP_ID] = state.app_id
     health.add_routes(app)

@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from app.api.auth import TokenRegistry
+from app.api.gates import ApiLimits
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
 from app.metrics import Metrics
@@ -15,3 +16,4 @@ READINESS = web.AppKey("readiness", Readiness)
 STOCK = web.AppKey("stock", StockReader)
 ORDERS = web.AppKey("orders", OrderReader)
 COMMANDS = web.AppKey("commands", CommandProducer)
+LIMITS = web.AppKey("limits", ApiLimits)

@@ -12,6 +12,7 @@ from agents.runtime import log_context
 from app.api.keys import METRICS
 from app.api.problems import problem_response
 from app.errors import ApiError, Unprocessable
+from protocols.printable import printable
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("distgate.access")
@@ -64,16 +65,21 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         errors = [{"loc": list(error.loc), "msg": error.msg} for error in exc.errors]
         return problem_response(exc.status, exc.title, exc.detail, errors=errors)
     except ApiError as exc:
-        return problem_response(
+        response = problem_response(
             exc.status, exc.title, exc.detail, type_uri=exc.type_uri, headers=exc.headers
         )
+        if exc.close_connection:
+            response.force_close()
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return problem_response(exc.status, exc.reason, _http_detail(exc), headers=allow)
     except Exception:
-        log.exception("unhandled error serving %s %s", request.method, request.path)
+        log.exception(
+            "unhandled error serving %s %s", printable(request.method), printable(request.path)
+        )
         return problem_response(500, "Internal Server Error", "an unexpected error occurred")
 
 

@@ -8,7 +8,7 @@ import orjson
 
 from app.api.openapi_orders import order_paths
 from app.api.openapi_parts import PROBLEM_SCHEMA, identifier, json_content, operation
-from protocols.deadletters import DeadLetterList, ReplayAccepted
+from protocols.deadletters import DeadLetterList, DeadLetterView, ReplayAccepted
 from protocols.http import (
     AtpCheckRequest,
     AtpCheckResponse,
@@ -46,6 +46,7 @@ def _atp_paths() -> dict[str, Any]:
     errors = {
         "401": "no or unknown token",
         "403": "missing scope atp:read",
+        "429": "the token's rate limit is spent (Retry-After)",
         "422": "invalid identifier",
         "503": "stock still restoring",
     }
@@ -68,7 +69,11 @@ def _atp_paths() -> dict[str, Any]:
 
 
 def _admin_paths() -> dict[str, Any]:
-    errors = {"401": "no or unknown token", "403": "missing scope admin"}
+    errors = {
+        "401": "no or unknown token",
+        "403": "missing scope admin",
+        "429": "the token's rate limit is spent (Retry-After)",
+    }
     listing = operation(
         "The newest dead letters first",
         {"200": "dead letters", "422": "invalid limit", "503": "still reading", **errors},
@@ -76,7 +81,7 @@ def _admin_paths() -> dict[str, Any]:
             {
                 "name": "limit",
                 "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
             }
         ],
     )
@@ -104,8 +109,24 @@ def _admin_paths() -> dict[str, Any]:
         "/ops/ops.js": console,
         "/ops/ops.css": console,
         "/v1/admin/dead-letters": {"get": listing},
+        "/v1/admin/dead-letters/{id}": {"get": _show_operation(errors)},
         "/v1/admin/dead-letters/{id}/replay": {"post": replay},
     }
+
+
+def _show_operation(errors: dict[str, str]) -> dict[str, Any]:
+    show = operation(
+        "One dead letter whole (the listing shows previews), read back from Kafka",
+        {
+            "200": "the dead letter",
+            "404": "no such dead letter",
+            "503": "still reading, or Kafka did not answer",
+            **errors,
+        },
+        parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    )
+    show["responses"]["200"]["content"] = json_content("DeadLetterView")
+    return show
 
 
 @functools.cache
@@ -117,6 +138,7 @@ def openapi_document() -> bytes:
             AtpCheckRequest,
             AtpCheckResponse,
             DeadLetterList,
+            DeadLetterView,
             ReplayAccepted,
             SubmitOrderRequest,
             OrderAccepted,

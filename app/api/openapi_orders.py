@@ -5,7 +5,11 @@ from typing import Any
 from app.api.openapi_parts import identifier, json_content, operation
 from protocols.ids import ENTITY_ID_PATTERN
 
-_ERRORS = {"401": "no or unknown token", "403": "missing scope, or another customer's order"}
+_ERRORS = {
+    "401": "no or unknown token",
+    "403": "missing scope, or another customer's order",
+    "429": "the token's rate limit is spent (Retry-After)",
+}
 _ORDER_ID = identifier("order_id", "path", ENTITY_ID_PATTERN)
 
 
@@ -15,6 +19,7 @@ def order_paths() -> dict[str, Any]:
         "Submit an order; answered once the command is durable in Kafka",
         {
             "202": "accepted",
+            "408": "the body did not arrive in time",
             "413": "body over 256 KiB",
             "415": "not JSON",
             "422": "breaks the contract, or the id was used with another body",
@@ -31,7 +36,7 @@ def order_paths() -> dict[str, Any]:
             "200": "the order",
             "404": "no such order",
             "422": "invalid order id, bad wait_for or timeout",
-            "503": "orders still restoring",
+            "503": "orders still restoring, or this worker holds its most long polls (Retry-After)",
             **_ERRORS,
         },
         parameters=[

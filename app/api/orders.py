@@ -11,7 +11,8 @@ from msgspec.structs import replace
 
 from app.api.auth import Principal
 from app.api.bodies import checked, json_response, read_json
-from app.api.keys import COMMANDS, ORDERS, TOKENS
+from app.api.gates import Gate
+from app.api.keys import COMMANDS, LIMITS, ORDERS, TOKENS
 from app.api.middlewares import CORRELATION_ID
 from app.api.order_ids import keyed_order_id, stored_ids
 from app.api.readers import OrderReader
@@ -57,7 +58,7 @@ async def submit_order(request: web.Request) -> web.Response:
         ids = stored_ids(principal, body.order_id)
     digest = hashlib.blake2b(msgspec.json.encode(body), digest_size=16).hexdigest()
     orders = _orders(request)
-    order_id, existing = await _locate(orders, ids, principal)
+    order_id, existing = await _locate(orders, ids, principal, request.app[LIMITS].syncs)
     if existing is None:
         command = SubmitOrder(
             event_id=f"{order_id}:submit:{digest[:12]}",
@@ -95,13 +96,15 @@ async def get_order(request: web.Request) -> web.Response:
     order_id = checked(request.match_info["order_id"], _ORDER_ID, ("path", "order_id"), "order id")
     wanted, timeout = _wait_params(request)
     orders = _orders(request)
-    stored_id, order = await _owned_order(orders, principal, order_id)
+    limits = request.app[LIMITS]
+    stored_id, order = await _owned_order(orders, principal, order_id, limits.syncs)
     if wanted is not None and not status_reached(order.status, wanted):
-        waited = await orders.wait_until(
-            stored_id.encode(),
-            lambda o: o is not None and status_reached(o.status, wanted),
-            timeout,
-        )
+        with limits.long_polls.enter():
+            waited = await orders.wait_until(
+                stored_id.encode(),
+                lambda o: o is not None and status_reached(o.status, wanted),
+                timeout,
+            )
         order = waited or order
     return json_response(_view(order, order_id), ENCODER)
 
@@ -132,7 +135,8 @@ async def cancel_order(request: web.Request) -> web.Response:
     when nothing is left to cancel (shipped, invoiced) or the order was rejected."""
     principal = _authorize(request, "orders:write")
     order_id = checked(request.match_info["order_id"], _ORDER_ID, ("path", "order_id"), "order id")
-    stored_id, order = await _owned_order(_orders(request), principal, order_id)
+    syncs = request.app[LIMITS].syncs
+    stored_id, order = await _owned_order(_orders(request), principal, order_id, syncs)
     if refusal := cancel_refusal(order):
         raise Conflict(
             f"order {order_id} is {order.status} and can no longer be cancelled ({refusal})"
@@ -160,7 +164,7 @@ def _orders(request: web.Request) -> OrderReader:
 
 
 async def _locate(
-    orders: OrderReader, ids: tuple[str, ...], principal: Principal
+    orders: OrderReader, ids: tuple[str, ...], principal: Principal, syncs: Gate
 ) -> tuple[str, Order | None]:
     """The first of `ids` holding an order this caller may see, else the first id and None.
 
@@ -168,7 +172,7 @@ async def _locate(
     neither the answer nor its timing says it exists.
     """
     found = _first_visible(orders, ids, principal)
-    if found is None and await _synced(orders):
+    if found is None and await _synced(orders, syncs):
         found = _first_visible(orders, ids, principal)
     return found or (ids[0], None)
 
@@ -183,10 +187,11 @@ def _first_visible(
     return None
 
 
-async def _synced(orders: OrderReader) -> bool:
+async def _synced(orders: OrderReader, syncs: Gate) -> bool:
     """The read-your-writes barrier; 503 when Kafka cannot be asked, never a wrong 404."""
     try:
-        return await orders.sync(SYNC_WAIT)
+        with syncs.enter():
+            return await orders.sync(SYNC_WAIT)
     except (KafkaError, TimeoutError) as exc:
         raise BrokerUnavailable(
             f"this worker cannot reach Kafka to read the latest orders ({exc!r}); retry shortly"
@@ -194,10 +199,10 @@ async def _synced(orders: OrderReader) -> bool:
 
 
 async def _owned_order(
-    orders: OrderReader, principal: Principal, order_id: str
+    orders: OrderReader, principal: Principal, order_id: str, syncs: Gate
 ) -> tuple[str, Order]:
     """The stored id and order `order_id` names for this caller; 404 as for a missing one."""
-    stored_id, order = await _locate(orders, stored_ids(principal, order_id), principal)
+    stored_id, order = await _locate(orders, stored_ids(principal, order_id), principal, syncs)
     if order is None:
         raise NotFound(f"no order {order_id}")
     return stored_id, order

@@ -32,7 +32,14 @@ from app.dev.service import (
 # The wrapper in /usr/sbin switches to the rabbitmq user; this script runs as the caller.
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 NODE = "distgate@localhost"
-CONFIG = "listeners.tcp.1 = {host}:{port}\nloopback_users = none\n"
+# A WMS message reaches the bridge only whole: the broker's limit (128 MiB by default) is
+# what bounds the bridge's memory per message. 4 MiB still delivers the messages over the
+# contract's 1 MiB, which must reach the bridge to be dead-lettered as oversize.
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+CONFIG = (
+    "listeners.tcp.1 = {host}:{port}\nloopback_users = none\n"
+    f"max_message_size = {MAX_MESSAGE_BYTES}\n"
+)
 
 
 def daemon(home: Path, ports: Ports) -> Daemon:

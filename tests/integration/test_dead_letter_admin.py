@@ -53,7 +53,7 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
     worker = spawn_worker(DISTGATE_API_TOKENS_FILE=str(tokens_file(tmp_path)))
     await worker.wait_ready()
     where, sku = unique_warehouse(), unique("SKU")
-    listing = f"{worker.url}/v1/admin/dead-letters?limit=1000"
+    listing = f"{worker.url}/v1/admin/dead-letters?limit=100"
     # Then the admin endpoints need the admin scope
     assert (await call("GET", listing))[0] == 401
     assert (await call("GET", listing, READER))[0] == 403
@@ -93,7 +93,10 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
     receipt = f'<Receipt txn="R-2" warehouse="{where}"><Line sku="{sku}" qty="10"/></Receipt>'
     await publish_xml(deployment.amqp_url, [(f"{where}.receipt", receipt.encode())])
     await eventually(lambda: positions(worker.url, sku, READER), lambda p: p is not None)
-    assert dlq(deployment, "list", "--json", "--limit", "1000").stdout.count(held["id"]) == 1
+    assert dlq(deployment, "list", "--json", "--limit", "100").stdout.count(held["id"]) == 1
+    shown = dlq(deployment, "show", held["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert "reason: hold_exceeds_on_hand" in shown.stdout
     replayed = dlq(deployment, "replay", held["id"])
     # Then the hold applies
     assert replayed.returncode == 0, replayed.stderr

@@ -11,10 +11,12 @@ from aiohttp import web
 
 from app.api.auth import load_tokens
 from app.api.factory import ApiState, create_api
+from app.api.gates import ApiLimits
 from app.broker_access import KafkaAccess
 from app.commands import CommandProducer
 from app.metrics import Metrics
 from app.readiness import Readiness
+from app.settings import Settings
 from protocols.topics import OrderInboxMessage, Topics
 from tables.orders import Order, apply
 
@@ -79,6 +81,7 @@ def api(
     orders: MemoryOrders | None = None,
     kafka: Any = None,
     dead_letters: Any = None,
+    limits: ApiLimits | None = None,
 ) -> web.Application:
     """The API as a worker builds it, on in-memory orders; open when `tokens` is None."""
     path = None
@@ -88,6 +91,7 @@ def api(
     orders = orders or MemoryOrders()
     commands = command_producer(kafka or ApplyingKafka(orders))
     state = ApiState(
-        load_tokens(path), Metrics(), Readiness(), None, orders, commands, dead_letters
-    )  # type: ignore[arg-type]
+        load_tokens(path), Metrics(), Readiness(), None, orders, commands, dead_letters,
+        limits=limits or ApiLimits.of(Settings()),
+    )  # type: ignore[arg-type]  # fmt: skip
     return create_api(state)

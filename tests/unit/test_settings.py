@@ -20,6 +20,12 @@ def test_defaults_are_the_contracts() -> None:
     assert Settings.from_env({"DISTGATE_DECISION_TIMEOUT_S": "60"}).decision_timeout_s == 60
 
 
+def test_the_bounds_on_cost_have_sane_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.max_long_polls, settings.max_syncs) == (1000, 256)
+    assert (settings.http_body_timeout_s, settings.http_idle_timeout_s) == (10.0, 75.0)
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -28,6 +34,10 @@ def test_defaults_are_the_contracts() -> None:
         ("DISTGATE_ERP_CONFIRMATION", "sometimes", "must be 'required' or 'auto'"),
         ("DISTGATE_PARTITIONS", "0", "partitions must be 1..256"),
         ("DISTGATE_LOG_LEVEL", "loud", "log level must be one of"),
+        ("DISTGATE_MAX_LONG_POLLS", "0", "must be at least 1"),
+        ("DISTGATE_MAX_SYNCS", "-1", "must be at least 1"),
+        ("DISTGATE_HTTP_BODY_TIMEOUT_S", "0", "DISTGATE_HTTP_BODY_TIMEOUT_S must be in"),
+        ("DISTGATE_HTTP_IDLE_TIMEOUT_S", "soon", "is not a valid float"),
         ("DISTGATE_KAFKA_URL", "kafka://k1:9092;:9093", "':9093' is not host:port"),
         ("DISTGATE_KAFKA_URL", "kafka://k1:90x2", "'k1:90x2' is not host:port"),
         ("DISTGATE_DECISION_TIMEOUT_S", "0", "DISTGATE_DECISION_TIMEOUT_S must be at least 1"),

@@ -1,7 +1,9 @@
 """The bridge's pipeline: sends in queue order, acks in order, and acks nothing after a failure."""
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,9 +12,10 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 
+from agents import wms_pipeline
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
-from agents.wms_pipeline import Pipeline
+from agents.wms_pipeline import INLINE_BODY_BYTES, Pipeline
 from protocols.topics import Topics
 
 TOPICS = Topics.for_app("distgate")
@@ -80,7 +83,8 @@ def count(n: int, sku: str = "S") -> FakeMessage:
 async def started(messages: list[FakeMessage]) -> tuple[Pipeline, FakeProducer, asyncio.Task[None]]:
     producer = FakeProducer(len(messages))
     metrics = AgentMetrics(CollectorRegistry())
-    pipeline = Pipeline(producer, TOPICS, metrics, Failpoints())  # type: ignore[arg-type]
+    parser = ThreadPoolExecutor(max_workers=1)
+    pipeline = Pipeline(producer, TOPICS, metrics, Failpoints(), parser)  # type: ignore[arg-type]
     running = asyncio.create_task(pipeline.run(FakeQueue(messages)))  # type: ignore[arg-type]
     await asyncio.wait_for(producer.all_sent.wait(), 5)
     return pipeline, producer, running
@@ -133,5 +137,36 @@ async def test_deliveries_kafka_already_has_are_acked_together() -> None:
     await asyncio.sleep(0.01)
     # Then RabbitMQ gets one "multiple" ack, on the last
     assert [m.settled for m in messages] == [[], [], [], ["ack up to here"]]
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_large_body_is_decoded_off_the_event_loop_and_keeps_its_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a small count, a large hostile body (200,000 elements) and another small count
+    hostile = b'<Count txn="C-2" warehouse="W1">' + b"<x/>" * 200_000 + b"</Count>"
+    assert len(hostile) > INLINE_BODY_BYTES
+    messages = [count(1), FakeMessage(hostile, delivery_tag=2), count(3)]
+    decoded_on: list[str] = []
+    original = wms_pipeline._translated
+
+    def spy(*args: Any) -> Any:
+        decoded_on.append(threading.current_thread().name)
+        return original(*args)
+
+    monkeypatch.setattr(wms_pipeline, "_translated", spy)
+    # When the pipeline takes them
+    _, producer, running = await started(messages)
+    # Then only the large one was decoded on another thread, and it is a dead letter
+    main = threading.current_thread().name
+    assert [name == main for name in decoded_on] == [True, False, True]
+    assert [topic for topic, _ in producer.sent] == [
+        TOPICS.stock_inbox.name,
+        TOPICS.dead_letters.name,
+        TOPICS.stock_inbox.name,
+    ]
+    for future in producer.futures:
+        future.set_result(None)
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from protocols.errors import WmsDecodeError
 from protocols.ids import ENTITY_ID_PATTERN, MAX_QTY, SKU_PATTERN
+from protocols.orders import MAX_ORDER_LINES
 from protocols.wms import (
     WMS_KINDS,
     CountLine,
@@ -177,7 +178,7 @@ POISON = [
         "deep nesting in a line",
         RECEIPT,
         receipt('<Line sku="A" qty="1">' + "<x>" * 10_000 + "</x>" * 10_000 + "</Line>"),
-        "too_deep",
+        "xml_too_large",
     ),
     poison("bad sku", RECEIPT, receipt('<Line sku="SKU 1" qty="1"/>'), "bad_identifier"),
     poison("sku + newline", RECEIPT, receipt('<Line sku="A&#10;" qty="1"/>'), "bad_identifier"),
@@ -367,3 +368,42 @@ def test_any_valid_receipt_decodes_to_its_lines(
     assert decoded == WmsReceipt(
         txn=txn, warehouse=EAST, po=po, lines=tuple(ReceiptLine(sku, qty) for sku, qty in lines)
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "bound"),
+    [
+        (b'<Receipt txn="R-1" warehouse="W1">' + b"<a>" * 100_000, "deeper than"),
+        (b'<Receipt txn="R-1" warehouse="W1">' + b"<b/>" * 200_000 + b"</Receipt>", "more than"),
+        (
+            b'<Receipt txn="R-1" warehouse="W1">'
+            + b'<Line sku="S" qty="1"/>' * 40_000
+            + b"</Receipt>",
+            "more than",
+        ),
+    ],
+    ids=["100k nested", "200k siblings", "40k lines"],
+)
+def test_xml_past_the_depth_or_element_bound_is_refused_before_it_is_built(
+    body: bytes, bound: str
+) -> None:
+    # Given a body under 1 MiB that nests too deep or holds too many elements
+    assert len(body) <= MAX_BODY_BYTES
+    # When decoded, Then it is refused as xml_too_large, naming the bound
+    with pytest.raises(WmsDecodeError) as refused:
+        decode_wms("W1.receipt", body)
+    assert refused.value.reason == "xml_too_large"
+    assert bound in refused.value.detail
+
+
+def test_a_message_at_the_line_limit_still_decodes_and_just_over_says_too_many_lines() -> None:
+    # Given receipts of 500 and of 501 distinct lines
+    def receipt(n: int) -> bytes:
+        lines = "".join(f'<Line sku="S-{i}" qty="1"/>' for i in range(n))
+        return f'<Receipt txn="R-1" warehouse="W1">{lines}</Receipt>'.encode()
+
+    # Then the first decodes and the second keeps its precise reason
+    assert len(decode_wms("W1.receipt", receipt(MAX_ORDER_LINES)).lines) == MAX_ORDER_LINES
+    with pytest.raises(WmsDecodeError) as refused:
+        decode_wms("W1.receipt", receipt(MAX_ORDER_LINES + 1))
+    assert refused.value.reason == "too_many_lines"
