@@ -66,15 +66,12 @@ async def _produce_kafka(poisons: Sequence[Poison], bootstrap: str) -> None:
         await producer.stop()
 
 
-async def dead_lettered(bootstrap: str, topic: str, markers: set[str]) -> set[str]:
+async def dead_lettered(bootstrap: str, topic: str, partitions: int, markers: set[str]) -> set[str]:
     """The markers found in the dead-letter topic, read from its start to its end now."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the metadata partitions_for_topic reads
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not parts:
-            return set()
+        parts = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)

@@ -78,9 +78,8 @@ class Chaos:
         held_lost, held_duplicated = accounting.holding_errors(figures, orders)
         markers = {p.marker for sent in self.cluster.poisoned for p in sent.to_dead_letter}
         settings = self.cluster.settings
-        dead = await dead_lettered(
-            settings.kafka_bootstrap, settings.topics.dead_letters.name, markers
-        )
+        topic = settings.topics.dead_letters.name
+        dead = await dead_lettered(settings.kafka_bootstrap, topic, settings.partitions, markers)
         section: dict[str, Any] = {
             "faults": [fault.as_report() for fault in self.faults],
             "lost": accounting.undecided(orders)

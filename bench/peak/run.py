@@ -202,7 +202,7 @@ async def _order_capacity(ctx: Context, params: PeakParams, shop: Shop) -> dict[
     figures = await order_capacity(shop, in_flight, seconds)
     latency = figures["latency_ms"] or {}
     ctx.say(
-        f"capacity: orders {figures['capacity_per_s']:,.0f}/s POST to decided"
+        f"capacity: orders {number(figures['capacity_per_s'])}/s POST to decided"
         f"  p50 {number(latency.get('p50'))} ms  p99 {number(latency.get('p99'))} ms"
         f"  errors {figures['errors']}"
     )
