@@ -97,10 +97,13 @@ def http_errors(counts: Counter[str], poisoned: Sequence[PoisonSent]) -> dict[st
 
 
 def correct(chaos: Mapping[str, Any]) -> bool:
-    """Nothing lost, duplicated or oversold; every 5xx a 503 that said when to retry."""
+    """Nothing lost, duplicated or oversold; every 5xx a 503 that said when to retry; every
+    fault injected as planned and recovered from."""
     errors = chaos["http_errors"]
     return (
         chaos["lost"] == chaos["duplicated"] == chaos["oversold"] == 0
         and errors["5xx"] == errors["503"] == errors["503_retry_after"]
-        and all(fault["recovered_s"] is not None for fault in chaos["faults"])
+        and all(
+            fault["recovered_s"] is not None and "error" not in fault for fault in chaos["faults"]
+        )
     )

@@ -9,7 +9,7 @@ import os
 import signal
 
 from app.dev import kafka, process, rabbitmq, stack
-from app.dev.service import Daemon
+from app.dev.service import HOST, Daemon
 from app.settings import Settings
 
 GONE_WITHIN_S = 15.0
@@ -33,7 +33,12 @@ def crash(settings: Settings, name: str) -> int:
     if pid is None:
         raise NotOurBroker(f"{name} on {daemon.address} has no pid file under {daemon.workdir}")
     os.killpg(pid, signal.SIGKILL)
-    process.wait_until(lambda: not process.is_alive(pid), GONE_WITHIN_S)
+    # The leader turns zombie while its other threads still exit holding the port: a
+    # start then would find the port served by "someone else" and refuse.
+    process.wait_until(
+        lambda: not process.is_alive(pid) and not process.port_open(HOST, daemon.port),
+        GONE_WITHIN_S,
+    )
     return pid
 
 

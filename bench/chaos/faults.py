@@ -24,8 +24,14 @@ async def run_faults(cluster: Cluster, faults: list[Fault]) -> None:
         except Exception as exc:  # the fault itself failed: a finding, and the run goes on
             fault.notes["error"] = f"{type(exc).__name__}: {exc}"
         queue = cluster.settings.wms_queues.events.name
+        settings = cluster.settings
         recovered = await wait_recovered(
-            cluster.settings.amqp_url, queue, cluster.workers, before, RECOVERY_WITHIN_S
+            settings.kafka_bootstrap,
+            settings.amqp_url,
+            queue,
+            cluster.workers,
+            before,
+            RECOVERY_WITHIN_S,
         )
         if recovered:
             fault.recovered_s = cluster.now() - fault.at_s

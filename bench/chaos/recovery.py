@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import aio_pika
 import aiohttp
 
+from app.dev.kafka import metadata_ready
 from app.dev.workers import WorkerProcess
 from bench.common.procs import counter_total
 
@@ -65,15 +66,24 @@ async def ready(http: aiohttp.ClientSession, workers: Sequence[WorkerProcess]) -
 
 
 async def wait_recovered(
-    amqp_url: str, queue: str, workers: Sequence[WorkerProcess], before: Backlog, within: float
+    bootstrap: str,
+    amqp_url: str,
+    queue: str,
+    workers: Sequence[WorkerProcess],
+    before: Backlog,
+    within: float,
 ) -> bool:
-    """Poll until every worker is ready and the backlog drained; False after `within` s."""
+    """Poll until Kafka answers, every worker is ready and the backlog drained (else False).
+
+    Kafka is asked itself: a worker stays ready through a Kafka outage (it still serves
+    ATP from its mirror), so readiness alone would call a broker crash recovered.
+    """
     deadline = time.monotonic() + within
     timeout = aiohttp.ClientTimeout(total=5)
     async with aiohttp.ClientSession(timeout=timeout) as http:
         while time.monotonic() < deadline:
             with contextlib.suppress(asyncio.TimeoutError):
-                if await ready(http, workers):
+                if await metadata_ready(bootstrap) and await ready(http, workers):
                     now = await backlog(http, amqp_url, queue, workers)
                     if now is not None and now.drained_to(before):
                         return True

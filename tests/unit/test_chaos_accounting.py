@@ -73,6 +73,8 @@ def test_a_run_is_correct_only_when_nothing_was_lost_and_every_5xx_said_retry_af
     )
     assert not accounting.correct(clean | {"faults": [{"recovered_s": None}]})
     assert not accounting.correct(clean | {"lost": 1})
+    failed = {"recovered_s": 3.0, "error": "DevStackError: the broker did not come back"}
+    assert not accounting.correct(clean | {"faults": [failed]})
 
 
 def test_poison_is_lost_unless_dead_lettered_or_refused() -> None:
