@@ -21,8 +21,10 @@ from bench.chaos import accounting, schedule
 from bench.chaos.cluster import Cluster
 from bench.chaos.faults import run_faults
 from bench.chaos.fleet import Fleet
+from bench.chaos.latency import faults_vs_steady
 from bench.chaos.poison_send import dead_lettered
 from bench.common.workload import warehouse_names
+from bench.load.recorder import Recorder
 from bench.peak.oracle import Position, positions
 from bench.peak.params import PeakParams
 
@@ -69,6 +71,7 @@ class Chaos:
         on_hand: Mapping[Position, int],
         uncertain: Mapping[Position, int],
         http_errors: Counter[str],
+        recorders: Mapping[str, Recorder],
     ) -> dict[str, Any]:
         """report.json's `chaos` section, from the gateway's settled state."""
         orders = await _fetch(urls, [f"/v1/orders/{o}" for o in order_ids])
@@ -91,6 +94,7 @@ class Chaos:
             "http_errors": accounting.http_errors(http_errors, self.cluster.poisoned),
             "uncertain_units": sum(uncertain.values()),
             "poison": {"sent": len(markers), "dead_lettered": len(dead)},
+            "latency_ms": faults_vs_steady(recorders, self.faults),
         }
         section["correct"] = accounting.correct(section)
         return section

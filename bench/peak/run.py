@@ -181,7 +181,10 @@ async def _peak(
     cost = None
     if faults is not None:
         ctx.say("chaos: counting what the faults cost")
-        cost = await faults.account(urls, accepted, on_hand, wms.uncertain, shop.http_errors)
+        recorders = {r.name: r for r in (shop.atp_get, shop.orders, wms.probes)}
+        cost = await faults.account(
+            urls, accepted, on_hand, wms.uncertain, shop.http_errors, recorders
+        )
     return {
         "chaos": cost,
         "shop": shop,

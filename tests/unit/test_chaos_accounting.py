@@ -6,7 +6,9 @@ from collections import Counter
 import pytest
 
 from bench.chaos import accounting, poison, schedule
+from bench.chaos.latency import faults_vs_steady
 from bench.chaos.poison_send import PoisonSent
+from bench.load.recorder import Recorder
 from bench.peak.params import parse_kinds
 
 
@@ -83,3 +85,16 @@ def test_poison_is_lost_unless_dead_lettered_or_refused() -> None:
     dead = {p.marker for p in sent.to_dead_letter[1:]}
     assert accounting.poison_lost([sent], dead) == 1
     assert accounting.poison_lost([PoisonSent([], Counter({202: 1}))], set()) == 1
+
+
+def test_latency_during_faults_is_told_apart_from_the_steady_warm_up() -> None:
+    # Given requests finishing steadily fast, then slowly while a fault was on
+    recorder = Recorder("atp_get", "ATP")
+    recorder.latencies = [0.01, 0.01, 2.0]
+    recorder.finished_at = [1.0, 5.0, 13.0]  # scheduled at 0.99, 4.99 and 11.0 s
+    fault = schedule.Fault("kill-worker", 10.0, at_s=10.0, recovered_s=5.0)
+    # Then the steady window and the fault's window are summarised apart
+    figures = faults_vs_steady({"atp_get": recorder}, [fault])["atp_get"]
+    assert figures["steady"]["count"] == 2
+    assert figures["faults"]["count"] == 1
+    assert figures["faults"]["p99_ms"] == pytest.approx(2000.0)
