@@ -11,8 +11,9 @@ drawn in the order releases arrive, so one seed gives one outcome.
 import asyncio
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aio_pika
 from aio_pika.abc import (
@@ -43,6 +44,7 @@ from protocols.wms import (
 )
 from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease, decode_command, encode_wms
 
+T = TypeVar("T")
 REPUBLISH_ATTEMPTS = 120  # a minute and more of broker restart
 REPUBLISH_PAUSE_S = 1.0
 KINDS: dict[type, WmsKind] = {
@@ -119,14 +121,28 @@ class WmsSimulator:
         """An outage: stop taking commands (they wait in the durable queue) and answering."""
         self._answering.clear()
         if self._queue is not None and self._consumer_tag is not None:
-            await self._queue.cancel(self._consumer_tag)
+            tag = self._consumer_tag
+            await self._on_restored_channel(lambda queue: queue.cancel(tag))
             self._consumer_tag = None
 
     async def resume(self) -> None:
         """Back from the outage: answer what was held, then take the queued commands."""
         self._answering.set()
         if self._queue is not None and self._consumer_tag is None:
-            self._consumer_tag = await self._queue.consume(self._on_command)
+            self._consumer_tag = await self._on_restored_channel(
+                lambda queue: queue.consume(self._on_command)
+            )
+
+    async def _on_restored_channel(self, step: Callable[[AbstractQueue], Awaitable[T]]) -> T:
+        """Run a step on the queue, waiting out a reconnect: after a broker restart the
+        robust connection restores its channels a moment after it is back."""
+        assert self._queue is not None
+        for _attempt in range(REPUBLISH_ATTEMPTS - 1):
+            try:
+                return await step(self._queue)
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError):
+                await asyncio.sleep(REPUBLISH_PAUSE_S)
+        return await step(self._queue)
 
     async def stop(self) -> None:
         """Stop answering and disconnect (confirmations not yet sent are dropped)."""
