@@ -42,7 +42,7 @@ def assemble(
     for name, recorder in recorders.items():
         paths[name]["windows"] = burst_windows(recorder, params.burst_window)
     checks = peak["checks"]
-    chaos = peak["chaos"]
+    chaos = peak.get("chaos")  # only a --chaos run has one
     return {
         "correct": bool(checks)
         and all(check["ok"] for check in checks)
