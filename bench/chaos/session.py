@@ -46,6 +46,7 @@ class Chaos:
 
     cluster: Cluster
     faults: list[schedule.Fault]
+    load_s: float  # the load's duration: a fault that outlasts the schedule may begin after it
     _task: asyncio.Task[None] | None = None
 
     def start(self, started: float) -> None:
@@ -84,7 +85,10 @@ class Chaos:
         topic = settings.topics.dead_letters.name
         dead = await dead_lettered(settings.kafka_bootstrap, topic, settings.partitions, markers)
         section: dict[str, Any] = {
-            "faults": [fault.as_report() for fault in self.faults],
+            "faults": [
+                fault.as_report() | {"under_load": (fault.at_s or 0.0) < self.load_s}
+                for fault in self.faults
+            ],
             "lost": accounting.undecided(orders)
             + stock_lost
             + held_lost
@@ -124,7 +128,7 @@ async def chaos_session(
     rng = random.Random(params.seed)
     cluster = Cluster(deployment, workers, fleet, 0.0, rng, say, tag, params.wms_outage_s)
     try:
-        yield Chaos(cluster, faults)
+        yield Chaos(cluster, faults, params.duration)
     finally:
         await fleet.stop()
 
