@@ -134,8 +134,7 @@ class WmsSimulator:
             )
 
     async def _on_restored_channel(self, step: Callable[[AbstractQueue], Awaitable[T]]) -> T:
-        """Run a step on the queue, waiting out a reconnect: after a broker restart the
-        robust connection restores its channels a moment after it is back."""
+        """Run a step on the queue, waiting out a reconnect (channels come back after it)."""
         assert self._queue is not None
         for _attempt in range(REPUBLISH_ATTEMPTS - 1):
             try:

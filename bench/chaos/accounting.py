@@ -97,8 +97,7 @@ def http_errors(counts: Counter[str], poisoned: Sequence[PoisonSent]) -> dict[st
 
 
 def correct(chaos: Mapping[str, Any]) -> bool:
-    """Nothing lost, duplicated or oversold; every 5xx a 503 that said when to retry; every
-    fault injected as planned and recovered from."""
+    """Nothing lost, duplicated or oversold, 5xx only as 503 + Retry-After, every fault over."""
     errors = chaos["http_errors"]
     return (
         chaos["lost"] == chaos["duplicated"] == chaos["oversold"] == 0

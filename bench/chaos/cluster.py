@@ -44,13 +44,11 @@ class Cluster:
         worker.start()
         await worker.wait_ready()
 
-    def signal_all(self, worker: WorkerProcess, signum: signal.Signals) -> list[str]:
+    def signal_all(self, worker: WorkerProcess, signum: signal.Signals) -> None:
         """Send signum to every process of the worker: its supervisor and each child."""
-        processes = pids_of(worker)
-        for pid in processes.values():
+        for pid in pids_of(worker).values():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
-        return sorted(processes)
 
     async def stop(self, worker: WorkerProcess) -> None:
         """SIGTERM, as a scale-in does, and wait for the worker to leave."""

@@ -20,8 +20,7 @@ Injector = Callable[[Cluster, Fault], Awaitable[None]]
 
 
 async def kill_worker(cluster: Cluster, fault: Fault) -> None:
-    """kill -9 a whole worker and start it again, or one of its processes (its supervisor
-    starts that one again)."""
+    """kill -9 a whole worker and start it again, or one process its supervisor restarts."""
     worker = cluster.pick_worker()
     children = sorted(worker.children())
     choice = cluster.rng.choice(["whole", *children])
