@@ -16,6 +16,7 @@ from bench.chaos.poison_send import PoisonSent
 from bench.peak.oracle import Position
 
 Figures = Mapping[Position, Mapping[str, int]]
+SHOWN = 10
 
 
 def held(orders: Mapping[str, Any], field: str) -> Counter[Position]:
@@ -51,6 +52,19 @@ def stock_errors(
         elif seen > expected + uncertain.get(position, 0):
             duplicated += 1
     return lost, duplicated
+
+
+def stock_mismatches(
+    figures: Figures, on_hand: Mapping[Position, int], uncertain: Mapping[Position, int]
+) -> list[str]:
+    """The first positions whose on hand is not what the warehouses reported, for a reader."""
+    found = [
+        f"{sku}@{warehouse}: {seen} != {expected} (uncertain {uncertain.get((sku, warehouse), 0)})"
+        for (sku, warehouse) in sorted(set(on_hand) | set(figures))
+        if (seen := figures.get((sku, warehouse), {}).get("on_hand", 0))
+        != (expected := on_hand.get((sku, warehouse), 0))
+    ]
+    return found[:SHOWN]
 
 
 def holding_errors(figures: Figures, orders: Mapping[str, Any]) -> tuple[int, int]:

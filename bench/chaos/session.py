@@ -97,6 +97,7 @@ class Chaos:
             "oversold": accounting.oversold(figures),
             "http_errors": accounting.http_errors(http_errors, self.cluster.poisoned),
             "uncertain_units": sum(uncertain.values()),
+            "stock_mismatches": accounting.stock_mismatches(figures, on_hand, uncertain),
             "poison": {"sent": len(markers), "dead_lettered": len(dead)},
             "latency_ms": faults_vs_steady(recorders, self.faults),
         }

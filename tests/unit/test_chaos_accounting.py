@@ -47,6 +47,13 @@ def test_stock_errors_tell_lost_from_duplicated_and_excuse_only_uncertain_units(
     figures = {("A", "W"): {"on_hand": 4}, ("B", "W"): {"on_hand": 6}, ("C", "W"): {"on_hand": 7}}
     # Then A lost a unit, B has one twice, C's excess is what an unconfirmed receipt may have
     assert accounting.stock_errors(figures, on_hand, {("C", "W"): 2}) == (1, 1)
+    # And the report names them, for whoever looks into it
+    shown = accounting.stock_mismatches(figures, on_hand, {("C", "W"): 2})
+    assert shown == [
+        "A@W: 4 != 5 (uncertain 0)",
+        "B@W: 6 != 5 (uncertain 0)",
+        "C@W: 7 != 5 (uncertain 2)",
+    ]
 
 
 def test_holdings_count_reserved_and_allocated_against_the_orders_lines() -> None:
