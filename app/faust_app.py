@@ -6,7 +6,7 @@ import faust
 
 from agents.runtime.durable_app import DurableApp
 from app.readiness import Progress
-from app.settings import Settings
+from app.settings import CONSUMER_SESSION_TIMEOUT_S, Settings
 
 
 def create_faust_app(settings: Settings) -> DurableApp:
@@ -37,8 +37,7 @@ def create_faust_app(settings: Settings) -> DurableApp:
         broker_max_poll_records=None,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
-        # A worker killed with -9 holds its partitions until its session expires: keep it short.
-        broker_session_timeout=10.0,
+        broker_session_timeout=CONSUMER_SESSION_TIMEOUT_S,
         broker_heartbeat_interval=2.0,
     )
 

@@ -17,6 +17,8 @@ from protocols.topics import Topics
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
 MAX_AGENT_PROCESSES = 64
+# A worker killed with -9 holds its partitions until its session expires: keep it short.
+CONSUMER_SESSION_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,18 @@ drawn in the order releases arrive, so one seed gives one outcome.
 import asyncio
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from aiormq.exceptions import AMQPError
 
 from protocols.amqp import SHARED_EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.wms import (
@@ -37,6 +44,9 @@ from protocols.wms import (
 )
 from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease, decode_command, encode_wms
 
+T = TypeVar("T")
+REPUBLISH_ATTEMPTS = 120  # a minute and more of broker restart
+REPUBLISH_PAUSE_S = 1.0
 KINDS: dict[type, WmsKind] = {
     WmsReceipt: "receipt",
     WmsAdjust: "adjust",
@@ -81,6 +91,10 @@ class WmsSimulator:
         self._tasks: set[asyncio.Task[None]] = set()
         self._connection: AbstractRobustConnection | None = None
         self._events: AbstractExchange | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._answering = asyncio.Event()
+        self._answering.set()
 
     async def start(self) -> None:
         """Connect, bind a queue for the warehouses' commands, and start answering."""
@@ -100,7 +114,34 @@ class WmsSimulator:
         for warehouse in self.warehouses:
             for kind in ("release", "cancel"):
                 await queue.bind(WMS_COMMANDS_EXCHANGE, routing_key(warehouse, kind))
-        await queue.consume(self._on_command)
+        self._queue = queue
+        self._consumer_tag = await queue.consume(self._on_command)
+
+    async def pause(self) -> None:
+        """An outage: stop taking commands (they wait in the durable queue) and answering."""
+        self._answering.clear()
+        if self._queue is not None and self._consumer_tag is not None:
+            tag = self._consumer_tag
+            await self._on_restored_channel(lambda queue: queue.cancel(tag))
+            self._consumer_tag = None
+
+    async def resume(self) -> None:
+        """Back from the outage: answer what was held, then take the queued commands."""
+        self._answering.set()
+        if self._queue is not None and self._consumer_tag is None:
+            self._consumer_tag = await self._on_restored_channel(
+                lambda queue: queue.consume(self._on_command)
+            )
+
+    async def _on_restored_channel(self, step: Callable[[AbstractQueue], Awaitable[T]]) -> T:
+        """Run a step on the queue, waiting out a reconnect (channels come back after it)."""
+        assert self._queue is not None
+        for _attempt in range(REPUBLISH_ATTEMPTS - 1):
+            try:
+                return await step(self._queue)
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError):
+                await asyncio.sleep(REPUBLISH_PAUSE_S)
+        return await step(self._queue)
 
     async def stop(self) -> None:
         """Stop answering and disconnect (confirmations not yet sent are dropped)."""
@@ -207,11 +248,13 @@ class WmsSimulator:
         """Pick, then ship what was picked, unless the order is cancelled in between."""
         where, order = release.warehouse, release.order
         await asyncio.sleep(self.pick_delay)
+        await self._answering.wait()
         if (where, order) in self._cancelled:
             return
         pick = WmsPickConfirm(txn=self.txn(where, "P"), warehouse=where, order=order, lines=picks)
-        await self.publish(pick, correlation_id=correlation)
+        await self._publish_until_confirmed(pick, correlation)
         await asyncio.sleep(self.ship_delay)
+        await self._answering.wait()
         shipped = tuple(NumberedLine(p.no, p.sku, p.picked) for p in picks if p.picked > 0)
         if (where, order) in self._cancelled or not shipped:
             return
@@ -223,4 +266,18 @@ class WmsSimulator:
             carrier="SIM",
             tracking=f"{self.txn_prefix}-{order}",
         )
-        await self.publish(ship, correlation_id=correlation)
+        await self._publish_until_confirmed(ship, correlation)
+
+    async def _publish_until_confirmed(self, message: WmsMessage, correlation: str | None) -> None:
+        """Publish a confirmation, again after a lost connection: a WMS keeps what it owes.
+
+        A confirm lost with the connection may mean the first copy arrived: the gateway
+        then sees the same txn twice, as it would from a real WMS's outbox.
+        """
+        for _attempt in range(REPUBLISH_ATTEMPTS - 1):
+            try:
+                await self.publish(message, correlation_id=correlation)
+                return
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError):
+                await asyncio.sleep(REPUBLISH_PAUSE_S)
+        await self.publish(message, correlation_id=correlation)

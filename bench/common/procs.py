@@ -130,10 +130,14 @@ async def counter_total(session: aiohttp.ClientSession, url: str, metric: str) -
     """The sum over every label set of a Prometheus counter served at `url`/metrics."""
     async with session.get(f"{url}/metrics") as response:
         text = await response.text()
+    # Starts at 0.0: a worker that has no sample of the metric yet still answers a float.
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith(metric) and not line.startswith("#")
+        (
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(metric) and not line.startswith("#")
+        ),
+        0.0,
     )
 
 

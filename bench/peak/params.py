@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from bench.chaos.kinds import KINDS
+
 
 @dataclass(frozen=True)
 class PeakParams:
@@ -30,6 +32,9 @@ class PeakParams:
     settle_timeout: float = 120.0
     seed: int = 1
     out: Path | None = None
+    chaos: tuple[str, ...] = ()
+    chaos_every: float = 30.0
+    wms_outage_s: float = 60.0
 
     def report_config(self) -> dict[str, Any]:
         """The parameters as the report's config table shows them."""
@@ -49,7 +54,7 @@ HELP = {
     "duration": "seconds of peak load (default 60)",
     "skus": "catalogue size, Zipf-skewed demand (default 20000)",
     "warehouses": "warehouses the catalogue is spread over (default 3)",
-    "workers": "distgate workers sharing the load (default 1)",
+    "workers": "distgate workers sharing the load (default 1; 3 with --chaos)",
     "order_rate": "orders/s placed (default 10)",
     "atp_rate": "ATP GETs/s (default 500)",
     "atp_check_rate": "ATP checks/s (default 50)",
@@ -66,7 +71,11 @@ HELP = {
     "settle_timeout": "seconds the final checks wait for state to settle (default 120)",
     "seed": "random seed of the workload (default 1)",
     "out": "report folder (default: a new bench-report-<time> folder here)",
+    "chaos": f"faults to inject, comma-separated, each repeatable: {', '.join(KINDS)}",
+    "chaos_every": "seconds from one fault to the next (default 30)",
+    "wms_outage_s": "seconds a warehouse's WMS is away in a wms-outage fault (default 60)",
 }
+CHAOS_WORKERS = 3  # --workers when --chaos is given without it: one can die, two carry on
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,16 +86,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kind = Path if spec.name == "out" else type(getattr(defaults, spec.name))
         parser.add_argument(
             flag,
-            type=_positive(kind),
-            default=getattr(defaults, spec.name),
+            type=parse_kinds if spec.name == "chaos" else _positive(kind),
+            # None: not given, so that --chaos can pick its own worker count
+            default=None if spec.name == "workers" else getattr(defaults, spec.name),
             help=HELP[spec.name],
             dest=spec.name,
         )
 
 
 def from_args(args: argparse.Namespace) -> PeakParams:
-    """The parameters parsed by `add_arguments`."""
-    return PeakParams(**{spec.name: getattr(args, spec.name) for spec in fields(PeakParams)})
+    """The parameters parsed by `add_arguments`; --chaos alone runs on three workers."""
+    values = {spec.name: getattr(args, spec.name) for spec in fields(PeakParams)}
+    if values["workers"] is None:
+        values["workers"] = CHAOS_WORKERS if values["chaos"] else PeakParams.workers
+    return PeakParams(**values)
+
+
+def parse_kinds(text: str) -> tuple[str, ...]:
+    """`kill-worker,poison,kill-worker` as a tuple of known fault kinds, in that order."""
+    kinds = tuple(kind.strip() for kind in text.split(",") if kind.strip())
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault kinds {', '.join(unknown) or '(none)'}; known: {', '.join(KINDS)}"
+        )
+    return kinds
 
 
 def _positive(kind: type) -> Any:

@@ -42,8 +42,11 @@ def assemble(
     for name, recorder in recorders.items():
         paths[name]["windows"] = burst_windows(recorder, params.burst_window)
     checks = peak["checks"]
+    chaos = peak.get("chaos")  # only a --chaos run has one
     return {
-        "correct": bool(checks) and all(check["ok"] for check in checks),
+        "correct": bool(checks)
+        and all(check["ok"] for check in checks)
+        and (chaos is None or chaos["correct"]),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": params.duration,
         "config": params.report_config(),
@@ -63,6 +66,7 @@ def assemble(
         },
         "histograms": {name: r.histogram() for name, r in recorders.items()},
         "checks": checks,
+        **({"chaos": chaos} if chaos is not None else {}),
     }
 
 

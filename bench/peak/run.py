@@ -26,6 +26,7 @@ import aiohttp
 
 from app.dev.workers import WorkerProcess
 from app.settings import Settings
+from bench.chaos.session import Chaos, chaos_session, fit_duration
 from bench.common.deployment import declare_deployment
 from bench.common.monitor import Monitor
 from bench.common.params import Context
@@ -60,6 +61,7 @@ class Seeded:
 def run_bench(params: PeakParams, say: Callable[[str], None] = print) -> int:
     """Run the bench; 0 when the oracle agreed with the gateway, 1 otherwise."""
     out = params.out or default_out_dir()
+    params = fit_duration(params, say)
     report = asyncio.run(_run(params, out, say))
     write_report(out, report)
     write_html(out, report)
@@ -155,7 +157,8 @@ async def _peak(
         )
         closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1)
         orders = await _order_capacity(ctx, params, closed_shop)
-        async with wms:
+        chaos = chaos_session(params, settings, seeded.workers, ctx.tag, ctx.say)
+        async with wms, chaos as faults:
             monitor = Monitor(
                 {
                     f"{w.name}/{name}": pid
@@ -166,13 +169,24 @@ async def _peak(
             )
             loadgen = Monitor({"bench": os.getpid()}, 0.0)
             wait_before, began = runqueue_wait_seconds(os.getpid()), time.perf_counter()
-            pacings = await _load(ctx, params, shop, wms, (monitor, loadgen))
+            pacings = await _load(ctx, params, shop, wms, (monitor, loadgen), faults)
+            if faults is not None:
+                await faults.finish()
             waited = runqueue_wait_seconds(os.getpid()) - wait_before
             wait_share = waited / (time.perf_counter() - began)
     accepted = [*orders.pop("accepted"), *shop.accepted]
     ctx.say(f"verify: {len(accepted):,} orders, {len(wms.truth):,} positions")
-    checks = await verify(urls, accepted, wms.truth, params.settle_timeout)
+    on_hand = wms.truth if faults is None else faults.expected_on_hand(wms.truth)
+    checks = await verify(urls, accepted, on_hand, params.settle_timeout)
+    cost = None
+    if faults is not None:
+        ctx.say("chaos: counting what the faults cost")
+        recorders = {r.name: r for r in (shop.atp_get, shop.orders, wms.probes)}
+        cost = await faults.account(
+            urls, accepted, on_hand, wms.uncertain, shop.http_errors, recorders
+        )
     return {
+        "chaos": cost,
         "shop": shop,
         "wms": wms,
         "monitor": monitor,
@@ -191,7 +205,7 @@ async def _order_capacity(ctx: Context, params: PeakParams, shop: Shop) -> dict[
     figures = await order_capacity(shop, in_flight, seconds)
     latency = figures["latency_ms"] or {}
     ctx.say(
-        f"capacity: orders {figures['capacity_per_s']:,.0f}/s POST to decided"
+        f"capacity: orders {number(figures['capacity_per_s'])}/s POST to decided"
         f"  p50 {number(latency.get('p50'))} ms  p99 {number(latency.get('p99'))} ms"
         f"  errors {figures['errors']}"
     )
@@ -204,6 +218,7 @@ async def _load(
     shop: Shop,
     wms: Warehouses,
     monitors: tuple[Monitor, Monitor],
+    faults: Chaos | None,
 ) -> dict[str, Pacing]:
     """Every path paced over the same clock, with the samplers and the progress lines."""
     started = time.perf_counter() + 0.5
@@ -212,6 +227,8 @@ async def _load(
         recorder.started = started
     for monitor in monitors:
         monitor.started = started
+    if faults is not None:
+        faults.start(started)
     begin, end = params.burst_window
     ctx.say(
         f"peak: {params.duration:.0f} s, burst x{params.burst_factor:g} at {begin:.0f}-{end:.0f} s"

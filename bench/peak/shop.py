@@ -8,6 +8,7 @@ every accepted order id is kept for the oracle.
 import itertools
 import random
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,8 @@ class Shop:
         default_factory=lambda: Recorder("order_reserved", "order POST to reservation decided")
     )
     accepted: list[str] = field(default_factory=list)
+    # 5xx answers; 503s, and those 503s that said Retry-After (the contract's only 5xx)
+    http_errors: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -78,6 +81,7 @@ class Shop:
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         post = self.order_http.post(f"{url}/v1/orders", json=body, headers=headers)
         async with post as response:
+            self._count_error(response)
             answer = await response.json(content_type=None)
             if response.status != 202:
                 self.orders.failed(str(response.status))
@@ -89,6 +93,7 @@ class Shop:
     async def _decision(self, url: str, order_id: str) -> str:
         path = f"{url}/v1/orders/{order_id}?wait_for=RESERVED&timeout={WAIT_S}"
         async with self.order_http.get(path) as response:
+            self._count_error(response)
             return str((await response.json(content_type=None)).get("status", "SUBMITTED"))
 
     def _order_body(self, number: int) -> dict[str, Any]:
@@ -112,10 +117,17 @@ class Shop:
             chosen[self._sku()] = None
         return list(chosen)
 
-    @staticmethod
-    async def _timed(recorder: Recorder, scheduled: float, request: Any) -> None:
+    def _count_error(self, response: aiohttp.ClientResponse) -> None:
+        if response.status >= 500:
+            self.http_errors["5xx"] += 1
+        if response.status == 503:
+            self.http_errors["503"] += 1
+            self.http_errors["503_retry_after"] += "Retry-After" in response.headers
+
+    async def _timed(self, recorder: Recorder, scheduled: float, request: Any) -> None:
         try:
             async with request as response:
+                self._count_error(response)
                 await response.read()
                 if response.status == 200:
                     recorder.ok(scheduled)

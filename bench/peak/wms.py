@@ -40,6 +40,8 @@ class Warehouses:
     probe_every: int = 20
     seed: int = 3
     truth: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # units of receipts whose confirm never came: RabbitMQ may or may not have them
+    uncertain: Counter[tuple[str, str]] = field(default_factory=Counter)
     probes: Recorder = field(
         default_factory=lambda: Recorder("amqp_to_atp", "AMQP publish to visible in ATP")
     )
@@ -104,6 +106,8 @@ class Warehouses:
             await self._exchange.publish(message, key, mandatory=True)
         except Exception as exc:  # a nack, a return or a lost connection: the truth is unknown
             self.publishes.failed(type(exc).__name__)
+            for sku, warehouse, qty in lines:
+                self.uncertain[(sku, warehouse)] += qty
             return False
         self.publishes.ok(scheduled)
         for sku, warehouse, qty in lines:

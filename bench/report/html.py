@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.report.html_chaos import chaos
 from bench.report.html_measures import capacities, isolation, loadgen
 from bench.report.html_table import (
     NOT_MEASURED,
@@ -65,6 +66,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         section("Baselines", _baselines(as_dict(report.get("baselines")))),
         section("Workers", _workers(as_list(report.get("workers")))),
         section("Correctness checks", _checks(as_list(report.get("checks")))),
+        *([section("Chaos", chaos(report))] if report.get("chaos") else []),
         section("Plots", "\n".join(f"<figure>{svg}</figure>" for svg in charts(report).values())),
     ]
     return "\n".join(
@@ -90,7 +92,9 @@ def charts(report: Mapping[str, Any]) -> dict[str, str]:
             _over_time(seconds, paths, ("throughput", "")),
             y_label="per second",
         ),
-        "latency": line_chart("Latency over time", latency, y_label="ms", log_y=True),
+        "latency": line_chart(
+            "Latency over time", latency, y_label="ms", log_y=True, marks=_fault_marks(report)
+        ),
         "latency_distribution": histogram_chart(
             "Latency distribution", _histograms(as_dict(report.get("histograms")))
         ),
@@ -101,6 +105,16 @@ def charts(report: Mapping[str, Any]) -> dict[str, str]:
             "Worker memory", _over_time(seconds, workers, ("rss_mib", "")), y_label="RSS MiB"
         ),
     }
+
+
+def _fault_marks(report: Mapping[str, Any]) -> list[tuple[float, str]]:
+    """Each injected fault of a --chaos run: when, and which kind."""
+    faults = as_list(as_dict(report.get("chaos")).get("faults"))
+    return [
+        (float(fault["at_s"]), str(fault["kind"]))
+        for fault in map(as_dict, faults)
+        if isinstance(fault.get("at_s"), int | float)
+    ]
 
 
 def _over_time(

@@ -68,10 +68,14 @@ def line_chart(
     y_label: str,
     x_label: str = "seconds since start",
     log_y: bool = False,
+    marks: Sequence[tuple[float, str]] = (),
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> str:
-    """Named series of (x, y) as lines; unplottable points (None, NaN) are skipped, breaking it."""
+    """Named series of (x, y) as lines; unplottable points (None, NaN) are skipped, breaking it.
+
+    `marks` are events at an x (a fault injected): a dashed vertical line and its label.
+    """
     runs = [_runs(points, positive_y=log_y) for points in series.values()]
     plotted = [point for name_runs in runs for run in name_runs for point in run]
     frame = _frame(width, height, list(series))
@@ -84,7 +88,19 @@ def line_chart(
         for index, name_runs in enumerate(runs)
         for run in name_runs
     ]
-    return _svg(title, frame, [*_axes(frame, x, y, x_label, y_label), *lines, *_legend(frame)])
+    shown = [_mark(frame, x(at), label) for at, label in marks if x.ticks[0] <= at <= x.ticks[-1]]
+    return _svg(
+        title, frame, [*_axes(frame, x, y, x_label, y_label), *lines, *shown, *_legend(frame)]
+    )
+
+
+def _mark(frame: Frame, at: float, label: str) -> str:
+    """A dashed vertical line across the plot at `at` pixels, labelled at its top."""
+    return (
+        f'<line x1="{at:.1f}" y1="{frame.top:.1f}" x2="{at:.1f}" y2="{frame.bottom:.1f}" '
+        'stroke="#c00" stroke-width="1" stroke-dasharray="4 3"/>'
+        + _text(at + 3, frame.top + 10, label, fill="#c00")
+    )
 
 
 def histogram_chart(

@@ -377,3 +377,30 @@ def _verdict(html: str) -> str:
     found = re.search(r'<p class="verdict [a-z]+">([^<]*)</p>', html)
     assert found is not None
     return found.group(1)
+
+
+def test_a_chaos_run_marks_each_fault_on_the_latency_plot_and_lists_its_cost() -> None:
+    # Given a report with two faults, the second never recovered from
+    report = {
+        "timeline": {"t": [1, 2, 3, 4], "paths": {"atp_get": {"p99_ms": [5.0, 9.0, 50.0, 6.0]}}},
+        "chaos": {
+            "faults": [
+                {"kind": "kill-worker", "at_s": 2.0, "target": "worker-2", "recovered_s": 1.5},
+                {"kind": "restart-kafka", "at_s": 3.0, "target": HOSTILE, "recovered_s": None},
+            ],
+            "lost": 0,
+            "duplicated": 0,
+            "oversold": 0,
+            "http_errors": {"5xx": 1, "503": 1, "503_retry_after": 1},
+        },
+    }
+    # Then the latency plot has a dashed line and a label per fault, and stays well-formed
+    latency = charts(report)["latency"]
+    assert latency.count("stroke-dasharray") == 2
+    assert "kill-worker" in latency
+    ET.fromstring(latency)
+    # And the page lists the faults, the unrecovered one flagged, with the target escaped
+    page = render_html(report)
+    assert "<h2>Chaos</h2>" in page
+    assert 'class="fail"' in page
+    assert "<script>" not in page
