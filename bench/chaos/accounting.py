@@ -20,13 +20,16 @@ SHOWN = 10
 
 
 def held(orders: Mapping[str, Any], field: str) -> Counter[Position]:
-    """Units the orders' lines say they hold in `field` (reserved, allocated), per position."""
+    """Units the orders' lines say they hold in `field` (reserved, allocated), per position.
+
+    A line may be filled from several warehouses: each fill says what it holds where.
+    """
     units: Counter[Position] = Counter()
     for order in orders.values():
         if isinstance(order, dict):
             for line in order.get("lines", ()):
-                if line.get(field) and line.get("warehouse"):
-                    units[(line["sku"], line["warehouse"])] += line[field]
+                for fill in line.get("fills", ()):
+                    units[(line["sku"], fill["warehouse"])] += fill.get(field, 0)
     return units
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -75,23 +77,18 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
         "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {basic}"}}
     )
     browser.get(f"{worker.url}/ops")
-    wait = WebDriverWait(browser, 60)
+    # The page rebuilds what changed every few seconds: find elements afresh, retry if stale
+    wait = WebDriverWait(
+        browser, 60, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
     # Then it shows the worker ready, the inbox lag and the letter with its reason
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "ready"), "ready"))
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "lag"), "stock-inbox"))
     # And, filtered by the letter's source and reason, the letter itself
-    chip = wait.until(
-        expected_conditions.element_to_be_clickable(
-            (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
-        )
-    )
-    chip.click()
-    replay = wait.until(
-        expected_conditions.element_to_be_clickable(
-            (By.CSS_SELECTOR, f'button[data-letter="{letter["id"]}"]')
-        )
-    )
-    row_text = replay.find_element(By.XPATH, "./ancestor::tr").text
+    chip = (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
+    wait.until(lambda _: browser.find_element(*chip).click() is None)
+    wait.until(lambda _: _button(browser, letter["id"]).is_displayed())
+    row_text = _button(browser, letter["id"]).find_element(By.XPATH, "./ancestor::tr").text
     assert letter["reason"] in row_text
     # When they search the order
     browser.find_element(By.ID, "order-id").send_keys(order_id)
@@ -103,17 +100,22 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     assert status.text == f"{order_id}: RESERVED"
     assert sku in browser.find_element(By.ID, "order").text
     # When they replay the letter
-    cell = replay.find_element(By.XPATH, "./ancestor::td")
-    replay.click()
-    # Then the console says where it was sent again
-    wait.until(lambda _: "sent again to" in cell.text)
-    assert "wms.events" in cell.text
+    wait.until(lambda _: _button(browser, letter["id"]).click() is None)
+    # Then the console says where it was sent again (and keeps saying it across refreshes)
+    outcome = (By.CSS_SELECTOR, f'td[data-letter="{letter["id"]}"] .replayed')
+    sent = wait.until(expected_conditions.visibility_of_element_located(outcome)).text
+    assert sent.startswith("sent again to wms.events"), sent
     browser.save_screenshot(str(tmp_path / "ops-console.png"))
+
+
+def _button(browser: WebDriver, letter_id: str) -> WebElement:
+    """The letter's replay button, found afresh: the list may have been rebuilt since."""
+    return browser.find_element(By.CSS_SELECTOR, f'button[data-letter="{letter_id}"]')
 
 
 async def _the_letter_from(url: str, warehouse: str, bearer: dict[str, str]) -> dict[str, str]:
     async def letters() -> list[dict[str, str]]:
-        status, body = await call(url, "GET", "/v1/admin/dead-letters", headers=bearer)
+        status, body = await call(url, "GET", "/v1/admin/dead-letters?source=amqp", headers=bearer)
         assert status == 200, body
         return [dl for dl in body["dead_letters"] if warehouse in json.dumps(dl["headers"])]
 

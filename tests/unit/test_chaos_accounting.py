@@ -58,12 +58,21 @@ def test_stock_errors_tell_lost_from_duplicated_and_excuse_only_uncertain_units(
 
 def test_holdings_count_reserved_and_allocated_against_the_orders_lines() -> None:
     orders = {
-        "o1": {"status": "RESERVED", "lines": [{"sku": "A", "warehouse": "W", "reserved": 2}]},
-        "o2": {"status": "SUBMITTED", "lines": [{"sku": "A", "warehouse": "W", "allocated": 1}]},
+        "o1": {"status": "RESERVED", "lines": [{"sku": "A", "fills": [_fill("W", reserved=2)]}]},
+        "o2": {"status": "SUBMITTED", "lines": [{"sku": "A", "fills": [_fill("W", allocated=1)]}]},
         "o3": 503,
+        # a line filled from two warehouses holds in each
+        "o4": {
+            "status": "RESERVED",
+            "lines": [{"sku": "B", "fills": [_fill("W", reserved=1), _fill("V", reserved=4)]}],
+        },
     }
-    figures = {("A", "W"): {"on_hand": 2, "reserved": 3, "allocated": 1, "blocked": 0}}
-    assert accounting.holding_errors(figures, orders) == (0, 1)  # reserved applied twice
+    figures = {
+        ("A", "W"): {"on_hand": 2, "reserved": 3, "allocated": 1, "blocked": 0},
+        ("B", "W"): {"on_hand": 9, "reserved": 1, "allocated": 0, "blocked": 0},
+        ("B", "V"): {"on_hand": 9, "reserved": 4, "allocated": 0, "blocked": 0},
+    }
+    assert accounting.holding_errors(figures, orders) == (0, 1)  # A's reserved applied twice
     assert accounting.undecided(orders) == 2
     assert accounting.oversold(figures) == 1
 
@@ -105,3 +114,7 @@ def test_latency_during_faults_is_told_apart_from_the_steady_warm_up() -> None:
     assert figures["steady"]["count"] == 2
     assert figures["faults"]["count"] == 1
     assert figures["faults"]["p99_ms"] == pytest.approx(2000.0)
+
+
+def _fill(warehouse: str, reserved: int = 0, allocated: int = 0) -> dict[str, object]:
+    return {"warehouse": warehouse, "reserved": reserved, "allocated": allocated}

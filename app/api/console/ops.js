@@ -12,6 +12,9 @@ const HISTOGRAMS = [
 ];
 const history = [];  // [{at, buckets: {key: {le: count}}}], newest last
 let letterFilter = {};  // {source, reason} of the dead letters listed; {} lists all
+let shownLetters = "";
+let shownChips = "";  // what the list shows now: it is rebuilt only when that changes
+const replayed = new Map();  // letter id -> [outcome, ok]: kept across refreshes
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -119,6 +122,9 @@ async function refreshMetrics() {
   fillRows("pending", sumBy(samples, "distgate_pending_commands", "warehouse")
     .map(([warehouse, count]) => [warehouse, el("td", count, "num")]));
   const reasons = samples.filter((s) => s.name === "distgate_dead_letters_total" && s.value > 0);
+  const chips = JSON.stringify([letterFilter, reasons.map((s) => [s.labels, s.value])]);
+  if (chips === shownChips) return;
+  shownChips = chips;
   document.getElementById("reasons").replaceChildren(
     filterChip("all", {}), ...reasons.map((s) => filterChip(
       `${s.labels.source} ${s.labels.reason}: ${s.value}`,
@@ -146,6 +152,9 @@ async function refreshLetters() {
     fillRows("letters", [[`could not list dead letters: ${body.detail || status}`]]);
     return;
   }
+  const shown = JSON.stringify([letterFilter, body.dead_letters.map((l) => l.id)]);
+  if (shown === shownLetters) return;  // a button under the operator's pointer stays put
+  shownLetters = shown;
   fillRows("letters", body.dead_letters.map((letter) => [
     new Date(letter.at).toLocaleString(), letter.source, letter.origin, letter.reason,
     letter.error, replayCell(letter.id),
@@ -154,18 +163,27 @@ async function refreshLetters() {
 
 function replayCell(id) {
   const cell = el("td");
+  cell.dataset.letter = id;
+  if (replayed.has(id)) {
+    showOutcome(cell, ...replayed.get(id));
+    return cell;
+  }
   const button = el("button", "Replay");
   button.dataset.letter = id;
   button.addEventListener("click", async () => {
     button.disabled = true;
     const {status, body} = await getJson(`/v1/admin/dead-letters/${encodeURIComponent(id)}/replay`,
                                          {method: "POST"});
-    cell.replaceChildren(el("span", status === 202 ? `sent again to ${body.target}`
-                                                   : `not replayed: ${body.detail || status}`,
-                            status === 202 ? "replayed" : "breach"));
+    const ok = status === 202;
+    replayed.set(id, [ok ? `sent again to ${body.target}` : `not replayed: ${body.detail || status}`, ok]);
+    showOutcome(cell, ...replayed.get(id));
   });
   cell.append(button);
   return cell;
+}
+
+function showOutcome(cell, text, ok) {
+  cell.replaceChildren(el("span", text, ok ? "replayed" : "breach"));
 }
 
 async function findOrder(event) {
