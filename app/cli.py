@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = dlq_actions.add_parser("list", help="the newest dead letters first")
     listing.add_argument("--limit", type=_limit, default=100, help="1..100 (default 100)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--source", choices=["amqp", "kafka", "http"], help="only from there")
+    listing.add_argument("--reason", help="only with this reason (e.g. malformed_xml)")
     show = dlq_actions.add_parser("show", help="one dead letter whole (list shows previews)")
     show.add_argument("id", help="the dead letter's id (dl.id)")
     show.add_argument("--json", action="store_true", help="as one JSON object")
@@ -119,12 +121,14 @@ def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from app.dlq_cli import run_dlq
+    from app.dlq_cli import Listing, run_dlq
 
+    listing = Listing(
+        getattr(args, "limit", 100), getattr(args, "source", None), getattr(args, "reason", None)
+    )
     return run_dlq(
-        settings, args.action, getattr(args, "limit", 100), getattr(args, "id", None),
-        getattr(args, "json", False),
-    )  # fmt: skip
+        settings, args.action, listing, getattr(args, "id", None), getattr(args, "json", False)
+    )
 
 
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ so a newline or an escape sequence in it cannot forge a line or drive the termin
 import asyncio
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 import msgspec
@@ -22,15 +23,24 @@ LOAD_TIMEOUT = 120.0
 _encoder = msgspec.json.Encoder()
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What `dlq list` shows: at most `limit`, of one source and reason if given."""
+
+    limit: int = 100
+    source: str | None = None
+    reason: str | None = None
+
+
 def run_dlq(
-    settings: Settings, action: str, limit: int, letter_id: str | None, as_json: bool
+    settings: Settings, action: str, listing: Listing, letter_id: str | None, as_json: bool
 ) -> int:
     """List the newest dead letters, show one whole, or replay one; 0 on success."""
-    return asyncio.run(_run(settings, action, limit, letter_id, as_json))
+    return asyncio.run(_run(settings, action, listing, letter_id, as_json))
 
 
 async def _run(
-    settings: Settings, action: str, limit: int, letter_id: str | None, as_json: bool
+    settings: Settings, action: str, listing: Listing, letter_id: str | None, as_json: bool
 ) -> int:
     name = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka, name, settings.partitions)
@@ -42,7 +52,8 @@ async def _run(
             raise ConfigurationError(f"could not read {name} within {LOAD_TIMEOUT:.0f}s") from exc
         admin = DeadLetterAdmin(settings, mirror)
         if action == "list":
-            _print(admin.newest(limit), as_json, sys.stdout)
+            letters = admin.newest(listing.limit, listing.source, listing.reason)
+            _print(letters, as_json, sys.stdout)
             return 0
         assert letter_id is not None
         if action == "show":
