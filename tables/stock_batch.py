@@ -140,7 +140,7 @@ class StockSession:
         """The SKU's backorder queue, read from its row on first use."""
         if self._queue is None:
             raw = self._rows.get(queue_key(sku))
-            self._queue = QueueRow() if raw is None else _queue_decoder.decode(raw)
+            self._queue = QueueRow() if raw is None else decode_queue(raw)
         return self._queue
 
     def _seen_ids(self, sku: str) -> SeenIds:
@@ -159,6 +159,11 @@ def _line_of(message: StockInboxMessage) -> LineKey | None:
     if isinstance(message, StockCommand):
         return (message.order_id, message.line_no)
     return None
+
+
+def decode_queue(raw: bytes) -> QueueRow:
+    """A SKU's stored backorder queue."""
+    return _queue_decoder.decode(raw)
 
 
 def encode_holds(holds: LineHolds) -> bytes:
