@@ -88,6 +88,8 @@ class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
     backordered: LineQty = 0
     cancelled: LineQty = 0
     fills: tuple[LineFill, ...] = ()
+    # when expected receipts cover the backordered units (None: none does, or none waits)
+    promise_date: dt.date | None = None
 
 
 class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -155,6 +157,26 @@ class OrderReleased(OrderEventBase, frozen=True, tag="OrderReleased"):
     warehouses: tuple[Warehouse, ...]
 
 
+class FilledUnits(msgspec.Struct, frozen=True):
+    """Backordered units of a line newly reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
+class OrderBackorderFilled(OrderEventBase, frozen=True, tag="OrderBackorderFilled"):
+    """Backordered units of line `line_no` are reserved now (`filled`), oldest orders first.
+
+    The order keeps its status (`status`, a field here), but for BACKORDERED, which becomes
+    RESERVED; a confirmed order's Release of the units follows as its own event.
+    """
+
+    status: OrderStatus  # type: ignore[misc]  # the order's, not the event type's
+    line_no: LineNo
+    sku: Sku
+    filled: tuple[FilledUnits, ...]
+
+
 class OrderPicked(OrderEventBase, frozen=True, tag="OrderPicked"):
     """Every released line is picked; `warehouse` sent the confirmation that completed it."""
 
@@ -216,6 +238,7 @@ OrderEvent = (
     | OrderCreditHold
     | OrderConfirmed
     | OrderReleased
+    | OrderBackorderFilled
     | OrderPicked
     | OrderAwaitingStock
     | OrderPartiallyShipped

@@ -1,7 +1,8 @@
 """Closing an order, or what is left of it: everything it holds given back.
 
 Before anything went to a warehouse, reservations are released. After, each warehouse
-with released lines gets a Cancel and every hold is deallocated. Once something shipped,
+with released lines gets a Cancel and every hold is deallocated. Either way a line's
+backordered units leave the SKU's backorder queue. Once something shipped,
 only the unshipped remainder can go: it is cancelled and the order is SHIPPED (INVOICED
 if ERP invoiced everything that shipped).
 """
@@ -22,7 +23,7 @@ def give_back(change: Change, status: LineStatus) -> Change:
         change = _withdraw(change, every=True)
     else:
         for line in change.order.lines:
-            if line.reserved:
+            if line.reserved or line.backordered:  # backordered: it leaves the SKU's queue
                 change = to_stock(change, ReleaseReservation, line, "release")
     change = with_lines(change, [closed_line(line, status) for line in change.order.lines])
     return replace(change, order=replace(change.order, pending_decision=None))
@@ -52,7 +53,7 @@ def _withdraw(change: Change, *, every: bool) -> Change:
     for warehouse in warehouses:
         change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
     for line in lines:
-        if line.allocated or line.reserved:
+        if line.allocated or line.reserved or line.backordered:
             change = to_stock(change, Deallocate, line, "deallocate")
     return change
 

@@ -1,5 +1,6 @@
 """The order table value: one order, its lines, and what makes applying idempotent."""
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -104,6 +105,10 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     # the WMS confirmations (pick, ship) applied to this line, for its life: a re-send of
     # one, however late, changes nothing
     confirmations: tuple[str, ...] = ()
+    # when expected receipts cover the backordered units, as the stock side last said
+    # (at its SKU version `promise_as_of`)
+    promise_date: dt.date | None = None
+    promise_as_of: int = 0
 
     @property
     def reserved(self) -> int:
@@ -176,6 +181,7 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
             backordered=self.backordered,
             cancelled=self.cancelled,
             fills=tuple(fill.state() for fill in self.fills),
+            promise_date=self.promise_date if self.backordered else None,
         )
 
 
@@ -220,6 +226,11 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     invoice_id: str = ""  # ERP's last invoice
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
+
+    @property
+    def submitted_at(self) -> dt.datetime | None:
+        """When the order was submitted: its place in every SKU's backorder queue."""
+        return self.history[0].at if self.history else None
 
     def line(self, line_no: int) -> OrderLine | None:
         """The line numbered `line_no`, or None."""

@@ -56,6 +56,7 @@ from protocols.order_commands import CancelOrder, DecisionOverdue, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import (
     BackorderFilled,
+    BackorderPromised,
     LineReserved,
     LineUnreservable,
     StockCommandMessage,
@@ -93,6 +94,7 @@ FollowUp = (
     | LineReserved
     | LineUnreservable
     | BackorderFilled
+    | BackorderPromised
     | OrderDecision
     | PickConfirmed
     | ShipConfirmed
@@ -195,6 +197,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_rules.answer(change, message)
         case BackorderFilled():
             return order_backorders.filled(change, message)
+        case BackorderPromised():
+            return order_backorders.promised(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():

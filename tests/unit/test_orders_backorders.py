@@ -1,6 +1,11 @@
 """Units picked short are backordered and filled again; partial shipments and invoices (12.3)."""
 
-from protocols.orders import OrderAwaitingStock, OrderReleased, OrderStatus
+from protocols.orders import (
+    OrderAwaitingStock,
+    OrderBackorderFilled,
+    OrderReleased,
+    OrderStatus,
+)
 from protocols.reservations import AllocateLine, ReleaseReservation
 from protocols.wms_events import ReleaseToWarehouse
 from tables.orders import Order
@@ -46,7 +51,7 @@ def test_a_fill_of_a_confirmed_order_is_released_at_once_with_a_release_of_its_o
         f"DG-release2-{ORDER}",
         [(2, 2)],
     )
-    assert [type(e) for e in result.events] == [OrderReleased]
+    assert [type(e) for e in result.events] == [OrderBackorderFilled, OrderReleased]
     line = result.order.lines[1]
     assert (line.backordered, line.allocated, len(line.fills)) == (0, 3, 2)
 

@@ -56,10 +56,10 @@ def _release(no: int) -> tuple[str, str]:
         (SUBMITTED, []),
         ((submit(), reserved(2, "SKU-2", 3, WEST)), [_release(2)]),
         (RESERVED, [_release(1), _release(2)]),
-        (MIXED, [_release(1)]),
-        (BACKORDERED, []),
+        (MIXED, [_release(1), _release(2)]),
+        (BACKORDERED, [_release(1), _release(2)]),
         ((*RESERVED, credit_hold()), [_release(1), _release(2)]),
-        ((*BACKORDERED, confirmed()), []),
+        ((*BACKORDERED, confirmed()), [_release(1), _release(2)]),
     ],
     ids=["submitted", "half-answered", "reserved", "mixed", "backordered", "held", "confirmed"],
 )
@@ -81,7 +81,7 @@ def test_cancel_before_release_gives_back_the_reservations(
     [
         (RELEASED, [1, 2]),
         (PICKED, [1, 2]),
-        ((*RELEASED, picked(WEST, (2, "SKU-2", 3, 0))), [1]),
+        ((*RELEASED, picked(WEST, (2, "SKU-2", 3, 0))), [1, 2]),
     ],
     ids=["released", "picked", "picked-short"],
 )
@@ -169,10 +169,12 @@ def test_erp_may_reject_a_confirmed_order_waiting_for_backorders() -> None:
     order = run(*MIXED, confirmed())
     # When ERP rejects it
     result = step(order, erp_rejected())
-    # Then DC-EAST is told, line 1's allocation given back, and everything is cancelled
+    # Then DC-EAST is told, line 1's allocation given back, line 2 leaves the backorder
+    # queue, and everything is cancelled
     assert result.order.status is S.REJECTED
     assert effects(result) == [
         ("Deallocate", f"{ORDER}:1:deallocate"),
+        ("Deallocate", f"{ORDER}:2:deallocate"),
         ("CancelAtWarehouse", f"{ORDER}:cancel:{EAST}"),
     ]
     assert [ln.cancelled for ln in result.order.lines] == [2, 3]
@@ -222,10 +224,11 @@ def test_submit_to_invoice_with_a_short_pick_filled_elsewhere() -> None:
         ("OrderConfirmed", 3, "erp-confirm"),
         ("OrderReleased", 4, "erp-confirm"),
         ("OrderPicked", 5, "wms:DC-WEST:P-2"),
-        ("OrderReleased", 6, f"{ORDER}:2:refill@1:answer"),
-        ("OrderPartiallyShipped", 7, "wms:DC-WEST:S-1"),
-        ("OrderShipped", 8, "wms:DC-EAST:S-2"),
-        ("OrderInvoiced", 9, "erp-invoice"),
+        ("OrderBackorderFilled", 6, f"{ORDER}:2:refill@1:answer"),
+        ("OrderReleased", 7, f"{ORDER}:2:refill@1:answer"),
+        ("OrderPartiallyShipped", 8, "wms:DC-WEST:S-1"),
+        ("OrderShipped", 9, "wms:DC-EAST:S-2"),
+        ("OrderInvoiced", 10, "erp-invoice"),
     ]
     # And the stock and the warehouses were told exactly this: the short unit is filled
     # again and released to DC-EAST with a Release of its own
@@ -246,7 +249,7 @@ def test_submit_to_invoice_with_a_short_pick_filled_elsewhere() -> None:
     ]
     assert order is not None
     assert order.status is S.INVOICED
-    assert [h.event_id for h in order.history] == [f"{ORDER}:v{n}" for n in range(1, 10)]
+    assert [h.event_id for h in order.history] == [f"{ORDER}:v{n}" for n in range(1, 11)]
     assert [
         (ln.status, ln.reserved, ln.allocated, ln.picked, ln.shipped, ln.backordered)
         for ln in order.lines

@@ -14,7 +14,7 @@ from protocols.reservations import FillBackorder, RecordShipment, RecordShortPic
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed
 from tables.orders import OrderApplied
-from tests.support.tables import OrderTable
+from tests.support.tables import NOW, OrderTable
 from tests.unit.test_orders_support import (
     BACKORDERED,
     CORRELATION,
@@ -93,6 +93,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             qty=2,
             warehouse=WEST,
             short_at=WEST,
+            submitted_at=NOW,
         ),
     )
 
