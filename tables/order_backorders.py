@@ -16,6 +16,7 @@ from tables.order_change import Change, to_stock, with_lines
 from tables.order_progress import FULFILLING, settle
 from tables.order_release import release_reserved
 from tables.order_state import Fill, InvalidOrderTransition, OrderLine, confirmed_line
+from tables.order_steps import backorder_filled
 
 _CLOSED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
 
@@ -45,8 +46,10 @@ def filled(change: Change, message: BackorderFilled) -> Change | None:
         line = _with_reserved(line, fill.warehouse, fill.qty)
     change = with_lines(change, [replace(line, backordered=line.backordered - qty)])
     if order.status not in FULFILLING:
-        return change  # ERP has not confirmed yet: the fill waits with the rest
+        # ERP has not confirmed yet: the fill waits with the rest
+        return backorder_filled(change, line, message.fills)
     change, warehouses = release_reserved(change)
+    change = backorder_filled(change, line, message.fills)  # shown released
     return settle(change, warehouses[0], released=warehouses)
 
 
