@@ -123,10 +123,16 @@ def apply(
     """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing.
 
     `seen`: the order already applied this event id (an upstream re-send at a new offset).
+    Only a Kafka redelivery (an offset already applied) sends again what the first delivery
+    sent: a crash after the table write may have lost those sends, and the offset was not
+    committed. An upstream re-send sends nothing: its first delivery's offset is committed
+    only once everything it sent was acknowledged, or is delivered again itself.
     """
-    # offset None is a replay from outside the inbox: only the event id dedupes it
-    if order is not None and (seen or order.has_applied(offset)):
+    if order is not None and order.has_applied(offset):
         return _again(order, message.event_id)
+    # offset None is a replay from outside the inbox: only the event id dedupes it
+    if order is not None and seen:
+        return OrderApplied(order=order, duplicate=True)
     if order is not None and order.order_id != message.order_id:
         raise InvalidOrderTransition(
             "order_mismatch", f"message for {message.order_id!r} sent to {order.order_id!r}"

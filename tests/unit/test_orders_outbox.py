@@ -1,7 +1,18 @@
-"""A redelivered message re-sends what its first delivery sent (a crash may have lost it)."""
+"""A Kafka redelivery re-sends what its first delivery sent (a crash may have lost it); an
+upstream re-send sends nothing again."""
 
-from tables.orders import apply
-from tests.unit.test_orders_support import NOW, confirmed, run, submit
+from tables.orders import OrderApplied, apply
+from tests.support.tables import OrderTable
+from tests.unit.test_orders_support import (
+    EAST,
+    NOW,
+    ORDER,
+    PICKED,
+    confirmed,
+    run,
+    shipped,
+    submit,
+)
 from tests.unit.test_orders_support import RESERVED as RESERVED_STEPS
 
 
@@ -31,3 +42,21 @@ def test_a_redelivered_confirmation_sends_its_releases_again() -> None:
     assert again.duplicate
     assert again.wms_commands == first.wms_commands
     assert again.stock_commands == first.stock_commands
+
+
+def test_a_confirmation_the_wms_sends_again_publishes_nothing_again() -> None:
+    # Given a picked order whose shipment was applied at offset 100, its events sent
+    table = OrderTable(ORDER)
+    table.send(*PICKED)
+    ship = shipped(EAST, (1, "SKU-1", 2))
+    first = table.send(ship)
+    assert [type(e).__name__ for e in first.events] == [
+        "OrderShipmentDispatched",
+        "OrderPartiallyShipped",
+    ]
+    # When the WMS sends the same ShipConfirm again (a new offset: not a Kafka redelivery)
+    again = table.deliver(ship, table.next_offset)
+    # Then it is a duplicate that publishes no event and no command a second time
+    assert isinstance(again, OrderApplied)
+    assert again.duplicate
+    assert (again.events, again.status_changes, again.stock_commands) == ((), (), ())

@@ -422,10 +422,12 @@ def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderA
         assert traffic.table.rows == rows
         return None
     if result.duplicate:
-        # nothing changes; a repeat re-sends exactly what the first delivery sent, if recent
+        # nothing changes; a Kafka redelivery re-sends exactly what the first delivery sent,
+        # if recent, and an upstream re-send at a new offset sends nothing
         assert result.order == before
         assert traffic.table.rows == rows
-        sent = before.sent_for(message.event_id) if before is not None else None
+        redelivered = before is not None and before.has_applied(offset)
+        sent = before.sent_for(message.event_id) if before is not None and redelivered else None
         repeated = (result.events, result.stock_commands, result.wms_commands)
         assert repeated == (
             (sent.events, sent.stock_commands, sent.wms_commands) if sent else ((), (), ())
