@@ -58,7 +58,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     dead_letters = DeadLetterAdmin(settings, mirror)
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters,
-        app_id=settings.app_id, limits=ApiLimits.of(settings),
+        app_id=settings.app_id, limits=ApiLimits.of(settings), zone=settings.zone,
     )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
