@@ -8,7 +8,7 @@ from protocols.orders import LineStatus, OrderStatus
 from protocols.topics import OrderInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.keys import value_key
-from tables.order_state import Fill, OrderLine
+from tables.order_state import FINAL, Fill, OrderLine
 from tables.orders import InvalidOrderTransition, Order, OrderApplied, apply
 from tables.seen import SeenIds, day_number
 
@@ -74,7 +74,14 @@ class StoredOrder(Order, frozen=True, kw_only=True):
     lines: tuple[StoredOrderLine, ...]
 
 
+class _StatusOnly(msgspec.Struct):
+    """A stored order's status alone: the decoder skips the rest without building it."""
+
+    status: OrderStatus
+
+
 _decoder = msgspec.msgpack.Decoder(StoredOrder)
+_status_decoder = msgspec.msgpack.Decoder(_StatusOnly)
 
 
 def encode_order(order: Order) -> bytes:
@@ -91,6 +98,11 @@ def decode_order(raw: bytes) -> Order:
     if not stored.releases and any(line.released for line in lines):
         fields["releases"] = 1  # released by the release before, which did not count
     return Order(**fields)
+
+
+def is_closed_order(raw: bytes) -> bool:
+    """Whether a stored order is in a status it never leaves (REJECTED, CANCELLED, INVOICED)."""
+    return _status_decoder.decode(raw).status in FINAL
 
 
 class OrderSession:

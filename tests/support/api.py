@@ -32,9 +32,8 @@ class MemoryOrders:
     def __init__(self) -> None:
         self.values: dict[bytes, Order] = {}
 
-    def get(self, key: bytes) -> tuple[Order, int] | None:
-        order = self.values.get(key)
-        return None if order is None else (order, 0)
+    async def read(self, key: bytes, within: float) -> Order | None:
+        return self.values.get(key)
 
     async def wait_until(
         self, key: bytes, accept: Callable[[Order | None], bool], within: float
