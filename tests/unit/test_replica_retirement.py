@@ -122,6 +122,13 @@ async def test_a_closed_value_written_again_stays_until_its_new_write_is_old() -
     assert await mirror.replica.read(b"o-1", 1) == b"CLOSED v6"
 
 
+async def test_a_long_poll_on_a_retired_value_sees_it() -> None:
+    mirror = Mirror(keep_days=0)
+    mirror.write(b"o-1", b"CLOSED")
+    value = await mirror.replica.wait_until(b"o-1", lambda v: v is not None, within=0)
+    assert value == b"CLOSED"
+
+
 async def test_a_retired_value_written_again_comes_back_into_memory() -> None:
     mirror = Mirror(keep_days=0)
     mirror.write(b"o-1", b"CLOSED v5")
