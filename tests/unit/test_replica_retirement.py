@@ -1,12 +1,16 @@
 """Closed orders leave the mirror's memory once old, and are still read by id, from Kafka."""
 
+import msgspec
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from msgspec.structs import replace
 
 from app.broker_access import KafkaAccess
 from app.read.replica import ChangelogReplica
 from app.read.retirement import Retirement, RetirementPolicy, pack, unpack
-from tables.order_table import encode_order, is_closed_order
+from tables.order_batch import _leading_status
+from tables.order_state import FINAL
+from tables.order_table import decode_order, encode_order, is_closed_order
 from tests.unit.test_orders_support import RESERVED as RESERVED_STEPS
 from tests.unit.test_orders_support import SHIPPED, cancel, invoiced, run
 
@@ -185,3 +189,28 @@ async def test_a_record_compacted_away_is_looked_for_again_after_a_sync() -> Non
 )
 def test_an_order_is_closed_in_the_statuses_it_never_leaves(steps: tuple, is_closed: bool) -> None:
     assert is_closed_order(encode_order(run(*steps))) is is_closed
+
+
+@pytest.mark.parametrize(
+    ("order_id", "customer_id"),
+    [("status", "status"), ("o" * 64, "c" * 64), ("SO-1", "INVOICED")],
+    ids=["named-status", "longest-ids", "customer-named-like-a-status"],
+)
+@pytest.mark.parametrize("steps", [RESERVED_STEPS, (*SHIPPED, invoiced())], ids=["open", "closed"])
+def test_the_status_read_from_the_head_is_the_stored_status(
+    order_id: str, customer_id: str, steps: tuple
+) -> None:
+    # Given an order whose ids could be mistaken for the status field or its value
+    order = replace(run(*steps), order_id=order_id, customer_id=customer_id)
+    raw = encode_order(order)
+    # Then the fast read of its head agrees with decoding it whole
+    assert _leading_status(raw) == decode_order(raw).status
+    assert is_closed_order(raw) is (order.status in FINAL)
+
+
+def test_a_stored_form_laid_out_otherwise_is_decoded_properly() -> None:
+    order = run(*SHIPPED, invoiced())
+    fields = msgspec.to_builtins(order)
+    raw = msgspec.msgpack.encode({"version": fields.pop("version"), **fields})
+    assert _leading_status(raw) is None
+    assert is_closed_order(raw)
