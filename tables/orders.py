@@ -7,7 +7,9 @@ Lifecycle (CONTRACT 5): SUBMITTED -> RESERVED |
 BACKORDERED | REJECTED; RESERVED/BACKORDERED -> CREDIT_HOLD | CONFIRMED | REJECTED;
 CREDIT_HOLD -> CONFIRMED | REJECTED; CONFIRMED -> RELEASED -> PICKED -> SHIPPED ->
 INVOICED; any status before SHIPPED but REJECTED -> CANCELLED. Each status change is one
-canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`.
+canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`;
+so is each step that keeps the status (a short pick, a shipment, a backorder fill:
+`tables.order_steps`), which adds no history entry.
 Stock commands are `{order}:{line}:{step}` (reserve, release, allocate, short, deallocate,
 `ship@{shipped so far}`); WMS commands `{order}:{release|cancel}:{warehouse}` with txn
 `DG-{release|cancel}-{order}` (hashed past 64 characters).
