@@ -84,18 +84,23 @@ def note(change: Change, make: Callable[..., OrderStepEvent], **fields: Any) -> 
 
 def _published(change: Change, event: OrderEvent) -> Change:
     """The change with `event` and its CRM view to send."""
-    crm = OrderStatusChanged(
+    crm = crm_view(event)
+    return replace(
+        change, events=(*change.events, event), status_changes=(*change.status_changes, crm)
+    )
+
+
+def crm_view(event: OrderEvent) -> OrderStatusChanged:
+    """The CRM view of a canonical event: all of it follows from the event."""
+    return OrderStatusChanged(
         event_id=f"{event.event_id}:crm",
         order_id=event.order_id,
         customer_id=event.customer_id,
         status=event.status,
-        at=change.now,
+        at=event.occurred_at,
         lines=event.lines,
         event_type=type(event).__name__,
         **_step_details(event),
-    )
-    return replace(
-        change, events=(*change.events, event), status_changes=(*change.status_changes, crm)
     )
 
 

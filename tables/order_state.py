@@ -15,7 +15,6 @@ from protocols.orders import (
     OrderEvent,
     OrderLineState,
     OrderStatus,
-    OrderStatusChanged,
     Shipment,
     ShipmentLine,
 )
@@ -204,12 +203,13 @@ class Outbox(msgspec.Struct, frozen=True, kw_only=True):
     """What one applied message sent: sent again when that message is delivered again.
 
     The table write and the sends go to different partitions, so a crash can keep the
-    first and lose the second; the redelivery (a duplicate by then) repairs that.
+    first and lose the second; the redelivery (a duplicate by then) repairs that. The CRM
+    views are not kept: each follows from its event (`order_change.crm_view`), and the
+    events' lines are the bulk of a stored order.
     """
 
     event_id: str
     events: tuple[OrderEvent, ...] = ()
-    status_changes: tuple[OrderStatusChanged, ...] = ()
     stock_commands: tuple[StockCommandMessage, ...] = ()
     wms_commands: tuple[WmsCommandMessage, ...] = ()
 

@@ -65,7 +65,7 @@ from protocols.reservations import (
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
 from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
-from tables.order_change import Change
+from tables.order_change import Change, crm_view
 from tables.order_state import (
     OUTBOX_DEPTH,
     InvalidOrderTransition,
@@ -157,7 +157,6 @@ def _applied(change: Change, message: OrderInboxMessage, offset: int | None) -> 
     sent = Outbox(
         event_id=message.event_id,
         events=change.events,
-        status_changes=change.status_changes,
         stock_commands=change.stock_commands,
         wms_commands=change.wms_commands,
     )
@@ -182,7 +181,7 @@ def _again(order: Order, event_id: str) -> OrderApplied:
     return OrderApplied(
         order=order,
         events=sent.events,
-        status_changes=sent.status_changes,
+        status_changes=tuple(crm_view(event) for event in sent.events),
         stock_commands=sent.stock_commands,
         wms_commands=sent.wms_commands,
         duplicate=True,

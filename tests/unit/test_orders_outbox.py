@@ -1,6 +1,9 @@
 """A Kafka redelivery re-sends what its first delivery sent (a crash may have lost it); an
 upstream re-send sends nothing again."""
 
+import msgspec
+
+from tables.order_table import decode_order
 from tables.orders import OrderApplied, apply
 from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
@@ -27,6 +30,7 @@ def test_a_redelivered_submit_sends_its_reservations_again() -> None:
     assert again.order is first.order
     assert again.stock_commands == first.stock_commands
     assert again.events == first.events
+    assert again.status_changes == first.status_changes  # rebuilt from the events
     assert len(again.stock_commands) == len(message.lines)
 
 
@@ -60,3 +64,14 @@ def test_a_confirmation_the_wms_sends_again_publishes_nothing_again() -> None:
     assert isinstance(again, OrderApplied)
     assert again.duplicate
     assert (again.events, again.status_changes, again.stock_commands) == ((), (), ())
+
+
+def test_an_outbox_stored_with_its_crm_views_reads_back_and_re_sends_them() -> None:
+    # Given an order stored by the release before, whose outbox kept the CRM views too
+    first = apply(None, submit(), 5, NOW, False)
+    stored = msgspec.to_builtins(first.order)
+    stored["outbox"][0]["status_changes"] = msgspec.to_builtins(first.status_changes)
+    order = decode_order(msgspec.msgpack.encode(stored))
+    # When its submit is delivered again, Then the same events and CRM views go out
+    again = apply(order, submit(), 5, NOW, False)
+    assert (again.events, again.status_changes) == (first.events, first.status_changes)
