@@ -1,8 +1,12 @@
 """Closed orders leave the mirror's memory once old, and are still read by id, from Kafka."""
 
+from pathlib import Path
+from typing import Any
+
 import msgspec
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from msgspec.structs import replace
 
 from app.broker_access import KafkaAccess
@@ -11,6 +15,8 @@ from app.read.retirement import Retirement, RetirementPolicy, pack, unpack
 from tables.order_batch import _leading_status
 from tables.order_state import FINAL
 from tables.order_table import decode_order, encode_order, is_closed_order
+from tables.orders import Order
+from tests.support.api import MemoryOrders, api
 from tests.unit.test_orders_support import RESERVED as RESERVED_STEPS
 from tests.unit.test_orders_support import SHIPPED, cancel, invoiced, run
 
@@ -214,3 +220,21 @@ def test_a_stored_form_laid_out_otherwise_is_decoded_properly() -> None:
     raw = msgspec.msgpack.encode({"version": fields.pop("version"), **fields})
     assert _leading_status(raw) is None
     assert is_closed_order(raw)
+
+
+class UnreachableKafka(MemoryOrders):
+    """Orders that left memory while Kafka cannot be reached to read them back."""
+
+    async def read(self, key: bytes, within: float) -> Order | None:
+        raise KafkaConnectionError("the changelog's leader is unreachable")
+
+
+async def test_a_retired_order_kafka_cannot_give_back_is_a_503_with_retry_after(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    client = await aiohttp_client(api(tmp_path, orders=UnreachableKafka()))
+    response = await client.get("/v1/orders/SO-1")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
+    problem = await response.json()
+    assert "cannot read order SO-1 back from Kafka" in problem["detail"]
