@@ -118,8 +118,15 @@ class Shipment(msgspec.Struct, frozen=True, kw_only=True):
     at: dt.datetime
 
 
+class FilledUnits(msgspec.Struct, frozen=True):
+    """Backordered units of a line newly reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
 class FilledLine(msgspec.Struct, frozen=True, kw_only=True):
-    """Backordered units of one line now held at one warehouse."""
+    """Backordered units of one line now held at one warehouse (the CRM view of a fill)."""
 
     line_no: LineNo
     sku: Sku
@@ -288,13 +295,15 @@ class OrderShipmentDispatched(OrderStepBase, frozen=True, tag="OrderShipmentDisp
 
 
 class OrderBackorderFilled(OrderStepBase, frozen=True, tag="OrderBackorderFilled"):
-    """Backordered units were filled: `filled` lists each line's new quantity per warehouse.
+    """Backordered units of line `line_no` are reserved now, `filled` per warehouse.
 
-    On a confirmed order they are released to those warehouses at once; before ERP's
-    decision they wait for it like the rest of the order.
+    On a confirmed order they are released to those warehouses at once (its Release
+    follows as its own event); before ERP's decision they wait for it like the rest.
     """
 
-    filled: tuple[FilledLine, ...]
+    line_no: LineNo
+    sku: Sku
+    filled: tuple[FilledUnits, ...]
 
 
 OrderStatusEvent = (

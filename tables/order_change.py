@@ -12,6 +12,7 @@ from msgspec.structs import replace
 from protocols.http import HistoryEntry
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.orders import (
+    FilledLine,
     OrderBackorderFilled,
     OrderEvent,
     OrderPickedShort,
@@ -112,7 +113,14 @@ def _step_details(event: OrderEvent) -> dict[str, Any]:
         case OrderShipmentDispatched():
             return {"shipment": event.shipment}
         case OrderBackorderFilled():
-            return {"filled": event.filled}
+            return {
+                "filled": tuple(
+                    FilledLine(
+                        line_no=event.line_no, sku=event.sku, warehouse=f.warehouse, qty=f.qty
+                    )
+                    for f in event.filled
+                )
+            }
         case OrderRemainderCancelled():
             return {"cancelled": event.cancelled}
         case _:

@@ -11,7 +11,7 @@ from msgspec.structs import replace
 
 from protocols.orders import (
     CancelledLine,
-    FilledLine,
+    FilledUnits,
     OrderBackorderFilled,
     OrderPickedShort,
     OrderShipmentDispatched,
@@ -63,13 +63,10 @@ def short_line(confirmed: PickLine) -> ShortPickLine:
 
 def backorder_filled(change: Change, line: OrderLine, fills: Iterable[HeldFill]) -> Change:
     """Publish the backordered units of `line` the stock side now holds, per warehouse."""
-    filled = tuple(
-        FilledLine(line_no=line.line_no, sku=line.sku, warehouse=fill.warehouse, qty=fill.qty)
-        for fill in fills
-    )
+    filled = tuple(FilledUnits(fill.warehouse, fill.qty) for fill in fills)
     if not filled:
         return change
-    return note(change, OrderBackorderFilled, filled=filled)
+    return note(change, OrderBackorderFilled, line_no=line.line_no, sku=line.sku, filled=filled)
 
 
 def cancelled_since(

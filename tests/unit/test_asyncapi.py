@@ -71,6 +71,8 @@ def test_the_step_events_and_their_details_have_schemas() -> None:
     )
     shipment = schemas["Shipment"]["properties"]
     assert {"warehouse", "carrier", "tracking", "lines", "at"} <= set(shipment)
+    assert {"line_no", "sku", "filled"} <= set(schemas["OrderBackorderFilled"]["properties"])
+    assert set(schemas["FilledUnits"]["properties"]) == {"warehouse", "qty"}
     assert set(schemas["FilledLine"]["properties"]) == {"line_no", "sku", "warehouse", "qty"}
     assert "cancelled" in schemas["OrderRemainderCancelled"]["properties"]
     # and the CRM view carries the same details

@@ -2,6 +2,7 @@
 
 from protocols.orders import (
     FilledLine,
+    FilledUnits,
     OrderAwaitingStock,
     OrderBackorderFilled,
     OrderPickedShort,
@@ -57,7 +58,10 @@ def test_a_fill_of_a_confirmed_order_is_released_at_once_with_a_release_of_its_o
     fill, _ = result.events
     assert [type(e) for e in result.events] == [OrderBackorderFilled, OrderReleased]
     assert isinstance(fill, OrderBackorderFilled)
-    assert fill.filled == (FilledLine(line_no=2, sku="SKU-2", warehouse=WEST, qty=2),)
+    assert (fill.line_no, fill.sku, fill.filled) == (2, "SKU-2", (FilledUnits(WEST, 2),))
+    # and the CRM view names the line with each fill
+    crm = result.status_changes[0]
+    assert crm.filled == (FilledLine(line_no=2, sku="SKU-2", warehouse=WEST, qty=2),)
     line = result.order.lines[1]
     assert (line.backordered, line.allocated, len(line.fills)) == (0, 3, 2)
 
