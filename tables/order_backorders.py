@@ -12,7 +12,7 @@ back. `BackorderPromised` says by when expected receipts cover what still waits.
 
 from msgspec.structs import replace
 
-from protocols.orders import FilledUnits, LineStatus, OrderBackorderFilled, OrderStatus
+from protocols.orders import LineStatus, OrderReserved, OrderStatus
 from protocols.reservations import (
     BackorderFilled,
     BackorderPromised,
@@ -23,6 +23,7 @@ from tables.order_change import Change, emit, to_stock, with_lines
 from tables.order_progress import FULFILLING, settle
 from tables.order_release import release_reserved
 from tables.order_state import FINAL, Fill, InvalidOrderTransition, OrderLine, confirmed_line
+from tables.order_steps import backorder_filled
 
 S = OrderStatus
 _NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
@@ -58,19 +59,14 @@ def filled(change: Change, message: BackorderFilled) -> Change | None:
         status=LineStatus.RESERVED if waiting else line.status,
     )
     change = with_lines(change, [line])
-    confirmed = order.status in FULFILLING
-    warehouses: tuple[str, ...] = ()
-    if confirmed:  # released at once; before that the fill waits for ERP with the rest
-        change, warehouses = release_reserved(change)
-    change = emit(
-        change,
-        OrderBackorderFilled,
-        status=S.RESERVED if order.status is S.BACKORDERED else order.status,
-        line_no=line.line_no,
-        sku=line.sku,
-        filled=tuple(FilledUnits(fill.warehouse, fill.qty) for fill in message.fills),
-    )
-    return settle(change, warehouses[0], released=warehouses) if confirmed else change
+    if order.status is S.BACKORDERED:  # something is held now: a status of its own
+        change = emit(change, OrderReserved)
+    if order.status not in FULFILLING:
+        # ERP has not confirmed yet: the fill waits with the rest
+        return backorder_filled(change, line, message.fills)
+    change, warehouses = release_reserved(change)
+    change = backorder_filled(change, line, message.fills)  # shown released
+    return settle(change, warehouses[0], released=warehouses)
 
 
 def promised(change: Change, message: BackorderPromised) -> Change | None:

@@ -15,6 +15,7 @@ from protocols.wms_events import CancelAtWarehouse
 from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
 from tables.order_progress import progress
 from tables.order_state import OrderLine
+from tables.order_steps import cancelled_since
 
 
 def give_back(change: Change, status: LineStatus) -> Change:
@@ -32,8 +33,10 @@ def give_back(change: Change, status: LineStatus) -> Change:
 def cancel_remainder(change: Change, reason: str) -> Change:
     """What did not ship is cancelled: the order is SHIPPED, or INVOICED if all was invoiced."""
     change = _withdraw(change, every=False)
-    change = with_lines(change, [_remainder_cancelled(line) for line in change.order.lines])
-    change = emit(change, OrderRemainderCancelled, reason=reason)
+    before = change.order.lines
+    change = with_lines(change, [_remainder_cancelled(line) for line in before])
+    cancelled = cancelled_since(before, change.order.lines)
+    change = emit(change, OrderRemainderCancelled, reason=reason, cancelled=cancelled)
     if progress(change.order) is OrderRemainderCancelled.status:
         return change
     return emit(change, OrderInvoiced, invoice_id=change.order.invoice_id)

@@ -78,7 +78,15 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
         backorder="reject",
     )
     assert result.status_changes == (
-        OrderStatusChanged(f"{ORDER}:v1:crm", ORDER, CUSTOMER, S.SUBMITTED, NOW, event.lines),
+        OrderStatusChanged(
+            f"{ORDER}:v1:crm",
+            ORDER,
+            CUSTOMER,
+            S.SUBMITTED,
+            NOW,
+            event.lines,
+            event_type="OrderSubmitted",
+        ),
     )
     assert order.history == (HistoryEntry(S.SUBMITTED, NOW, f"{ORDER}:v1"),)
     # And each line is to be reserved, at the asked warehouse or wherever sourcing finds it,
