@@ -316,7 +316,6 @@ OrderStatusEvent = (
     | OrderCreditHold
     | OrderConfirmed
     | OrderReleased
-    | OrderBackorderFilled
     | OrderPicked
     | OrderAwaitingStock
     | OrderPartiallyShipped

@@ -2,7 +2,13 @@
 
 import datetime as dt
 
-from protocols.orders import LineStatus, OrderBackorderFilled, OrderReleased, OrderStatus
+from protocols.orders import (
+    LineStatus,
+    OrderBackorderFilled,
+    OrderReleased,
+    OrderReserved,
+    OrderStatus,
+)
 from protocols.reservations import BackorderFilled, BackorderPromised, ReleaseReservation
 from protocols.wms_events import ReleaseToWarehouse
 from tests.unit.test_orders_support import (
@@ -45,7 +51,8 @@ def test_a_fill_before_erp_decides_reserves_and_waits_for_erp() -> None:
     # Given a wholly backordered order ERP has not decided
     result = step(run(*BACKORDERED), queue_fill(2, "SKU-2", 3, WEST, 3))
     # Then the line is reserved, the order RESERVED, and nothing goes to a warehouse
-    (event,) = result.events
+    reserved, event = result.events
+    assert isinstance(reserved, OrderReserved)
     assert isinstance(event, OrderBackorderFilled)
     assert (event.status, event.line_no, [(f.warehouse, f.qty) for f in event.filled]) == (
         S.RESERVED,

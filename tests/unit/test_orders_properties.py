@@ -75,6 +75,8 @@ EDGES: dict[OrderStatus | None, set[OrderStatus]] = {
 """The lifecycle of CONTRACT 5 and 8, written out independently of the code under test."""
 BACK = {(S.PICKED, S.RELEASED), (S.RELEASED, S.CONFIRMED), (S.PICKED, S.CONFIRMED)}
 """Edges back: a backorder filled again is released (again), a wholly short pick waits for stock."""
+NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
+"""Statuses that give a backorder fill straight back."""
 
 _ENCODER = msgspec.json.Encoder()
 TOPICS = Topics.for_app("distgate")
@@ -440,7 +442,7 @@ def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderA
         traffic.ledger.setdefault(message.line_no, Held()).reserved += sum(
             fill.qty for fill in message.fills
         )
-        if result.order.status not in (S.CANCELLED, S.REJECTED):  # a closed order gives it back
+        if before is not None and before.status not in NOTHING_OPEN:  # or it gives it back
             traffic.filled += sum(fill.qty for fill in message.fills)
     check_events(before, result)
     assert traffic.order == result.order

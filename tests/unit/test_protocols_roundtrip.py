@@ -114,7 +114,6 @@ def test_tags_are_the_contracts_names() -> None:
         "OrderCreditHold",
         "OrderConfirmed",
         "OrderReleased",
-        "OrderBackorderFilled",
         "OrderPicked",
         "OrderAwaitingStock",
         "OrderPartiallyShipped",
