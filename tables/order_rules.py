@@ -72,7 +72,7 @@ def open_order(message: SubmitOrder, now: dt.datetime, auto_confirm: bool) -> Ch
     for line in order.lines:
         change = to_stock(
             change, ReserveLine, line, "reserve", qty=line.qty, warehouse=line.warehouse,
-            partial=partial,
+            partial=partial, submitted_at=change.order.submitted_at,
         )  # fmt: skip
     return change
 

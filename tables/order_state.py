@@ -1,5 +1,6 @@
 """The order table value: one order, its lines, and what makes applying idempotent."""
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -220,6 +221,11 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     invoice_id: str = ""  # ERP's last invoice
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
+
+    @property
+    def submitted_at(self) -> dt.datetime | None:
+        """When the order was submitted (its first history entry)."""
+        return self.history[0].at if self.history else None
 
     def line(self, line_no: int) -> OrderLine | None:
         """The line numbered `line_no`, or None."""

@@ -57,12 +57,20 @@ from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import (
     BackorderFilled,
     LineReserved,
+    LineTakenBack,
     LineUnreservable,
     StockCommandMessage,
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
+from tables import (
+    order_backorders,
+    order_deadline,
+    order_erp,
+    order_fulfilment,
+    order_rules,
+    order_takeback,
+)
 from tables.order_change import Change
 from tables.order_state import (
     OUTBOX_DEPTH,
@@ -93,6 +101,7 @@ FollowUp = (
     | LineReserved
     | LineUnreservable
     | BackorderFilled
+    | LineTakenBack
     | OrderDecision
     | PickConfirmed
     | ShipConfirmed
@@ -195,6 +204,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_rules.answer(change, message)
         case BackorderFilled():
             return order_backorders.filled(change, message)
+        case LineTakenBack():
+            return order_takeback.taken_back(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():

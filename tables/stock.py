@@ -1,8 +1,8 @@
 """One SKU's stock across its warehouses: the pure transition `apply` of the stock table."""
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import assert_never
+from collections.abc import Callable, Iterable
+from typing import TypeGuard, assert_never
 
 import msgspec
 from msgspec.structs import replace
@@ -14,20 +14,26 @@ from protocols.erp import (
     SupplyMessage,
 )
 from protocols.inventory import (
+    ShelfLineEvent,
     StockAdjusted,
     StockChanged,
     StockCounted,
     StockHoldChanged,
+    StockPickedShort,
     StockReceived,
+    StockShipped,
     WmsStockEvent,
 )
 from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
+from tables.stock_shelf import ShelfKind, off_shelf, shelf_id
+from tables.stock_takeback import Cause, needs_take_back, take_back
 from tables.stock_value import (
     IncomingSupply,
     LineHolds,
+    LineKey,
     Position,
     Received,
     Reservation,
@@ -56,11 +62,16 @@ class Applied(msgspec.Struct, frozen=True):
     duplicate: bool
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
-    holds: LineHolds = ()  # a command's order line holds afterwards
+    holds: LineHolds = ()  # the order line's holds afterwards (a command's, a shelf event's)
+    # other order lines' holds afterwards: reservations the shelf took back (empty: none left)
+    taken_back: tuple[tuple[LineKey, LineHolds], ...] = ()
 
 
 Updates = dict[str, Position]
 """The positions a transition rewrote, by warehouse; absent ones are untouched."""
+
+FactMessage = StockReceived | StockAdjusted | StockHoldChanged | StockCounted | SupplyMessage
+"""A stock fact about positions alone, no order line in it."""
 
 
 def apply(
@@ -71,11 +82,14 @@ def apply(
     *,
     holds: LineHolds = (),
     seen: bool = False,
+    lines: Callable[[], Iterable[LineHolds]] = tuple,
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
-    `holds` are those of the order line a command names (none for stock facts), `seen`
-    whether the SKU already applied the message's event id (an upstream re-send).
+    `holds` are those of the order line a message names (none for other stock facts),
+    `seen` whether the SKU already applied the message's event id (an upstream re-send),
+    `lines` every order line's holds on the SKU (read only when the shelf holds less than
+    is committed: `tables.stock_takeback`).
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
@@ -86,12 +100,43 @@ def apply(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
     updates, after, answers = _transition(stock, holds, message)
+    taken_back: dict[LineKey, LineHolds] = {}
+    if _may_take_back(message):
+        own = _line_key(message)
+        for warehouse, position in updates.items():
+            if needs_take_back(position):
+                every = {h.key: hs for hs in lines() for h in hs} | {own: after}
+                every |= taken_back
+                outcome = take_back(position, every.values(), message)
+                updates[warehouse] = outcome.position
+                taken_back |= outcome.lines
+                answers = (*answers, *outcome.answers)
+        after = taken_back.pop(own, after)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, holds=after)
+    return Applied(
+        stock=new,
+        changes=changes,
+        duplicate=False,
+        answers=answers,
+        holds=after,
+        taken_back=tuple(taken_back.items()),
+    )
+
+
+def _may_take_back(message: StockInboxMessage) -> TypeGuard[Cause]:
+    """Whether a message can leave the shelf holding less: a WMS fact, or units off the shelf."""
+    return isinstance(message, WmsStockEvent) or shelf_id(message) is not None
+
+
+def _line_key(message: Cause) -> LineKey:
+    """The order line a message is about, or a key no line has."""
+    if isinstance(message, StockCommand | StockShipped | StockPickedShort):
+        return (message.order_id, message.line_no)
+    return ("", 0)
 
 
 def _transition(
@@ -102,10 +147,21 @@ def _transition(
         outcome = apply_command(stock, holds, message)
         updates = {position.warehouse: position for position in outcome.positions}
         return updates, outcome.holds, outcome.answers
+    if isinstance(message, StockShipped | StockPickedShort):
+        qty, kind = _shelf_effect(message)
+        after, position = off_shelf(stock, holds, message.warehouse, qty, kind, message.event_id)
+        return {message.warehouse: position}, after, ()
     return _stock_rule(stock, message), holds, ()
 
 
-def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:
+def _shelf_effect(message: ShelfLineEvent) -> tuple[int, ShelfKind]:
+    """How many of a line's units left the shelf, and how."""
+    if isinstance(message, StockShipped):
+        return message.qty, "shipped"
+    return message.short, "short"
+
+
+def _stock_rule(stock: SkuStock, message: FactMessage) -> Updates:
     """Dispatch a WMS or ERP stock message to the rule for its type."""
     match message:
         case StockReceived():

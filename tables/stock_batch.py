@@ -9,13 +9,15 @@ import datetime as dt
 
 import msgspec
 
+from protocols.inventory import StockPickedShort, StockShipped
 from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
-from tables.keys import line_key, value_key
+from tables.keys import is_seen_key, line_key, lines_prefix, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock import Applied, apply
+from tables.stock_shelf import shelf_id
 from tables.stock_value import LineHolds, LineKey, Reservation, SkuStock
 
 _inbox = msgspec.json.Decoder(StockInboxMessage)
@@ -73,20 +75,25 @@ class StockSession:
         stock = self._stock or SkuStock(sku=message.sku)
         line = _line_of(message)
         seen = self._seen_ids(message.sku)
+        shelf = shelf_id(message)  # the WMS line the bridge and the order side both name
         applied = apply(
             stock,
             message,
             delivery.offset,
             self._now,
             holds=() if line is None else self._holds(message.sku, line),
-            seen=message.event_id in seen,
+            seen=message.event_id in seen or (shelf is not None and shelf in seen),
+            lines=lambda: self._every_line(message.sku),
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
             seen.add(message.event_id)
-            if line is not None:
-                self._lines[line] = applied.holds
-                self._changed_lines.add(line)
+            if shelf is not None:
+                seen.add(shelf)
+            changed = [] if line is None else [(line, applied.holds)]
+            for key, holds in (*changed, *applied.taken_back):
+                self._lines[key] = holds
+                self._changed_lines.add(key)
         return applied
 
     def write(self) -> None:
@@ -121,6 +128,17 @@ class StockSession:
             self._lines[line] = () if raw is None else decode_holds(raw)
         return self._lines[line]
 
+    def _every_line(self, sku: str) -> list[LineHolds]:
+        """Every order line's holds on the SKU: its rows, as this batch has changed them."""
+        stored = {
+            key: decode_holds(raw)
+            for key, raw in self._rows.with_prefix(lines_prefix(sku))
+            if not is_seen_key(key)
+        }
+        for line, holds in self._lines.items():
+            stored[line_key(sku, line)] = holds
+        return [holds for holds in stored.values() if holds]
+
     def _seen_ids(self, sku: str) -> SeenIds:
         if self._seen is None:
             self._seen = SeenIds(self._rows, sku, day_number(self._now))
@@ -134,7 +152,7 @@ def stock_batches(now: dt.datetime) -> BatchRunner[Applied]:
 
 def _line_of(message: StockInboxMessage) -> LineKey | None:
     """The order line a command is about; None for a stock fact."""
-    if isinstance(message, StockCommand):
+    if isinstance(message, StockCommand | StockShipped | StockPickedShort):
         return (message.order_id, message.line_no)
     return None
 

@@ -65,6 +65,9 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     steps: tuple[str, ...] = ()
     # (FillBackorder id, units) added to this hold: a repeated fill answers what it held
     filled: tuple[tuple[str, int], ...] = ()
+    # when the order was submitted (None: held before this was kept): a shelf that holds
+    # less than is committed takes back the newest orders' reservations first
+    submitted_at: dt.datetime | None = None
 
     @property
     def key(self) -> LineKey:

@@ -91,6 +91,7 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
             correlation_id=CORRELATION,
             qty=2,
             warehouse=None,
+            submitted_at=NOW,
         ),
         ReserveLine(
             event_id=f"{ORDER}:2:reserve",
@@ -100,6 +101,7 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
             correlation_id=CORRELATION,
             qty=3,
             warehouse=WEST,
+            submitted_at=NOW,
         ),
     )
     assert (result.wms_commands, result.duplicate) == ((), False)

@@ -83,6 +83,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             correlation_id=CORRELATION,
             warehouse=WEST,
             short=2,
+            wms_id="wms:DC-WEST:P-1:2",
         ),
         FillBackorder(
             event_id=f"{ORDER}:2:refill@1",
@@ -93,6 +94,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             qty=2,
             warehouse=WEST,
             short_at=WEST,
+            submitted_at=result.order.submitted_at,
         ),
     )
 
@@ -166,6 +168,7 @@ def test_a_partial_shipment_draws_on_the_allocation() -> None:
             correlation_id=CORRELATION,
             qty=1,
             warehouse=WEST,
+            wms_id="wms:DC-WEST:S-1:2",
         ),
     )
     assert [type(e) for e in result.events] == [OrderPartiallyShipped]
