@@ -32,7 +32,7 @@ from protocols.reservations import (
 from protocols.topics import StockInboxMessage
 from tables.atp import best_atp, fill_line
 from tables.errors import InvalidStockChange
-from tables.stock_shelf import off_shelf
+from tables.stock_shelf import ShelfKind, off_shelf
 from tables.stock_value import (
     LineHolds,
     Position,
@@ -236,14 +236,9 @@ def _off_shelf(
     """The WMS line's effect, if the bridge's own event for it has not applied it first."""
     if command.warehouse is None or command.wms_id is None:
         raise InvalidStockChange("unknown_allocation", _line(command) + " names no warehouse")
-    if isinstance(command, RecordShipment):
-        kept, position = off_shelf(
-            stock, holds, command.warehouse, command.qty, "shipped", command.wms_id
-        )
-    else:
-        kept, position = off_shelf(
-            stock, holds, command.warehouse, command.short, "short", command.wms_id
-        )
+    kind: ShelfKind = "shipped" if isinstance(command, RecordShipment) else "short"
+    qty = command.qty if isinstance(command, RecordShipment) else command.short
+    kept, position = off_shelf(stock, holds, command.warehouse, qty, kind, command.wms_id)
     return LineOutcome(kept, (position,))
 
 

@@ -103,15 +103,8 @@ def apply(
     taken_back: dict[LineKey, LineHolds] = {}
     if _may_take_back(message):
         own = _line_key(message)
-        for warehouse, position in updates.items():
-            if needs_take_back(position):
-                every = {h.key: hs for hs in lines() for h in hs} | {own: after}
-                every |= taken_back
-                outcome = take_back(position, every.values(), message)
-                updates[warehouse] = outcome.position
-                taken_back |= outcome.lines
-                answers = (*answers, *outcome.answers)
-        after = taken_back.pop(own, after)
+        taken_back, more = _take_back_where_short(updates, {own: after}, lines, message)
+        after, answers = taken_back.pop(own), (*answers, *more)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
@@ -125,6 +118,28 @@ def apply(
         holds=after,
         taken_back=tuple(taken_back.items()),
     )
+
+
+def _take_back_where_short(
+    updates: Updates,
+    changed: dict[LineKey, LineHolds],
+    lines: Callable[[], Iterable[LineHolds]],
+    cause: Cause,
+) -> tuple[dict[LineKey, LineHolds], Answers]:
+    """Take back reservations wherever a rewritten position holds less than is committed.
+
+    `updates` get the positions afterwards; `changed` are lines this message changed
+    already (read before the stored ones). The lines changed, and the answers to them.
+    """
+    answers: Answers = ()
+    for warehouse, position in updates.items():
+        if needs_take_back(position):
+            every = {h.key: each for each in lines() for h in each} | changed
+            outcome = take_back(position, every.values(), cause)
+            updates[warehouse] = outcome.position
+            changed |= outcome.lines
+            answers = (*answers, *outcome.answers)
+    return changed, answers
 
 
 def _may_take_back(message: StockInboxMessage) -> TypeGuard[Cause]:
