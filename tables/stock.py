@@ -24,12 +24,12 @@ from protocols.inventory import (
     StockShipped,
     WmsStockEvent,
 )
-from protocols.reservations import StockCommand
+from protocols.reservations import LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
 from tables.stock_shelf import ShelfKind, off_shelf, shelf_id
-from tables.stock_takeback import Cause, needs_take_back, take_back
+from tables.stock_takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
 from tables.stock_value import (
     IncomingSupply,
     LineHolds,
@@ -93,7 +93,7 @@ def apply(
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
-        again = answers_again(stock, holds, message)
+        again = (*answers_again(stock, holds, message), *taken_back_by(stock, message.event_id))
         return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:
         raise InvalidStockChange(
@@ -110,6 +110,8 @@ def apply(
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
+    if any(isinstance(answer, LineTakenBack) for answer in answers):
+        new = replace(new, taken_back=remembered(new.taken_back, answers))
     return Applied(
         stock=new,
         changes=changes,

@@ -110,7 +110,9 @@ class StockSession:
 
     def _load(self, stored: StoredSkuStock) -> None:
         """The value; a first-release value's lines and ids move to rows of their own."""
-        self._stock = SkuStock(stored.sku, stored.positions, stored.last_offset, stored.version)
+        self._stock = SkuStock(
+            stored.sku, stored.positions, stored.last_offset, stored.version, stored.taken_back
+        )
         if not (stored.reservations or stored.recent_event_ids):
             return
         self._changed = True

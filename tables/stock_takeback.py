@@ -19,10 +19,11 @@ from msgspec.structs import replace
 from protocols.ids import EventId
 from protocols.inventory import WmsStockEvent
 from protocols.reservations import LineTakenBack, StockCommandMessage
-from tables.stock_value import LineHolds, LineKey, Position, Reservation
+from tables.stock_value import LineHolds, LineKey, Position, Reservation, SkuStock
 
 _OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 _MAX_ID = 200  # protocols.ids.EventId
+REMEMBERED_CAUSES = 8  # as an order's outbox: more than are applied between two commits
 
 Cause = WmsStockEvent | StockCommandMessage
 """What can leave a shelf holding less: a WMS stock fact, or a line's units gone off it."""
@@ -68,6 +69,20 @@ def take_back(position: Position, lines: Iterable[LineHolds], cause: Cause) -> T
         answers.append(_answer(hold, qty, cause))
     taken = sum(answer.qty for answer in answers)
     return TakenBack(replace(position, reserved=position.reserved - taken), changed, tuple(answers))
+
+
+def remembered(
+    kept: tuple[LineTakenBack, ...], answers: Iterable[object]
+) -> tuple[LineTakenBack, ...]:
+    """The take-back answers to keep: those of the last REMEMBERED_CAUSES causes."""
+    every = (*kept, *(a for a in answers if isinstance(a, LineTakenBack)))
+    causes = list(dict.fromkeys(a.cause_id for a in every))[-REMEMBERED_CAUSES:]
+    return tuple(a for a in every if a.cause_id in causes)
+
+
+def taken_back_by(stock: SkuStock, cause_id: str) -> tuple[LineTakenBack, ...]:
+    """What the stock fact `cause_id` took back, as remembered: a repeat sends it again."""
+    return tuple(a for a in stock.taken_back if a.cause_id == cause_id)
 
 
 def _submitted(hold: Reservation) -> tuple[dt.datetime, str, int]:

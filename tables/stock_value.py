@@ -5,6 +5,8 @@ import datetime as dt
 import msgspec
 from msgspec.structs import replace
 
+from protocols.reservations import LineTakenBack
+
 LineKey = tuple[str, int]
 """An order line: (order_id, line_no)."""
 
@@ -90,6 +92,9 @@ class SkuStock(msgspec.Struct, frozen=True):
     positions: tuple[Position, ...] = ()  # sorted by warehouse code
     last_offset: int = -1  # highest input offset applied; the input has one partition per SKU
     version: int = 0  # bumped on every applied message
+    # the answers of the last few stock facts that took reservations back: a crash may lose
+    # them after the value was written, and the fact, delivered again, sends them again
+    taken_back: tuple[LineTakenBack, ...] = ()
 
     def position(self, warehouse: str) -> Position | None:
         """The position in `warehouse`, or None if the SKU was never seen there."""

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from protocols.inventory import StockAdjusted, StockCounted, StockHoldChanged
 from protocols.reservations import LineTakenBack
 from tables.stock import Applied, Position
-from tables.stock_takeback import over_committed, take_back
+from tables.stock_takeback import REMEMBERED_CAUSES, over_committed, take_back
 from tables.stock_value import Reservation, SkuStock
 from tests.support.tables import StockTable
 
@@ -51,8 +51,7 @@ def test_a_count_below_what_is_reserved_takes_back_the_newest_orders_first() -> 
     assert table.holds("SO-NEW", 1) == ()
     assert [h.reserved for h in table.holds("SO-MID", 1)] == [1]
     assert [h.reserved for h in table.holds("SO-OLD", 1)] == [4]
-    east = table.stock.position(EAST)
-    assert east == Position(EAST, on_hand=5, reserved=5)
+    assert table.stock.position(EAST) == Position(EAST, on_hand=5, reserved=5)
     # And each answer says why, with an id derived from the count's
     answer = result.answers[0]
     assert isinstance(answer, LineTakenBack)
@@ -95,15 +94,29 @@ def test_other_warehouses_and_a_count_that_covers_everything_take_nothing_back()
     assert [h.reserved for h in table.holds("SO-2", 1)] == [5]
 
 
-def test_a_redelivered_count_takes_back_once_and_repeats_nothing() -> None:
+def test_a_redelivered_count_takes_back_once_and_repeats_its_answers() -> None:
+    # Given a count that took 4 back from SO-1
     table = table_with(10, hold("SO-1", 0, reserved=10))
-    table.send(counted(6))
+    first = table.send(counted(6))
     offset = table.stock.last_offset
-    for at in (offset, offset + 1):  # Kafka redelivery, then a WMS re-send
+    # When it is delivered again (Kafka after a crash that may have lost the answer, then
+    # the WMS re-sending it), Then nothing more is taken, and the same answer goes again
+    for at in (offset, offset + 1):
         again = table.deliver(counted(6), at)
         assert isinstance(again, Applied)
         assert again.duplicate
+        assert again.answers == first.answers
     assert table.stock.position(EAST) == Position(EAST, on_hand=6, reserved=6)
+
+
+def test_only_the_last_few_take_backs_are_remembered() -> None:
+    table = table_with(40, hold("SO-1", 0, reserved=40))
+    for n in range(REMEMBERED_CAUSES + 2):
+        table.send(
+            StockAdjusted(event_id=f"a-{n}", sku=SKU, warehouse=EAST, occurred_at=NOW, delta=-1)
+        )
+    causes = [a.cause_id for a in table.stock.taken_back]
+    assert causes == [f"a-{n}" for n in range(2, REMEMBERED_CAUSES + 2)]
 
 
 def test_a_hold_that_does_not_know_its_orders_submission_gives_way_last() -> None:
