@@ -14,7 +14,7 @@ from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
-from tables.keys import is_seen_key, line_key, lines_prefix, value_key
+from tables.keys import line_key, lines_prefix, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock import Applied, apply
 from tables.stock_shelf import shelf_id
@@ -132,11 +132,7 @@ class StockSession:
 
     def _every_line(self, sku: str) -> list[LineHolds]:
         """Every order line's holds on the SKU: its rows, as this batch has changed them."""
-        stored = {
-            key: decode_holds(raw)
-            for key, raw in self._rows.with_prefix(lines_prefix(sku))
-            if not is_seen_key(key)
-        }
+        stored = {key: decode_holds(raw) for key, raw in self._rows.with_prefix(lines_prefix(sku))}
         for line, holds in self._lines.items():
             stored[line_key(sku, line)] = holds
         return [holds for holds in stored.values() if holds]
