@@ -28,7 +28,7 @@ from protocols.reservations import LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
-from tables.stock_shelf import ShelfKind, off_shelf, shelf_id
+from tables.stock_shelf import ShelfKind, holds_at, off_shelf, shelf_id
 from tables.stock_takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
 from tables.stock_value import (
     IncomingSupply,
@@ -65,6 +65,9 @@ class Applied(msgspec.Struct, frozen=True):
     holds: LineHolds = ()  # the order line's holds afterwards (a command's, a shelf event's)
     # other order lines' holds afterwards: reservations the shelf took back (empty: none left)
     taken_back: tuple[tuple[LineKey, LineHolds], ...] = ()
+    # a shelf event for a line that holds nothing there: left to the order side's command
+    # (`tables.stock_shelf`), so its id is not remembered as applied
+    unheld: bool = False
 
 
 Updates = dict[str, Position]
@@ -119,6 +122,7 @@ def apply(
         answers=answers,
         holds=after,
         taken_back=tuple(taken_back.items()),
+        unheld=isinstance(message, StockShipped | StockPickedShort) and not updates,
     )
 
 
@@ -164,6 +168,10 @@ def _transition(
         outcome = apply_command(stock, holds, message)
         updates = {position.warehouse: position for position in outcome.positions}
         return updates, outcome.holds, outcome.answers
+    if isinstance(message, StockShipped | StockPickedShort) and not holds_at(
+        holds, message.warehouse
+    ):
+        return {}, holds, ()
     if isinstance(message, StockShipped | StockPickedShort):
         qty, kind = _shelf_effect(message)
         after, position = off_shelf(stock, holds, message.warehouse, qty, kind, message.event_id)

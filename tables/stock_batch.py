@@ -87,9 +87,10 @@ class StockSession:
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
-            seen.add(message.event_id)
-            if shelf is not None:
-                seen.add(shelf)
+            if not applied.unheld:
+                seen.add(message.event_id)
+                if shelf is not None:
+                    seen.add(shelf)
             changed = [] if line is None else [(line, applied.holds)]
             for key, holds in (*changed, *applied.taken_back):
                 self._lines[key] = holds

@@ -8,8 +8,10 @@ whichever comes first applies the effect, and the other is a duplicate (`shelf_i
 
 The effect is decided from the stock side's own figures, so it is the same whichever
 applies it: the line's allocation there gives up what it has of the units (a line whose
-allocation was freed by a cancel gives nothing), and on hand loses them. Units picked
-short that a count already found missing (`missing`) do not leave on hand twice.
+allocation a cancel freed meanwhile gives nothing), and on hand loses them. Units picked
+short that a count already found missing (`missing`) do not leave on hand twice. A line
+that holds nothing there when the bridge's event comes is left to the order side
+(`holds_at`).
 """
 
 from typing import Literal
@@ -32,6 +34,16 @@ def shelf_id(message: StockInboxMessage) -> str | None:
     if isinstance(message, RecordShipment | RecordShortPick):
         return message.wms_id
     return None
+
+
+def holds_at(holds: LineHolds, warehouse: str) -> bool:
+    """Whether the line holds anything at `warehouse`: if not, its shelf event waits.
+
+    The stock side cannot tell a shipment after a cancel (its allocation freed) from one
+    of a line never released there; the order side can, and its RecordShipment or
+    RecordShortPick (`after_cancel`) takes the units off then, or it dead-letters them.
+    """
+    return any(h.warehouse == warehouse for h in holds)
 
 
 def missing(position: Position) -> int:

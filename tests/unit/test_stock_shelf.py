@@ -148,3 +148,18 @@ def test_a_redelivered_shipment_applies_once(redelivery: str) -> None:
     assert isinstance(again, Applied)
     assert figures(table) == (8, 0, 2)
     assert again.changes == ()
+
+
+def test_a_shipment_of_a_line_holding_nothing_there_waits_for_the_order_side() -> None:
+    # Given SO-1 cancelled after release (its allocation freed), and no SO-2 here at all
+    table = at_east(10)
+    # When the bridge's events for both come, Then nothing changes yet
+    for order in ("SO-1", "SO-2"):
+        outcome = table.send(ship_line(order, 3, txn=f"S-{order}"))
+        assert (outcome.changes, outcome.unheld) == ((), True)
+    assert figures(table) == (10, 0, 0)
+    # When the order side, which knows SO-1 was released here, sends its late shipment
+    table.send(record_shipment("SO-1", 3, txn="S-SO-1", after_cancel=True))
+    # Then the units leave once, even if the bridge's event is delivered again
+    table.send(ship_line("SO-1", 3, txn="S-SO-1"))
+    assert figures(table) == (7, 0, 0)
