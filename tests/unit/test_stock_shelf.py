@@ -3,10 +3,13 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from protocols.inventory import StockCounted, StockPickedShort, StockShipped
 from protocols.reservations import Deallocate, RecordShipment, RecordShortPick
-from tables.stock import Applied, Position
+from tables.stock import Applied, Position, StockInboxMessage
 from tables.stock_value import Reservation, SkuStock
 from tests.support.tables import StockTable
 
@@ -163,3 +166,76 @@ def test_a_shipment_of_a_line_holding_nothing_there_waits_for_the_order_side() -
     # Then the units leave once, even if the bridge's event is delivered again
     table.send(ship_line("SO-1", 3, txn="S-SO-1"))
     assert figures(table) == (7, 0, 0)
+
+
+# --- any WMS day: the stock side ends where the WMS's own order of messages leads ---------
+
+ORDERS = ("SO-1", "SO-2", "SO-3")
+Sent = list[StockCounted | StockShipped]
+
+
+@st.composite
+def wms_days(draw: st.DrawFn) -> tuple[int, dict[str, int], Sent]:
+    """Opening stock, allocations, and the WMS's ships and counts in the order it sent them.
+
+    Each shipment takes only what the shelf holds and the order still has allocated; a
+    count sets the shelf to any figure (less than allocated, too).
+    """
+    allocation = {o: draw(st.integers(0, 6)) for o in ORDERS}
+    shelf = sum(allocation.values()) + draw(st.integers(0, 5))
+    opening, left, sent = shelf, dict(allocation), Sent()
+    for n in range(draw(st.integers(1, 12))):
+        shippable = [o for o in ORDERS if left[o] and shelf]
+        if shippable and draw(st.booleans()):
+            order = draw(st.sampled_from(shippable))
+            qty = draw(st.integers(1, min(left[order], shelf)))
+            left[order] -= qty
+            shelf -= qty
+            sent.append(ship_line(order, qty, txn=f"S-{n}"))
+        else:
+            shelf = draw(st.integers(0, shelf + 3))
+            sent.append(count(shelf, txn=f"C-{n}"))
+    return opening, allocation, sent
+
+
+def truth(opening: int, sent: Sent) -> int:
+    """On hand as the WMS's messages, taken in the order it sent them, leave it."""
+    shelf = opening
+    for message in sent:
+        shelf = message.on_hand if isinstance(message, StockCounted) else shelf - message.qty
+    return shelf
+
+
+def the_order_sides(message: StockShipped) -> RecordShipment:
+    """The order agent's RecordShipment for the same ShipConfirm line."""
+    return replace(
+        record_shipment(message.order_id, message.qty, txn=message.event_id.split(":")[2]),
+        event_id=f"{message.order_id}:1:ship@{message.event_id}",
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(wms_days(), st.data())
+def test_any_interleaving_and_redelivery_ends_as_the_wms_sent_it(
+    day: tuple[int, dict[str, int], Sent], data: st.DataObject
+) -> None:
+    opening, allocation, sent = day
+    # Given the bridge's records on the stock inbox in WMS order; each order-side command
+    # lands after its shipment, or (a retry) just before it, never before an earlier record
+    inbox: list[StockInboxMessage] = list(sent)
+    for message in sent:
+        if isinstance(message, StockShipped):
+            at = inbox.index(message) + data.draw(st.sampled_from([0, 1]))
+            at = data.draw(st.integers(at, len(inbox))) if at else at
+            inbox.insert(at, the_order_sides(message))
+    # And some records delivered again later (a WMS re-send, a replay)
+    for _ in range(data.draw(st.integers(0, 4))):
+        inbox.append(data.draw(st.sampled_from(inbox)))
+    table = at_east(opening, *(allocated(o, n) for o, n in allocation.items() if n))
+    # When the stock side takes them in that order, each refused one not at all
+    for message in inbox:
+        outcome = table.deliver(message, table.stock.last_offset + 1)
+        assert isinstance(outcome, Applied), outcome
+    # Then on hand is the WMS's, and what is allocated is what was not shipped
+    shipped = sum(m.qty for m in sent if isinstance(m, StockShipped))
+    assert figures(table) == (truth(opening, sent), 0, sum(allocation.values()) - shipped)
