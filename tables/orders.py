@@ -26,6 +26,9 @@ Decisions where the contract is silent:
 - A second answer for an answered line, a CancelOrder on a CANCELLED order and a
   SubmitOrder with the first one's digest change nothing and report `duplicate`.
 - A wholly backordered order is CONFIRMED with nothing to release, and stays there.
+- A LineTakenBack (a warehouse's shelf holds less than was reserved there) backorders the
+  units of a fill not yet released and asks another warehouse for them
+  (`order_takeback`); a released fill is left to the warehouse's short pick.
 - A pick must request what was released for the line and picks it once ("already_picked").
   A WMS may ship before it confirms the pick: a shipment draws on the line's remaining
   allocation, and a later pick must pick at least what shipped. The order becomes PICKED

@@ -85,7 +85,8 @@ class SkuStock(msgspec.Struct, frozen=True):
     """The stock table value for one SKU: its positions, and the last input offset applied.
 
     Small whatever the SKU's traffic: order lines' holds and the ids already applied are
-    rows of their own (`tables.keys`), so an ATP read decodes a few hundred bytes.
+    rows of their own (`tables.keys`), so an ATP read decodes a few hundred bytes; the
+    take-back answers kept are those of the last few causes only (usually none).
     """
 
     sku: str
