@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.runtime.failpoints import parse_failpoints
+from agents.runtime.flows import Flow, parse_slas
 from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
 from app.logs import LOG_FORMATS, logging_config
@@ -42,6 +43,7 @@ class Settings:
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
+    flow_slas_spec: str = ""  # `flow=seconds,...` over the defaults (agents.runtime.flows)
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
     max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
@@ -129,6 +131,7 @@ class Settings:
                 )
         try:
             parse_failpoints(self.failpoints)
+            parse_slas(self.flow_slas_spec)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
         self._validated_kafka()
@@ -208,6 +211,11 @@ class Settings:
         except ValueError:
             return False
 
+    @property
+    def flow_slas(self) -> dict[Flow, float]:
+        """Each flow's SLA in seconds: the defaults, with DISTGATE_FLOW_SLAS over them."""
+        return parse_slas(self.flow_slas_spec)
+
     def worker_logging(self, process: str) -> dict[str, Any]:
         """The logging arguments of a process's mode Worker: level, and JSON lines if asked."""
         return {
@@ -258,6 +266,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
+    "flow_slas_spec": ("DISTGATE_FLOW_SLAS", str),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),
