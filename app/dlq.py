@@ -7,12 +7,14 @@ ids make a replay of something already applied change nothing.
 """
 
 import asyncio
+import datetime as dt
 
 import aio_pika
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiormq.exceptions import AMQPError
 
+from app.dlq_select import LetterRef
 from app.errors import BrokerUnavailable, Conflict, NotFound, NotReady
 from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.settings import Settings
@@ -25,6 +27,7 @@ from protocols.amqp import (
     WMS_EVENTS_EXCHANGE,
 )
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
+from protocols.errors import InvalidDeadLetter
 
 READ_TIMEOUT_MS = 5_000
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
@@ -43,35 +46,59 @@ class DeadLetterAdmin:
         return self.mirror.ready
 
     def newest(
-        self, limit: int, source: str | None = None, reason: str | None = None
+        self,
+        limit: int,
+        source: str | None = None,
+        reason: str | None = None,
+        since: dt.datetime | None = None,
     ) -> list[DeadLetterView]:
-        """Up to `limit` dead letters, newest first; only those of `source` and `reason`."""
-        return [entry.view() for entry in self.mirror.index.newest(limit, source, reason)]
+        """Up to `limit` dead letters, newest first; only those of `source` and `reason`.
+
+        With `since`, only those dead-lettered then or later.
+        """
+        return [entry.view() for entry in self.entries(limit, source, reason, since)]
+
+    def entries(
+        self,
+        limit: int,
+        source: str | None = None,
+        reason: str | None = None,
+        since: dt.datetime | None = None,
+    ) -> list[IndexedLetter]:
+        """As `newest`, with where each letter is."""
+        return self.mirror.index.newest(limit, source, reason, since)
 
     async def whole(self, letter_id: str) -> DeadLetterView:
         """Dead letter `letter_id` with its whole payload, error and headers, read from Kafka."""
-        entry = self._entry(letter_id)
+        return await self.whole_at(self.ref(letter_id))
+
+    async def whole_at(self, ref: LetterRef) -> DeadLetterView:
+        """The dead letter at `ref`, whole, read from that one record."""
         try:
             async with asyncio.timeout(REPLAY_WAIT):
-                letter = await self._read(entry)
+                letter = await self._read(ref)
         except (KafkaError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(
                 f"Kafka did not give the dead letter back within {REPLAY_WAIT:.0f} s: {exc!r}"
             ) from exc
         return letter.view()
 
-    def _entry(self, letter_id: str) -> IndexedLetter:
+    def ref(self, letter_id: str) -> LetterRef:
+        """Where the mirrored dead letter `letter_id` is; NotFound if it is not mirrored."""
         entry = self.mirror.index.get(letter_id)
         if entry is None:
             raise NotFound(f"no dead letter {letter_id!r}")
-        return entry
+        return LetterRef(entry.letter.id, entry.partition, entry.offset)
 
     async def replay(self, letter_id: str) -> ReplayAccepted:
         """Send the original message of dead letter `letter_id` again; return where to."""
-        entry = self._entry(letter_id)
+        return await self.replay_at(self.ref(letter_id))
+
+    async def replay_at(self, ref: LetterRef) -> ReplayAccepted:
+        """Send the original message of the dead letter at `ref` again; return where to."""
         try:
             async with asyncio.timeout(REPLAY_WAIT):
-                letter = await self._read(entry)
+                letter = await self._read(ref)
                 if letter.source == "kafka":
                     target = await self._to_kafka(letter)
                 elif letter.source == "amqp":
@@ -84,24 +111,33 @@ class DeadLetterAdmin:
             ) from exc
         return ReplayAccepted(id=letter.id, source=letter.source, target=target)
 
-    async def _read(self, entry: IndexedLetter) -> DeadLetter:
-        """The full record of an index entry, read back from Kafka."""
+    async def _read(self, ref: LetterRef) -> DeadLetter:
+        """The full record at `ref`, read back from Kafka; NotFound unless it is that letter."""
+        if not 0 <= ref.partition < self.settings.partitions:
+            partitions = self.settings.partitions
+            raise NotFound(f"no dead letter {ref}: the topic has {partitions} partitions")
         consumer = AIOKafkaConsumer(
             **self.settings.kafka.client_options(), enable_auto_commit=False
         )
         try:
             await consumer.start()
-            tp = TopicPartition(self.settings.topics.dead_letters.name, entry.partition)
+            tp = TopicPartition(self.settings.topics.dead_letters.name, ref.partition)
             consumer.assign([tp])
-            consumer.seek(tp, entry.offset)
+            consumer.seek(tp, ref.offset)
             batch = await consumer.getmany(tp, timeout_ms=READ_TIMEOUT_MS, max_records=1)
         finally:
             await consumer.stop()
-        records = [r for r in batch.get(tp, []) if r.offset == entry.offset]
+        records = [r for r in batch.get(tp, []) if r.offset == ref.offset]
         if not records:
-            raise NotReady(f"could not read dead letter {entry.letter.id} back from Kafka")
+            raise NotReady(f"could not read dead letter {ref} back from Kafka")
         record = records[0]
-        return DeadLetter.from_headers(record.headers, record.value or b"", record.key)
+        try:
+            letter = DeadLetter.from_headers(record.headers, record.value or b"", record.key)
+        except InvalidDeadLetter as exc:
+            raise NotFound(f"no dead letter {ref}: that record is none ({exc})") from exc
+        if letter.id != ref.letter_id:
+            raise NotFound(f"no dead letter {ref}: the record there is {letter.id}")
+        return letter
 
     async def _to_kafka(self, letter: DeadLetter) -> str:
         if letter.payload_size is not None:
