@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.demo.flags import add_demo_flags
-from app.dev import stack
+from app.dev import report, stack
 from app.dlq_args import add_dlq_commands, dlq_request
 from app.errors import ConfigurationError, DistgateError
 from app.settings import Settings
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "action", choices=["up", "down", "status", "reset"], help="reset: stop, delete the data"
     )
+    dev.add_argument("--json", action="store_true", help="the services' state as one JSON object")
     dev.set_defaults(run=_run_dev)
     check = commands.add_parser(
         "reconcile", help="ERP book stock (CSV) against the projected on_hand and blocked"
@@ -132,16 +133,20 @@ def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
     ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
+    say = _to_stderr if args.json else print  # stdout holds the JSON document alone
     if args.action == "up":
-        statuses = stack.up(settings.dev_home, settings.cache_dir, ports=ports)
+        statuses = stack.up(settings.dev_home, settings.cache_dir, say, ports=ports)
     elif args.action == "down":
-        statuses = stack.down(settings.dev_home, ports=ports)
+        statuses = stack.down(settings.dev_home, say, ports=ports)
     elif args.action == "reset":
-        statuses = stack.reset(settings.dev_home, ports=ports)
+        statuses = stack.reset(settings.dev_home, say, ports=ports)
     else:
         statuses = stack.status(settings.dev_home, ports=ports)
-    for status in statuses:
-        print(f"{status.name:<9} {status.address:<16} {status.detail}")
-    if args.action == "up":
-        return 0 if all(s.running for s in statuses) else 1
+    print(report.render(statuses, args.json))
+    if args.action in ("up", "status"):  # scripts and probes wait on the exit code
+        return 0 if report.all_running(statuses) else 1
     return 0
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -83,7 +83,8 @@ def _print(letters: Sequence[IndexedLetter], as_json: bool, stream: TextIO) -> N
         ref = LetterRef(view.id, entry.partition, entry.offset)
         error = printable(" ".join(view.error.split())[:80])
         at = view.at.isoformat(timespec="seconds")
-        fields = (str(ref), at, f"{view.source:<5}", printable(view.origin), printable(view.reason))
+        fields = (printable(str(ref)), at, view.source.ljust(5), printable(view.origin),
+                  printable(view.reason))  # fmt: skip
         print("  ".join((*fields, error)), file=stream)
 
 
