@@ -64,5 +64,5 @@ async def test_a_receipt_and_an_order_show_in_every_flow_histogram(
         return [await flow(worker.url, name) for name in FLOWS]
 
     timed = await eventually(every_flow, lambda flows: all(count == 1 for count, _ in flows))
-    # And each took no longer than the whole test's walk through it
-    assert all(0 <= seconds <= elapsed for _, seconds in timed), (timed, elapsed)
+    # And each took some time, and no longer than the whole test's walk through it
+    assert all(0 < seconds <= elapsed for _, seconds in timed), (timed, elapsed)
