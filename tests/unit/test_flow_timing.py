@@ -11,6 +11,8 @@ from prometheus_client import CollectorRegistry
 
 from agents.flow_timing import OrderFlows, StockFlows, wms_to_atp
 from agents.runtime.flows import DEFAULT_SLAS, Flow, FlowTimer, parse_slas, register_objectives
+from app.errors import ConfigurationError
+from app.settings import Settings
 from protocols.inventory import StockReceived
 from protocols.reservations import ReserveLine
 from protocols.topics import OrderInboxMessage
@@ -208,3 +210,10 @@ def test_the_objectives_are_exposed_as_a_gauge() -> None:
     sample = registry.get_sample_value
     assert sample("distgate_flow_sla_seconds", {"flow": "order_to_released"}) == 3
     assert sample("distgate_flow_sla_seconds", {"flow": "wms_to_atp"}) == 1
+
+
+def test_the_settings_take_slas_from_the_environment_and_refuse_a_bad_one() -> None:
+    settings = Settings.from_env({"DISTGATE_FLOW_SLAS": "order_to_reserved=0.5"})
+    assert settings.flow_slas[Flow.ORDER_TO_RESERVED] == 0.5
+    with pytest.raises(ConfigurationError, match="DISTGATE_FLOW_SLAS entry 'atp=1'"):
+        Settings.from_env({"DISTGATE_FLOW_SLAS": "atp=1"})
