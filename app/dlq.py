@@ -7,13 +7,15 @@ ids make a replay of something already applied change nothing.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import aio_pika
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiormq.exceptions import AMQPError
 
+from app.dlq_clients import ReplayClients, opened
 from app.dlq_select import LetterRef
 from app.errors import BrokerUnavailable, Conflict, NotFound, NotReady
 from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
@@ -29,7 +31,6 @@ from protocols.amqp import (
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
 from protocols.errors import InvalidDeadLetter
 
-READ_TIMEOUT_MS = 5_000
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
 
 
@@ -39,6 +40,26 @@ class DeadLetterAdmin:
     def __init__(self, settings: Settings, mirror: DeadLetterMirror) -> None:
         self.settings = settings
         self.mirror = mirror
+        self._held: ReplayClients | None = None  # kept open across replays by `holding_clients`
+
+    @contextlib.asynccontextmanager
+    async def holding_clients(self) -> AsyncIterator[None]:
+        """Within the block, every replay reuses one consumer and one producer."""
+        async with opened(self.settings.kafka) as clients:
+            self._held = clients
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextlib.asynccontextmanager
+    async def _clients(self) -> AsyncIterator[ReplayClients]:
+        """The held clients, or fresh ones for this one step."""
+        if self._held is not None:
+            yield self._held
+            return
+        async with opened(self.settings.kafka) as clients:
+            yield clients
 
     @property
     def ready(self) -> bool:
@@ -116,21 +137,11 @@ class DeadLetterAdmin:
         if not 0 <= ref.partition < self.settings.partitions:
             partitions = self.settings.partitions
             raise NotFound(f"no dead letter {ref}: the topic has {partitions} partitions")
-        consumer = AIOKafkaConsumer(
-            **self.settings.kafka.client_options(), enable_auto_commit=False
-        )
-        try:
-            await consumer.start()
-            tp = TopicPartition(self.settings.topics.dead_letters.name, ref.partition)
-            consumer.assign([tp])
-            consumer.seek(tp, ref.offset)
-            batch = await consumer.getmany(tp, timeout_ms=READ_TIMEOUT_MS, max_records=1)
-        finally:
-            await consumer.stop()
-        records = [r for r in batch.get(tp, []) if r.offset == ref.offset]
-        if not records:
+        topic = self.settings.topics.dead_letters.name
+        async with self._clients() as clients:
+            record = await clients.read_one(topic, ref.partition, ref.offset)
+        if record is None:
             raise NotReady(f"could not read dead letter {ref} back from Kafka")
-        record = records[0]
         try:
             letter = DeadLetter.from_headers(record.headers, record.value or b"", record.key)
         except InvalidDeadLetter as exc:
@@ -146,16 +157,8 @@ class DeadLetterAdmin:
             )
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
-        producer = AIOKafkaProducer(
-            **self.settings.kafka.client_options(), acks="all", enable_idempotence=True
-        )
-        try:
-            await producer.start()
-            await producer.send_and_wait(
-                letter.origin, letter.payload, key=letter.key, headers=list(letter.headers)
-            )
-        finally:
-            await producer.stop()
+        async with self._clients() as clients:
+            await clients.send(letter.origin, letter.payload, letter.key, letter.headers)
         return letter.origin
 
     async def _to_amqp(self, letter: DeadLetter) -> str:
