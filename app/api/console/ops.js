@@ -148,7 +148,8 @@ function flowRows(samples) {
 
 function duration(seconds) {
   if (seconds === null || seconds === undefined) return "";
-  return seconds < 1 ? ms(seconds) : `${seconds.toFixed(2)} s`;
+  if (seconds < 1) return ms(seconds);
+  return `${seconds.toFixed(seconds < 10 ? 2 : 0)} s`;
 }
 
 function ms(seconds) {
