@@ -2,6 +2,7 @@
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
@@ -9,6 +10,8 @@ from app.broker_access import KafkaAccess
 from protocols.deadletters import Header
 
 READ_TIMEOUT_MS = 5_000
+
+C = TypeVar("C", AIOKafkaConsumer, AIOKafkaProducer)
 
 
 class ReplayClients:
@@ -23,8 +26,7 @@ class ReplayClients:
         """The record at `offset` of the partition, or None when Kafka gives none back."""
         if self._consumer is None:
             consumer = AIOKafkaConsumer(**self.kafka.client_options(), enable_auto_commit=False)
-            await consumer.start()
-            self._consumer = consumer
+            self._consumer = await _started(consumer)
         tp = TopicPartition(topic, partition)
         self._consumer.assign([tp])
         self._consumer.seek(tp, offset)
@@ -39,8 +41,7 @@ class ReplayClients:
             producer = AIOKafkaProducer(
                 **self.kafka.client_options(), acks="all", enable_idempotence=True
             )
-            await producer.start()
-            self._producer = producer
+            self._producer = await _started(producer)
         await self._producer.send_and_wait(topic, value, key=key, headers=list(headers))
 
     async def close(self) -> None:
@@ -49,6 +50,16 @@ class ReplayClients:
             if client is not None:
                 await client.stop()
         self._consumer = self._producer = None
+
+
+async def _started(client: C) -> C:
+    """The client once started; stopped again (nothing left open) when it cannot start."""
+    try:
+        await client.start()
+    except BaseException:
+        await client.stop()
+        raise
+    return client
 
 
 @contextlib.asynccontextmanager
