@@ -43,7 +43,6 @@ class Settings:
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
-    flow_slas_spec: str = ""  # `flow=seconds,...` over the defaults (agents.runtime.flows)
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
     max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
@@ -51,6 +50,7 @@ class Settings:
     # To send a request's headers (an idle keep-alive connection too): longer than clients'
     # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.
     http_idle_timeout_s: float = 75.0
+    flow_slas_spec: str = ""  # `flow=seconds,...` over the defaults (agents.runtime.flows)
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_username: str = ""
@@ -266,12 +266,12 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
-    "flow_slas_spec": ("DISTGATE_FLOW_SLAS", str),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),
     "http_body_timeout_s": ("DISTGATE_HTTP_BODY_TIMEOUT_S", float),
     "http_idle_timeout_s": ("DISTGATE_HTTP_IDLE_TIMEOUT_S", float),
+    "flow_slas_spec": ("DISTGATE_FLOW_SLAS", str),
     "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
     "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
     "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),
