@@ -21,8 +21,8 @@ from faust.types import Message
 from agents.runtime.flows import Flow, FlowTimer
 from protocols.http import HistoryEntry
 from protocols.orders import OrderStatus
-from tables.orders import OrderApplied
-from tables.stock import Applied
+from tables.order.apply import OrderApplied
+from tables.stock.apply import Applied
 
 WMS_STOCK_FACTS = frozenset({"StockReceived", "StockAdjusted", "StockHoldChanged", "StockCounted"})
 ERP_DECISIONS = frozenset(

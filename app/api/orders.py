@@ -35,7 +35,7 @@ from protocols.http import (
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from tables.orders import Order, cancel_refusal, status_reached
+from tables.order.value import Order, cancel_refusal, status_reached
 
 _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
 MAX_WAIT = 30.0

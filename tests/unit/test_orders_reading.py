@@ -3,8 +3,9 @@
 import pytest
 
 from protocols.orders import OrderStatus
-from tables.order_table import decode_order, encode_order
-from tables.orders import Order, OrderApplied, apply, cancel_refusal, status_reached
+from tables.order.apply import OrderApplied, apply
+from tables.order.table import decode_order, encode_order
+from tables.order.value import Order, cancel_refusal, status_reached
 from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     CORRELATION,

@@ -27,7 +27,8 @@ from protocols.reservations import (
 from protocols.wms import NumberedLine
 from protocols.wms_events import ReleaseToWarehouse
 from tables.errors import DomainError
-from tables.orders import InvalidOrderTransition, apply
+from tables.order.apply import apply
+from tables.order.value import InvalidOrderTransition
 from tests.unit.test_orders_support import (
     CORRELATION,
     CUSTOMER,

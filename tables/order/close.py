@@ -12,10 +12,10 @@ from msgspec.structs import replace
 from protocols.orders import LineStatus, OrderInvoiced, OrderRemainderCancelled
 from protocols.reservations import Deallocate, ReleaseReservation
 from protocols.wms_events import CancelAtWarehouse
-from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
-from tables.order_progress import progress
-from tables.order_state import OrderLine
-from tables.order_steps import cancelled_since
+from tables.order.change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order.progress import progress
+from tables.order.steps import cancelled_since
+from tables.order.value import OrderLine
 
 
 def give_back(change: Change, status: LineStatus) -> Change:

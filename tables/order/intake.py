@@ -26,10 +26,9 @@ from protocols.reservations import (
     ReleaseReservation,
     ReserveLine,
 )
-from tables.order_change import Change, emit, to_stock, with_lines
-from tables.order_close import cancel_remainder, give_back
-from tables.order_fulfilment import confirm
-from tables.order_state import (
+from tables.order.change import Change, emit, to_stock, with_lines
+from tables.order.close import cancel_remainder, give_back
+from tables.order.value import (
     Fill,
     InvalidOrderTransition,
     Order,
@@ -38,6 +37,7 @@ from tables.order_state import (
     line_where,
     not_allowed,
 )
+from tables.order.warehouse import confirm
 
 Answer = LineReserved | LineUnreservable
 

@@ -23,7 +23,7 @@ from protocols.orders import (
 )
 from protocols.reservations import StockCommandMessage
 from protocols.wms_events import WmsCommandMessage
-from tables.order_state import Order, OrderLine
+from tables.order.value import Order, OrderLine
 
 _TXN = re.compile(ENTITY_ID_PATTERN)
 

@@ -209,7 +209,7 @@ class Outbox(msgspec.Struct, frozen=True, kw_only=True):
 
     The table write and the sends go to different partitions, so a crash can keep the
     first and lose the second; the redelivery (a duplicate by then) repairs that. The CRM
-    views are not kept: each follows from its event (`order_change.crm_view`), and the
+    views are not kept: each follows from its event (`tables.order.change.crm_view`), and the
     events' lines are the bulk of a stored order.
     """
 
