@@ -7,7 +7,6 @@ import re
 import msgspec
 from aiohttp import web
 from aiokafka.errors import KafkaError
-from msgspec.structs import replace
 
 from app.api.auth import Principal
 from app.api.bodies import checked, json_response, read_json
@@ -15,6 +14,7 @@ from app.api.gates import Gate
 from app.api.keys import COMMANDS, LIMITS, ORDERS, TOKENS
 from app.api.middlewares import CORRELATION_ID
 from app.api.order_ids import keyed_order_id, stored_ids
+from app.api.order_view import order_view
 from app.api.readers import OrderReader
 from app.errors import (
     BrokerUnavailable,
@@ -29,7 +29,6 @@ from protocols.http import (
     SUBMIT_ORDER_DECODER,
     FieldError,
     OrderAccepted,
-    OrderView,
     validate_order,
 )
 from protocols.ids import ENTITY_ID_PATTERN
@@ -107,7 +106,7 @@ async def get_order(request: web.Request) -> web.Response:
                 timeout,
             )
         order = waited or order
-    return json_response(_view(order, order_id), ENCODER)
+    return json_response(order_view(order, order_id), ENCODER)
 
 
 def _wait_params(request: web.Request) -> tuple[OrderStatus | None, float]:
@@ -150,7 +149,7 @@ async def cancel_order(request: web.Request) -> web.Response:
             correlation_id=request[CORRELATION_ID],
         )
         await request.app[COMMANDS].send(stored_id, command)
-    return json_response(_view(order, order_id), ENCODER, status=202)
+    return json_response(order_view(order, order_id), ENCODER, status=202)
 
 
 def _authorize(request: web.Request, scope: str) -> Principal:
@@ -217,11 +216,6 @@ async def _owned_order(
     if order is None:
         raise NotFound(f"no order {order_id}")
     return stored_id, order
-
-
-def _view(order: Order, order_id: str) -> OrderView:
-    """The order as the caller named it (a bound token's ids are stored scoped)."""
-    return replace(order.view(), order_id=order_id)
 
 
 def add_routes(app: web.Application) -> None:
