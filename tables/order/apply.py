@@ -69,7 +69,7 @@ from protocols.reservations import (
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables.order import backorders, deadline, erp, intake, takeback, warehouse
+from tables.order import backorders, close, deadline, erp, intake, takeback, warehouse
 from tables.order.change import Change, crm_view
 from tables.order.value import (
     OUTBOX_DEPTH,
@@ -207,7 +207,7 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
         case ErpOrderInvoiced():
             return erp.invoice(change, message)
         case CancelOrder():
-            return intake.cancel(change, message)
+            return close.cancel(change, message)
         case DecisionOverdue():
             return deadline.time_out(change, message)
         case PickConfirmed():
