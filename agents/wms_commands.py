@@ -23,11 +23,14 @@ from mode import Service
 
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
+from agents.runtime import spans
+from agents.runtime.flows import Flow, incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.wms_parking import Delivered, Router, index_entry
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WmsQueues
 from protocols.topics import TopicSpec
+from protocols.trace_headers import TraceParent
 from protocols.wms import routing_key
 from protocols.wms_events import ReleaseToWarehouse, WmsCommandMessage
 from protocols.wms_xml import encode_cancel, encode_release
@@ -70,11 +73,25 @@ class CommandPublisher(Service):
         """Partitions were assigned: what this process knew of parked warehouses may be stale."""
         self.router.forget()
 
-    async def publish(self, command: WmsCommandMessage) -> None:
-        """Deliver or park one command and return once RabbitMQ confirmed it; retry until then."""
-        key, body = command_xml(command)
+    async def publish(self, command: WmsCommandMessage, sender: TraceParent | None = None) -> None:
+        """Deliver or park one command and return once RabbitMQ confirmed it; retry until then.
+
+        `sender` is the span that asked for it (the order agent's), the parent of this send.
+        """
         kind = "release" if isinstance(command, ReleaseToWarehouse) else "cancel"
-        message = command_message(command, body)
+        correlation_id = command.correlation_id or command.order_id
+        attributes = {
+            "distgate.order_id": command.order_id,
+            "distgate.warehouse": command.warehouse,
+        }
+        with spans.traced(
+            f"wms {kind}", correlation_id, sender, kind="producer", attributes=attributes
+        ) as flow:
+            await self._publish(command, kind, flow)
+
+    async def _publish(self, command: WmsCommandMessage, kind: str, flow: Flow) -> None:
+        key, body = command_xml(command)
+        message = command_message(command, body, flow)
         pause = RETRY_SECONDS[0]
         while True:
             try:
@@ -142,10 +159,15 @@ class CommandPublisher(Service):
                 await connection.close()
 
 
-def command_message(command: WmsCommandMessage, body: bytes) -> aio_pika.Message:
-    """The AMQP message of a command: persistent, its event id as message id for dedupe."""
+def command_message(command: WmsCommandMessage, body: bytes, flow: Flow) -> aio_pika.Message:
+    """The AMQP message of a command: persistent, its event id as message id for dedupe.
+
+    Its flow travels as the `correlation_id` property and as headers `correlation_id` and
+    `traceparent`; a WMS that echoes either on its confirmations keeps them in the flow.
+    """
     return aio_pika.Message(
         body,
+        headers={name: value.decode() for name, value in flow.headers},
         content_type="application/xml",
         content_encoding="utf-8",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -174,8 +196,8 @@ def register_wms_command_agent(
 ) -> None:
     """Publish every command of the deployment's `wms-commands` topic, in order per partition."""
 
-    async def publish(_event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
-        await publisher.publish(command)
+    async def publish(event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
+        await publisher.publish(command, incoming(event.message.headers).parent)
 
     @app.agent(raw_topic(app, commands), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:

@@ -25,6 +25,7 @@ from protocols.amqp import (
     WMS_EVENTS_EXCHANGE,
 )
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
+from protocols.trace_headers import FLOW_HEADERS
 
 READ_TIMEOUT_MS = 5_000
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
@@ -136,6 +137,8 @@ class DeadLetterAdmin:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=properties.get(HEADER_MESSAGE_ID),
             correlation_id=properties.get(HEADER_CORRELATION_ID),
+            # the letter's flow: its correlation id and traceparent, as the bridge reads them
+            headers={name: properties[name] for name in FLOW_HEADERS if name in properties},
         )
         connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
         async with connection:

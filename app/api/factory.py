@@ -10,6 +10,7 @@ from app.api.gates import ApiLimits
 from app.api.keys import APP_ID, COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
+from app.api.tracing import trace_middleware
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.metrics import Metrics
@@ -38,7 +39,12 @@ def create_api(state: ApiState) -> web.Application:
     """Build the API with its state, middlewares and routes."""
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[correlation_middleware, metrics_middleware, problem_middleware],
+        middlewares=[
+            correlation_middleware,
+            trace_middleware,
+            metrics_middleware,
+            problem_middleware,
+        ],
     )
     state.metrics.ready.set_function(lambda: float(state.readiness.ready))  # at every scrape
     app[TOKENS] = state.tokens

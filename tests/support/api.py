@@ -50,9 +50,13 @@ class ApplyingKafka:
     def __init__(self, orders: MemoryOrders) -> None:
         self.orders = orders
         self.offset = 0
+        self.headers: list[list[tuple[str, bytes]]] = []  # of each command, in order
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         self.offset += 1
+        self.headers.append(headers)
         now = dt.datetime.now(dt.UTC)
         applied = apply(self.orders.values.get(key), _inbox.decode(value), self.offset, now, False)
         self.orders.values[key] = applied.order
@@ -64,7 +68,9 @@ class FailingKafka:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         raise self.error
 
 

@@ -32,6 +32,7 @@ class FakeMessage:
     correlation_id: str | None = None
     content_type: str | None = "application/xml"
     timestamp: Any = None
+    headers: dict[str, Any] = field(default_factory=dict)
     settled: list[str] = field(default_factory=list)
 
     async def ack(self, multiple: bool = False) -> None:
