@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from app.api import atp, deadletters, health, ops, orders
+from app.api import atp, deadletters, health, ops, orders, trace
 from app.api.auth import TokenRegistry
 from app.api.gates import ApiLimits
 from app.api.keys import APP_ID, COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
@@ -33,6 +33,7 @@ class ApiState:
     dead_letters: DeadLetterAdmin
     app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
     limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
+    traces: trace.TraceReader | None = None  # GET /v1/admin/trace/{id} is mounted with it
 
 
 def create_api(state: ApiState) -> web.Application:
@@ -63,4 +64,7 @@ def create_api(state: ApiState) -> web.Application:
     orders.add_routes(app)
     deadletters.add_routes(app)
     ops.add_routes(app)
+    if state.traces is not None:
+        app[trace.TRACES] = state.traces
+        trace.add_routes(app)
     return app

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("distgate.access")
 
 CORRELATION_HEADER = "X-Correlation-ID"
-_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
+CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 CORRELATION_ID = web.RequestKey("correlation_id", str)
 
 
@@ -31,7 +31,7 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
     trace and the flow's are one.
     """
     given = request.headers.get(CORRELATION_HEADER, "")
-    correlation_id = given if _CORRELATION_RE.match(given) else _minted(request)
+    correlation_id = given if CORRELATION_PATTERN.match(given) else _minted(request)
     request[CORRELATION_ID] = correlation_id
     context = log_context.correlation_id.set(correlation_id)
     started = time.perf_counter()

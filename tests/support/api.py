@@ -88,6 +88,7 @@ def api(
     kafka: Any = None,
     dead_letters: Any = None,
     limits: ApiLimits | None = None,
+    traces: Any = None,
 ) -> web.Application:
     """The API as a worker builds it, on in-memory orders; open when `tokens` is None."""
     path = None
@@ -98,6 +99,6 @@ def api(
     commands = command_producer(kafka or ApplyingKafka(orders))
     state = ApiState(
         load_tokens(path), Metrics(), Readiness(), None, orders, commands, dead_letters,
-        limits=limits or ApiLimits.of(Settings()),
+        limits=limits or ApiLimits.of(Settings()), traces=traces,
     )  # type: ignore[arg-type]  # fmt: skip
     return create_api(state)
