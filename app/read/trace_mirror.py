@@ -6,6 +6,7 @@ bounded by its byte budget; what is older than the window at start is not looked
 """
 
 import asyncio
+import logging
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,6 +17,8 @@ from app.read.trace_index import TraceIndex
 from protocols.traces import Trace
 
 TRACE_WINDOW_S = 3600
+
+log = logging.getLogger(__name__)
 
 
 class TraceMirror(Service):
@@ -70,14 +73,18 @@ class TraceMirror(Service):
                     self._targets.pop(tp, None)
 
     async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        """Every partition of the traced topics that exist (an external one may not yet)."""
-        known = await consumer.topics()
-        return [
-            TopicPartition(topic, partition)
-            for topic in self.index.topics.names()
-            if topic in known
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        """Every partition of the traced topics (the worker declared them before it started)."""
+        client = consumer._client  # as the durable producer does: metadata of unsubscribed topics
+        existing = await consumer.topics()
+        found: list[TopicPartition] = []
+        for topic in self.index.topics.names():
+            if topic not in existing:
+                log.warning("trace index: topic %s does not exist; not traced", topic)
+                continue
+            await client._wait_on_metadata(topic)
+            partitions = client.cluster.partitions_for_topic(topic) or ()
+            found.extend(TopicPartition(topic, partition) for partition in sorted(partitions))
+        return found
 
     async def _seek_to_window(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
         since_ms = int((time.time() - TRACE_WINDOW_S) * 1000)
