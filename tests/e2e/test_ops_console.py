@@ -99,6 +99,12 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     )
     assert status.text == f"{order_id}: RESERVED"
     assert sku in browser.find_element(By.ID, "order").text
+    # And its flow's trace: the command that submitted it, and its events
+    title = (By.CSS_SELECTOR, "#trace .trace-title")
+    wait.until(expected_conditions.visibility_of_element_located(title))
+    trace = browser.find_element(By.ID, "trace").text
+    assert "http_command SubmitOrder" in trace
+    assert "order_event OrderReserved" in trace
     # When they replay the letter
     wait.until(lambda _: _button(browser, letter["id"]).click() is None)
     # Then the console says where it was sent again (and keeps saying it across refreshes)
