@@ -58,7 +58,9 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     letters = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
-    traces = TraceMirror(settings.kafka, TraceIndex(traced_topics(settings.topics)))
+    traces = TraceMirror(
+        settings.kafka, TraceIndex(traced_topics(settings.topics, settings.app_id))
+    )
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters,
         app_id=settings.app_id, limits=ApiLimits.of(settings), traces=traces,

@@ -1,9 +1,20 @@
 """CloudEvents binary-mode headers for the events the agents publish, built once per record."""
 
+import datetime as dt
+
 from agents.runtime.flows import Flow
 from protocols.inventory import StockChanged
 from protocols.orders import OrderEventBase, OrderStatusChanged
-from protocols.trace_headers import Header, cloud_event_source
+from protocols.trace_headers import (
+    CE_ID,
+    CE_SOURCE,
+    CE_SPECVERSION,
+    CE_TIME,
+    CE_TYPE,
+    SPECVERSION,
+    Header,
+    cloud_event_source,
+)
 
 PublishedEvent = OrderEventBase | OrderStatusChanged | StockChanged
 """What goes to the external topics: `orders.events`, `crm.order-status`, `inventory.events`."""
@@ -14,13 +25,27 @@ class CloudEvents:
 
     def __init__(self, app_id: str, part: str) -> None:
         self.source = cloud_event_source(app_id, part)
-        self._types: dict[type, str] = {}
+        self._types: dict[type, Header] = {}
+        # a batch's events share one `now`: its header is made once (isoformat is ~1 us)
+        self._last_time: tuple[dt.datetime | None, Header] = (None, (CE_TIME, b""))
 
     def headers(self, flow: Flow, event: PublishedEvent) -> list[Header]:
         """The flow's headers plus the event's `ce_type` (its type tag), id, source and time."""
         kind = type(event)
         ce_type = self._types.get(kind)
         if ce_type is None:
-            ce_type = self._types[kind] = str(kind.__struct_config__.tag or kind.__name__)
+            tag = str(kind.__struct_config__.tag or kind.__name__)
+            ce_type = self._types[kind] = (CE_TYPE, tag.encode())
         at = event.at if isinstance(event, OrderStatusChanged) else event.occurred_at
-        return flow.with_cloud_event(ce_type, event.event_id, self.source, at.isoformat())
+        last, ce_time = self._last_time
+        if at is not last:
+            ce_time = (CE_TIME, at.isoformat().encode())
+            self._last_time = (at, ce_time)
+        return [
+            *flow.headers,
+            (CE_SPECVERSION, SPECVERSION),
+            ce_type,
+            (CE_ID, event.event_id.encode()),
+            (CE_SOURCE, self.source),
+            ce_time,
+        ]

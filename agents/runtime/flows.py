@@ -6,31 +6,29 @@ produces: the hot path pays one span id and one `traceparent` per input, not per
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from protocols.trace_headers import (
     CORRELATION_ID,
     TRACEPARENT,
     Header,
     TraceParent,
-    cloud_event_headers,
     flow_headers,
     new_span_id,
     parse_traceparent,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
-    """A correlation id and the span handling it; `headers` is what its outputs carry."""
+class Flow(NamedTuple):
+    """A correlation id and the span handling it; `headers` is what its outputs carry.
+
+    A tuple: built once per message handled, on the batch agents' hot path.
+    """
 
     correlation_id: str
     span_id: str
-    headers: list[Header] = field(compare=False)
-
-    def with_cloud_event(self, ce_type: str, ce_id: str, source: bytes, time: str) -> list[Header]:
-        """This flow's headers plus CloudEvents' for one event (a new list; ours is shared)."""
-        return self.headers + cloud_event_headers(ce_type, ce_id, source, time)
+    headers: list[Header]  # shared by every output: never changed
 
 
 def flow(correlation_id: str, span_id: str | None = None) -> Flow:

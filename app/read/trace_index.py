@@ -15,8 +15,16 @@ import msgspec
 from aiokafka import ConsumerRecord
 
 from protocols.deadletters import HEADER_REASON
-from protocols.topics import Topics
-from protocols.trace_headers import CORRELATION_ID, TRACEPARENT, trace_id_of
+from protocols.topics import CRM_ORDER_STATUS, INVENTORY_EVENTS, ORDERS_EVENTS, Topics
+from protocols.trace_headers import (
+    CE_ID,
+    CE_SOURCE,
+    CE_TYPE,
+    CORRELATION_ID,
+    TRACEPARENT,
+    cloud_event_source,
+    trace_id_of,
+)
 from protocols.traces import MessageKind, Trace, TracedMessage
 
 BUDGET_BYTES = 32 * 1024 * 1024
@@ -47,6 +55,11 @@ _INBOX_KINDS: dict[str, MessageKind] = {
     "ShipConfirmed": "wms_confirmation",
 }
 """What of the order inbox is traced; the stock side's answers and timers are internal."""
+_OUTPUT_KINDS: dict[str, MessageKind] = {
+    ORDERS_EVENTS.name: "order_event",
+    CRM_ORDER_STATUS.name: "status_change",
+    INVENTORY_EVENTS.name: "stock_change",
+}
 _BY_ORDER: frozenset[MessageKind] = frozenset({"erp_decision", "wms_confirmation"})
 _NAMES_ORDER: frozenset[MessageKind] = frozenset({"http_command", "order_event"})
 """Kinds whose correlation id is the order's own: they teach the index the order's flow."""
@@ -62,6 +75,7 @@ class TracedTopics:
     inventory_events: str
     wms_commands: str
     dead_letters: str
+    source_prefix: bytes  # `ce_source` of this deployment's records on the shared topics
 
     def names(self) -> tuple[str, ...]:
         """Every topic the index reads."""
@@ -71,7 +85,7 @@ class TracedTopics:
         )  # fmt: skip
 
 
-def traced_topics(topics: Topics) -> TracedTopics:
+def traced_topics(topics: Topics, app_id: str) -> TracedTopics:
     """The names of a deployment's traced topics."""
     return TracedTopics(
         order_inbox=topics.order_inbox.name,
@@ -80,6 +94,7 @@ def traced_topics(topics: Topics) -> TracedTopics:
         inventory_events=topics.inventory_events.name,
         wms_commands=topics.wms_commands.name,
         dead_letters=topics.dead_letters.name,
+        source_prefix=cloud_event_source(app_id, ""),
     )
 
 
@@ -101,12 +116,15 @@ class TraceIndex:
         self._bytes = 0
 
     def add_record(self, record: ConsumerRecord) -> None:
-        """Index one record of a traced topic, if it belongs to a flow."""
-        headers = record.headers or ()
-        kind, head = self._kind(record)
+        """Index one record of a traced topic, if it belongs to a flow of this deployment."""
+        said: dict[str, bytes] = dict(record.headers or ())
+        source = said.get(CE_SOURCE)
+        if source is not None and not source.startswith(self.topics.source_prefix):
+            return  # another deployment's, on a topic deployments share
+        kind, head = self._kind(record, said)
         if kind is None:
             return
-        correlation_id = _header(headers, CORRELATION_ID)
+        correlation_id = _text(said.get(CORRELATION_ID))
         if kind in _BY_ORDER and head.order_id in self._orders:
             correlation_id = self._orders[head.order_id]
         if not correlation_id:
@@ -116,8 +134,7 @@ class TraceIndex:
             at=dt.datetime.fromtimestamp(record.timestamp / 1000, dt.UTC),
             kind=kind, topic=record.topic, partition=record.partition, offset=record.offset,
             key=key, type=head.type, event_id=head.event_id, order_id=head.order_id,
-            traceparent=_header(headers, TRACEPARENT),
-            reason=_header(headers, HEADER_REASON) if kind == "dead_letter" else None,
+            traceparent=_text(said.get(TRACEPARENT)), reason=_text(said.get(HEADER_REASON)),
         )  # fmt: skip
         self.add(correlation_id, message)
 
@@ -159,23 +176,28 @@ class TraceIndex:
     def __len__(self) -> int:
         return len(self._flows)
 
-    def _kind(self, record: ConsumerRecord) -> tuple[MessageKind | None, _Head]:
+    def _kind(
+        self, record: ConsumerRecord, said: dict[str, bytes]
+    ) -> tuple[MessageKind | None, _Head]:
+        """What the record is, and its type, id and order: from its CloudEvents headers if it
+        has them (the busy output topics), else from the few fields decoded of its value."""
         topic, topics = record.topic, self.topics
         if topic == topics.dead_letters:
             return "dead_letter", _Head()
+        kind = _OUTPUT_KINDS.get(topic) if topic != topics.order_inbox else None
+        if kind is None and topic == topics.wms_commands:
+            kind = "wms_command"
+        ce_type = said.get(CE_TYPE)
+        if kind is not None and ce_type is not None:
+            order_id = record.key.decode("utf-8", "replace") if kind == "order_event" else None
+            return kind, _Head(_text(ce_type), _text(said.get(CE_ID)), order_id)
         try:
             head = _head.decode(record.value or b"")
         except (msgspec.DecodeError, UnicodeDecodeError):
             return None, _Head()
         if topic == topics.order_inbox:
             return _INBOX_KINDS.get(head.type or ""), head
-        kinds: dict[str, MessageKind] = {
-            topics.orders_events: "order_event",
-            topics.crm_order_status: "status_change",
-            topics.inventory_events: "stock_change",
-            topics.wms_commands: "wms_command",
-        }
-        return kinds.get(topic), head
+        return kind, head
 
     def _remember_order(self, order_id: str, correlation_id: str) -> None:
         if order_id not in self._orders:
@@ -194,15 +216,13 @@ class TraceIndex:
 
 def _cost(message: TracedMessage) -> int:
     """Roughly the bytes one indexed message holds."""
-    texts = (message.key, message.type, message.event_id, message.order_id, message.traceparent)
-    return ENTRY_OVERHEAD + len(message.topic) + sum(len(t) for t in texts if t)
+    m = message
+    return (
+        ENTRY_OVERHEAD + len(m.topic) + len(m.key or "") + len(m.type or "")
+        + len(m.event_id or "") + len(m.order_id or "") + len(m.traceparent or "")
+    )  # fmt: skip
 
 
-def _header(
-    headers: tuple[tuple[str, bytes], ...] | list[tuple[str, bytes]], name: str
-) -> str | None:
-    """The first header of that name as text, cut to 256 characters; None when absent."""
-    for key, value in headers:
-        if key == name and value is not None:
-            return value.decode("utf-8", "replace")[:256]
-    return None
+def _text(value: bytes | None) -> str | None:
+    """A header's value as text, cut to 256 characters; None when absent."""
+    return None if value is None else value[:256].decode("utf-8", "replace")

@@ -26,7 +26,7 @@ class Traces:
     """An index already caught up, as the API process's trace mirror is once it has read."""
 
     def __init__(self) -> None:
-        self.index = TraceIndex(traced_topics(Topics.for_app("distgate")))
+        self.index = TraceIndex(traced_topics(Topics.for_app("distgate"), "distgate"))
         self.ready = True
 
     def trace(self, correlation_id: str) -> Trace | None:

@@ -38,7 +38,7 @@ def submit(order_id: str, correlation_id: str, at_s: float = 0) -> ConsumerRecor
 
 def test_a_flow_lists_its_messages_in_time_order_whatever_order_they_were_read_in() -> None:
     # Given an order's records on several topics, read topic after topic
-    index = TraceIndex(traced_topics(TOPICS))
+    index = TraceIndex(traced_topics(TOPICS, "distgate"))
     event = {"type": "OrderReserved", "event_id": "e-2", "order_id": "SO-1"}
     release = {"type": "ReleaseToWarehouse", "event_id": "e-4", "order_id": "SO-1"}
     change = {"type": "StockChanged", "event_id": "e-3"}
@@ -66,7 +66,7 @@ def test_a_flow_lists_its_messages_in_time_order_whatever_order_they_were_read_i
 
 def test_an_erp_decision_and_a_wms_confirmation_join_their_orders_flow() -> None:
     # Given an order submitted in flow c-1
-    index = TraceIndex(traced_topics(TOPICS))
+    index = TraceIndex(traced_topics(TOPICS, "distgate"))
     index.add_record(submit("SO-1", "c-1"))
     # When ERP's decision comes with the relay's own correlation id, and a WMS pick with none
     decision = {"type": "OrderConfirmed", "event_id": "erp-9", "order_id": "SO-1"}
@@ -83,7 +83,7 @@ def test_an_erp_decision_and_a_wms_confirmation_join_their_orders_flow() -> None
 
 
 def test_internal_traffic_and_records_without_a_flow_are_not_indexed() -> None:
-    index = TraceIndex(traced_topics(TOPICS))
+    index = TraceIndex(traced_topics(TOPICS, "distgate"))
     answer = {"type": "LineReserved", "event_id": "e-1", "order_id": "SO-1"}
     event = {"type": "OrderReserved", "event_id": "e-2", "order_id": "SO-1"}
     index.add_record(record(TOPICS.order_inbox.name, answer, at_s=0, correlation_id="c-1"))
@@ -94,7 +94,7 @@ def test_internal_traffic_and_records_without_a_flow_are_not_indexed() -> None:
 
 def test_memory_is_bounded_and_the_least_recently_active_flows_go_first() -> None:
     # Given an index with room for a few flows
-    index = TraceIndex(traced_topics(TOPICS), budget_bytes=6_000)
+    index = TraceIndex(traced_topics(TOPICS, "distgate"), budget_bytes=6_000)
     # When many flows arrive, the first one staying active
     for n in range(20):
         index.add_record(submit(f"SO-{n}", f"c-{n}", at_s=n))
@@ -109,7 +109,7 @@ def test_memory_is_bounded_and_the_least_recently_active_flows_go_first() -> Non
 
 
 def test_one_flow_keeps_at_most_its_share_and_says_it_was_cut() -> None:
-    index = TraceIndex(traced_topics(TOPICS))
+    index = TraceIndex(traced_topics(TOPICS, "distgate"))
     for n in range(MAX_PER_FLOW + 5):
         change = {"type": "StockChanged", "event_id": f"e-{n}"}
         rec = record(TOPICS.inventory_events.name, change, at_s=n, correlation_id="hot", offset=n)
@@ -118,3 +118,20 @@ def test_one_flow_keeps_at_most_its_share_and_says_it_was_cut() -> None:
     assert trace is not None
     assert len(trace.messages) == MAX_PER_FLOW
     assert trace.truncated
+
+
+def test_another_deployments_records_on_the_shared_topics_are_not_indexed() -> None:
+    # Given two deployments' StockChanged records on inventory.events, with CloudEvents headers
+    index = TraceIndex(traced_topics(TOPICS, "distgate"))
+    change = {"type": "StockChanged", "event_id": "e-1"}
+    for app_id, flow_id in (("shop-b", "theirs"), ("distgate", "ours")):
+        rec = record(TOPICS.inventory_events.name, change, at_s=0, correlation_id=flow_id)
+        rec.headers.extend(
+            [("ce_source", f"/distgate/{app_id}/stock".encode()), ("ce_type", b"StockChanged")]
+        )
+        index.add_record(rec)
+    # Then only this deployment's flow is known, typed from its headers
+    assert index.trace("theirs") is None
+    ours = index.trace("ours")
+    assert ours is not None
+    assert [(m.kind, m.type) for m in ours.messages] == [("stock_change", "StockChanged")]
