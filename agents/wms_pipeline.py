@@ -31,7 +31,7 @@ from agents.wms_canonical import Delivery, KafkaRecord, delivery_digest
 from agents.wms_translate import translate
 from protocols.deadletters import DeadLetter
 from protocols.topics import Topics
-from protocols.trace_headers import TRACEPARENT, parse_traceparent
+from protocols.trace_headers import CORRELATION_ID, TRACEPARENT, parse_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,10 @@ def _translated(
     return translate(message.body, delivery, now, topics, queue)
 
 
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def _amqp_header(message: AbstractIncomingMessage, name: str) -> bytes | str | None:
     """A header of the message as text or bytes; None when absent or of another type."""
     value = (message.headers or {}).get(name)
@@ -183,7 +187,8 @@ def _delivery(message: AbstractIncomingMessage) -> Delivery:
     return Delivery(
         routing_key=routing_key,
         message_id=message.message_id,
-        correlation_id=message.correlation_id,
+        # the property, else a `correlation_id` header: a WMS may echo either
+        correlation_id=message.correlation_id or _text(_amqp_header(message, CORRELATION_ID)),
         content_type=message.content_type,
         timestamp=timestamp,
         digest=delivery_digest(routing_key, message.body),
