@@ -152,3 +152,12 @@ def test_an_unknown_exporter_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ValueError, match="zipkin"):
         spans.configure_from_env("distgate", "api")
     assert not spans.enabled()
+
+
+async def test_probes_and_scrapes_make_no_spans(
+    exported: InMemorySpanExporter, aiohttp_client: Any, tmp_path: Path
+) -> None:
+    client: TestClient = await aiohttp_client(api(tmp_path))
+    for path in ("/healthz", "/readyz", "/metrics"):
+        await client.get(path)
+    assert exported.get_finished_spans() == ()
