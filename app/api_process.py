@@ -15,13 +15,14 @@ from app.errors import ConfigurationError
 from app.metrics import Metrics
 from app.read.deadletter_index import DeadLetterMirror
 from app.read.replica import ChangelogReplica
+from app.read.retirement import Retirement, RetirementPolicy
 from app.read.trace_index import TraceIndex, traced_topics
 from app.read.trace_mirror import TraceMirror
 from app.readiness import Readiness
 from app.services import HttpServer
 from app.settings import Settings
 from protocols.topics import TopicSpec
-from tables.order_table import decode_order, order_changelog
+from tables.order_table import decode_order, is_closed_order, order_changelog
 from tables.orders import Order
 from tables.stock import SkuStock
 from tables.stock_table import decode_stock, stock_changelog
@@ -63,7 +64,8 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     )
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters,
-        app_id=settings.app_id, limits=ApiLimits.of(settings), traces=traces,
+        app_id=settings.app_id, limits=ApiLimits.of(settings), zone=settings.zone,
+        traces=traces,
     )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
@@ -95,11 +97,20 @@ def _stock_replica(settings: Settings) -> ChangelogReplica[SkuStock]:
 
 
 def _order_replica(settings: Settings) -> ChangelogReplica[Order]:
-    """The replica of the order table the API answers orders from."""
-    return _replica("orders", order_changelog(settings.app_id), settings, decode_order)
+    """The replica of the order table the API answers orders from; closed ones retire."""
+    keep_ms = settings.closed_order_days * 86_400_000
+    retirement = Retirement(RetirementPolicy(keep_ms, is_closed_order))
+    changelog = order_changelog(settings.app_id)
+    return _replica("orders", changelog, settings, decode_order, retirement)
 
 
 def _replica(
-    name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
+    name: str,
+    changelog: TopicSpec,
+    settings: Settings,
+    decode: Callable[[bytes], T],
+    retirement: Retirement | None = None,
 ) -> ChangelogReplica[T]:
-    return ChangelogReplica(name, changelog.name, settings.partitions, settings.kafka, decode)
+    return ChangelogReplica(
+        name, changelog.name, settings.partitions, settings.kafka, decode, retirement
+    )

@@ -1,7 +1,9 @@
 """The one frozen Settings object, built from the environment; nothing else reads env vars."""
 
+import datetime as dt
 import ipaddress
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +44,8 @@ class Settings:
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
+    closed_order_days: int = 30  # closed orders leave the API's mirror after this (0: at once)
+    timezone: str = "UTC"  # IANA name: where "today" is for promise dates
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
     max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
@@ -94,6 +98,11 @@ class Settings:
             raise ConfigurationError(
                 f"DISTGATE_DECISION_TIMEOUT_S must be at least 1, not {self.decision_timeout_s}"
             )
+        if not 0 <= self.closed_order_days <= 3650:
+            raise ConfigurationError(
+                f"DISTGATE_CLOSED_ORDER_DAYS must be 0..3650, not {self.closed_order_days}"
+            )
+        _ = self.zone  # a bad name is refused at start, not at the first promise date
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
         if not 1 <= self.agent_processes <= MAX_AGENT_PROCESSES:
@@ -169,6 +178,19 @@ class Settings:
         for name, path in files.items():
             if path is not None and not path.is_file():
                 raise ConfigurationError(f"{name}={str(path)!r}: no such file")
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        """The business day's time zone (`DISTGATE_TIMEZONE`)."""
+        if self.timezone == "UTC":
+            return dt.UTC  # needs no time zone database
+        try:
+            return zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                f"DISTGATE_TIMEZONE={self.timezone!r} is not an IANA time zone name "
+                "(e.g. UTC, Europe/Berlin, America/Chicago)"
+            ) from exc
 
     @property
     def kafka(self) -> KafkaAccess:
@@ -258,6 +280,8 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
+    "closed_order_days": ("DISTGATE_CLOSED_ORDER_DAYS", int),
+    "timezone": ("DISTGATE_TIMEZONE", str),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),

@@ -109,9 +109,11 @@ def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -
     """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
     fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
     added = {p.warehouse: n for p, n in fills}
-    kept = tuple(_added(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds)
+    kept = tuple(
+        added_to_hold(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds
+    )
     new = tuple(
-        _added(Reservation(command.order_id, command.line_no, wh, 0, 0), n, command.event_id)
+        added_to_hold(Reservation(command.order_id, command.line_no, wh, 0, 0), n, command.event_id)
         for wh, n in added.items()
     )
     positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
@@ -119,7 +121,7 @@ def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -
     return LineOutcome((*kept, *new), positions, (answer,))
 
 
-def _added(hold: Reservation, qty: int, event_id: str) -> Reservation:
+def added_to_hold(hold: Reservation, qty: int, event_id: str) -> Reservation:
     """The hold with `qty` more reserved by the fill `event_id` (none: unchanged)."""
     if not qty:
         return hold

@@ -23,11 +23,14 @@ from protocols.inventory import (
 )
 from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
+from tables.backorder_queue import waiting
 from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
+from tables.stock_backorders import HoldsOf, QueueRow, queue_step
 from tables.stock_value import (
     IncomingSupply,
     LineHolds,
+    LineKey,
     Position,
     Received,
     Reservation,
@@ -57,7 +60,12 @@ class Applied(msgspec.Struct, frozen=True):
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
     holds: LineHolds = ()  # a command's order line holds afterwards
+    lines: tuple[tuple[LineKey, LineHolds], ...] = ()  # other lines' holds the queue filled
+    queue: QueueRow | None = None  # the backorder queue's row afterwards (None: unchanged)
 
+
+NO_QUEUE = QueueRow()
+"""The queue of a SKU nobody has backordered."""
 
 Updates = dict[str, Position]
 """The positions a transition rewrote, by warehouse; absent ones are untouched."""
@@ -71,27 +79,59 @@ def apply(
     *,
     holds: LineHolds = (),
     seen: bool = False,
+    queue: QueueRow = NO_QUEUE,
+    holds_of: HoldsOf = lambda line: (),
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
     `holds` are those of the order line a command names (none for stock facts), `seen`
-    whether the SKU already applied the message's event id (an upstream re-send).
+    whether the SKU already applied the message's event id (an upstream re-send); `queue`
+    is the SKU's backorder queue and `holds_of` reads any other line's holds.
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
-        again = answers_again(stock, holds, message)
+        again = (*answers_again(stock, holds, message), *queue.sent_for(message.event_id))
         return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
     updates, after, answers = _transition(stock, holds, message)
+    own = _line_of(message)
+    lines = dict([] if own is None else [(own, after)])
+    step = queue_step(
+        stock,
+        _record(stock, dict(updates), offset),
+        message,
+        queue,
+        lambda line: lines[line] if line in lines else holds_of(line),
+        now,
+    )
+    updates.update((p.warehouse, p) for p in step.positions)
+    lines.update(step.lines)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, holds=after)
+    if step.row is not None:
+        new = replace(new, queued=waiting(step.row.entries))
+    return Applied(
+        stock=new,
+        changes=changes,
+        duplicate=False,
+        answers=(*answers, *step.answers),
+        holds=lines.pop(own) if own is not None else after,
+        lines=tuple(lines.items()),
+        queue=step.row,
+    )
+
+
+def _line_of(message: StockInboxMessage) -> LineKey | None:
+    """The order line a command is about; None for a stock fact."""
+    if isinstance(message, StockCommand):
+        return (message.order_id, message.line_no)
+    return None
 
 
 def _transition(

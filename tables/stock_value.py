@@ -15,6 +15,12 @@ class IncomingSupply(msgspec.Struct, frozen=True):
     po_id: str
     qty: int
     eta: dt.date
+    promised: int = 0  # of `qty`, units the backorder queue is promised (`tables.backorder_queue`)
+
+    @property
+    def unpromised(self) -> int:
+        """Units of this receipt nobody waiting in the backorder queue was promised."""
+        return self.qty - self.promised
 
 
 Supply = tuple[IncomingSupply, ...]
@@ -87,6 +93,7 @@ class SkuStock(msgspec.Struct, frozen=True):
     positions: tuple[Position, ...] = ()  # sorted by warehouse code
     last_offset: int = -1  # highest input offset applied; the input has one partition per SKU
     version: int = 0  # bumped on every applied message
+    queued: int = 0  # backordered units waiting in the SKU's queue (its own row)
 
     def position(self, warehouse: str) -> Position | None:
         """The position in `warehouse`, or None if the SKU was never seen there."""

@@ -4,7 +4,7 @@ import datetime as dt
 
 from agents.runtime.flows import Flow
 from protocols.inventory import StockChanged
-from protocols.orders import OrderEventBase, OrderStatusChanged
+from protocols.orders import OrderEventFields, OrderStatusChanged
 from protocols.trace_headers import (
     CE_ID,
     CE_SOURCE,
@@ -16,7 +16,7 @@ from protocols.trace_headers import (
     cloud_event_source,
 )
 
-PublishedEvent = OrderEventBase | OrderStatusChanged | StockChanged
+PublishedEvent = OrderEventFields | OrderStatusChanged | StockChanged
 """What goes to the external topics: `orders.events`, `crm.order-status`, `inventory.events`."""
 
 

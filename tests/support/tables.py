@@ -7,7 +7,7 @@ import msgspec
 
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from tables.batch import Delivery, Failed
-from tables.keys import SEPARATOR, is_seen_key, line_key, seen_key, value_key
+from tables.keys import SEPARATOR, is_seen_key, line_key, queue_key, seen_key, value_key
 from tables.order_batch import decode_order, encode_order, order_batches
 from tables.orders import Order, OrderApplied
 from tables.stock import Applied
@@ -77,7 +77,7 @@ class StockTable:
         rows = sorted(
             (key, decode_holds(raw))
             for key, raw in self.rows.under(self.sku).items()
-            if not is_seen_key(key)
+            if not is_seen_key(key) and key != queue_key(self.sku)
         )
         ordered = sorted(
             (hold.key, key, n, hold) for key, holds in rows for n, hold in enumerate(holds)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from protocols import deadletters, erp, http, inventory, orders, wms
 from protocols.deadletters import DEAD_LETTER_HEADERS, DeadLetter
 from protocols.errors import InvalidDeadLetter
-from protocols.orders import OrderEvent, OrderStatus, OrderStatusChanged
+from protocols.orders import OrderEvent, OrderStatus, OrderStatusChanged, OrderStatusEvent
 from protocols.topics import Topics, decoder_for
 
 TOPICS = Topics.for_app("distgate")
@@ -121,6 +121,9 @@ def test_tags_are_the_contracts_names() -> None:
         "OrderRemainderCancelled",
         "OrderInvoiced",
         "OrderCancelled",
+        "OrderPickedShort",
+        "OrderShipmentDispatched",
+        "OrderBackorderFilled",
     ]
     assert tags(erp.SupplyMessage) == [
         "SafetyStockSet",
@@ -145,7 +148,7 @@ def test_each_order_event_names_the_status_it_leads_to() -> None:
     # Then each maps to the order status of the same name, and every status has its event;
     # a confirmed order whose open units are all backordered is CONFIRMED again, and one
     # whose unshipped remainder was cancelled is SHIPPED
-    statuses = {cls.__struct_config__.tag: cls.status for cls in get_args(OrderEvent)}
+    statuses = {cls.__struct_config__.tag: cls.status for cls in get_args(OrderStatusEvent)}
     named = {f"Order{s.name.title().replace('_', '')}": s for s in OrderStatus}
     assert statuses == {
         **named,
