@@ -88,8 +88,9 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     chip = (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
     wait.until(lambda _: browser.find_element(*chip).click() is None)
     wait.until(lambda _: _button(browser, letter["id"]).is_displayed())
-    row_text = _button(browser, letter["id"]).find_element(By.XPATH, "./ancestor::tr").text
-    assert letter["reason"] in row_text
+    # (read within the wait: a refresh may rebuild the row between finding and reading it)
+    row = (By.XPATH, "./ancestor::tr")
+    wait.until(lambda _: letter["reason"] in _button(browser, letter["id"]).find_element(*row).text)
     # When they search the order
     browser.find_element(By.ID, "order-id").send_keys(order_id)
     browser.find_element(By.CSS_SELECTOR, "#find button").click()
