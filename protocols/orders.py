@@ -266,6 +266,34 @@ class OrderRemainderCancelled(OrderEventBase, frozen=True, tag="OrderRemainderCa
     cancelled: tuple[CancelledLine, ...] = ()
 
 
+class OrderStockTakenBack(OrderEventBase, frozen=True, tag="OrderStockTakenBack"):
+    """A warehouse's shelf holds less than was reserved there: units went back to backordered.
+
+    `reason` names the stock fact (`count`, `adjust`, `hold`, `shipment`, `short_pick`)
+    that left `warehouse` with less on hand than was committed; the newest orders give
+    way first. The units are looked for elsewhere like any backorder. Something is still
+    reserved; `OrderStockTakenBackWholly` and `OrderStockTakenBackOnHold` otherwise.
+    """
+
+    status = OrderStatus.RESERVED
+    line_no: LineNo
+    warehouse: Warehouse
+    qty: LineQty
+    reason: str
+
+
+class OrderStockTakenBackWholly(OrderStockTakenBack, frozen=True, tag="OrderStockTakenBackWholly"):
+    """As OrderStockTakenBack, and nothing of the order is reserved any more."""
+
+    status = OrderStatus.BACKORDERED
+
+
+class OrderStockTakenBackOnHold(OrderStockTakenBack, frozen=True, tag="OrderStockTakenBackOnHold"):
+    """As OrderStockTakenBack, on an order ERP holds for credit (it stays on hold)."""
+
+    status = OrderStatus.CREDIT_HOLD
+
+
 class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
     """Everything shipped is invoiced and nothing is open; `invoice_id` is ERP's last."""
 
@@ -321,6 +349,9 @@ OrderStatusEvent = (
     | OrderPartiallyShipped
     | OrderShipped
     | OrderRemainderCancelled
+    | OrderStockTakenBack
+    | OrderStockTakenBackWholly
+    | OrderStockTakenBackOnHold
     | OrderInvoiced
     | OrderCancelled
 )

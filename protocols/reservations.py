@@ -35,7 +35,7 @@ class ReserveLine(StockCommand, frozen=True, tag="ReserveLine"):
     qty: Qty
     warehouse: Warehouse | None = None
     partial: bool = False
-    submitted_at: dt.datetime | None = None
+    submitted_at: dt.datetime | None = None  # the order's: a shelf that holds less takes the newest
 
 
 class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
@@ -56,14 +56,21 @@ class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
     short: Qty
     after_cancel: bool = False
     warehouse: Warehouse | None = None
+    wms_id: EventId | None = None  # the PickConfirm line's `wms:<WAREHOUSE>:<txn>:<line no>`
 
 
 class RecordShipment(StockCommand, frozen=True, tag="RecordShipment"):
-    """`qty` of this line's allocation left the warehouse (`after_cancel`: as above)."""
+    """`qty` of this line's allocation left the warehouse (`after_cancel`: as above).
+
+    With `wms_id` (as RecordShortPick), the bridge's own event for the same WMS line
+    (`protocols.inventory.StockShipped`) usually took the units out already, in the WMS's
+    order; the stock side applies the two once between them, whichever comes first.
+    """
 
     qty: Qty
     after_cancel: bool = False
     warehouse: Warehouse | None = None
+    wms_id: EventId | None = None  # the ShipConfirm line's, as the bridge's StockShipped has it
 
 
 class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
@@ -82,7 +89,7 @@ class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
     qty: Qty
     warehouse: Warehouse | None = None
     short_at: Warehouse | None = None
-    submitted_at: dt.datetime | None = None
+    submitted_at: dt.datetime | None = None  # as on ReserveLine
 
 
 StockCommandMessage = (
@@ -154,4 +161,19 @@ class BackorderPromised(ReservationAnswer, frozen=True, tag="BackorderPromised")
     as_of: int
 
 
-ReservationAnswerMessage = LineReserved | LineUnreservable | BackorderFilled | BackorderPromised
+class LineTakenBack(ReservationAnswer, frozen=True, tag="LineTakenBack"):
+    """`qty` of the line's reservation at `warehouse` is gone: the shelf there holds less.
+
+    A stock fact (`cause`: its type, e.g. StockCounted; `cause_id`: its event id) left
+    fewer units than were committed, and reservations are taken back from the newest
+    orders first. The order backorders them and looks for them elsewhere.
+    """
+
+    warehouse: Warehouse
+    cause: str
+    cause_id: EventId
+
+
+ReservationAnswerMessage = (
+    LineReserved | LineUnreservable | BackorderFilled | BackorderPromised | LineTakenBack
+)

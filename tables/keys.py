@@ -34,6 +34,11 @@ def queue_key(sku: str) -> bytes:
     return f"{sku}{_QUEUE}".encode()
 
 
+def lines_prefix(sku: str) -> bytes:
+    """What every order line's row on a SKU starts with (a prefix scan finds them all)."""
+    return f"{sku}{_LINE}".encode()
+
+
 def seen_key(entity: str, event_id: str) -> bytes:
     """The row remembering that `entity` applied the upstream message `event_id`."""
     return f"{entity}{_SEEN}{event_id}".encode()

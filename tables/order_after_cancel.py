@@ -10,6 +10,7 @@ confirmation is refused (and dead-lettered).
 
 from msgspec.structs import replace
 
+from protocols.inventory import shelf_line_id
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.order_change import Change, to_stock, with_lines
@@ -55,6 +56,7 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
             change = to_stock(
                 change, RecordShortPick, line, f"short@{line.shorts}", short=short,
                 after_cancel=True, warehouse=where,
+                wms_id=shelf_line_id(message.event_id, confirmed.no),
             )  # fmt: skip
             found_short.append(short_line(confirmed))
     return picked_short(change, where, found_short)
@@ -88,6 +90,7 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
         change = to_stock(
             change, RecordShipment, shipped, f"ship@{shipped.shipped}", qty=confirmed.qty,
             after_cancel=True, warehouse=where,
+            wms_id=shelf_line_id(message.event_id, confirmed.no),
         )  # fmt: skip
         carried.append((confirmed.no, confirmed.qty))
     return shipment_taken(change, message, carried)

@@ -29,11 +29,17 @@ S = OrderStatus
 _NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
 
 
-def refill(change: Change, line: OrderLine, qty: int, short_at: str) -> Change:
-    """`qty` of `line` were just picked short at `short_at`: ask another warehouse for them."""
+def refill(
+    change: Change, line: OrderLine, qty: int, short_at: str, *, step: str | None = None
+) -> Change:
+    """`qty` of `line` just went missing at `short_at`: ask another warehouse for them.
+
+    Picked short (`step` numbered by the line's short picks) or taken back from the
+    shelf (`order_takeback`, its own `step`): both backorder the units and come here.
+    """
     return to_stock(
-        change, FillBackorder, line, f"refill@{line.shorts}", qty=qty, warehouse=line.warehouse,
-        short_at=short_at, submitted_at=change.order.submitted_at,
+        change, FillBackorder, line, step or f"refill@{line.shorts}", qty=qty,
+        warehouse=line.warehouse, short_at=short_at, submitted_at=change.order.submitted_at,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from msgspec.structs import replace
 
+from protocols.inventory import shelf_line_id
 from protocols.orders import (
     LineStatus,
     OrderConfirmed,
@@ -64,7 +65,10 @@ def pick(change: Change, message: PickConfirmed) -> Change:
         change = with_lines(change, [line])
         if short:
             step = f"short@{line.shorts}"
-            change = to_stock(change, RecordShortPick, line, step, short=short, warehouse=where)
+            change = to_stock(
+                change, RecordShortPick, line, step, short=short, warehouse=where,
+                wms_id=shelf_line_id(message.event_id, confirmed.no),
+            )  # fmt: skip
             change = refill(change, line, short, where)
             found_short.append(short_line(confirmed))
     return settle(picked_short(change, where, found_short), where)
@@ -84,7 +88,10 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
         change = with_lines(change, [line])
         # the line's running total makes each shipment's id unique and stable across replays
         step = f"ship@{line.shipped}"
-        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
+        change = to_stock(
+            change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where,
+            wms_id=shelf_line_id(message.event_id, confirmed.no),
+        )  # fmt: skip
         carried.append((confirmed.no, confirmed.qty))
     change = shipment_taken(change, message, carried)
     return settle(change, where, carrier=message.carrier, tracking=message.tracking)

@@ -28,6 +28,9 @@ Decisions where the contract is silent:
 - A second answer for an answered line, a CancelOrder on a CANCELLED order and a
   SubmitOrder with the first one's digest change nothing and report `duplicate`.
 - A wholly backordered order is CONFIRMED with nothing to release, and stays there.
+- A LineTakenBack (a warehouse's shelf holds less than was reserved there) backorders the
+  units of a fill not yet released and asks another warehouse for them
+  (`order_takeback`); a released fill is left to the warehouse's short pick.
 - A pick must request what was released for the line and picks it once ("already_picked").
   A WMS may ship before it confirms the pick: a shipment draws on the line's remaining
   allocation, and a later pick must pick at least what shipped. The order becomes PICKED
@@ -60,12 +63,20 @@ from protocols.reservations import (
     BackorderFilled,
     BackorderPromised,
     LineReserved,
+    LineTakenBack,
     LineUnreservable,
     StockCommandMessage,
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
+from tables import (
+    order_backorders,
+    order_deadline,
+    order_erp,
+    order_fulfilment,
+    order_rules,
+    order_takeback,
+)
 from tables.order_change import Change, crm_view
 from tables.order_state import (
     OUTBOX_DEPTH,
@@ -97,6 +108,7 @@ FollowUp = (
     | LineUnreservable
     | BackorderFilled
     | BackorderPromised
+    | LineTakenBack
     | OrderDecision
     | PickConfirmed
     | ShipConfirmed
@@ -206,6 +218,8 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_backorders.filled(change, message)
         case BackorderPromised():
             return order_backorders.promised(change, message)
+        case LineTakenBack():
+            return order_takeback.taken_back(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():

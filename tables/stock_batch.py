@@ -11,14 +11,16 @@ import datetime as dt
 
 import msgspec
 
+from protocols.inventory import StockPickedShort, StockShipped
 from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
-from tables.keys import line_key, queue_key, value_key
+from tables.keys import line_key, lines_prefix, queue_key, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock import Applied, apply
 from tables.stock_backorders import QueueRow
+from tables.stock_shelf import shelf_id
 from tables.stock_value import LineHolds, LineKey, Reservation, SkuStock
 
 _inbox = msgspec.json.Decoder(StockInboxMessage)
@@ -79,23 +81,28 @@ class StockSession:
         stock = self._stock or SkuStock(sku=message.sku)
         line = _line_of(message)
         seen = self._seen_ids(message.sku)
+        shelf = shelf_id(message)  # the WMS line the bridge and the order side both name
         applied = apply(
             stock,
             message,
             delivery.offset,
             self._now,
             holds=() if line is None else self._holds(message.sku, line),
-            seen=message.event_id in seen,
+            seen=message.event_id in seen or (shelf is not None and shelf in seen),
             queue=self._queue_row(message.sku),
             holds_of=lambda other: self._holds(message.sku, other),
+            every_line=lambda: self._every_line(message.sku),
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
-            seen.add(message.event_id)
+            if not applied.unheld:
+                seen.add(message.event_id)
+                if shelf is not None:
+                    seen.add(shelf)
             changed = applied.lines if line is None else ((line, applied.holds), *applied.lines)
-            for other, holds in changed:
-                self._lines[other] = holds
-                self._changed_lines.add(other)
+            for key, holds in changed:
+                self._lines[key] = holds
+                self._changed_lines.add(key)
             if applied.queue is not None:
                 self._queue, self._queue_changed = applied.queue, True
         return applied
@@ -117,7 +124,12 @@ class StockSession:
     def _load(self, stored: StoredSkuStock) -> None:
         """The value; a first-release value's lines and ids move to rows of their own."""
         self._stock = SkuStock(
-            stored.sku, stored.positions, stored.last_offset, stored.version, stored.queued
+            stored.sku,
+            stored.positions,
+            stored.last_offset,
+            stored.version,
+            queued=stored.queued,
+            taken_back=stored.taken_back,
         )
         if not (stored.reservations or stored.recent_event_ids):
             return
@@ -143,6 +155,13 @@ class StockSession:
             self._queue = QueueRow() if raw is None else decode_queue(raw)
         return self._queue
 
+    def _every_line(self, sku: str) -> list[LineHolds]:
+        """Every order line's holds on the SKU: its rows, as this batch has changed them."""
+        stored = {key: decode_holds(raw) for key, raw in self._rows.with_prefix(lines_prefix(sku))}
+        for line, holds in self._lines.items():
+            stored[line_key(sku, line)] = holds
+        return [holds for holds in stored.values() if holds]
+
     def _seen_ids(self, sku: str) -> SeenIds:
         if self._seen is None:
             self._seen = SeenIds(self._rows, sku, day_number(self._now))
@@ -156,7 +175,7 @@ def stock_batches(now: dt.datetime) -> BatchRunner[Applied]:
 
 def _line_of(message: StockInboxMessage) -> LineKey | None:
     """The order line a command is about; None for a stock fact."""
-    if isinstance(message, StockCommand):
+    if isinstance(message, StockCommand | StockShipped | StockPickedShort):
         return (message.order_id, message.line_no)
     return None
 

@@ -29,6 +29,10 @@ class DictRows(dict[bytes, bytes]):
         else:
             self[key] = value
 
+    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every row whose key starts with `prefix`, in key order."""
+        return sorted((key, value) for key, value in self.items() if key.startswith(prefix))
+
     def under(self, entity: str) -> dict[bytes, bytes]:
         """Every row of `entity` but its value (a prefix scan), in key order."""
         prefix = value_key(entity) + SEPARATOR

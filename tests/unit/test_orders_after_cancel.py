@@ -51,6 +51,7 @@ def test_a_shipment_after_the_cancel_takes_the_goods_off_on_hand() -> None:
             qty=3,
             after_cancel=True,
             warehouse=WEST,
+            wms_id="wms:DC-WEST:S-9:2",
         ),
     )
 

@@ -17,7 +17,7 @@ from protocols.reservations import FillBackorder, RecordShipment, RecordShortPic
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed
 from tables.orders import OrderApplied
-from tests.support.tables import NOW, OrderTable
+from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     BACKORDERED,
     CORRELATION,
@@ -86,6 +86,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             correlation_id=CORRELATION,
             warehouse=WEST,
             short=2,
+            wms_id="wms:DC-WEST:P-1:2",
         ),
         FillBackorder(
             event_id=f"{ORDER}:2:refill@1",
@@ -96,7 +97,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             qty=2,
             warehouse=WEST,
             short_at=WEST,
-            submitted_at=NOW,
+            submitted_at=result.order.submitted_at,
         ),
     )
 
@@ -170,6 +171,7 @@ def test_a_partial_shipment_draws_on_the_allocation() -> None:
             correlation_id=CORRELATION,
             qty=1,
             warehouse=WEST,
+            wms_id="wms:DC-WEST:S-1:2",
         ),
     )
     assert [type(e) for e in result.events] == [OrderShipmentDispatched, OrderPartiallyShipped]
