@@ -10,6 +10,7 @@ from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.cloud_events import CloudEvents
 from agents.runtime.flows import Flow
+from agents.runtime.flows import flow as flow_of
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
@@ -30,13 +31,20 @@ class StockOutputs:
         self.cloud_events = CloudEvents(app.conf.id, "stock")
 
     def add(self, applied: Applied, flow: Flow) -> None:
-        """StockChanged for ERP and CRM; reservation answers back to each order."""
+        """StockChanged for ERP and CRM; reservation answers back to each order.
+
+        An answer to another flow's order (a receipt filling backorders, a count taking
+        reservations back) carries that order's correlation id, sent by this same span.
+        """
         for change in applied.changes:
             key, value = change.sku.encode(), _encoder.encode(change)
             self.changes.add(key=key, value=value, headers=self.cloud_events.headers(flow, change))
         for answer in applied.answers:
             key, value = answer.order_id.encode(), _encoder.encode(answer)
-            self.answers.add(key=key, value=value, headers=flow.headers)
+            theirs = answer.correlation_id
+            same = not theirs or theirs == flow.correlation_id
+            headers = flow.headers if same else flow_of(theirs, flow.span_id).headers
+            self.answers.add(key=key, value=value, headers=headers)
 
 
 class StockActor(TableActor[Applied]):
