@@ -12,7 +12,7 @@ from faust.types import TP, Message
 
 from agents.deadletters import DeadLetters
 from agents.runtime import spans
-from agents.runtime.flows import Flow, Incoming, flow, incoming
+from agents.runtime.correlated import Correlated, Incoming, correlated, incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.rows import TableRows
 from protocols.printable import printable
@@ -23,6 +23,9 @@ from tables.seen import day_number, is_expired
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
+
+Observer = Callable[[Message, R, dt.datetime], None]
+"""Told of each applied record, its outcome and when its batch was written (flow timing)."""
 
 
 class Sender(NamedTuple):
@@ -44,12 +47,14 @@ class TableActor(ABC, Generic[R]):
         metrics: AgentMetrics,
         dedupe_days: int,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        observe: Observer[R] | None = None,
     ) -> None:
         self.rows = rows
         self.dead_letters = dead_letters
         self.applied = metrics.events_applied
         self.dedupe_days = dedupe_days
         self.clock = clock
+        self.observe = observe
 
     async def handle(self, tp: TP, records: list[Message]) -> None:
         """Apply one partition's records, write each key once, then send what followed."""
@@ -64,13 +69,16 @@ class TableActor(ABC, Generic[R]):
             now.timestamp(),
         )
         rows.flush()
+        written = self.clock()
         counts: Counter[str] = Counter()
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, Failed):
                 await self._dead_letter(record, outcome)
                 counts["dead_letter"] += 1
-            else:
-                counts[self.publish(outcome, Sender(incoming(record.headers), started_ns))] += 1
+                continue
+            counts[self.publish(outcome, Sender(incoming(record.headers), started_ns))] += 1
+            if self.observe is not None:
+                self.observe(record, outcome, written)
         for outcome_name, count in counts.items():
             self.applied.labels(self.table_name, outcome_name).inc(count)
 
@@ -82,10 +90,10 @@ class TableActor(ABC, Generic[R]):
     def publish(self, outcome: R, sender: "Sender") -> str:
         """Buffer what one applied message caused; return "applied" or "duplicate"."""
 
-    def flow(self, correlation_id: str, sender: "Sender") -> Flow:
+    def flow(self, correlation_id: str, sender: "Sender") -> Correlated:
         """The flow one applied message's outputs carry (a span of it, if spans are on)."""
         if not spans.enabled():
-            return flow(correlation_id)
+            return correlated(correlation_id)
         span = spans.start_span(
             f"{self.table_name} apply",
             correlation_id,
@@ -94,7 +102,7 @@ class TableActor(ABC, Generic[R]):
             start_ns=sender.started_ns,
         )
         span.end()
-        return flow(correlation_id, spans.span_id_of(span))
+        return correlated(correlation_id, spans.span_id_of(span))
 
     async def _dead_letter(self, record: Message, failed: Failed) -> None:
         if failed.reason == "unexpected_error":

@@ -9,7 +9,7 @@ import faust
 from faust.types import EventT, Message
 
 from agents.runtime import log_context
-from agents.runtime.flows import incoming
+from agents.runtime.correlated import incoming
 from agents.runtime.metrics import AgentMetrics
 from protocols.amqp import HEADER_CORRELATION_ID
 from protocols.deadletters import DeadLetter, Header, Source

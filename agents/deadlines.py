@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import faust
 import msgspec
 
-from agents.runtime.flows import flow
+from agents.runtime.correlated import correlated
 from agents.runtime.rows import TableRows
 from protocols.order_commands import DecisionOverdue
 from tables.keys import is_value_key
@@ -62,7 +62,7 @@ class DecisionDeadlines:
         for partition in partitions:
             for notice in self.overdue(partition, now):
                 key, value = notice.order_id.encode(), _encoder.encode(notice)
-                headers = flow(notice.correlation_id).headers
+                headers = correlated(notice.correlation_id).headers
                 await self.inbox.send(key=key, value=value, headers=headers)
                 sent += 1
         return sent

@@ -5,11 +5,11 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import Sender, TableActor
+from agents.actor import Observer, Sender, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.cloud_events import CloudEvents
-from agents.runtime.flows import Flow
+from agents.runtime.correlated import Correlated
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
@@ -31,7 +31,7 @@ class OrderOutputs:
         self.wms = Output(app, topics.wms_commands)
         self.cloud_events = CloudEvents(app.conf.id, "orders")
 
-    def add(self, applied: OrderApplied, flow: Flow) -> None:
+    def add(self, applied: OrderApplied, flow: Correlated) -> None:
         """Publish the canonical events, the CRM view, and the commands, in that order.
 
         Every record carries the order's flow; the external ones also CloudEvents headers.
@@ -64,8 +64,9 @@ class OrderActor(TableActor[OrderApplied]):
         metrics: AgentMetrics,
         dedupe_days: int,
         auto_confirm: bool,
+        observe: Observer[OrderApplied] | None = None,
     ) -> None:
-        super().__init__(rows, dead_letters, metrics, dedupe_days)
+        super().__init__(rows, dead_letters, metrics, dedupe_days, observe=observe)
         self.outputs = outputs
         self.auto_confirm = auto_confirm
 

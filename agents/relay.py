@@ -16,7 +16,7 @@ from faust.types import EventT, StreamT
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
 from agents.runtime import spans
-from agents.runtime.flows import incoming
+from agents.runtime.correlated import incoming
 from agents.runtime.output import raw_topic
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.topics import Topics, TopicSpec

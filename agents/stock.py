@@ -5,12 +5,12 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import Sender, TableActor
+from agents.actor import Observer, Sender, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.cloud_events import CloudEvents
-from agents.runtime.flows import Flow
-from agents.runtime.flows import flow as flow_of
+from agents.runtime.correlated import Correlated
+from agents.runtime.correlated import correlated as flow_of
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
@@ -30,7 +30,7 @@ class StockOutputs:
         self.answers = Output(app, topics.order_inbox)
         self.cloud_events = CloudEvents(app.conf.id, "stock")
 
-    def add(self, applied: Applied, flow: Flow) -> None:
+    def add(self, applied: Applied, flow: Correlated) -> None:
         """StockChanged for ERP and CRM; reservation answers back to each order.
 
         An answer to another flow's order (a receipt filling backorders, a count taking
@@ -59,8 +59,9 @@ class StockActor(TableActor[Applied]):
         dead_letters: DeadLetters,
         metrics: AgentMetrics,
         dedupe_days: int,
+        observe: Observer[Applied] | None = None,
     ) -> None:
-        super().__init__(rows, dead_letters, metrics, dedupe_days)
+        super().__init__(rows, dead_letters, metrics, dedupe_days, observe=observe)
         self.outputs = outputs
 
     def runner(self, now: dt.datetime) -> BatchRunner[Applied]:

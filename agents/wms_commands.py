@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 
 import aio_pika
 import faust
@@ -24,7 +25,8 @@ from mode import Service
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
 from agents.runtime import spans
-from agents.runtime.flows import Flow, incoming
+from agents.runtime.correlated import Correlated, incoming
+from agents.runtime.flows import Flow, FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.wms_parking import Delivered, Router, index_entry
@@ -73,7 +75,9 @@ class CommandPublisher(Service):
         """Partitions were assigned: what this process knew of parked warehouses may be stale."""
         self.router.forget()
 
-    async def publish(self, command: WmsCommandMessage, sender: TraceParent | None = None) -> None:
+    async def publish(
+        self, command: WmsCommandMessage, sender: TraceParent | None = None
+    ) -> Delivered:
         """Deliver or park one command and return once RabbitMQ confirmed it; retry until then.
 
         `sender` is the span that asked for it (the order agent's), the parent of this send.
@@ -87,9 +91,9 @@ class CommandPublisher(Service):
         with spans.traced(
             f"wms {kind}", correlation_id, sender, kind="producer", attributes=attributes
         ) as flow:
-            await self._publish(command, kind, flow)
+            return await self._publish(command, kind, flow)
 
-    async def _publish(self, command: WmsCommandMessage, kind: str, flow: Flow) -> None:
+    async def _publish(self, command: WmsCommandMessage, kind: str, flow: Correlated) -> Delivered:
         key, body = command_xml(command)
         message = command_message(command, body, flow)
         pause = RETRY_SECONDS[0]
@@ -113,6 +117,7 @@ class CommandPublisher(Service):
             self.metrics.wms_commands_sent.labels(kind).inc()
         else:
             self.metrics.wms_commands_parked.labels(kind).inc()
+        return delivered
 
     async def send(self, message: aio_pika.Message, key: str) -> bool:
         """Publish to `wms.commands`; False when no queue is bound for `key`."""
@@ -159,7 +164,7 @@ class CommandPublisher(Service):
                 await connection.close()
 
 
-def command_message(command: WmsCommandMessage, body: bytes, flow: Flow) -> aio_pika.Message:
+def command_message(command: WmsCommandMessage, body: bytes, flow: Correlated) -> aio_pika.Message:
     """The AMQP message of a command: persistent, its event id as message id for dedupe.
 
     Its flow travels as the `correlation_id` property and as headers `correlation_id` and
@@ -192,12 +197,22 @@ async def _confirmed(exchange: AbstractExchange, message: aio_pika.Message, key:
 
 
 def register_wms_command_agent(
-    app: faust.App, commands: TopicSpec, publisher: CommandPublisher, dead_letters: DeadLetters
+    app: faust.App,
+    commands: TopicSpec,
+    publisher: CommandPublisher,
+    dead_letters: DeadLetters,
+    flows: FlowTimer,
 ) -> None:
-    """Publish every command of the deployment's `wms-commands` topic, in order per partition."""
+    """Publish every command of the deployment's `wms-commands` topic, in order per partition.
+
+    A Release sent to its WMS ends the order -> released flow, which began when the order
+    agent produced it (the record's timestamp).
+    """
 
     async def publish(event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
-        await publisher.publish(command, incoming(event.message.headers).parent)
+        delivered = await publisher.publish(command, incoming(event.message.headers).parent)
+        if delivered is Delivered.SENT and isinstance(command, ReleaseToWarehouse):
+            flows.observe(Flow.ORDER_TO_RELEASED, time.time() - event.message.timestamp)
 
     @app.agent(raw_topic(app, commands), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from mode import ServiceT, Worker
 
+from agents.runtime.flows import register_objectives
 from app.agents_view import AgentsView
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
@@ -47,6 +48,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     """Assemble the API process; no I/O happens until it runs."""
     tokens = api_tokens(settings)
     metrics = Metrics()
+    register_objectives(metrics.registry, settings.flow_slas)
     agents = AgentsView(settings.data_dir, settings.agent_processes)
     metrics.registry.register(agents)
     stock = _stock_replica(settings)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agents.runtime.failpoints import parse_failpoints
+from agents.runtime.flows import Flow, parse_slas
 from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
 from app.logs import LOG_FORMATS, logging_config
@@ -53,6 +54,7 @@ class Settings:
     # To send a request's headers (an idle keep-alive connection too): longer than clients'
     # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.
     http_idle_timeout_s: float = 75.0
+    flow_slas_spec: str = ""  # `flow=seconds,...` over the defaults (agents.runtime.flows)
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_username: str = ""
@@ -138,6 +140,7 @@ class Settings:
                 )
         try:
             parse_failpoints(self.failpoints)
+            parse_slas(self.flow_slas_spec)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
         self._validated_kafka()
@@ -230,6 +233,11 @@ class Settings:
         except ValueError:
             return False
 
+    @property
+    def flow_slas(self) -> dict[Flow, float]:
+        """Each flow's SLA in seconds: the defaults, with DISTGATE_FLOW_SLAS over them."""
+        return parse_slas(self.flow_slas_spec)
+
     def worker_logging(self, process: str) -> dict[str, Any]:
         """The logging arguments of a process's mode Worker: level, and JSON lines if asked."""
         return {
@@ -287,6 +295,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),
     "http_body_timeout_s": ("DISTGATE_HTTP_BODY_TIMEOUT_S", float),
     "http_idle_timeout_s": ("DISTGATE_HTTP_IDLE_TIMEOUT_S", float),
+    "flow_slas_spec": ("DISTGATE_FLOW_SLAS", str),
     "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
     "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
     "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),

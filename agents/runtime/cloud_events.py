@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from agents.runtime.flows import Flow
+from agents.runtime.correlated import Correlated
 from protocols.inventory import StockChanged
 from protocols.orders import OrderEventFields, OrderStatusChanged
 from protocols.trace_headers import (
@@ -29,7 +29,7 @@ class CloudEvents:
         # a batch's events share one `now`: its header is made once (isoformat is ~1 us)
         self._last_time: tuple[dt.datetime | None, Header] = (None, (CE_TIME, b""))
 
-    def headers(self, flow: Flow, event: PublishedEvent) -> list[Header]:
+    def headers(self, flow: Correlated, event: PublishedEvent) -> list[Header]:
         """The flow's headers plus the event's `ce_type` (its type tag), id, source and time."""
         kind = type(event)
         ce_type = self._types.get(kind)

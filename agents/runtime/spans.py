@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from agents.runtime.flows import Flow, flow
+from agents.runtime.correlated import Correlated, correlated
 from protocols.trace_headers import TraceParent, trace_id_of
 
 if TYPE_CHECKING:
@@ -128,14 +128,14 @@ def traced(
     *,
     kind: str = "internal",
     attributes: dict[str, str] | None = None,
-) -> Iterator[Flow]:
+) -> Iterator[Correlated]:
     """The flow what the block sends carries; a span around the block if spans are on."""
     if _tracer is None:
-        yield flow(correlation_id)
+        yield correlated(correlation_id)
         return
     span = start_span(name, correlation_id, parent, kind=kind, attributes=attributes)
     try:
-        yield flow(correlation_id, span_id_of(span))
+        yield correlated(correlation_id, span_id_of(span))
     except BaseException as exc:
         span.record_exception(exc)
         from opentelemetry.trace import Status, StatusCode

@@ -4,11 +4,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from agents.runtime import spans
-from agents.runtime.flows import Flow, flow
+from agents.runtime.correlated import Correlated, correlated
 from app.api.middlewares import CORRELATION_ID
 from protocols.trace_headers import TRACEPARENT, parse_traceparent
 
-FLOW = web.RequestKey("flow", Flow)
+FLOW = web.RequestKey("flow", Correlated)
 UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probes and scrapes: polled every few seconds, they would bury the flows in spans."""
 
@@ -20,7 +20,7 @@ async def trace_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource
     canonical = route.canonical if route is not None else "unmatched"
     if canonical in UNTRACED:
-        request[FLOW] = flow(request[CORRELATION_ID])
+        request[FLOW] = correlated(request[CORRELATION_ID])
         return await handler(request)
     name = f"{request.method} {canonical}"
     with spans.traced(name, request[CORRELATION_ID], parent, kind="server") as sent:

@@ -20,7 +20,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from agents.runtime.cloud_events import CloudEvents
-from agents.runtime.flows import flow
+from agents.runtime.correlated import correlated
 from app.read.trace_index import TraceIndex, traced_topics
 from protocols.inventory import StockChanged
 from protocols.topics import INVENTORY_EVENTS, Topics
@@ -50,7 +50,7 @@ def _plain(events: list[StockChanged]) -> float:
 def _with_headers(events: list[StockChanged], cloud_events: CloudEvents) -> float:
     batch, started = BatchBuilder(1 << 30, 0), time.perf_counter()
     for n, event in enumerate(events):
-        headers = cloud_events.headers(flow(f"wms:DC-EAST:T{n}"), event)
+        headers = cloud_events.headers(correlated(f"wms:DC-EAST:T{n}"), event)
         value = _encoder.encode(event)
         batch.append(key=event.sku.encode(), value=value, timestamp=None, headers=headers)
     return time.perf_counter() - started
@@ -67,7 +67,7 @@ def _index_seconds(events: list[StockChanged], cloud_events: CloudEvents) -> flo
 
 def _record(offset: int, event: StockChanged, cloud_events: CloudEvents) -> ConsumerRecord:
     """The record as the API process's trace mirror reads it."""
-    headers = cloud_events.headers(flow(f"wms:DC-EAST:T{offset}"), event)
+    headers = cloud_events.headers(correlated(f"wms:DC-EAST:T{offset}"), event)
     value, at_ms = _encoder.encode(event), 1_764_666_000_000 + offset
     key = event.sku.encode()
     return ConsumerRecord(

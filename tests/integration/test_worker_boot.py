@@ -167,7 +167,8 @@ def test_a_broker_that_is_down_stops_the_worker_at_once(
     )
     # Then it refuses with one clear line naming the broker, and a non-zero exit code
     assert result.returncode == 2
-    assert f"distgate: error: cannot reach {broker} at {nobody}" in result.stderr
+    assert result.stderr.startswith(f"distgate: error: cannot reach {broker} at {nobody}")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def _base_env() -> dict[str, str]:

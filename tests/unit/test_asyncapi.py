@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from agents.runtime.cloud_events import CloudEvents
-from agents.runtime.flows import flow
+from agents.runtime.correlated import correlated
 from app.api.asyncapi import asyncapi_document
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.inventory import StockChanged
@@ -139,7 +139,7 @@ def test_the_headers_distgate_builds_are_the_ones_it_declares() -> None:
         allocated=0, safety_stock=0, atp=4, cause="ReserveLine",
         occurred_at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
     )  # fmt: skip
-    built = CloudEvents("distgate", "stock").headers(flow("corr-1"), change)
+    built = CloudEvents("distgate", "stock").headers(correlated("corr-1"), change)
     as_text = {name: value.decode() for name, value in built}
     # Then they validate against the declared schema, and a broken traceparent does not
     schema = _document("distgate")["components"]["schemas"]["CloudEventHeaders"]

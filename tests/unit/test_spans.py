@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from agents.actor import Sender
 from agents.orders import OrderActor
 from agents.runtime import spans
-from agents.runtime.flows import Flow, incoming
+from agents.runtime.correlated import Correlated, incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.stock import StockActor
 from agents.wms_commands import CommandPublisher
@@ -81,7 +81,7 @@ async def test_one_order_is_one_trace_from_the_request_to_the_release(
     )
     correlation_id = posted.headers["X-Correlation-ID"]
     command = kafka.headers[0]
-    applied: Flow = orders.flow(correlation_id, _sender(command))
+    applied: Correlated = orders.flow(correlation_id, _sender(command))
     stock.flow(correlation_id, _sender(applied.headers))
     release = ReleaseToWarehouse(
         event_id="SO-1:release", order_id="SO-1", warehouse="DC-EAST", txn="REL-1",

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from agents.runtime.flows import incoming
+from agents.runtime.correlated import incoming
 from app.read.trace_index import TraceIndex, traced_topics
 from protocols.topics import Topics
 from protocols.trace_headers import trace_id_of

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agents.runtime.cloud_events import CloudEvents
-from agents.runtime.flows import flow, incoming
+from agents.runtime.correlated import correlated, incoming
 from protocols.inventory import StockChanged
 from protocols.trace_headers import (
     TraceParent,
@@ -46,7 +46,7 @@ def test_different_correlation_ids_are_different_traces() -> None:
 
 def test_a_flow_carries_its_correlation_id_and_a_w3c_traceparent() -> None:
     # Given a flow
-    sent = flow("corr-7")
+    sent = correlated("corr-7")
     # Then its headers are the correlation id and a version-00 traceparent of its trace
     assert sent.headers[0] == ("correlation_id", b"corr-7")
     name, value = sent.headers[1]
@@ -96,7 +96,7 @@ def test_a_later_version_may_add_fields() -> None:
 
 def test_a_record_says_its_flow_in_its_headers() -> None:
     # Given a record's headers, other ones among them, a dict or a list
-    sent = flow("corr-9")
+    sent = correlated("corr-9")
     pairs = [("other", b"x"), *sent.headers]
     # Then its correlation id and sender are read back from either
     for headers in (pairs, dict(pairs)):
@@ -113,7 +113,7 @@ def test_an_event_gets_cloud_event_headers_after_its_flow() -> None:
         event_id="ev-1", sku="SKU-1", warehouse="DC-EAST", on_hand=5, blocked=0,
         reserved=1, allocated=0, safety_stock=0, atp=4, cause="ReserveLine", occurred_at=at,
     )  # fmt: skip
-    sent = flow("corr-1")
+    sent = correlated("corr-1")
     # When its headers are built
     headers = CloudEvents("distgate", "stock").headers(sent, change)
     # Then they are the flow's, then CloudEvents 1.0 binary mode's

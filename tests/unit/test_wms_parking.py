@@ -4,7 +4,7 @@ import datetime as dt
 
 import aio_pika
 
-from agents.runtime.flows import flow
+from agents.runtime.correlated import correlated
 from agents.wms_commands import command_message, next_pause
 from agents.wms_parking import Delivered, Router, indexed_warehouse, parked_message, unparked
 from protocols.amqp import HEADER_PARKED_ROUTING_KEY
@@ -119,7 +119,7 @@ def test_a_parked_command_is_sent_on_as_it_was_published() -> None:
     command = CancelAtWarehouse(
         event_id="can-1", order_id="SO-1", warehouse=EAST, txn="CAN-1", correlation_id="corr"
     )
-    message = command_message(command, b"<Cancel/>", flow("corr"))
+    message = command_message(command, b"<Cancel/>", correlated("corr"))
     parked = parked_message(message, f"{EAST}.cancel")
     # When it is taken out of the parked queue
     unpacked = unparked(parked)

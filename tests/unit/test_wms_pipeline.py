@@ -13,8 +13,8 @@ from aiokafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 
 from agents import wms_pipeline
+from agents.runtime.correlated import incoming
 from agents.runtime.failpoints import Failpoints
-from agents.runtime.flows import incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import INLINE_BODY_BYTES, Pipeline
 from protocols.topics import Topics
