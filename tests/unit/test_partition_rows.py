@@ -122,7 +122,7 @@ async def test_the_sweep_deletes_stale_rows_with_a_tombstone_and_keeps_the_rest(
     for _ in range(3):
         rows.sweep(lambda _key, value: value == b"old", now=0.0)
     rows.flush()
-    records = {key: value for group in buffer.take().values() for key, value in group.records}
+    records = {key: value for group in buffer.take().values() for key, value, _ in group.records}
     # Then every stale row, and only those, goes to the changelog as a tombstone
     assert records == {key: None for n, key in enumerate(keys) if n % 2}
     assert all(rows.get(key) is None for n, key in enumerate(keys) if n % 2)
