@@ -78,8 +78,12 @@ def _exporter(name: str) -> Any:
 
         return ConsoleSpanExporter()
     if name == "otlp":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
+        try:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        except ImportError:
+            raise ValueError(
+                "OTEL_TRACES_EXPORTER=otlp needs the OTLP exporter: pip install 'distgate[otlp]'"
+            ) from None
         return OTLPSpanExporter()
     raise ValueError(f"OTEL_TRACES_EXPORTER={name!r} is not supported; use otlp, console or none")
 
