@@ -14,7 +14,6 @@ from agents.relay import register_erp_relays
 from agents.runtime.durable_app import DurableApp
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
-from agents.runtime.rows import TableRows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.agents_status import agents_dir, status_path
 from app.consumer_lag import record_lag
@@ -77,7 +76,7 @@ def _register_stock(
     app: DurableApp, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
 ) -> None:
     """The stock table and its agent (the API process mirrors the table's changelog)."""
-    rows = TableRows(declare_stock_table(app), app.records)
+    rows = app.rows(declare_stock_table(app))
     outputs = StockOutputs(app, settings.topics)
     actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days)
     register_stock_agent(app, settings.topics.stock_inbox, actor)
@@ -87,7 +86,7 @@ def _register_orders(
     app: DurableApp, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
 ) -> None:
     """The order table and its agent (the API process mirrors the table's changelog)."""
-    rows = TableRows(declare_order_table(app), app.records)
+    rows = app.rows(declare_order_table(app))
     auto_confirm = settings.erp_confirmation == "auto"
     outputs = OrderOutputs(app, settings.topics)
     actor = OrderActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, auto_confirm)

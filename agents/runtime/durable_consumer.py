@@ -131,6 +131,17 @@ class DurableConsumer(aiokafka_driver.Consumer):
             self._n_acked = 0
             await self.commit()
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Commit; on success the tables may restore from where their stores were before it."""
+        tables = getattr(self.app, "table_rows", [])
+        assigned = {tp.partition for tp in self.assignment()}
+        persisted = [rows.persisted(assigned) for rows in tables]
+        committed = await super()._commit(offsets)
+        if committed:
+            for rows, offsets_before in zip(tables, persisted, strict=True):
+                rows.trust(offsets_before)
+        return committed
+
     async def perform_seek(self) -> None:
         """Stop delivering the fetch in hand, then seek; the caller resumes the flow.
 
