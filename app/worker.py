@@ -12,6 +12,7 @@ from agents.deadlines import DecisionDeadlines, register_deadlines
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
 from agents.runtime.durable_app import DurableApp
+from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.stock import StockActor, StockOutputs, register_stock_agent
@@ -49,6 +50,7 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     own = settings.with_overrides(data_dir=agents_dir(settings.data_dir, index))
     own.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_faust_app(own)
+    app.failpoints = Failpoints(own.failpoints)
     metrics = AgentMetrics(CollectorRegistry())
     dead_letters = DeadLetters(raw_topic(app, own.topics.dead_letters), metrics)
     _register_stock(app, own, metrics, dead_letters)

@@ -5,7 +5,7 @@
 The tables' rows (`TableRows`) restore only from offsets a successful commit vouched for.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -13,6 +13,8 @@ from faust.types import TP, TableT, TransportT
 
 from agents.runtime.durable_consumer import BatchHandler, DurableConsumer
 from agents.runtime.durable_producer import DurableProducer
+from agents.runtime.failpoints import Failpoints
+from agents.runtime.membership import Membership, watch_heartbeats
 from agents.runtime.record_buffer import RecordBuffer
 from agents.runtime.rows import TableRows
 
@@ -32,6 +34,8 @@ class DurableApp(faust.App):
         self.batch_handlers: dict[str, BatchHandler] = {}
         self.records = RecordBuffer()  # what batch agents produce, sent after each batch
         self.table_rows: list[TableRows] = []
+        self.failpoints = Failpoints()  # armed by the worker from its settings
+        self.membership = Membership(self.conf.broker_session_timeout)
 
     def rows(self, table: TableT[bytes, bytes]) -> TableRows:
         """The rows batch actors write `table` through."""
@@ -40,7 +44,13 @@ class DurableApp(faust.App):
         return rows
 
     async def _on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
-        """Before Faust restores the tables: written partitions restore from a vouched offset."""
+        """Before Faust restores the tables: written partitions restore from a vouched offset.
+
+        An assignment is the group confirming this member; its heartbeats are watched from now.
+        """
+        self.membership.confirmed()
+        aiokafka_consumer = cast(DurableConsumer, self.consumer)._thread._ensure_consumer()
+        watch_heartbeats(aiokafka_consumer._coordinator, self.membership)
         for rows in self.table_rows:
             topic = rows.changelog_topic
             rows.reassigned(tp.partition for tp in assigned if tp.topic == topic)
