@@ -2,7 +2,8 @@
 
 `DurableProducer`: a commit waits until Kafka has every write made before it.
 `DurableConsumer`: batch agents get whole fetches; a seek cannot skip an event.
-The tables' rows (`TableRows`) restore only from offsets a successful commit vouched for.
+The tables' rows (`TableRows`) restore only from offsets a successful commit vouched for,
+and a member the group may have dropped sends nothing (`Membership`).
 """
 
 from typing import Any, cast

@@ -10,13 +10,14 @@ inputs whose offsets were not committed are applied to it again.
 Reads see the writes still in flight first. Applied-id rows past the dedupe period are
 swept a few keys per batch, with tombstones in the changelog like any other delete.
 
-**A lapsed owner.** A worker frozen past its session timeout (SIGSTOP, a starved CPU)
-loses its partitions without knowing it; when it wakes, the batch in hand still reaches
-the changelog, after records the next owner wrote. The offset of that write is no
-promise that the store holds everything below it: restored from there on its next
-assignment, the worker skipped the other owner's records and applied inputs to stale
-values. So the offset a restore starts from is only as far as a successful offset commit
-vouched for (`trust`): a commit succeeds only while the worker is a member, so every
+**A lapsed owner.** A worker frozen past its session timeout (SIGSTOP, a stalled VM)
+loses its partitions without knowing it. It stops before sending the batch in hand
+(`agents.runtime.membership`), but what it had already handed to the producer still
+lands in the changelog when it wakes, after records the next owner wrote. The offset of
+that late write is no promise that the store holds everything below it: restored from
+there on its next assignment, the worker would skip the other owner's records and apply
+inputs to stale values. So a restore starts at most from the offset a successful commit
+vouched for (`trust`; a worker the group may have dropped commits nothing), when every
 write before it was made as the partition's one owner. On every assignment
 (`reassigned`) the persisted offset goes back to the last one vouched for, writes still
 in flight are forgotten (the restore reads whatever of them landed), and the restore
