@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
+Observer = Callable[[Message, R, dt.datetime], None]
+"""Told of each applied record, its outcome and when its batch was written (flow timing)."""
+
 
 class TableActor(ABC, Generic[R]):
     """Applies batches to one table; never lets an event vanish or stop the partition."""
@@ -34,12 +37,14 @@ class TableActor(ABC, Generic[R]):
         metrics: AgentMetrics,
         dedupe_days: int,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        observe: Observer[R] | None = None,
     ) -> None:
         self.rows = rows
         self.dead_letters = dead_letters
         self.applied = metrics.events_applied
         self.dedupe_days = dedupe_days
         self.clock = clock
+        self.observe = observe
 
     async def handle(self, tp: TP, records: list[Message]) -> None:
         """Apply one partition's records, write each key once, then send what followed."""
@@ -53,13 +58,16 @@ class TableActor(ABC, Generic[R]):
             now.timestamp(),
         )
         rows.flush()
+        written = self.clock()
         counts: Counter[str] = Counter()
         for record, outcome in zip(records, outcomes, strict=True):
             if isinstance(outcome, Failed):
                 await self._dead_letter(record, outcome)
                 counts["dead_letter"] += 1
-            else:
-                counts[self.publish(outcome)] += 1
+                continue
+            counts[self.publish(outcome)] += 1
+            if self.observe is not None:
+                self.observe(record, outcome, written)
         for outcome_name, count in counts.items():
             self.applied.labels(self.table_name, outcome_name).inc(count)
 

@@ -5,7 +5,7 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import TableActor
+from agents.actor import Observer, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.metrics import AgentMetrics
@@ -53,8 +53,9 @@ class OrderActor(TableActor[OrderApplied]):
         metrics: AgentMetrics,
         dedupe_days: int,
         auto_confirm: bool,
+        observe: Observer[OrderApplied] | None = None,
     ) -> None:
-        super().__init__(rows, dead_letters, metrics, dedupe_days)
+        super().__init__(rows, dead_letters, metrics, dedupe_days, observe=observe)
         self.outputs = outputs
         self.auto_confirm = auto_confirm
 

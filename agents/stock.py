@@ -5,7 +5,7 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import TableActor
+from agents.actor import Observer, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
 from agents.runtime.metrics import AgentMetrics
@@ -46,8 +46,9 @@ class StockActor(TableActor[Applied]):
         dead_letters: DeadLetters,
         metrics: AgentMetrics,
         dedupe_days: int,
+        observe: Observer[Applied] | None = None,
     ) -> None:
-        super().__init__(rows, dead_letters, metrics, dedupe_days)
+        super().__init__(rows, dead_letters, metrics, dedupe_days, observe=observe)
         self.outputs = outputs
 
     def runner(self, now: dt.datetime) -> BatchRunner[Applied]:

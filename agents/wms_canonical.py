@@ -4,6 +4,12 @@ Stock facts become one `protocols.inventory` event per line on the stock inbox, 
 SKU, with the id `wms:<WAREHOUSE>:<txn>:<sku>`; pick and ship confirmations become one
 event per message on the order inbox, keyed by order id, with the id `wms:<WAREHOUSE>:<txn>`.
 A redelivered message therefore yields the same ids, and the tables apply it once.
+
+A confirmation's stock effect goes to the stock inbox as well, first, one event per line
+that takes units off the shelf (`StockShipped`, `StockPickedShort`, id
+`wms:<WAREHOUSE>:<txn>:<line no>`): so it takes effect in the order the WMS sent it,
+before a count the WMS sent after it. The order side's later command for the same line
+names that id and changes stock no more (`tables.stock_shelf`).
 """
 
 import datetime as dt
@@ -26,8 +32,11 @@ from protocols.inventory import (
     StockAdjusted,
     StockCounted,
     StockHoldChanged,
+    StockPickedShort,
     StockReceived,
+    StockShipped,
     WmsStockEvent,
+    shelf_line_id,
 )
 from protocols.topics import Topics
 from protocols.wms import (
@@ -102,10 +111,58 @@ def to_canonical(
     if isinstance(message, WmsPickConfirm | WmsShipConfirm):
         confirmation = _confirmation(message, correlation_id, at)
         value = _encoder.encode(confirmation)
-        return [KafkaRecord(topics.order_inbox.name, message.order.encode(), value, headers)]
+        shelf = _shelf_events(message, confirmation.event_id, correlation_id, at)
+        return [
+            *_on_stock_inbox(shelf, topics, headers),
+            KafkaRecord(topics.order_inbox.name, message.order.encode(), value, headers),
+        ]
+    return _on_stock_inbox(_stock_events(message, correlation_id, at), topics, headers)
+
+
+def _on_stock_inbox(
+    events: list[WmsStockEvent], topics: Topics, headers: tuple[Header, ...]
+) -> list[KafkaRecord]:
+    """Each event as a stock inbox record, keyed by its SKU."""
     return [
         KafkaRecord(topics.stock_inbox.name, event.sku.encode(), _encoder.encode(event), headers)
-        for event in _stock_events(message, correlation_id, at)
+        for event in events
+    ]
+
+
+def _shelf_events(
+    message: WmsPickConfirm | WmsShipConfirm,
+    confirmation_id: str,
+    correlation_id: str,
+    at: dt.datetime,
+) -> list[WmsStockEvent]:
+    """One event per line that took units off the shelf: each shipped, each picked short."""
+    common: dict[str, Any] = {
+        "warehouse": message.warehouse,
+        "order_id": message.order,
+        "occurred_at": at,
+        "correlation_id": correlation_id,
+    }
+    if isinstance(message, WmsShipConfirm):
+        return [
+            StockShipped(
+                **common,
+                event_id=shelf_line_id(confirmation_id, line.no),
+                sku=line.sku,
+                line_no=line.no,
+                qty=line.qty,
+            )
+            for line in message.lines
+        ]
+    return [
+        StockPickedShort(
+            **common,
+            event_id=shelf_line_id(confirmation_id, line.no),
+            sku=line.sku,
+            line_no=line.no,
+            short=line.requested - line.picked,
+        )
+        for line in message.lines
+        if line.picked < line.requested
     ]
 
 

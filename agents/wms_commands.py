@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 
 import aio_pika
 import faust
@@ -23,6 +24,7 @@ from mode import Service
 
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
+from agents.runtime.flows import Flow, FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.wms_parking import Delivered, Router, index_entry
@@ -70,7 +72,7 @@ class CommandPublisher(Service):
         """Partitions were assigned: what this process knew of parked warehouses may be stale."""
         self.router.forget()
 
-    async def publish(self, command: WmsCommandMessage) -> None:
+    async def publish(self, command: WmsCommandMessage) -> Delivered:
         """Deliver or park one command and return once RabbitMQ confirmed it; retry until then."""
         key, body = command_xml(command)
         kind = "release" if isinstance(command, ReleaseToWarehouse) else "cancel"
@@ -96,6 +98,7 @@ class CommandPublisher(Service):
             self.metrics.wms_commands_sent.labels(kind).inc()
         else:
             self.metrics.wms_commands_parked.labels(kind).inc()
+        return delivered
 
     async def send(self, message: aio_pika.Message, key: str) -> bool:
         """Publish to `wms.commands`; False when no queue is bound for `key`."""
@@ -170,12 +173,22 @@ async def _confirmed(exchange: AbstractExchange, message: aio_pika.Message, key:
 
 
 def register_wms_command_agent(
-    app: faust.App, commands: TopicSpec, publisher: CommandPublisher, dead_letters: DeadLetters
+    app: faust.App,
+    commands: TopicSpec,
+    publisher: CommandPublisher,
+    dead_letters: DeadLetters,
+    flows: FlowTimer,
 ) -> None:
-    """Publish every command of the deployment's `wms-commands` topic, in order per partition."""
+    """Publish every command of the deployment's `wms-commands` topic, in order per partition.
 
-    async def publish(_event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
-        await publisher.publish(command)
+    A Release sent to its WMS ends the order -> released flow, which began when the order
+    agent produced it (the record's timestamp).
+    """
+
+    async def publish(event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
+        delivered = await publisher.publish(command)
+        if delivered is Delivered.SENT and isinstance(command, ReleaseToWarehouse):
+            flows.observe(Flow.ORDER_TO_RELEASED, time.time() - event.message.timestamp)
 
     @app.agent(raw_topic(app, commands), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:

@@ -17,6 +17,7 @@ command's event id.
 
 import asyncio
 import contextlib
+import datetime as dt
 import enum
 import logging
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,7 @@ from aio_pika.exceptions import (
 )
 from mode import Service
 
+from agents.runtime.flows import Flow, FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_commands import PUBLISH_TIMEOUT, RETRY_SECONDS, next_pause
 from agents.wms_parking import index_entry, indexed_warehouse, unparked
@@ -72,11 +74,14 @@ class _Warehouse:
 class Redeliverer(Service):
     """Keeps a redelivery session open, resuming it after any loss of RabbitMQ."""
 
-    def __init__(self, amqp_url: str, queues: WmsQueues, metrics: AgentMetrics) -> None:
+    def __init__(
+        self, amqp_url: str, queues: WmsQueues, metrics: AgentMetrics, flows: FlowTimer
+    ) -> None:
         super().__init__()
         self.amqp_url = amqp_url
         self.queues = queues
         self.metrics = metrics
+        self.flows = flows
 
     async def on_start(self) -> None:
         """Run the sessions beside the agents."""
@@ -87,7 +92,7 @@ class Redeliverer(Service):
             try:
                 connection = await aio_pika.connect(self.amqp_url, timeout=10)
                 async with connection:
-                    await _Session(connection, self.queues, self.metrics).run()
+                    await _Session(connection, self.queues, self.metrics, self.flows).run()
             except Exception as exc:
                 log.warning("redelivery of parked commands interrupted: %r", exc)
             # The next session (here or in another process) counts afresh.
@@ -99,11 +104,16 @@ class _Session:
     """One connection's work: take warehouses from the index and empty their parked queues."""
 
     def __init__(
-        self, connection: AbstractConnection, queues: WmsQueues, metrics: AgentMetrics
+        self,
+        connection: AbstractConnection,
+        queues: WmsQueues,
+        metrics: AgentMetrics,
+        flows: FlowTimer,
     ) -> None:
         self.connection = connection
         self.queues = queues
         self.metrics = metrics
+        self.flows = flows
         self.warehouses: dict[str, _Warehouse] = {}
         self.group = asyncio.TaskGroup()
 
@@ -182,8 +192,21 @@ class _Session:
             await parked.nack(requeue=True)  # a classic queue puts it back at its place
             return False
         await parked.ack()
-        self.metrics.wms_commands_sent.labels(key.rpartition(".")[2]).inc()
+        kind = key.rpartition(".")[2]
+        self.metrics.wms_commands_sent.labels(kind).inc()
+        if kind == "release" and message.timestamp is not None:
+            self._released(message.timestamp)
         return True
+
+    def _released(self, first_sent: dt.datetime) -> None:
+        """A parked Release reached its WMS: order -> released, from its first attempt.
+
+        AMQP timestamps are whole seconds: parking is what made this one late anyway.
+        """
+        if first_sent.tzinfo is None:
+            first_sent = first_sent.replace(tzinfo=dt.UTC)
+        waited = (dt.datetime.now(dt.UTC) - first_sent).total_seconds()
+        self.flows.observe(Flow.ORDER_TO_RELEASED, waited)
 
     async def _settle(self, warehouse: str, state: _Warehouse, held: int) -> Outcome:
         """Nothing is parked for the warehouse: the entries held before the pass are done."""

@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from mode import ServiceT, Worker
 
+from agents.runtime.flows import register_objectives
 from app.agents_view import AgentsView
 from app.api.auth import TokenRegistry, load_tokens
 from app.api.factory import ApiState, create_api
@@ -15,11 +16,12 @@ from app.errors import ConfigurationError
 from app.metrics import Metrics
 from app.read.deadletter_index import DeadLetterMirror
 from app.read.replica import ChangelogReplica
+from app.read.retirement import Retirement, RetirementPolicy
 from app.readiness import Readiness
 from app.services import HttpServer
 from app.settings import Settings
 from protocols.topics import TopicSpec
-from tables.order_table import decode_order, order_changelog
+from tables.order_table import decode_order, is_closed_order, order_changelog
 from tables.orders import Order
 from tables.stock import SkuStock
 from tables.stock_table import decode_stock, stock_changelog
@@ -44,6 +46,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     """Assemble the API process; no I/O happens until it runs."""
     tokens = api_tokens(settings)
     metrics = Metrics()
+    register_objectives(metrics.registry, settings.flow_slas)
     agents = AgentsView(settings.data_dir, settings.agent_processes)
     metrics.registry.register(agents)
     stock = _stock_replica(settings)
@@ -58,7 +61,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     dead_letters = DeadLetterAdmin(settings, mirror)
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters,
-        app_id=settings.app_id, limits=ApiLimits.of(settings),
+        app_id=settings.app_id, limits=ApiLimits.of(settings), zone=settings.zone,
     )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
@@ -89,11 +92,20 @@ def _stock_replica(settings: Settings) -> ChangelogReplica[SkuStock]:
 
 
 def _order_replica(settings: Settings) -> ChangelogReplica[Order]:
-    """The replica of the order table the API answers orders from."""
-    return _replica("orders", order_changelog(settings.app_id), settings, decode_order)
+    """The replica of the order table the API answers orders from; closed ones retire."""
+    keep_ms = settings.closed_order_days * 86_400_000
+    retirement = Retirement(RetirementPolicy(keep_ms, is_closed_order))
+    changelog = order_changelog(settings.app_id)
+    return _replica("orders", changelog, settings, decode_order, retirement)
 
 
 def _replica(
-    name: str, changelog: TopicSpec, settings: Settings, decode: Callable[[bytes], T]
+    name: str,
+    changelog: TopicSpec,
+    settings: Settings,
+    decode: Callable[[bytes], T],
+    retirement: Retirement | None = None,
 ) -> ChangelogReplica[T]:
-    return ChangelogReplica(name, changelog.name, settings.partitions, settings.kafka, decode)
+    return ChangelogReplica(
+        name, changelog.name, settings.partitions, settings.kafka, decode, retirement
+    )

@@ -1,13 +1,15 @@
 """The `distgate` command line."""
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from app.demo.flags import add_demo_flags
-from app.dev import stack
-from app.errors import DistgateError
+from app.dev import report, stack
+from app.dlq_args import add_dlq_commands, dlq_request
+from app.errors import ConfigurationError, DistgateError
 from app.settings import Settings
 from app.version import VERSION
 from protocols.printable import printable
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "action", choices=["up", "down", "status", "reset"], help="reset: stop, delete the data"
     )
+    dev.add_argument("--json", action="store_true", help="the services' state as one JSON object")
     dev.set_defaults(run=_run_dev)
     check = commands.add_parser(
         "reconcile", help="ERP book stock (CSV) against the projected on_hand and blocked"
@@ -65,19 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--out", type=Path, help="also write the differences as CSV here")
     check.add_argument("--json", action="store_true", help="the report as one JSON document")
     check.set_defaults(run=_run_reconcile)
-    dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
-    dlq_actions = dlq.add_subparsers(dest="action", required=True)
-    listing = dlq_actions.add_parser("list", help="the newest dead letters first")
-    listing.add_argument("--limit", type=_limit, default=100, help="1..100 (default 100)")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    listing.add_argument("--source", choices=["amqp", "kafka", "http"], help="only from there")
-    listing.add_argument("--reason", help="only with this reason (e.g. malformed_xml)")
-    show = dlq_actions.add_parser("show", help="one dead letter whole (list shows previews)")
-    show.add_argument("id", help="the dead letter's id (dl.id)")
-    show.add_argument("--json", action="store_true", help="as one JSON object")
-    replay = dlq_actions.add_parser("replay", help="send a dead letter's message again")
-    replay.add_argument("id", help="the dead letter's id (dl.id)")
-    dlq.set_defaults(run=_run_dlq)
+    add_dlq_commands(commands)
+    commands.choices["dlq"].set_defaults(run=_run_dlq)
     demo = commands.add_parser("demo", help="a compressed distribution day, checked at the end")
     add_demo_flags(demo)
     demo.set_defaults(run=_run_demo)
@@ -87,13 +79,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(run=_run_bench)
     return parser
-
-
-def _limit(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError("must be 1..100")
-    return value
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -121,14 +106,13 @@ def _run_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run_dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from app.dlq_cli import Listing, run_dlq
+    from app.dlq_cli import run_dlq
 
-    listing = Listing(
-        getattr(args, "limit", 100), getattr(args, "source", None), getattr(args, "reason", None)
-    )
-    return run_dlq(
-        settings, args.action, listing, getattr(args, "id", None), getattr(args, "json", False)
-    )
+    try:
+        request = dlq_request(args, dt.datetime.now(dt.UTC))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    return run_dlq(settings, request)
 
 
 def _run_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -149,16 +133,20 @@ def _run_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run_dev(settings: Settings, args: argparse.Namespace) -> int:
     ports = stack.ports_for(settings.kafka_bootstrap, settings.amqp_url)
+    say = _to_stderr if args.json else print  # stdout holds the JSON document alone
     if args.action == "up":
-        statuses = stack.up(settings.dev_home, settings.cache_dir, ports=ports)
+        statuses = stack.up(settings.dev_home, settings.cache_dir, say, ports=ports)
     elif args.action == "down":
-        statuses = stack.down(settings.dev_home, ports=ports)
+        statuses = stack.down(settings.dev_home, say, ports=ports)
     elif args.action == "reset":
-        statuses = stack.reset(settings.dev_home, ports=ports)
+        statuses = stack.reset(settings.dev_home, say, ports=ports)
     else:
         statuses = stack.status(settings.dev_home, ports=ports)
-    for status in statuses:
-        print(f"{status.name:<9} {status.address:<16} {status.detail}")
-    if args.action == "up":
-        return 0 if all(s.running for s in statuses) else 1
+    print(report.render(statuses, args.json))
+    if args.action in ("up", "status"):  # scripts and probes wait on the exit code
+        return 0 if report.all_running(statuses) else 1
     return 0
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr)

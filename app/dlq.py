@@ -7,12 +7,16 @@ ids make a replay of something already applied change nothing.
 """
 
 import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator
 
 import aio_pika
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiormq.exceptions import AMQPError
 
+from app.dlq_clients import ReplayClients, opened
+from app.dlq_select import LetterRef
 from app.errors import BrokerUnavailable, Conflict, NotFound, NotReady
 from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.settings import Settings
@@ -25,8 +29,8 @@ from protocols.amqp import (
     WMS_EVENTS_EXCHANGE,
 )
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
+from protocols.errors import InvalidDeadLetter
 
-READ_TIMEOUT_MS = 5_000
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
 
 
@@ -36,6 +40,26 @@ class DeadLetterAdmin:
     def __init__(self, settings: Settings, mirror: DeadLetterMirror) -> None:
         self.settings = settings
         self.mirror = mirror
+        self._held: ReplayClients | None = None  # kept open across replays by `holding_clients`
+
+    @contextlib.asynccontextmanager
+    async def holding_clients(self) -> AsyncIterator[None]:
+        """Within the block, every replay reuses one consumer and one producer."""
+        async with opened(self.settings.kafka) as clients:
+            self._held = clients
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextlib.asynccontextmanager
+    async def _clients(self) -> AsyncIterator[ReplayClients]:
+        """The held clients, or fresh ones for this one step."""
+        if self._held is not None:
+            yield self._held
+            return
+        async with opened(self.settings.kafka) as clients:
+            yield clients
 
     @property
     def ready(self) -> bool:
@@ -43,35 +67,59 @@ class DeadLetterAdmin:
         return self.mirror.ready
 
     def newest(
-        self, limit: int, source: str | None = None, reason: str | None = None
+        self,
+        limit: int,
+        source: str | None = None,
+        reason: str | None = None,
+        since: dt.datetime | None = None,
     ) -> list[DeadLetterView]:
-        """Up to `limit` dead letters, newest first; only those of `source` and `reason`."""
-        return [entry.view() for entry in self.mirror.index.newest(limit, source, reason)]
+        """Up to `limit` dead letters, newest first; only those of `source` and `reason`.
+
+        With `since`, only those dead-lettered then or later.
+        """
+        return [entry.view() for entry in self.entries(limit, source, reason, since)]
+
+    def entries(
+        self,
+        limit: int,
+        source: str | None = None,
+        reason: str | None = None,
+        since: dt.datetime | None = None,
+    ) -> list[IndexedLetter]:
+        """As `newest`, with where each letter is."""
+        return self.mirror.index.newest(limit, source, reason, since)
 
     async def whole(self, letter_id: str) -> DeadLetterView:
         """Dead letter `letter_id` with its whole payload, error and headers, read from Kafka."""
-        entry = self._entry(letter_id)
+        return await self.whole_at(self.ref(letter_id))
+
+    async def whole_at(self, ref: LetterRef) -> DeadLetterView:
+        """The dead letter at `ref`, whole, read from that one record."""
         try:
             async with asyncio.timeout(REPLAY_WAIT):
-                letter = await self._read(entry)
+                letter = await self._read(ref)
         except (KafkaError, OSError, TimeoutError) as exc:
             raise BrokerUnavailable(
                 f"Kafka did not give the dead letter back within {REPLAY_WAIT:.0f} s: {exc!r}"
             ) from exc
         return letter.view()
 
-    def _entry(self, letter_id: str) -> IndexedLetter:
+    def ref(self, letter_id: str) -> LetterRef:
+        """Where the mirrored dead letter `letter_id` is; NotFound if it is not mirrored."""
         entry = self.mirror.index.get(letter_id)
         if entry is None:
             raise NotFound(f"no dead letter {letter_id!r}")
-        return entry
+        return LetterRef(entry.letter.id, entry.partition, entry.offset)
 
     async def replay(self, letter_id: str) -> ReplayAccepted:
         """Send the original message of dead letter `letter_id` again; return where to."""
-        entry = self._entry(letter_id)
+        return await self.replay_at(self.ref(letter_id))
+
+    async def replay_at(self, ref: LetterRef) -> ReplayAccepted:
+        """Send the original message of the dead letter at `ref` again; return where to."""
         try:
             async with asyncio.timeout(REPLAY_WAIT):
-                letter = await self._read(entry)
+                letter = await self._read(ref)
                 if letter.source == "kafka":
                     target = await self._to_kafka(letter)
                 elif letter.source == "amqp":
@@ -84,24 +132,23 @@ class DeadLetterAdmin:
             ) from exc
         return ReplayAccepted(id=letter.id, source=letter.source, target=target)
 
-    async def _read(self, entry: IndexedLetter) -> DeadLetter:
-        """The full record of an index entry, read back from Kafka."""
-        consumer = AIOKafkaConsumer(
-            **self.settings.kafka.client_options(), enable_auto_commit=False
-        )
+    async def _read(self, ref: LetterRef) -> DeadLetter:
+        """The full record at `ref`, read back from Kafka; NotFound unless it is that letter."""
+        if not 0 <= ref.partition < self.settings.partitions:
+            partitions = self.settings.partitions
+            raise NotFound(f"no dead letter {ref}: the topic has {partitions} partitions")
+        topic = self.settings.topics.dead_letters.name
+        async with self._clients() as clients:
+            record = await clients.read_one(topic, ref.partition, ref.offset)
+        if record is None:
+            raise NotReady(f"could not read dead letter {ref} back from Kafka")
         try:
-            await consumer.start()
-            tp = TopicPartition(self.settings.topics.dead_letters.name, entry.partition)
-            consumer.assign([tp])
-            consumer.seek(tp, entry.offset)
-            batch = await consumer.getmany(tp, timeout_ms=READ_TIMEOUT_MS, max_records=1)
-        finally:
-            await consumer.stop()
-        records = [r for r in batch.get(tp, []) if r.offset == entry.offset]
-        if not records:
-            raise NotReady(f"could not read dead letter {entry.letter.id} back from Kafka")
-        record = records[0]
-        return DeadLetter.from_headers(record.headers, record.value or b"", record.key)
+            letter = DeadLetter.from_headers(record.headers, record.value or b"", record.key)
+        except InvalidDeadLetter as exc:
+            raise NotFound(f"no dead letter {ref}: that record is none ({exc})") from exc
+        if letter.id != ref.letter_id:
+            raise NotFound(f"no dead letter {ref}: the record there is {letter.id}")
+        return letter
 
     async def _to_kafka(self, letter: DeadLetter) -> str:
         if letter.payload_size is not None:
@@ -110,16 +157,8 @@ class DeadLetterAdmin:
             )
         if letter.origin not in {spec.name for spec in self.settings.topics.all()}:
             raise Conflict(f"{letter.origin!r} is not a topic distgate reads")
-        producer = AIOKafkaProducer(
-            **self.settings.kafka.client_options(), acks="all", enable_idempotence=True
-        )
-        try:
-            await producer.start()
-            await producer.send_and_wait(
-                letter.origin, letter.payload, key=letter.key, headers=list(letter.headers)
-            )
-        finally:
-            await producer.stop()
+        async with self._clients() as clients:
+            await clients.send(letter.origin, letter.payload, letter.key, letter.headers)
         return letter.origin
 
     async def _to_amqp(self, letter: DeadLetter) -> str:

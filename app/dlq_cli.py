@@ -1,5 +1,8 @@
 """`distgate dlq list|show|replay`: dead letters straight from Kafka and RabbitMQ, no worker needed.
 
+A reference (`<id>@<partition>:<offset>`, as `list` prints) is read from its one record;
+a bare id, a listing and `replay --all` read the dead-letter topic first.
+
 What a letter holds came from outside: the table and `show` print it through `printable`,
 so a newline or an escape sequence in it cannot forge a line or drive the terminal.
 """
@@ -7,14 +10,15 @@ so a newline or an escape sequence in it cannot forge a line or drive the termin
 import asyncio
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TextIO
 
 import msgspec
 
 from app.dlq import DeadLetterAdmin
+from app.dlq_bulk import replay_all
+from app.dlq_select import LetterRef, Request, parse_ref
 from app.errors import ConfigurationError
-from app.read.deadletter_index import DeadLetterMirror
+from app.read.deadletter_index import DeadLetterMirror, IndexedLetter
 from app.settings import Settings
 from protocols.deadletters import DeadLetterView
 from protocols.printable import printable
@@ -23,61 +27,64 @@ LOAD_TIMEOUT = 120.0
 _encoder = msgspec.json.Encoder()
 
 
-@dataclass(frozen=True)
-class Listing:
-    """What `dlq list` shows: at most `limit`, of one source and reason if given."""
-
-    limit: int = 100
-    source: str | None = None
-    reason: str | None = None
+def run_dlq(settings: Settings, request: Request) -> int:
+    """List the newest dead letters, show one whole, or replay one or many; 0 on success."""
+    return asyncio.run(_run(settings, request))
 
 
-def run_dlq(
-    settings: Settings, action: str, listing: Listing, letter_id: str | None, as_json: bool
-) -> int:
-    """List the newest dead letters, show one whole, or replay one; 0 on success."""
-    return asyncio.run(_run(settings, action, listing, letter_id, as_json))
-
-
-async def _run(
-    settings: Settings, action: str, listing: Listing, letter_id: str | None, as_json: bool
-) -> int:
+async def _run(settings: Settings, request: Request) -> int:
     name = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka, name, settings.partitions)
+    admin = DeadLetterAdmin(settings, mirror)
+    ref = parse_ref(request.letter) if request.letter is not None else None
+    if ref is not None:  # the record's place is known: no need to read the topic
+        return await _one(admin, request, ref)
     await mirror.start()
     try:
         try:
             await asyncio.wait_for(mirror.wait_caught_up(), LOAD_TIMEOUT)
         except TimeoutError as exc:
             raise ConfigurationError(f"could not read {name} within {LOAD_TIMEOUT:.0f}s") from exc
-        admin = DeadLetterAdmin(settings, mirror)
-        if action == "list":
-            letters = admin.newest(listing.limit, listing.source, listing.reason)
-            _print(letters, as_json, sys.stdout)
+        if request.action == "list":
+            listing = request.listing
+            letters = admin.entries(listing.limit, listing.source, listing.reason, listing.since)
+            _print(letters, request.as_json, sys.stdout)
             return 0
-        assert letter_id is not None
-        if action == "show":
-            _show(await admin.whole(letter_id), as_json, sys.stdout)
-            return 0
-        accepted = await admin.replay(letter_id)
-        print(f"replayed {accepted.id} ({accepted.source}) to {printable(accepted.target)}")
-        return 0
+        if request.every:
+            return await replay_all(admin, request.listing, sys.stdout, sys.stderr)
+        assert request.letter is not None
+        return await _one(admin, request, admin.ref(request.letter))
     finally:
         await mirror.stop()
 
 
-def _print(views: Sequence[DeadLetterView], as_json: bool, stream: TextIO) -> None:
+async def _one(admin: DeadLetterAdmin, request: Request, ref: LetterRef) -> int:
+    """Show or replay the one dead letter at `ref`."""
+    if request.action == "show":
+        _show(await admin.whole_at(ref), request.as_json, sys.stdout)
+        return 0
+    accepted = await admin.replay_at(ref)
+    print(f"replayed {accepted.id} ({accepted.source}) to {printable(accepted.target)}")
+    return 0
+
+
+def _print(letters: Sequence[IndexedLetter], as_json: bool, stream: TextIO) -> None:
     if as_json:
-        for view in views:
-            print(_encoder.encode(view).decode(), file=stream)
+        for entry in letters:
+            shown = msgspec.structs.asdict(entry.view())
+            place = str(LetterRef(entry.letter.id, entry.partition, entry.offset))
+            print(_encoder.encode({**shown, "ref": place}).decode(), file=stream)
         return
-    if not views:
+    if not letters:
         print("no dead letters", file=stream)
         return
-    for view in views:
+    for entry in letters:
+        view = entry.view()
+        ref = LetterRef(view.id, entry.partition, entry.offset)
         error = printable(" ".join(view.error.split())[:80])
         at = view.at.isoformat(timespec="seconds")
-        fields = (view.id, at, f"{view.source:<5}", printable(view.origin), printable(view.reason))
+        fields = (printable(str(ref)), at, view.source.ljust(5), printable(view.origin),
+                  printable(view.reason))  # fmt: skip
         print("  ".join((*fields, error)), file=stream)
 
 

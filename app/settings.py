@@ -1,13 +1,16 @@
 """The one frozen Settings object, built from the environment; nothing else reads env vars."""
 
+import datetime as dt
 import ipaddress
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from agents.runtime.failpoints import parse_failpoints
+from agents.runtime.flows import Flow, parse_slas
 from app.broker_access import SASL_MECHANISMS, SECURITY_PROTOCOLS, KafkaAccess, TlsFiles
 from app.errors import ConfigurationError
 from app.logs import LOG_FORMATS, logging_config
@@ -42,6 +45,8 @@ class Settings:
     failpoints: str = ""  # crash-test aid, see agents.runtime.failpoints
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
+    closed_order_days: int = 30  # closed orders leave the API's mirror after this (0: at once)
+    timezone: str = "UTC"  # IANA name: where "today" is for promise dates
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
     max_syncs: int = 256  # per API process: read-your-writes barriers (each asks Kafka) at once
@@ -49,6 +54,7 @@ class Settings:
     # To send a request's headers (an idle keep-alive connection too): longer than clients'
     # own keep-alive (aiohttp's 15 s), so the server is never the one to close first.
     http_idle_timeout_s: float = 75.0
+    flow_slas_spec: str = ""  # `flow=seconds,...` over the defaults (agents.runtime.flows)
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_username: str = ""
@@ -94,6 +100,11 @@ class Settings:
             raise ConfigurationError(
                 f"DISTGATE_DECISION_TIMEOUT_S must be at least 1, not {self.decision_timeout_s}"
             )
+        if not 0 <= self.closed_order_days <= 3650:
+            raise ConfigurationError(
+                f"DISTGATE_CLOSED_ORDER_DAYS must be 0..3650, not {self.closed_order_days}"
+            )
+        _ = self.zone  # a bad name is refused at start, not at the first promise date
         if not 1 <= self.partitions <= 256:
             raise ConfigurationError(f"partitions must be 1..256, not {self.partitions}")
         if not 1 <= self.agent_processes <= MAX_AGENT_PROCESSES:
@@ -129,6 +140,7 @@ class Settings:
                 )
         try:
             parse_failpoints(self.failpoints)
+            parse_slas(self.flow_slas_spec)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from exc
         self._validated_kafka()
@@ -171,6 +183,19 @@ class Settings:
                 raise ConfigurationError(f"{name}={str(path)!r}: no such file")
 
     @property
+    def zone(self) -> dt.tzinfo:
+        """The business day's time zone (`DISTGATE_TIMEZONE`)."""
+        if self.timezone == "UTC":
+            return dt.UTC  # needs no time zone database
+        try:
+            return zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ConfigurationError(
+                f"DISTGATE_TIMEZONE={self.timezone!r} is not an IANA time zone name "
+                "(e.g. UTC, Europe/Berlin, America/Chicago)"
+            ) from exc
+
+    @property
     def kafka(self) -> KafkaAccess:
         """How every Kafka client of this process reaches the cluster."""
         return KafkaAccess(
@@ -207,6 +232,11 @@ class Settings:
             return ipaddress.ip_address(self.http_host).is_loopback
         except ValueError:
             return False
+
+    @property
+    def flow_slas(self) -> dict[Flow, float]:
+        """Each flow's SLA in seconds: the defaults, with DISTGATE_FLOW_SLAS over them."""
+        return parse_slas(self.flow_slas_spec)
 
     def worker_logging(self, process: str) -> dict[str, Any]:
         """The logging arguments of a process's mode Worker: level, and JSON lines if asked."""
@@ -258,11 +288,14 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "failpoints": ("DISTGATE_FAILPOINTS", str),
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
+    "closed_order_days": ("DISTGATE_CLOSED_ORDER_DAYS", int),
+    "timezone": ("DISTGATE_TIMEZONE", str),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),
     "max_syncs": ("DISTGATE_MAX_SYNCS", int),
     "http_body_timeout_s": ("DISTGATE_HTTP_BODY_TIMEOUT_S", float),
     "http_idle_timeout_s": ("DISTGATE_HTTP_IDLE_TIMEOUT_S", float),
+    "flow_slas_spec": ("DISTGATE_FLOW_SLAS", str),
     "kafka_security_protocol": ("DISTGATE_KAFKA_SECURITY_PROTOCOL", str),
     "kafka_sasl_mechanism": ("DISTGATE_KAFKA_SASL_MECHANISM", str),
     "kafka_username": ("DISTGATE_KAFKA_USERNAME", str),

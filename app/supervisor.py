@@ -21,6 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from app.api_process import api_tokens
+from app.http_port import check_http_port
 from app.logs import JsonFormatter
 from app.settings import Settings
 from app.topology import declare_topology
@@ -53,6 +54,9 @@ def _log_to_stderr(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter("distgate worker: %(message)s"))
     log.handlers[:] = [handler]
     log.propagate = False
+    # The clients' own complaints while the startup checks reach the brokers would go to
+    # stderr through logging's last resort; the check's error already says what failed.
+    logging.getLogger().addHandler(logging.NullHandler())
 
 
 class Child:
@@ -113,8 +117,9 @@ def run_supervisor(settings: Settings) -> int:
 
 
 def check_startup(settings: Settings) -> None:
-    """What would stop every child anyway, said once: tokens, data dir, brokers, topics."""
+    """What would stop every child anyway, said once: tokens, port, data dir, brokers, topics."""
     api_tokens(settings)
+    check_http_port(settings.http_host, settings.http_port)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     topics = (
         *settings.topics.all(),

@@ -5,6 +5,7 @@ from mode import ServiceT
 
 from agents.deadletters import DeadLetters
 from agents.runtime.failpoints import Failpoints
+from agents.runtime.flows import FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_bridge import WmsBridge
 from agents.wms_commands import CommandPublisher, register_wms_command_agent
@@ -13,13 +14,17 @@ from app.settings import Settings
 
 
 def register_wms(
-    app: faust.App, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
+    app: faust.App,
+    settings: Settings,
+    metrics: AgentMetrics,
+    dead_letters: DeadLetters,
+    flows: FlowTimer,
 ) -> tuple[ServiceT, ...]:
     """Register the command agent; return the services to start beside the Faust app."""
     publisher = CommandPublisher(settings.amqp_url, settings.wms_queues, metrics)
     app.on_partitions_assigned.connect(publisher.forget_parking)
-    register_wms_command_agent(app, settings.topics.wms_commands, publisher, dead_letters)
-    return publisher, Redeliverer(settings.amqp_url, settings.wms_queues, metrics)
+    register_wms_command_agent(app, settings.topics.wms_commands, publisher, dead_letters, flows)
+    return publisher, Redeliverer(settings.amqp_url, settings.wms_queues, metrics, flows)
 
 
 def wms_bridge(settings: Settings, metrics: AgentMetrics) -> WmsBridge:

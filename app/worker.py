@@ -9,10 +9,12 @@ from prometheus_client import CollectorRegistry
 
 from agents.deadletters import DeadLetters
 from agents.deadlines import DecisionDeadlines, register_deadlines
+from agents.flow_timing import OrderFlows, StockFlows
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
 from agents.runtime.durable_app import DurableApp
 from agents.runtime.failpoints import Failpoints
+from agents.runtime.flows import FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.stock import StockActor, StockOutputs, register_stock_agent
@@ -52,9 +54,10 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     app = create_faust_app(own)
     app.failpoints = Failpoints(own.failpoints)
     metrics = AgentMetrics(CollectorRegistry())
+    flows = FlowTimer(metrics.registry, own.flow_slas)
     dead_letters = DeadLetters(raw_topic(app, own.topics.dead_letters), metrics)
-    _register_stock(app, own, metrics, dead_letters)
-    _register_orders(app, own, metrics, dead_letters)
+    _register_stock(app, own, metrics, dead_letters, StockFlows(flows))
+    _register_orders(app, own, metrics, dead_letters, OrderFlows(flows))
     register_erp_relays(app, own.topics, dead_letters)
     readiness = Readiness()
     readiness.add_source(lambda: faust_progress(app))
@@ -68,30 +71,40 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     return GatewayWorker(
         app,
         reporter,
-        *register_wms(app, own, metrics, dead_letters),
+        *register_wms(app, own, metrics, dead_letters, flows),
         readiness=readiness,
         **own.worker_logging(f"agents-{index}"),
     )
 
 
 def _register_stock(
-    app: DurableApp, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
+    app: DurableApp,
+    settings: Settings,
+    metrics: AgentMetrics,
+    dead_letters: DeadLetters,
+    flows: StockFlows,
 ) -> None:
     """The stock table and its agent (the API process mirrors the table's changelog)."""
     rows = app.rows(declare_stock_table(app))
     outputs = StockOutputs(app, settings.topics)
-    actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days)
+    actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, flows)
     register_stock_agent(app, settings.topics.stock_inbox, actor)
 
 
 def _register_orders(
-    app: DurableApp, settings: Settings, metrics: AgentMetrics, dead_letters: DeadLetters
+    app: DurableApp,
+    settings: Settings,
+    metrics: AgentMetrics,
+    dead_letters: DeadLetters,
+    flows: OrderFlows,
 ) -> None:
     """The order table and its agent (the API process mirrors the table's changelog)."""
     rows = app.rows(declare_order_table(app))
     auto_confirm = settings.erp_confirmation == "auto"
     outputs = OrderOutputs(app, settings.topics)
-    actor = OrderActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, auto_confirm)
+    actor = OrderActor(
+        rows, outputs, dead_letters, metrics, settings.dedupe_days, auto_confirm, flows
+    )
     register_order_agent(app, settings.topics.order_inbox, actor)
     timeout = dt.timedelta(seconds=settings.decision_timeout_s)
     inbox = raw_topic(app, settings.topics.order_inbox)

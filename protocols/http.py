@@ -15,6 +15,7 @@ from protocols.orders import (
     LineNo,
     OrderLineState,
     OrderStatus,
+    Shipment,
     Version,
 )
 
@@ -128,6 +129,7 @@ class OrderView(msgspec.Struct, frozen=True):
     history: tuple[HistoryEntry, ...]
     correlation_id: str
     version: Version
+    shipments: tuple[Shipment, ...] = ()  # each shipment confirmation, with its tracking
 
 
 class FieldError(msgspec.Struct, frozen=True):

@@ -4,7 +4,8 @@ import datetime as dt
 
 import msgspec
 
-from protocols.ids import Delta, EventId, PoId, Qty, Sku, StockLevel, Warehouse
+from protocols.ids import Delta, EventId, OrderId, PoId, Qty, Sku, StockLevel, Warehouse
+from protocols.orders import LineNo
 
 
 class StockEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -44,7 +45,42 @@ class StockCounted(StockEvent, frozen=True, tag="StockCounted"):
     on_hand: StockLevel
 
 
-WmsStockEvent = StockReceived | StockAdjusted | StockHoldChanged | StockCounted
+class StockShipped(StockEvent, frozen=True, tag="StockShipped"):
+    """`qty` of an order line left the shelf (a ShipConfirm line), in the WMS's own order.
+
+    Its id, `wms:<WAREHOUSE>:<txn>:<line no>`, is also the `wms_id` of the order side's
+    RecordShipment for that line: whichever arrives first takes the units out, once.
+    """
+
+    order_id: OrderId
+    line_no: LineNo
+    qty: Qty
+
+
+class StockPickedShort(StockEvent, frozen=True, tag="StockPickedShort"):
+    """`short` units of an order line were not on the shelf (a PickConfirm line picked short)."""
+
+    order_id: OrderId
+    line_no: LineNo
+    short: Qty
+
+
+def shelf_line_id(confirmation_id: str, line_no: int) -> str:
+    """The id of one line's shelf effect: its pick or ship confirmation's id and line number."""
+    return f"{confirmation_id}:{line_no}"
+
+
+ShelfLineEvent = StockShipped | StockPickedShort
+"""A WMS pick or ship effect on one order line's stock, sent straight from the bridge."""
+
+WmsStockEvent = (
+    StockReceived
+    | StockAdjusted
+    | StockHoldChanged
+    | StockCounted
+    | StockShipped
+    | StockPickedShort
+)
 
 
 class StockChanged(msgspec.Struct, frozen=True, tag_field="type", tag="StockChanged"):

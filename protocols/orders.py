@@ -88,15 +88,67 @@ class OrderLineState(msgspec.Struct, frozen=True, kw_only=True):
     backordered: LineQty = 0
     cancelled: LineQty = 0
     fills: tuple[LineFill, ...] = ()
+    # when expected receipts cover the backordered units (None: none does, or none waits)
+    promise_date: dt.date | None = None
 
 
-class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base of a canonical order event: the order's state right after one change.
+class ShortPickLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One line a warehouse picked short: what its Release asked for and what was found."""
+
+    line_no: LineNo
+    sku: Sku
+    requested: LineQty
+    picked: LineQty
+    short: Qty
+
+
+class ShipmentLine(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of one order line in a shipment."""
+
+    line_no: LineNo
+    sku: Sku
+    qty: Qty
+
+
+class Shipment(msgspec.Struct, frozen=True, kw_only=True):
+    """One shipment confirmation of a warehouse: carrier, tracking number, lines, when."""
+
+    warehouse: Warehouse
+    carrier: str | None = None
+    tracking: str | None = None
+    lines: tuple[ShipmentLine, ...]
+    at: dt.datetime
+
+
+class FilledUnits(msgspec.Struct, frozen=True):
+    """Backordered units of a line newly reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
+class FilledLine(msgspec.Struct, frozen=True, kw_only=True):
+    """Backordered units of one line now held at one warehouse (the CRM view of a fill)."""
+
+    line_no: LineNo
+    sku: Sku
+    warehouse: Warehouse
+    qty: Qty
+
+
+class CancelledLine(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of one order line given up by a cancel."""
+
+    line_no: LineNo
+    sku: Sku
+    qty: Qty
+
+
+class OrderEventFields(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """What every canonical order event carries: the order's state right after one change.
 
     Keyword-only, so fields added here later can carry defaults (schema evolution).
     """
-
-    status: ClassVar[OrderStatus]
 
     event_id: EventId
     order_id: OrderId
@@ -106,6 +158,22 @@ class OrderEventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"
     causation_id: str
     version: Version
     lines: tuple[OrderLineState, ...]
+
+
+class OrderEventBase(OrderEventFields, frozen=True, kw_only=True):
+    """Base of a lifecycle event: the order moved to `status` (a class attribute, not sent)."""
+
+    status: ClassVar[OrderStatus]
+
+
+class OrderStepBase(OrderEventFields, frozen=True, kw_only=True):
+    """Base of a step event: something happened to the order; `status` is where it stands.
+
+    A step may be followed by a lifecycle event in the same change (a shipment that leaves
+    nothing open is `OrderShipmentDispatched`, then `OrderShipped`).
+    """
+
+    status: OrderStatus
 
 
 class OrderSubmitted(OrderEventBase, frozen=True, tag="OrderSubmitted"):
@@ -188,10 +256,42 @@ class OrderShipped(OrderEventBase, frozen=True, tag="OrderShipped"):
 
 
 class OrderRemainderCancelled(OrderEventBase, frozen=True, tag="OrderRemainderCancelled"):
-    """What had not shipped was cancelled (by the customer, or ERP's rejection): nothing is open."""
+    """What had not shipped was cancelled (by the customer, or ERP's rejection): nothing is open.
+
+    `cancelled` lists what each line gave up with this cancel.
+    """
 
     status = OrderStatus.SHIPPED
     reason: str
+    cancelled: tuple[CancelledLine, ...] = ()
+
+
+class OrderStockTakenBack(OrderEventBase, frozen=True, tag="OrderStockTakenBack"):
+    """A warehouse's shelf holds less than was reserved there: units went back to backordered.
+
+    `reason` names the stock fact (`count`, `adjust`, `hold`, `shipment`, `short_pick`)
+    that left `warehouse` with less on hand than was committed; the newest orders give
+    way first. The units are looked for elsewhere like any backorder. Something is still
+    reserved; `OrderStockTakenBackWholly` and `OrderStockTakenBackOnHold` otherwise.
+    """
+
+    status = OrderStatus.RESERVED
+    line_no: LineNo
+    warehouse: Warehouse
+    qty: LineQty
+    reason: str
+
+
+class OrderStockTakenBackWholly(OrderStockTakenBack, frozen=True, tag="OrderStockTakenBackWholly"):
+    """As OrderStockTakenBack, and nothing of the order is reserved any more."""
+
+    status = OrderStatus.BACKORDERED
+
+
+class OrderStockTakenBackOnHold(OrderStockTakenBack, frozen=True, tag="OrderStockTakenBackOnHold"):
+    """As OrderStockTakenBack, on an order ERP holds for credit (it stays on hold)."""
+
+    status = OrderStatus.CREDIT_HOLD
 
 
 class OrderInvoiced(OrderEventBase, frozen=True, tag="OrderInvoiced"):
@@ -208,7 +308,35 @@ class OrderCancelled(OrderEventBase, frozen=True, tag="OrderCancelled"):
     reason: str
 
 
-OrderEvent = (
+class OrderPickedShort(OrderStepBase, frozen=True, tag="OrderPickedShort"):
+    """A warehouse picked fewer units than released: `short` lists each line short there.
+
+    The short units are backordered again and filled like any backorder.
+    """
+
+    warehouse: Warehouse
+    short: tuple[ShortPickLine, ...]
+
+
+class OrderShipmentDispatched(OrderStepBase, frozen=True, tag="OrderShipmentDispatched"):
+    """A warehouse shipped some of the order: one event per shipment confirmation."""
+
+    shipment: Shipment
+
+
+class OrderBackorderFilled(OrderStepBase, frozen=True, tag="OrderBackorderFilled"):
+    """Backordered units of line `line_no` are reserved now, `filled` per warehouse.
+
+    On a confirmed order they are released to those warehouses at once (its Release
+    follows as its own event); before ERP's decision they wait for it like the rest.
+    """
+
+    line_no: LineNo
+    sku: Sku
+    filled: tuple[FilledUnits, ...]
+
+
+OrderStatusEvent = (
     OrderSubmitted
     | OrderReserved
     | OrderBackordered
@@ -221,13 +349,27 @@ OrderEvent = (
     | OrderPartiallyShipped
     | OrderShipped
     | OrderRemainderCancelled
+    | OrderStockTakenBack
+    | OrderStockTakenBackWholly
+    | OrderStockTakenBackOnHold
     | OrderInvoiced
     | OrderCancelled
 )
+"""The lifecycle events: each moves the order to its status."""
+
+OrderStepEvent = OrderPickedShort | OrderShipmentDispatched | OrderBackorderFilled
+"""The step events: each records one effect, the status staying where it is."""
+
+OrderEvent = OrderStatusEvent | OrderStepEvent
+"""Every event on `orders.events`."""
 
 
 class OrderStatusChanged(msgspec.Struct, frozen=True, tag_field="type", tag="OrderStatusChanged"):
-    """The customer-facing view of an order after a change, on `crm.order-status`."""
+    """The customer-facing view of an order after a change, on `crm.order-status`.
+
+    One per canonical event: `event_type` names it, and a step's details come along
+    (`short`, `shipment`, `filled`, `cancelled`); for a step `status` is unchanged.
+    """
 
     event_id: EventId
     order_id: OrderId
@@ -235,3 +377,8 @@ class OrderStatusChanged(msgspec.Struct, frozen=True, tag_field="type", tag="Ord
     status: OrderStatus
     at: dt.datetime
     lines: tuple[OrderLineState, ...]
+    event_type: str = ""
+    short: tuple[ShortPickLine, ...] = ()
+    shipment: Shipment | None = None
+    filled: tuple[FilledLine, ...] = ()
+    cancelled: tuple[CancelledLine, ...] = ()

@@ -6,6 +6,8 @@ below zero. Event ids are derived from order, line and step, so a re-sent comman
 carries the same id.
 """
 
+import datetime as dt
+
 import msgspec
 
 from protocols.ids import EventId, OrderId, Qty, Sku, Warehouse
@@ -26,16 +28,18 @@ class ReserveLine(StockCommand, frozen=True, tag="ReserveLine"):
     """Reserve `qty` at `warehouse`, or where the sourcing rule finds it; answer either way.
 
     `partial` (the order allows backorders): take what there is, from the largest ATP
-    down, instead of all or nothing from one warehouse.
+    down, instead of all or nothing from one warehouse; the rest waits in the SKU's
+    backorder queue, whose place `submitted_at` (the order's submission) decides.
     """
 
     qty: Qty
     warehouse: Warehouse | None = None
     partial: bool = False
+    submitted_at: dt.datetime | None = None  # the order's: a shelf that holds less takes the newest
 
 
 class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
-    """Give back whatever this line still holds reserved."""
+    """Give back whatever this line still holds reserved; it leaves the backorder queue."""
 
 
 class AllocateLine(StockCommand, frozen=True, tag="AllocateLine"):
@@ -52,18 +56,25 @@ class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
     short: Qty
     after_cancel: bool = False
     warehouse: Warehouse | None = None
+    wms_id: EventId | None = None  # the PickConfirm line's `wms:<WAREHOUSE>:<txn>:<line no>`
 
 
 class RecordShipment(StockCommand, frozen=True, tag="RecordShipment"):
-    """`qty` of this line's allocation left the warehouse (`after_cancel`: as above)."""
+    """`qty` of this line's allocation left the warehouse (`after_cancel`: as above).
+
+    With `wms_id` (as RecordShortPick), the bridge's own event for the same WMS line
+    (`protocols.inventory.StockShipped`) usually took the units out already, in the WMS's
+    order; the stock side applies the two once between them, whichever comes first.
+    """
 
     qty: Qty
     after_cancel: bool = False
     warehouse: Warehouse | None = None
+    wms_id: EventId | None = None  # the ShipConfirm line's, as the bridge's StockShipped has it
 
 
 class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
-    """Cancelled after release: give back what this line still holds allocated."""
+    """Cancelled after release: give back what this line still holds; it leaves the queue."""
 
 
 class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
@@ -71,12 +82,14 @@ class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
 
     Filled like a partial ReserveLine, from `warehouse` if the line asked for one, never
     from `short_at` (the warehouse that just did not find them: its figures are in doubt),
-    and added to the line's holds; answered with BackorderFilled either way.
+    and added to the line's holds; answered with BackorderFilled either way. What it
+    cannot hold waits in the SKU's backorder queue, in the place of `submitted_at`.
     """
 
     qty: Qty
     warehouse: Warehouse | None = None
     short_at: Warehouse | None = None
+    submitted_at: dt.datetime | None = None  # as on ReserveLine
 
 
 StockCommandMessage = (
@@ -130,9 +143,37 @@ class LineUnreservable(ReservationAnswer, frozen=True, tag="LineUnreservable"):
 
 
 class BackorderFilled(ReservationAnswer, frozen=True, tag="BackorderFilled"):
-    """Of `qty` backordered units, `fills` are now reserved (none: nothing was free)."""
+    """Of `qty` backordered units, `fills` are now reserved (none: nothing was free).
+
+    The answer to a FillBackorder, or the backorder queue serving the line when ATP rose.
+    """
 
     fills: tuple[Fill, ...] = ()
 
 
-ReservationAnswerMessage = LineReserved | LineUnreservable | BackorderFilled
+class BackorderPromised(ReservationAnswer, frozen=True, tag="BackorderPromised"):
+    """The `qty` units the line waits for are due by `promise_date` (None: no receipt covers them).
+
+    Sent when the date changes; `as_of` (the SKU's version) orders the promises of a line.
+    """
+
+    promise_date: dt.date | None
+    as_of: int
+
+
+class LineTakenBack(ReservationAnswer, frozen=True, tag="LineTakenBack"):
+    """`qty` of the line's reservation at `warehouse` is gone: the shelf there holds less.
+
+    A stock fact (`cause`: its type, e.g. StockCounted; `cause_id`: its event id) left
+    fewer units than were committed, and reservations are taken back from the newest
+    orders first. The order backorders them and looks for them elsewhere.
+    """
+
+    warehouse: Warehouse
+    cause: str
+    cause_id: EventId
+
+
+ReservationAnswerMessage = (
+    LineReserved | LineUnreservable | BackorderFilled | BackorderPromised | LineTakenBack
+)

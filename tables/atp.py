@@ -84,11 +84,12 @@ def promise_date(position: Position, qty: int, today: dt.date) -> dt.date | None
     """Earliest date `qty` is covered here: today, else when enough expected receipts are due."""
     # An overdue PO (eta before today) still counts, as due today. Receipts first fill any
     # shortfall (commitments beyond on_hand), so the date is when projected ATP covers `qty`.
+    # What the backorder queue was promised of a receipt is not promised again.
     if position.atp >= qty:
         return today
     covered = position.net_available
     for supply in sorted(position.incoming, key=lambda s: s.eta):
-        covered += supply.qty
+        covered += supply.unpromised
         if covered >= qty:
             return max(supply.eta, today)
     return None

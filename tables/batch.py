@@ -31,6 +31,9 @@ class Rows(Protocol):
     def put(self, key: bytes, value: bytes | None) -> None:
         """Write (or, with None, delete) the row."""
 
+    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every current row whose key starts with `prefix`, in key order."""
+
 
 class Delivery(NamedTuple):
     """One input record: where it sits in its partition, its key and its bytes."""

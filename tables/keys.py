@@ -10,6 +10,7 @@ from tables.stock_value import LineKey
 SEPARATOR = b"|"
 _LINE = "|r|"
 _SEEN = "|d|"
+_QUEUE = "|q"
 
 
 def value_key(entity: str) -> bytes:
@@ -26,6 +27,16 @@ def line_key(sku: str, line: LineKey) -> bytes:
     """The row of one order line's holds on a SKU (one per warehouse it was filled from)."""
     order_id, line_no = line
     return f"{sku}{_LINE}{order_id}|{line_no}".encode()
+
+
+def queue_key(sku: str) -> bytes:
+    """The row of a SKU's backorder queue (`tables.backorder_queue`)."""
+    return f"{sku}{_QUEUE}".encode()
+
+
+def lines_prefix(sku: str) -> bytes:
+    """What every order line's row on a SKU starts with (a prefix scan finds them all)."""
+    return f"{sku}{_LINE}".encode()
 
 
 def seen_key(entity: str, event_id: str) -> bytes:

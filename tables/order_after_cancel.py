@@ -2,13 +2,15 @@
 
 A Cancel races the warehouse: it may have picked short or shipped before it read it.
 Those are physical facts: the order stays CANCELLED (its allocation was freed when it
-was cancelled) but the line records what was picked and shipped, and the stock side
-takes the units off on hand. A line that was never released to that warehouse cannot
-have been picked there: such a confirmation is refused (and dead-lettered).
+was cancelled) but the line records what was picked and shipped, the stock side takes
+the units off on hand, and each is published as a step (a shipment keeps its tracking).
+A line that was never released to that warehouse cannot have been picked there: such a
+confirmation is refused (and dead-lettered).
 """
 
 from msgspec.structs import replace
 
+from protocols.inventory import shelf_line_id
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.order_change import Change, to_stock, with_lines
@@ -21,12 +23,14 @@ from tables.order_state import (
     confirmed_line,
     line_where,
 )
+from tables.order_steps import picked_short, shipment_taken, short_line
 
 
 def late_pick(change: Change, message: PickConfirmed) -> Change:
     """Record each line's pick; what was picked short leaves on hand (it is cancelled already)."""
     check_named_once([line.no for line in message.lines], message.event_id)
     where = message.warehouse
+    found_short = []
     for confirmed in message.lines:
         line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
         if message.event_id in line.confirmations:
@@ -52,14 +56,17 @@ def late_pick(change: Change, message: PickConfirmed) -> Change:
             change = to_stock(
                 change, RecordShortPick, line, f"short@{line.shorts}", short=short,
                 after_cancel=True, warehouse=where,
+                wms_id=shelf_line_id(message.event_id, confirmed.no),
             )  # fmt: skip
-    return change
+            found_short.append(short_line(confirmed))
+    return picked_short(change, where, found_short)
 
 
 def late_ship(change: Change, message: ShipConfirmed) -> Change:
     """Record each line's shipment; the shipped units leave on hand and are no longer cancelled."""
     check_named_once([line.no for line in message.lines], message.event_id)
     where = message.warehouse
+    carried = []
     for confirmed in message.lines:
         line, here = _released_here(change.order, where, confirmed.no, confirmed.sku)
         if message.event_id in line.confirmations:
@@ -83,8 +90,10 @@ def late_ship(change: Change, message: ShipConfirmed) -> Change:
         change = to_stock(
             change, RecordShipment, shipped, f"ship@{shipped.shipped}", qty=confirmed.qty,
             after_cancel=True, warehouse=where,
+            wms_id=shelf_line_id(message.event_id, confirmed.no),
         )  # fmt: skip
-    return change
+        carried.append((confirmed.no, confirmed.qty))
+    return shipment_taken(change, message, carried)
 
 
 def _unshipped(fill: Fill) -> int:

@@ -1,30 +1,45 @@
-"""Backordered units of an order line being filled again: asked for, and filled.
+"""Backordered units of an order line being filled: asked for, filled, and promised.
 
 Units picked short go back to `backordered` and the stock side is asked to hold what ATP
 there is for them (`FillBackorder`): in the asked warehouse if the line named one, and
-never in the warehouse that just did not find them.
-What it holds comes back as `BackorderFilled`: on an order ERP already confirmed it is
-released to its warehouse at once, before that it waits for ERP like the rest, and on a
-closed order it is given straight back.
+never in the warehouse that just did not find them. What it cannot hold, and what a
+line allowing backorders could not reserve, waits in the SKU's backorder queue.
+What the stock side holds comes back as `BackorderFilled` (event OrderBackorderFilled):
+on an order ERP already confirmed it is released to its warehouse at once, before that
+it waits for ERP like the rest, and on an order with nothing open it is given straight
+back. `BackorderPromised` says by when expected receipts cover what still waits.
 """
 
 from msgspec.structs import replace
 
-from protocols.orders import OrderStatus
-from protocols.reservations import BackorderFilled, FillBackorder, ReleaseReservation
-from tables.order_change import Change, to_stock, with_lines
+from protocols.orders import LineStatus, OrderReserved, OrderStatus
+from protocols.reservations import (
+    BackorderFilled,
+    BackorderPromised,
+    FillBackorder,
+    ReleaseReservation,
+)
+from tables.order_change import Change, emit, to_stock, with_lines
 from tables.order_progress import FULFILLING, settle
 from tables.order_release import release_reserved
-from tables.order_state import Fill, InvalidOrderTransition, OrderLine, confirmed_line
+from tables.order_state import FINAL, Fill, InvalidOrderTransition, OrderLine, confirmed_line
+from tables.order_steps import backorder_filled
 
-_CLOSED = (OrderStatus.CANCELLED, OrderStatus.REJECTED)
+S = OrderStatus
+_NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
 
 
-def refill(change: Change, line: OrderLine, qty: int, short_at: str) -> Change:
-    """`qty` of `line` were just picked short at `short_at`: ask another warehouse for them."""
+def refill(
+    change: Change, line: OrderLine, qty: int, short_at: str, *, step: str | None = None
+) -> Change:
+    """`qty` of `line` just went missing at `short_at`: ask another warehouse for them.
+
+    Picked short (`step` numbered by the line's short picks) or taken back from the
+    shelf (`order_takeback`, its own `step`): both backorder the units and come here.
+    """
     return to_stock(
-        change, FillBackorder, line, f"refill@{line.shorts}", qty=qty, warehouse=line.warehouse,
-        short_at=short_at,
+        change, FillBackorder, line, step or f"refill@{line.shorts}", qty=qty,
+        warehouse=line.warehouse, short_at=short_at, submitted_at=change.order.submitted_at,
     )  # fmt: skip
 
 
@@ -35,7 +50,7 @@ def filled(change: Change, message: BackorderFilled) -> Change | None:
     qty = sum(fill.qty for fill in message.fills)
     if not qty:
         return None  # nothing was free: the units stay backordered
-    if order.status in _CLOSED:
+    if order.status in _NOTHING_OPEN:  # closed, or its remainder cancelled meanwhile
         return to_stock(change, ReleaseReservation, line, f"release@{message.event_id}")
     if qty > line.backordered:
         raise InvalidOrderTransition(
@@ -43,11 +58,31 @@ def filled(change: Change, message: BackorderFilled) -> Change | None:
         )
     for fill in message.fills:
         line = _with_reserved(line, fill.warehouse, fill.qty)
-    change = with_lines(change, [replace(line, backordered=line.backordered - qty)])
+    waiting = line.status is LineStatus.BACKORDERED
+    line = replace(
+        line,
+        backordered=line.backordered - qty,
+        status=LineStatus.RESERVED if waiting else line.status,
+    )
+    change = with_lines(change, [line])
+    if order.status is S.BACKORDERED:  # something is held now: a status of its own
+        change = emit(change, OrderReserved)
     if order.status not in FULFILLING:
-        return change  # ERP has not confirmed yet: the fill waits with the rest
+        # ERP has not confirmed yet: the fill waits with the rest
+        return backorder_filled(change, line, message.fills)
     change, warehouses = release_reserved(change)
+    change = backorder_filled(change, line, message.fills)  # shown released
     return settle(change, warehouses[0], released=warehouses)
+
+
+def promised(change: Change, message: BackorderPromised) -> Change | None:
+    """The stock side's latest date for the line's backordered units (an older one: nothing)."""
+    order = change.order
+    line = confirmed_line(order, message.line_no, message.sku)
+    if order.status in FINAL or message.as_of <= line.promise_as_of:
+        return None
+    dated = replace(line, promise_date=message.promise_date, promise_as_of=message.as_of)
+    return with_lines(change, [dated])
 
 
 def _with_reserved(line: OrderLine, warehouse: str, qty: int) -> OrderLine:

@@ -11,7 +11,16 @@ from msgspec.structs import replace
 
 from protocols.http import HistoryEntry
 from protocols.ids import ENTITY_ID_PATTERN
-from protocols.orders import OrderEvent, OrderStatusChanged
+from protocols.orders import (
+    FilledLine,
+    OrderBackorderFilled,
+    OrderEvent,
+    OrderPickedShort,
+    OrderRemainderCancelled,
+    OrderShipmentDispatched,
+    OrderStatusChanged,
+    OrderStepEvent,
+)
 from protocols.reservations import StockCommandMessage
 from protocols.wms_events import WmsCommandMessage
 from tables.order_state import Order, OrderLine
@@ -47,22 +56,75 @@ def emit(change: Change, make: Callable[..., OrderEvent], **fields: Any) -> Chan
         lines=order.line_states(),
         **fields,
     )
-    crm = OrderStatusChanged(
-        event_id=f"{event.event_id}:crm",
-        order_id=order.order_id,
-        customer_id=order.customer_id,
-        status=event.status,
-        at=change.now,
-        lines=event.lines,
-    )
     entry = HistoryEntry(status=event.status, at=change.now, event_id=event.event_id)
     moved = replace(order, status=event.status, version=version, history=(*order.history, entry))
-    return replace(
-        change,
-        order=moved,
-        events=(*change.events, event),
-        status_changes=(*change.status_changes, crm),
+    return _published(replace(change, order=moved), event)
+
+
+def note(change: Change, make: Callable[..., OrderStepEvent], **fields: Any) -> Change:
+    """Record one step (a short pick, a shipment, a fill): a new version and event, same status.
+
+    Steps are not statuses, so they add no history entry.
+    """
+    order = change.order
+    version = order.version + 1
+    event = make(
+        event_id=f"{order.order_id}:v{version}",
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        occurred_at=change.now,
+        correlation_id=order.correlation_id,
+        causation_id=change.causation_id,
+        version=version,
+        status=order.status,
+        lines=order.line_states(),
+        **fields,
     )
+    return _published(replace(change, order=replace(order, version=version)), event)
+
+
+def _published(change: Change, event: OrderEvent) -> Change:
+    """The change with `event` and its CRM view to send."""
+    crm = crm_view(event)
+    return replace(
+        change, events=(*change.events, event), status_changes=(*change.status_changes, crm)
+    )
+
+
+def crm_view(event: OrderEvent) -> OrderStatusChanged:
+    """The CRM view of a canonical event: all of it follows from the event."""
+    return OrderStatusChanged(
+        event_id=f"{event.event_id}:crm",
+        order_id=event.order_id,
+        customer_id=event.customer_id,
+        status=event.status,
+        at=event.occurred_at,
+        lines=event.lines,
+        event_type=type(event).__name__,
+        **_step_details(event),
+    )
+
+
+def _step_details(event: OrderEvent) -> dict[str, Any]:
+    """What the CRM view repeats of an event beyond the order's state."""
+    match event:
+        case OrderPickedShort():
+            return {"short": event.short}
+        case OrderShipmentDispatched():
+            return {"shipment": event.shipment}
+        case OrderBackorderFilled():
+            return {
+                "filled": tuple(
+                    FilledLine(
+                        line_no=event.line_no, sku=event.sku, warehouse=f.warehouse, qty=f.qty
+                    )
+                    for f in event.filled
+                )
+            }
+        case OrderRemainderCancelled():
+            return {"cancelled": event.cancelled}
+        case _:
+            return {}
 
 
 def with_lines(change: Change, lines: Iterable[OrderLine]) -> Change:

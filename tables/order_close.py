@@ -1,7 +1,8 @@
 """Closing an order, or what is left of it: everything it holds given back.
 
 Before anything went to a warehouse, reservations are released. After, each warehouse
-with released lines gets a Cancel and every hold is deallocated. Once something shipped,
+with released lines gets a Cancel and every hold is deallocated. Either way a line's
+backordered units leave the SKU's backorder queue. Once something shipped,
 only the unshipped remainder can go: it is cancelled and the order is SHIPPED (INVOICED
 if ERP invoiced everything that shipped).
 """
@@ -14,6 +15,7 @@ from protocols.wms_events import CancelAtWarehouse
 from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
 from tables.order_progress import progress
 from tables.order_state import OrderLine
+from tables.order_steps import cancelled_since
 
 
 def give_back(change: Change, status: LineStatus) -> Change:
@@ -22,7 +24,7 @@ def give_back(change: Change, status: LineStatus) -> Change:
         change = _withdraw(change, every=True)
     else:
         for line in change.order.lines:
-            if line.reserved:
+            if line.reserved or line.backordered:  # backordered: it leaves the SKU's queue
                 change = to_stock(change, ReleaseReservation, line, "release")
     change = with_lines(change, [closed_line(line, status) for line in change.order.lines])
     return replace(change, order=replace(change.order, pending_decision=None))
@@ -31,8 +33,10 @@ def give_back(change: Change, status: LineStatus) -> Change:
 def cancel_remainder(change: Change, reason: str) -> Change:
     """What did not ship is cancelled: the order is SHIPPED, or INVOICED if all was invoiced."""
     change = _withdraw(change, every=False)
-    change = with_lines(change, [_remainder_cancelled(line) for line in change.order.lines])
-    change = emit(change, OrderRemainderCancelled, reason=reason)
+    before = change.order.lines
+    change = with_lines(change, [_remainder_cancelled(line) for line in before])
+    cancelled = cancelled_since(before, change.order.lines)
+    change = emit(change, OrderRemainderCancelled, reason=reason, cancelled=cancelled)
     if progress(change.order) is OrderRemainderCancelled.status:
         return change
     return emit(change, OrderInvoiced, invoice_id=change.order.invoice_id)
@@ -52,7 +56,7 @@ def _withdraw(change: Change, *, every: bool) -> Change:
     for warehouse in warehouses:
         change = to_warehouse(change, CancelAtWarehouse, warehouse, "cancel")
     for line in lines:
-        if line.allocated or line.reserved:
+        if line.allocated or line.reserved or line.backordered:
             change = to_stock(change, Deallocate, line, "deallocate")
     return change
 

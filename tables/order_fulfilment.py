@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 from msgspec.structs import replace
 
-from protocols.orders import LineStatus, OrderConfirmed, OrderReleased, OrderStatus
+from protocols.inventory import shelf_line_id
+from protocols.orders import (
+    LineStatus,
+    OrderConfirmed,
+    OrderReleased,
+    OrderStatus,
+    ShortPickLine,
+)
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -26,6 +33,7 @@ from tables.order_state import (
     line_where,
     not_allowed,
 )
+from tables.order_steps import picked_short, shipment_taken, short_line
 
 S = OrderStatus
 _IN_WAREHOUSE = (S.CONFIRMED, S.RELEASED, S.PICKED, S.PARTIALLY_SHIPPED)
@@ -46,6 +54,7 @@ def pick(change: Change, message: PickConfirmed) -> Change:
         return late_pick(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
+    found_short: list[ShortPickLine] = []
     for confirmed in message.lines:
         if _applied_before(change.order, confirmed.no, message.event_id):
             continue
@@ -56,9 +65,13 @@ def pick(change: Change, message: PickConfirmed) -> Change:
         change = with_lines(change, [line])
         if short:
             step = f"short@{line.shorts}"
-            change = to_stock(change, RecordShortPick, line, step, short=short, warehouse=where)
+            change = to_stock(
+                change, RecordShortPick, line, step, short=short, warehouse=where,
+                wms_id=shelf_line_id(message.event_id, confirmed.no),
+            )  # fmt: skip
             change = refill(change, line, short, where)
-    return settle(change, where)
+            found_short.append(short_line(confirmed))
+    return settle(picked_short(change, where, found_short), where)
 
 
 def ship(change: Change, message: ShipConfirmed) -> Change:
@@ -67,6 +80,7 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
         return late_ship(change, message)
     _check_in_warehouse(change.order, message.lines, message.event_id)
     where = message.warehouse
+    carried: list[tuple[int, int]] = []
     for confirmed in message.lines:
         if _applied_before(change.order, confirmed.no, message.event_id):
             continue
@@ -74,7 +88,12 @@ def ship(change: Change, message: ShipConfirmed) -> Change:
         change = with_lines(change, [line])
         # the line's running total makes each shipment's id unique and stable across replays
         step = f"ship@{line.shipped}"
-        change = to_stock(change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where)
+        change = to_stock(
+            change, RecordShipment, line, step, qty=confirmed.qty, warehouse=where,
+            wms_id=shelf_line_id(message.event_id, confirmed.no),
+        )  # fmt: skip
+        carried.append((confirmed.no, confirmed.qty))
+    change = shipment_taken(change, message, carried)
     return settle(change, where, carrier=message.carrier, tracking=message.tracking)
 
 

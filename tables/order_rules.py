@@ -72,7 +72,7 @@ def open_order(message: SubmitOrder, now: dt.datetime, auto_confirm: bool) -> Ch
     for line in order.lines:
         change = to_stock(
             change, ReserveLine, line, "reserve", qty=line.qty, warehouse=line.warehouse,
-            partial=partial,
+            partial=partial, submitted_at=change.order.submitted_at,
         )  # fmt: skip
     return change
 
@@ -134,8 +134,11 @@ def _sourced(line: OrderLine, message: Answer, backorder: BackorderPolicy) -> Or
 
 
 def _compensate(change: Change, line: OrderLine, message: Answer) -> Change:
-    """A reservation that came after the order closed is given straight back."""
-    if isinstance(message, LineUnreservable):
+    """A reservation that came after the order closed is given straight back.
+
+    A line that allowed backorders may wait in the SKU's queue: the release takes it out.
+    """
+    if isinstance(message, LineUnreservable) and change.order.backorder == "reject":
         return with_lines(change, [replace(line, resolved=True)])
     answered = replace(line, resolved=True)
     return to_stock(with_lines(change, [answered]), ReleaseReservation, answered, "release")

@@ -1,5 +1,6 @@
 """The order table value: one order, its lines, and what makes applying idempotent."""
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -14,7 +15,8 @@ from protocols.orders import (
     OrderEvent,
     OrderLineState,
     OrderStatus,
-    OrderStatusChanged,
+    Shipment,
+    ShipmentLine,
 )
 from protocols.reservations import StockCommandMessage
 from protocols.wms_events import WmsCommandMessage
@@ -104,6 +106,10 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     # the WMS confirmations (pick, ship) applied to this line, for its life: a re-send of
     # one, however late, changes nothing
     confirmations: tuple[str, ...] = ()
+    # when expected receipts cover the backordered units, as the stock side last said
+    # (at its SKU version `promise_as_of`)
+    promise_date: dt.date | None = None
+    promise_as_of: int = 0
 
     @property
     def reserved(self) -> int:
@@ -176,7 +182,18 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
             backordered=self.backordered,
             cancelled=self.cancelled,
             fills=tuple(fill.state() for fill in self.fills),
+            promise_date=self.promise_date if self.backordered else None,
         )
+
+
+class ShipmentRecord(msgspec.Struct, frozen=True, array_like=True):
+    """One shipment confirmation the order took: where, carrier, tracking, units per line."""
+
+    warehouse: str
+    carrier: str | None
+    tracking: str | None
+    lines: tuple[tuple[int, int], ...]  # (line_no, qty) of each line it carried
+    at: dt.datetime
 
 
 class PendingDecision(msgspec.Struct, frozen=True):
@@ -191,12 +208,13 @@ class Outbox(msgspec.Struct, frozen=True, kw_only=True):
     """What one applied message sent: sent again when that message is delivered again.
 
     The table write and the sends go to different partitions, so a crash can keep the
-    first and lose the second; the redelivery (a duplicate by then) repairs that.
+    first and lose the second; the redelivery (a duplicate by then) repairs that. The CRM
+    views are not kept: each follows from its event (`order_change.crm_view`), and the
+    events' lines are the bulk of a stored order.
     """
 
     event_id: str
     events: tuple[OrderEvent, ...] = ()
-    status_changes: tuple[OrderStatusChanged, ...] = ()
     stock_commands: tuple[StockCommandMessage, ...] = ()
     wms_commands: tuple[WmsCommandMessage, ...] = ()
 
@@ -220,6 +238,12 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     invoice_id: str = ""  # ERP's last invoice
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
+    shipments: tuple[ShipmentRecord, ...] = ()  # every shipment confirmation, in order taken
+
+    @property
+    def submitted_at(self) -> dt.datetime | None:
+        """When the order was submitted: its place in every SKU's backorder queue."""
+        return self.history[0].at if self.history else None
 
     def line(self, line_no: int) -> OrderLine | None:
         """The line numbered `line_no`, or None."""
@@ -240,6 +264,17 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         """What applying `event_id` sent, if it is among the last few applied."""
         return next((entry for entry in self.outbox if entry.event_id == event_id), None)
 
+    def shipment(self, record: ShipmentRecord) -> Shipment:
+        """A shipment the order took, as events and the HTTP API show it."""
+        skus = {line.line_no: line.sku for line in self.lines}
+        return Shipment(
+            warehouse=record.warehouse,
+            carrier=record.carrier,
+            tracking=record.tracking,
+            lines=tuple(ShipmentLine(line_no=n, sku=skus[n], qty=q) for n, q in record.lines),
+            at=record.at,
+        )
+
     def view(self) -> OrderView:
         """The body of `GET /v1/orders/{order_id}`."""
         return OrderView(
@@ -251,6 +286,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
             history=self.history,
             correlation_id=self.correlation_id,
             version=self.version,
+            shipments=tuple(self.shipment(record) for record in self.shipments),
         )
 
 

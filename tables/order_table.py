@@ -5,10 +5,17 @@ from faust.types import TableT
 
 from protocols.topics import TopicSpec
 from tables.changelog import table_changelog
-from tables.order_batch import decode_order, encode_order
+from tables.order_batch import decode_order, encode_order, is_closed_order
 from tables.orders import Order
 
-__all__ = ["TABLE_NAME", "declare_order_table", "decode_order", "encode_order", "order_changelog"]
+__all__ = [
+    "TABLE_NAME",
+    "declare_order_table",
+    "decode_order",
+    "encode_order",
+    "is_closed_order",
+    "order_changelog",
+]
 
 TABLE_NAME = "orders"
 

@@ -7,7 +7,9 @@ Lifecycle (CONTRACT 5): SUBMITTED -> RESERVED |
 BACKORDERED | REJECTED; RESERVED/BACKORDERED -> CREDIT_HOLD | CONFIRMED | REJECTED;
 CREDIT_HOLD -> CONFIRMED | REJECTED; CONFIRMED -> RELEASED -> PICKED -> SHIPPED ->
 INVOICED; any status before SHIPPED but REJECTED -> CANCELLED. Each status change is one
-canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`.
+canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`;
+so is each step that keeps the status (a short pick, a shipment, a backorder fill:
+`tables.order_steps`), which adds no history entry.
 Stock commands are `{order}:{line}:{step}` (reserve, release, allocate, short, deallocate,
 `ship@{shipped so far}`); WMS commands `{order}:{release|cancel}:{warehouse}` with txn
 `DG-{release|cancel}-{order}` (hashed past 64 characters).
@@ -26,6 +28,9 @@ Decisions where the contract is silent:
 - A second answer for an answered line, a CancelOrder on a CANCELLED order and a
   SubmitOrder with the first one's digest change nothing and report `duplicate`.
 - A wholly backordered order is CONFIRMED with nothing to release, and stays there.
+- A LineTakenBack (a warehouse's shelf holds less than was reserved there) backorders the
+  units of a fill not yet released and asks another warehouse for them
+  (`order_takeback`); a released fill is left to the warehouse's short pick.
 - A pick must request what was released for the line and picks it once ("already_picked").
   A WMS may ship before it confirms the pick: a shipment draws on the line's remaining
   allocation, and a later pick must pick at least what shipped. The order becomes PICKED
@@ -56,14 +61,23 @@ from protocols.order_commands import CancelOrder, DecisionOverdue, SubmitOrder
 from protocols.orders import OrderEvent, OrderStatusChanged
 from protocols.reservations import (
     BackorderFilled,
+    BackorderPromised,
     LineReserved,
+    LineTakenBack,
     LineUnreservable,
     StockCommandMessage,
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import order_backorders, order_deadline, order_erp, order_fulfilment, order_rules
-from tables.order_change import Change
+from tables import (
+    order_backorders,
+    order_deadline,
+    order_erp,
+    order_fulfilment,
+    order_rules,
+    order_takeback,
+)
+from tables.order_change import Change, crm_view
 from tables.order_state import (
     OUTBOX_DEPTH,
     InvalidOrderTransition,
@@ -93,6 +107,8 @@ FollowUp = (
     | LineReserved
     | LineUnreservable
     | BackorderFilled
+    | BackorderPromised
+    | LineTakenBack
     | OrderDecision
     | PickConfirmed
     | ShipConfirmed
@@ -123,10 +139,16 @@ def apply(
     """Apply one inbox message exactly once; raise InvalidOrderTransition, recording nothing.
 
     `seen`: the order already applied this event id (an upstream re-send at a new offset).
+    Only a Kafka redelivery (an offset already applied) sends again what the first delivery
+    sent: a crash after the table write may have lost those sends, and the offset was not
+    committed. An upstream re-send sends nothing: its first delivery's offset is committed
+    only once everything it sent was acknowledged, or is delivered again itself.
     """
-    # offset None is a replay from outside the inbox: only the event id dedupes it
-    if order is not None and (seen or order.has_applied(offset)):
+    if order is not None and order.has_applied(offset):
         return _again(order, message.event_id)
+    # offset None is a replay from outside the inbox: only the event id dedupes it
+    if order is not None and seen:
+        return OrderApplied(order=order, duplicate=True)
     if order is not None and order.order_id != message.order_id:
         raise InvalidOrderTransition(
             "order_mismatch", f"message for {message.order_id!r} sent to {order.order_id!r}"
@@ -149,7 +171,6 @@ def _applied(change: Change, message: OrderInboxMessage, offset: int | None) -> 
     sent = Outbox(
         event_id=message.event_id,
         events=change.events,
-        status_changes=change.status_changes,
         stock_commands=change.stock_commands,
         wms_commands=change.wms_commands,
     )
@@ -174,7 +195,7 @@ def _again(order: Order, event_id: str) -> OrderApplied:
     return OrderApplied(
         order=order,
         events=sent.events,
-        status_changes=sent.status_changes,
+        status_changes=tuple(crm_view(event) for event in sent.events),
         stock_commands=sent.stock_commands,
         wms_commands=sent.wms_commands,
         duplicate=True,
@@ -195,6 +216,10 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
             return order_rules.answer(change, message)
         case BackorderFilled():
             return order_backorders.filled(change, message)
+        case BackorderPromised():
+            return order_backorders.promised(change, message)
+        case LineTakenBack():
+            return order_takeback.taken_back(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
             return order_erp.decide(change, message)
         case ErpOrderRejected():

@@ -32,6 +32,7 @@ from protocols.reservations import (
 from protocols.topics import StockInboxMessage
 from tables.atp import best_atp, fill_line
 from tables.errors import InvalidStockChange
+from tables.stock_shelf import ShelfKind, off_shelf
 from tables.stock_value import (
     LineHolds,
     Position,
@@ -61,6 +62,8 @@ def apply_command(stock: SkuStock, holds: LineHolds, command: StockCommandMessag
             return _each(stock, holds, _released)
         case AllocateLine():
             return _each(stock, holds, _allocated)
+        case RecordShortPick() | RecordShipment() if command.wms_id is not None:
+            return _off_shelf(stock, holds, command)
         case RecordShortPick() | RecordShipment() if command.after_cancel and not holds:
             return _gone_after_cancel(stock, command)
         case RecordShortPick():
@@ -98,7 +101,14 @@ def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOut
         return LineOutcome(holds, answers=(_answer(stock, holds, command),))
     fills = fill_line(stock, command.qty, command.warehouse, command.partial)
     held = tuple(
-        Reservation(command.order_id, command.line_no, p.warehouse, reserved=n, allocated=0)
+        Reservation(
+            command.order_id,
+            command.line_no,
+            p.warehouse,
+            reserved=n,
+            allocated=0,
+            submitted_at=command.submitted_at,
+        )
         for p, n in fills
     )
     positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
@@ -109,9 +119,17 @@ def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -
     """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
     fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
     added = {p.warehouse: n for p, n in fills}
-    kept = tuple(_added(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds)
+    kept = tuple(
+        added_to_hold(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds
+    )
     new = tuple(
-        _added(Reservation(command.order_id, command.line_no, wh, 0, 0), n, command.event_id)
+        added_to_hold(
+            Reservation(
+                command.order_id, command.line_no, wh, 0, 0, submitted_at=command.submitted_at
+            ),
+            n,
+            command.event_id,
+        )
         for wh, n in added.items()
     )
     positions = tuple(replace(p, reserved=p.reserved + n) for p, n in fills)
@@ -119,7 +137,7 @@ def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -
     return LineOutcome((*kept, *new), positions, (answer,))
 
 
-def _added(hold: Reservation, qty: int, event_id: str) -> Reservation:
+def added_to_hold(hold: Reservation, qty: int, event_id: str) -> Reservation:
     """The hold with `qty` more reserved by the fill `event_id` (none: unchanged)."""
     if not qty:
         return hold
@@ -212,6 +230,18 @@ def _take_out(
             ),
         ),
     )
+
+
+def _off_shelf(
+    stock: SkuStock, holds: LineHolds, command: RecordShortPick | RecordShipment
+) -> LineOutcome:
+    """The WMS line's effect, if the bridge's own event for it has not applied it first."""
+    if command.warehouse is None or command.wms_id is None:
+        raise InvalidStockChange("unknown_allocation", _line(command) + " names no warehouse")
+    kind: ShelfKind = "shipped" if isinstance(command, RecordShipment) else "short"
+    qty = command.qty if isinstance(command, RecordShipment) else command.short
+    kept, position = off_shelf(stock, holds, command.warehouse, qty, kind, command.wms_id)
+    return LineOutcome(kept, (position,))
 
 
 def _hold_at(holds: LineHolds, command: RecordShortPick | RecordShipment) -> Reservation:

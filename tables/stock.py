@@ -1,8 +1,8 @@
 """One SKU's stock across its warehouses: the pure transition `apply` of the stock table."""
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import assert_never
+from collections.abc import Callable, Iterable
+from typing import TypeGuard, assert_never
 
 import msgspec
 from msgspec.structs import replace
@@ -14,20 +14,28 @@ from protocols.erp import (
     SupplyMessage,
 )
 from protocols.inventory import (
+    ShelfLineEvent,
     StockAdjusted,
     StockChanged,
     StockCounted,
     StockHoldChanged,
+    StockPickedShort,
     StockReceived,
+    StockShipped,
     WmsStockEvent,
 )
-from protocols.reservations import StockCommand
+from protocols.reservations import LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
+from tables.backorder_queue import waiting
 from tables.errors import InvalidStockChange
 from tables.reservations import Answers, answers_again, apply_command
+from tables.stock_backorders import HoldsOf, QueueRow, queue_step
+from tables.stock_shelf import ShelfKind, holds_at, off_shelf, shelf_id
+from tables.stock_takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
 from tables.stock_value import (
     IncomingSupply,
     LineHolds,
+    LineKey,
     Position,
     Received,
     Reservation,
@@ -56,11 +64,24 @@ class Applied(msgspec.Struct, frozen=True):
     duplicate: bool
     # for the order inbox, keyed by order id; a duplicate ReserveLine repeats its answer
     answers: Answers = ()
-    holds: LineHolds = ()  # a command's order line holds afterwards
+    holds: LineHolds = ()  # the order line's holds afterwards (a command's, a shelf event's)
+    # other order lines' holds afterwards: filled from the backorder queue, or reservations
+    # the shelf took back (empty: none left)
+    lines: tuple[tuple[LineKey, LineHolds], ...] = ()
+    queue: QueueRow | None = None  # the backorder queue's row afterwards (None: unchanged)
+    # a shelf event for a line that holds nothing there: left to the order side's command
+    # (`tables.stock_shelf`), so its id is not remembered as applied
+    unheld: bool = False
 
+
+NO_QUEUE = QueueRow()
+"""The queue of a SKU nobody has backordered."""
 
 Updates = dict[str, Position]
 """The positions a transition rewrote, by warehouse; absent ones are untouched."""
+
+FactMessage = StockReceived | StockAdjusted | StockHoldChanged | StockCounted | SupplyMessage
+"""A stock fact about positions alone, no order line in it."""
 
 
 def apply(
@@ -71,27 +92,99 @@ def apply(
     *,
     holds: LineHolds = (),
     seen: bool = False,
+    queue: QueueRow = NO_QUEUE,
+    holds_of: HoldsOf = lambda line: (),
+    every_line: Callable[[], Iterable[LineHolds]] = tuple,
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
-    `holds` are those of the order line a command names (none for stock facts), `seen`
-    whether the SKU already applied the message's event id (an upstream re-send).
+    `holds` are those of the order line a message names (none for other stock facts),
+    `seen` whether the SKU already applied the message's event id (an upstream re-send);
+    `queue` is the SKU's backorder queue, `holds_of` reads any other line's holds, and
+    `every_line` every order line's holds on the SKU (read only when the shelf holds less
+    than is committed: `tables.stock_takeback`).
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
-        again = answers_again(stock, holds, message)
+        again = (
+            *answers_again(stock, holds, message),
+            *taken_back_by(stock, message.event_id),
+            *queue.sent_for(message.event_id),
+        )
         return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:
         raise InvalidStockChange(
             "sku_mismatch", f"message for {message.sku!r} sent to the value of {stock.sku!r}"
         )
     updates, after, answers = _transition(stock, holds, message)
+    unheld = isinstance(message, StockShipped | StockPickedShort) and not updates
+    own = _line_of(message)
+    lines: dict[LineKey, LineHolds] = {} if own is None else {own: after}
+    if _may_take_back(message):
+        answers = (*answers, *_take_back_where_short(updates, lines, every_line, message))
+    step = queue_step(
+        stock,
+        _record(stock, dict(updates), offset),
+        message,
+        queue,
+        lambda line: lines[line] if line in lines else holds_of(line),
+        now,
+    )
+    updates.update((p.warehouse, p) for p in step.positions)
+    lines.update(step.lines)
     changes = tuple(
         _stock_changed(stock.sku, position, message, now)
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    return Applied(stock=new, changes=changes, duplicate=False, answers=answers, holds=after)
+    if step.row is not None:
+        new = replace(new, queued=waiting(step.row.entries))
+    if any(isinstance(answer, LineTakenBack) for answer in answers):
+        new = replace(new, taken_back=remembered(new.taken_back, answers))
+    return Applied(
+        stock=new,
+        changes=changes,
+        duplicate=False,
+        answers=(*answers, *step.answers),
+        holds=lines.pop(own) if own is not None else after,
+        lines=tuple(lines.items()),
+        queue=step.row,
+        unheld=unheld,
+    )
+
+
+def _line_of(message: StockInboxMessage) -> LineKey | None:
+    """The order line a command or a shelf event is about; None for a stock fact."""
+    if isinstance(message, StockCommand | StockShipped | StockPickedShort):
+        return (message.order_id, message.line_no)
+    return None
+
+
+def _take_back_where_short(
+    updates: Updates,
+    changed: dict[LineKey, LineHolds],
+    every_line: Callable[[], Iterable[LineHolds]],
+    cause: Cause,
+) -> Answers:
+    """Take back reservations wherever a rewritten position holds less than is committed.
+
+    `updates` get the positions afterwards; `changed` are lines this message changed
+    already (read before the stored ones), and get the lines taken back. The answers.
+    """
+    answers: Answers = ()
+    for warehouse, position in updates.items():
+        if needs_take_back(position):
+            every = {h.key: each for each in every_line() for h in each} | changed
+            outcome = take_back(position, every.values(), cause)
+            updates[warehouse] = outcome.position
+            changed |= outcome.lines
+            answers = (*answers, *outcome.answers)
+    return answers
+
+
+def _may_take_back(message: StockInboxMessage) -> TypeGuard[Cause]:
+    """Whether a message can leave the shelf holding less: a WMS fact, or units off the shelf."""
+    return isinstance(message, WmsStockEvent) or shelf_id(message) is not None
 
 
 def _transition(
@@ -102,10 +195,25 @@ def _transition(
         outcome = apply_command(stock, holds, message)
         updates = {position.warehouse: position for position in outcome.positions}
         return updates, outcome.holds, outcome.answers
+    if isinstance(message, StockShipped | StockPickedShort) and not holds_at(
+        holds, message.warehouse
+    ):
+        return {}, holds, ()
+    if isinstance(message, StockShipped | StockPickedShort):
+        qty, kind = _shelf_effect(message)
+        after, position = off_shelf(stock, holds, message.warehouse, qty, kind, message.event_id)
+        return {message.warehouse: position}, after, ()
     return _stock_rule(stock, message), holds, ()
 
 
-def _stock_rule(stock: SkuStock, message: WmsStockEvent | SupplyMessage) -> Updates:
+def _shelf_effect(message: ShelfLineEvent) -> tuple[int, ShelfKind]:
+    """How many of a line's units left the shelf, and how."""
+    if isinstance(message, StockShipped):
+        return message.qty, "shipped"
+    return message.short, "short"
+
+
+def _stock_rule(stock: SkuStock, message: FactMessage) -> Updates:
     """Dispatch a WMS or ERP stock message to the rule for its type."""
     match message:
         case StockReceived():

@@ -1,21 +1,26 @@
-"""The stock table's batch session: one SKU's value, its lines' rows and its seen ids.
+"""The stock table's batch session: one SKU's value, its lines' rows, its backorder queue
+and its seen ids.
 
-Within a batch the SKU's value is decoded once, each order line's row is read on first
-use, and every event of the SKU is applied in order; `write` then stores the value once,
-each changed line once (deleted when it holds nothing) and a seen row per applied id.
+Within a batch the SKU's value is decoded once, each order line's row and the queue's
+row are read on first use, and every event of the SKU is applied in order; `write` then
+stores the value once, each changed line once (deleted when it holds nothing), the
+queue once and a seen row per applied id.
 """
 
 import datetime as dt
 
 import msgspec
 
+from protocols.inventory import StockPickedShort, StockShipped
 from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
-from tables.keys import line_key, value_key
+from tables.keys import line_key, lines_prefix, queue_key, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock import Applied, apply
+from tables.stock_backorders import QueueRow
+from tables.stock_shelf import shelf_id
 from tables.stock_value import LineHolds, LineKey, Reservation, SkuStock
 
 _inbox = msgspec.json.Decoder(StockInboxMessage)
@@ -23,6 +28,7 @@ _stock_encoder = msgspec.msgpack.Encoder()
 _stock_decoder = msgspec.msgpack.Decoder(SkuStock)
 _holds_decoder = msgspec.msgpack.Decoder(LineHolds)
 _one_hold_decoder = msgspec.msgpack.Decoder(Reservation)
+_queue_decoder = msgspec.msgpack.Decoder(QueueRow)
 
 
 class StoredSkuStock(SkuStock, frozen=True):
@@ -61,6 +67,8 @@ class StockSession:
         self._lines: dict[LineKey, LineHolds] = {}
         self._changed_lines: set[LineKey] = set()
         self._seen: SeenIds | None = None
+        self._queue: QueueRow | None = None
+        self._queue_changed = False
         raw = rows.get(key)
         if raw is not None:
             self._load(_stored_decoder.decode(raw))
@@ -73,20 +81,30 @@ class StockSession:
         stock = self._stock or SkuStock(sku=message.sku)
         line = _line_of(message)
         seen = self._seen_ids(message.sku)
+        shelf = shelf_id(message)  # the WMS line the bridge and the order side both name
         applied = apply(
             stock,
             message,
             delivery.offset,
             self._now,
             holds=() if line is None else self._holds(message.sku, line),
-            seen=message.event_id in seen,
+            seen=message.event_id in seen or (shelf is not None and shelf in seen),
+            queue=self._queue_row(message.sku),
+            holds_of=lambda other: self._holds(message.sku, other),
+            every_line=lambda: self._every_line(message.sku),
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
-            seen.add(message.event_id)
-            if line is not None:
-                self._lines[line] = applied.holds
-                self._changed_lines.add(line)
+            if not applied.unheld:
+                seen.add(message.event_id)
+                if shelf is not None:
+                    seen.add(shelf)
+            changed = applied.lines if line is None else ((line, applied.holds), *applied.lines)
+            for key, holds in changed:
+                self._lines[key] = holds
+                self._changed_lines.add(key)
+            if applied.queue is not None:
+                self._queue, self._queue_changed = applied.queue, True
         return applied
 
     def write(self) -> None:
@@ -98,12 +116,21 @@ class StockSession:
         for line in self._changed_lines:
             holds = self._lines[line]
             self._rows.put(line_key(sku, line), encode_holds(holds) if holds else None)
+        if self._queue is not None and self._queue_changed:
+            self._rows.put(queue_key(sku), _stock_encoder.encode(self._queue))
         if self._seen is not None:
             self._seen.write()
 
     def _load(self, stored: StoredSkuStock) -> None:
         """The value; a first-release value's lines and ids move to rows of their own."""
-        self._stock = SkuStock(stored.sku, stored.positions, stored.last_offset, stored.version)
+        self._stock = SkuStock(
+            stored.sku,
+            stored.positions,
+            stored.last_offset,
+            stored.version,
+            queued=stored.queued,
+            taken_back=stored.taken_back,
+        )
         if not (stored.reservations or stored.recent_event_ids):
             return
         self._changed = True
@@ -121,6 +148,20 @@ class StockSession:
             self._lines[line] = () if raw is None else decode_holds(raw)
         return self._lines[line]
 
+    def _queue_row(self, sku: str) -> QueueRow:
+        """The SKU's backorder queue, read from its row on first use."""
+        if self._queue is None:
+            raw = self._rows.get(queue_key(sku))
+            self._queue = QueueRow() if raw is None else decode_queue(raw)
+        return self._queue
+
+    def _every_line(self, sku: str) -> list[LineHolds]:
+        """Every order line's holds on the SKU: its rows, as this batch has changed them."""
+        stored = {key: decode_holds(raw) for key, raw in self._rows.with_prefix(lines_prefix(sku))}
+        for line, holds in self._lines.items():
+            stored[line_key(sku, line)] = holds
+        return [holds for holds in stored.values() if holds]
+
     def _seen_ids(self, sku: str) -> SeenIds:
         if self._seen is None:
             self._seen = SeenIds(self._rows, sku, day_number(self._now))
@@ -134,9 +175,14 @@ def stock_batches(now: dt.datetime) -> BatchRunner[Applied]:
 
 def _line_of(message: StockInboxMessage) -> LineKey | None:
     """The order line a command is about; None for a stock fact."""
-    if isinstance(message, StockCommand):
+    if isinstance(message, StockCommand | StockShipped | StockPickedShort):
         return (message.order_id, message.line_no)
     return None
+
+
+def decode_queue(raw: bytes) -> QueueRow:
+    """A SKU's stored backorder queue."""
+    return _queue_decoder.decode(raw)
 
 
 def encode_holds(holds: LineHolds) -> bytes:

@@ -5,6 +5,8 @@ import datetime as dt
 import msgspec
 from msgspec.structs import replace
 
+from protocols.reservations import LineTakenBack
+
 LineKey = tuple[str, int]
 """An order line: (order_id, line_no)."""
 
@@ -15,6 +17,12 @@ class IncomingSupply(msgspec.Struct, frozen=True):
     po_id: str
     qty: int
     eta: dt.date
+    promised: int = 0  # of `qty`, units the backorder queue is promised (`tables.backorder_queue`)
+
+    @property
+    def unpromised(self) -> int:
+        """Units of this receipt nobody waiting in the backorder queue was promised."""
+        return self.qty - self.promised
 
 
 Supply = tuple[IncomingSupply, ...]
@@ -65,6 +73,9 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     steps: tuple[str, ...] = ()
     # (FillBackorder id, units) added to this hold: a repeated fill answers what it held
     filled: tuple[tuple[str, int], ...] = ()
+    # when the order was submitted (None: held before this was kept): a shelf that holds
+    # less than is committed takes back the newest orders' reservations first
+    submitted_at: dt.datetime | None = None
 
     @property
     def key(self) -> LineKey:
@@ -80,13 +91,18 @@ class SkuStock(msgspec.Struct, frozen=True):
     """The stock table value for one SKU: its positions, and the last input offset applied.
 
     Small whatever the SKU's traffic: order lines' holds and the ids already applied are
-    rows of their own (`tables.keys`), so an ATP read decodes a few hundred bytes.
+    rows of their own (`tables.keys`), so an ATP read decodes a few hundred bytes; the
+    take-back answers kept are those of the last few causes only (usually none).
     """
 
     sku: str
     positions: tuple[Position, ...] = ()  # sorted by warehouse code
     last_offset: int = -1  # highest input offset applied; the input has one partition per SKU
     version: int = 0  # bumped on every applied message
+    queued: int = 0  # backordered units waiting in the SKU's queue (its own row)
+    # the answers of the last few stock facts that took reservations back: a crash may lose
+    # them after the value was written, and the fact, delivered again, sends them again
+    taken_back: tuple[LineTakenBack, ...] = ()
 
     def position(self, warehouse: str) -> Position | None:
         """The position in `warehouse`, or None if the SKU was never seen there."""

@@ -150,6 +150,18 @@ class PartitionRows:
                 self.put(key, None)
         self._sweep_from, self._sweep_again_at = None, now + SWEEP_PAUSE_S
 
+    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every row whose key starts with `prefix`, as `get` sees them, in key order."""
+        found: dict[bytes, bytes | None] = {}
+        rows = cast(Iterable[tuple[bytes, bytes]], self._db.items(from_key=prefix))
+        for key, value in rows:
+            if not key.startswith(prefix):
+                break
+            found[key] = value
+        for layer in (self._in_flight, self._staged):
+            found.update((key, value) for key, value in layer.items() if key.startswith(prefix))
+        return sorted((key, value) for key, value in found.items() if value is not None)
+
     def scan(self, from_key: bytes, limit: int) -> list[tuple[bytes, bytes]]:
         """Up to `limit` stored rows from `from_key` on, in key order (what RocksDB has)."""
         rows = cast(Iterable[tuple[bytes, bytes]], self._db.items(from_key=from_key))

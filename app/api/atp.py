@@ -7,7 +7,7 @@ from aiohttp import web
 from msgspec import structs
 
 from app.api.bodies import checked, json_response, read_json
-from app.api.keys import STOCK, TOKENS
+from app.api.keys import STOCK, TOKENS, ZONE
 from app.api.readers import StockReader
 from app.errors import NotFound, NotReady
 from protocols.http import (
@@ -21,6 +21,7 @@ from protocols.http import (
 )
 from protocols.ids import SKU_PATTERN, WAREHOUSE_PATTERN
 from tables.atp import LineQuery, check_lines
+from tables.business_day import business_day
 from tables.stock import Position
 
 _SKU = re.compile(SKU_PATTERN)
@@ -79,7 +80,8 @@ async def check_atp(request: web.Request) -> web.Response:
         if found is not None:
             stocks[line.sku] = found[0]
     queries = [LineQuery(line.sku, line.qty, line.warehouse) for line in body.lines]
-    answers = check_lines(queries, stocks, dt.datetime.now(dt.UTC).date())
+    today = business_day(dt.datetime.now(dt.UTC), request.app[ZONE])
+    answers = check_lines(queries, stocks, today)
     results = tuple(AtpCheckResult(**structs.asdict(answer)) for answer in answers)
     return json_response(AtpCheckResponse(lines=results), ENCODER)
 

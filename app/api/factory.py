@@ -1,5 +1,6 @@
 """The aiohttp application factory."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -7,7 +8,17 @@ from aiohttp import web
 from app.api import atp, deadletters, health, ops, orders
 from app.api.auth import TokenRegistry
 from app.api.gates import ApiLimits
-from app.api.keys import APP_ID, COMMANDS, LIMITS, METRICS, ORDERS, READINESS, STOCK, TOKENS
+from app.api.keys import (
+    APP_ID,
+    COMMANDS,
+    LIMITS,
+    METRICS,
+    ORDERS,
+    READINESS,
+    STOCK,
+    TOKENS,
+    ZONE,
+)
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
 from app.commands import CommandProducer
@@ -32,6 +43,7 @@ class ApiState:
     dead_letters: DeadLetterAdmin
     app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
     limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
+    zone: dt.tzinfo = dt.UTC  # the business day's time zone (DISTGATE_TIMEZONE)
 
 
 def create_api(state: ApiState) -> web.Application:
@@ -48,6 +60,7 @@ def create_api(state: ApiState) -> web.Application:
     app[ORDERS] = state.orders
     app[COMMANDS] = state.commands
     app[LIMITS] = state.limits
+    app[ZONE] = state.zone
     for kind, gate in (("long_poll", state.limits.long_polls), ("sync", state.limits.syncs)):
         state.metrics.http_waiting.labels(kind).set_function(gate.count)
     app[deadletters.DEAD_LETTERS] = state.dead_letters

@@ -1,5 +1,7 @@
 """Typed aiohttp application state."""
 
+import datetime as dt
+
 from aiohttp import web
 
 from app.api.auth import TokenRegistry
@@ -17,3 +19,4 @@ STOCK = web.AppKey("stock", StockReader)
 ORDERS = web.AppKey("orders", OrderReader)
 COMMANDS = web.AppKey("commands", CommandProducer)
 LIMITS = web.AppKey("limits", ApiLimits)
+ZONE = web.AppKey("zone", dt.tzinfo)  # where "today" is for promise dates

@@ -41,6 +41,7 @@ _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
 MAX_WAIT = 30.0
 ACCEPT_WAIT = 10.0  # how long a POST waits for the order to show up before answering anyway
 SYNC_WAIT = 5.0
+READ_WAIT = 5.0  # to read an order that left the mirror's memory back from Kafka
 
 
 async def submit_order(request: web.Request) -> web.Response:
@@ -171,20 +172,30 @@ async def _locate(
     Another customer's order is skipped as if absent, after the same one barrier, so
     neither the answer nor its timing says it exists.
     """
-    found = _first_visible(orders, ids, principal)
+    found = await _first_visible(orders, ids, principal)
     if found is None and await _synced(orders, syncs):
-        found = _first_visible(orders, ids, principal)
+        found = await _first_visible(orders, ids, principal)
     return found or (ids[0], None)
 
 
-def _first_visible(
+async def _first_visible(
     orders: OrderReader, ids: tuple[str, ...], principal: Principal
 ) -> tuple[str, Order] | None:
     for stored_id in ids:
-        found = orders.get(stored_id.encode())
-        if found is not None and principal.customer_id in (None, found[0].customer_id):
-            return stored_id, found[0]
+        found = await _read(orders, stored_id)
+        if found is not None and principal.customer_id in (None, found.customer_id):
+            return stored_id, found
     return None
+
+
+async def _read(orders: OrderReader, stored_id: str) -> Order | None:
+    """One order from the mirror, or from Kafka once it left memory; 503 when Kafka cannot say."""
+    try:
+        return await orders.read(stored_id.encode(), READ_WAIT)
+    except (KafkaError, TimeoutError) as exc:
+        raise BrokerUnavailable(
+            f"this worker cannot read order {stored_id} back from Kafka ({exc!r}); retry shortly"
+        ) from exc
 
 
 async def _synced(orders: OrderReader, syncs: Gate) -> bool:

@@ -17,12 +17,15 @@ class StockReader(Protocol):
 
 
 class OrderReader(Protocol):
-    """A replica of the order table, with waits for read-your-writes and long-polls."""
+    """A replica of the order table, with waits for read-your-writes and long-polls.
+
+    `read` may go to Kafka for an order that left memory (closed long ago).
+    """
 
     @property
     def ready(self) -> bool: ...
 
-    def get(self, key: bytes) -> tuple[Order, int] | None: ...
+    async def read(self, key: bytes, within: float) -> Order | None: ...
 
     async def wait_until(
         self, key: bytes, accept: Callable[[Order | None], bool], within: float

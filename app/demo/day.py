@@ -5,9 +5,12 @@ names carry the run, so runs never share state). Demand is skewed (a few hot SKU
 stock is a little short of the day's demand and replenishments arrive during the day, so some
 orders are rejected or backordered. Cancels are aimed where their outcome is well defined:
 right after submitting (backorders allowed), on credit hold, after release, after shipping
-(refused), and on orders resting wholly backordered. Counts and QC holds touch slow movers
-only: a count taken while a shipment of the same SKU is on its way could not be ordered
-against it.
+(refused), and on orders resting wholly backordered. QC holds and the count with
+discrepancies touch slow movers; hot SKUs are counted too while they are being picked and
+shipped (`recount`: what the warehouse's own messages leave on the shelf, sometimes one
+found more), which the gateway applies in the order the warehouse sent it. None finds fewer
+than is there: the simulated warehouse ships what it was released without a shelf of its
+own, so it could not pick short what a count found missing.
 """
 
 import random
@@ -18,7 +21,7 @@ from typing import Literal
 from app.demo.catalogue import WAREHOUSES, Catalogue, make_catalogue
 from app.sim.shop import BACKORDERED, Visit
 
-StockKind = Literal["receipt", "adjust", "hold", "count"]
+StockKind = Literal["receipt", "adjust", "hold", "count", "recount"]
 Fate = Callable[[str], str]  # order id -> "confirm", "hold" or "reject" (ERP's own rule)
 
 B2B_SHARE = 0.15
@@ -84,7 +87,8 @@ def plan_day(spec: DaySpec, fate: Fate) -> Day:
     arrivals = _with_cancels(arrivals, fate, rng, spec.duration)
     demand = _demand(arrivals)
     opening, replenish = _supply(spec, catalogue, demand, rng)
-    moves = sorted([*replenish, *_slow_movers(spec, catalogue, opening, rng)], key=_at)
+    counts = _counts_in_use(spec, catalogue, rng)
+    moves = sorted([*replenish, *_slow_movers(spec, catalogue, opening, rng), *counts], key=_at)
     return Day(spec, catalogue, tuple(opening), tuple(moves), tuple(arrivals))
 
 
@@ -193,6 +197,21 @@ def _receipts(run: str, at: float, lines: dict[str, dict[str, int]], tag: str) -
         StockMove(at, "receipt", warehouse, tuple(sorted(qty.items())), po=f"PO-{run}-{tag}-{w}")
         for w, (warehouse, qty) in enumerate(sorted(lines.items()), 1)
     ]
+
+
+def _counts_in_use(spec: DaySpec, catalogue: Catalogue, rng: random.Random) -> list[StockMove]:
+    """Two hot SKUs counted while orders for them are picked and shipped.
+
+    A `recount` line holds the units found beyond what the shelf holds (0 or 1): the
+    figure is taken when the count is sent, from the warehouse's own messages.
+    """
+    moves = []
+    for share in (0.5, 0.8):
+        sku = rng.choice(catalogue.hot)
+        warehouse = rng.choice(catalogue.stocked_in[sku])
+        found = ((sku, rng.choice((0, 1))),)
+        moves.append(StockMove(round(share * spec.duration, 3), "recount", warehouse, found))
+    return moves
 
 
 def _slow_movers(

@@ -85,6 +85,8 @@ async def send(wms: WmsSimulator, move: StockMove) -> None:
         await wms.receipt(move.warehouse, lines, po=move.po)
     elif move.kind == "count":
         await wms.count(move.warehouse, lines)
+    elif move.kind == "recount":
+        await wms.recount(move.warehouse, lines)
     elif move.kind == "hold":
         await wms.hold(move.warehouse, lines, reason=move.reason)
     else:

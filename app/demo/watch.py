@@ -11,7 +11,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer
 
 from protocols.inventory import StockChanged
-from protocols.orders import OrderEventBase
+from protocols.orders import OrderEvent
 from protocols.topics import INVENTORY_EVENTS, ORDERS_EVENTS, decoder_for
 
 APPLIED = "distgate_events_applied_total{"
@@ -68,7 +68,7 @@ class Watcher:
             except msgspec.DecodeError:
                 continue  # not ours to judge: the check reads the API
 
-    def _order(self, event: OrderEventBase) -> None:
+    def _order(self, event: OrderEvent) -> None:
         if event.order_id.startswith(self.order_prefix):
             seen = self.statuses.get(event.order_id, (0, ""))
             if event.version > seen[0]:

@@ -7,6 +7,7 @@ preview; a replay or a look at one letter reads its whole record back from Kafka
 """
 
 import asyncio
+import datetime as dt
 import heapq
 import logging
 from collections import OrderedDict
@@ -140,17 +141,23 @@ class DeadLetterIndex:
         return self._letters.get(letter_id)
 
     def newest(
-        self, limit: int, source: str | None = None, reason: str | None = None
+        self,
+        limit: int,
+        source: str | None = None,
+        reason: str | None = None,
+        since: dt.datetime | None = None,
     ) -> list[IndexedLetter]:
         """Up to `limit` entries, newest first by the time they were dead-lettered.
 
-        `source` and `reason` keep only the letters that have them.
+        `source` and `reason` keep only the letters that have them; `since`, those
+        dead-lettered at that time or later.
         """
         letters = (
             entry
             for entry in self._letters.values()
             if (source is None or entry.letter.source == source)
             and (reason is None or entry.letter.reason == reason)
+            and (since is None or entry.letter.at >= since)
         )
         return heapq.nlargest(limit, letters, key=lambda e: e.letter.at)
 

@@ -1,4 +1,8 @@
-"""A read replica of a table: every worker mirrors the whole changelog, so any worker answers."""
+"""A read replica of a table: every worker mirrors the whole changelog, so any worker answers.
+
+With a `Retirement`, closed values leave memory once old and are read back from the
+changelog when asked for (`read`): memory grows with the open values, not with history.
+"""
 
 import asyncio
 import contextlib
@@ -10,12 +14,15 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
 from app.broker_access import KafkaAccess
+from app.read.record_reader import ChangelogRecords
+from app.read.retirement import Retirement, pack
 from app.readiness import Progress
 from tables.keys import is_value_key
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+READ_WAIT = 5.0  # seconds to read a retired value back from Kafka
 
 
 class ChangelogReplica(Service, Generic[T]):
@@ -28,6 +35,7 @@ class ChangelogReplica(Service, Generic[T]):
         partitions: int,
         kafka: KafkaAccess,
         decode: Callable[[bytes], T],
+        retirement: Retirement | None = None,
     ) -> None:
         super().__init__()
         self.name = name
@@ -36,6 +44,8 @@ class ChangelogReplica(Service, Generic[T]):
         self.kafka = kafka
         self.decode = decode
         self._values: dict[bytes, tuple[bytes, int]] = {}
+        self._retirement = retirement
+        self._records = ChangelogRecords(topic, kafka)  # opens a consumer only when read
         self._targets: dict[TopicPartition, int] = {}
         self._positions: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -51,9 +61,10 @@ class ChangelogReplica(Service, Generic[T]):
         self.add_future(self._run())
 
     async def on_stop(self) -> None:
-        """Close the consumer."""
+        """Close the consumers."""
         if self._consumer is not None:
             await self._consumer.stop()
+        await self._records.stop()
 
     async def _run(self) -> None:
         try:
@@ -89,10 +100,7 @@ class ChangelogReplica(Service, Generic[T]):
             for record in records:
                 if record.key is None or not is_value_key(record.key):
                     continue  # a table's other rows (lines, seen ids) are not served
-                if record.value is None:
-                    self._values.pop(record.key, None)
-                else:
-                    self._values[record.key] = (record.value, record.timestamp)
+                self._store(tp.partition, record)
                 for watcher in self._watchers.get(record.key, ()):
                     watcher.set()
             self._positions[tp] = records[-1].offset + 1
@@ -100,9 +108,26 @@ class ChangelogReplica(Service, Generic[T]):
                 self._targets.pop(tp, None)
         if not self._targets and self._positions:
             self._caught_up.set()
+        if self._retirement is not None:
+            self._retirement.sweep(self._values)
         if batches:
             self._tick.set()
             self._tick = asyncio.Event()
+
+    def _store(self, partition: int, record: ConsumerRecord) -> None:
+        """Keep a record's value in memory, unless it is a closed one old enough to retire."""
+        key, value = record.key, record.value
+        retirement = self._retirement
+        if value is None:
+            self._values.pop(key, None)
+            if retirement is not None:
+                retirement.deleted(key)
+            return
+        place = pack(partition, record.offset)
+        if retirement is None or retirement.written(key, value, record.timestamp, place):
+            self._values[key] = (value, record.timestamp)
+        else:
+            self._values.pop(key, None)
 
     @property
     def ready(self) -> bool:
@@ -116,8 +141,27 @@ class ChangelogReplica(Service, Generic[T]):
             return None
         return self.decode(found[0]), found[1]
 
+    async def read(self, key: bytes, within: float) -> T | None:
+        """The key's value, from memory or, once retired, from the changelog; None if never seen.
+
+        Raises Kafka's error, or TimeoutError, when a retired value cannot be read in time.
+        """
+        for _ in range(2):
+            found = self.get(key)
+            if found is not None:
+                return found[0]
+            place = None if self._retirement is None else self._retirement.place(key)
+            if place is None:
+                return None
+            raw = await self._records.read(*place, key, within)
+            if raw is not None:
+                return self.decode(raw)
+            # compacted away: a newer record of the key exists, which the mirror reads next
+            await self.sync(within)
+        raise TimeoutError(f"{self.name}: {key!r} moved on the changelog while it was read")
+
     def values(self) -> Iterator[T]:
-        """Every current value, decoded."""
+        """Every value held in memory, decoded."""
         for raw, _written in self._values.values():
             yield self.decode(raw)
 
@@ -137,8 +181,7 @@ class ChangelogReplica(Service, Generic[T]):
         watchers.add(changed)
         try:
             while True:
-                found = self.get(key)
-                value = None if found is None else found[0]
+                value = await self.read(key, READ_WAIT)
                 left = deadline - asyncio.get_running_loop().time()
                 if accept(value) or left <= 0 or self._failure is not None:
                     return value
@@ -173,6 +216,11 @@ class ChangelogReplica(Service, Generic[T]):
     def __len__(self) -> int:
         return len(self._values)
 
+    @property
+    def retired(self) -> int:
+        """How many values left memory (still readable by key)."""
+        return 0 if self._retirement is None else len(self._retirement)
+
     def progress(self) -> list[Progress]:
         """Readiness report: records left to read per partition."""
         remaining = {
@@ -188,6 +236,6 @@ class ChangelogReplica(Service, Generic[T]):
                 ready=self.ready,
                 remaining=sum(remaining.values()),
                 partitions=remaining,
-                detail=f"{detail}; {len(self._values)} keys",
+                detail=f"{detail}; {len(self._values)} keys in memory, {self.retired} retired",
             )
         ]

@@ -22,7 +22,7 @@ from protocols.erp import (
     ErpOrderRejected,
     OrderDecision,
 )
-from protocols.orders import OrderEvent, OrderStatus
+from protocols.orders import OrderEvent, OrderStatus, OrderStepBase
 from protocols.topics import ERP_ORDER_DECISIONS, ORDERS_EVENTS
 
 _events = msgspec.json.Decoder(OrderEvent)
@@ -80,6 +80,8 @@ class ErpSimulator:
             event = _events.decode(record.value)
             if not event.order_id.startswith(self.orders_prefix):
                 continue
+            if isinstance(event, OrderStepBase):
+                continue  # a short pick, a parcel, a fill: ERP decides on statuses only
             if event.status in DECIDE_ON and event.order_id not in self.decisions:
                 await self._decide(event.order_id)
             elif event.status == OrderStatus.SHIPPED and "OrderInvoiced" not in self._of(event):

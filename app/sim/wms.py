@@ -24,6 +24,7 @@ from aio_pika.abc import (
 )
 from aiormq.exceptions import AMQPError
 
+from app.sim.truth import StockFigures, stock_truth
 from protocols.amqp import SHARED_EXCHANGES, WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.wms import (
     AdjustReason,
@@ -187,6 +188,14 @@ class WmsSimulator:
         message = WmsCount(txn=self.txn(warehouse, "C"), warehouse=warehouse, lines=lines)
         await self.publish(message)
         return message
+
+    async def recount(self, warehouse: str, found: Mapping[str, int]) -> WmsCount:
+        """A cycle count of what this warehouse's own messages leave, plus `found` per SKU."""
+        shelf = stock_truth(sent.message for sent in self.sent)
+        on_hand = {
+            sku: shelf.get((sku, warehouse), StockFigures()).on_hand + n for sku, n in found.items()
+        }
+        return await self.count(warehouse, on_hand)
 
     def txn(self, warehouse: str, kind: str) -> str:
         """The next transaction number of `warehouse` (unique per simulator run)."""

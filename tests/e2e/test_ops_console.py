@@ -26,12 +26,19 @@ from selenium.webdriver.support.wait import WebDriverWait
 from tests.conftest import SpawnWorker
 from tests.support.polling import eventually
 from tests.support.shop import call
-from tests.support.wms import publish_xml, unique_warehouse
+from tests.support.wms import metric, publish_xml, unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
 ADMIN = "ops-admin-token-0123456789"
 SCOPES = ["admin", "orders:read", "orders:write", "atp:read"]
+FLOWS = {
+    "wms_to_atp": "WMS \u2192 ATP",
+    "order_to_reserved": "order \u2192 reserved",
+    "erp_decision_wait": "ERP decision wait",
+    "order_to_released": "order \u2192 released",
+    "release_to_ship": "release \u2192 pick \u2192 ship",
+}
 
 
 @pytest.fixture
@@ -70,6 +77,10 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
         assert response.status == 401
         assert response.headers["WWW-Authenticate"].startswith("Basic ")
 
+    # And the first receipt's WMS -> ATP is in the scrape before the console opens
+    applied = 'distgate_flow_latency_seconds_count{flow="wms_to_atp"}'
+    await eventually(lambda: metric(worker.url, applied), lambda count: count == 1)
+
     # When the operator opens the console with the admin token
     basic = base64.b64encode(f"ops:{ADMIN}".encode()).decode()
     browser.execute_cdp_cmd("Network.enable", {})
@@ -84,6 +95,21 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     # Then it shows the worker ready, the inbox lag and the letter with its reason
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "ready"), "ready"))
     wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "lag"), "stock-inbox"))
+    # And a row for every flow, against its SLA
+    assert [wait.until(lambda _, f=f: _flow(browser, f))[0] for f in FLOWS] == list(FLOWS.values())
+    assert wait.until(lambda _: _flow(browser, "wms_to_atp"))[3] == "1.00 s"
+    # And once the page has counted for a while, nothing ended in its window yet (the first
+    # receipt came before the page was opened)
+    wait.until(lambda _: _flow(browser, "wms_to_atp")[4] == "0")
+    # When a receipt arrives while the console is open
+    again = f'<Receipt txn="R-2" warehouse="{warehouse}">{line}</Receipt>'.encode()
+    await publish_xml(worker.settings.amqp_url, [(f"{warehouse}.receipt", again)])
+    # Then WMS -> ATP shows it ended in the window, with its p50 and p99
+    _, p50, p99, _, _ = wait.until(
+        lambda _: (cells := _flow(browser, "wms_to_atp"))[4] == "1" and cells
+    )
+    assert p50.endswith((" ms", " s")), p50
+    assert p99.endswith((" ms", " s")), p99
     # And, filtered by the letter's source and reason, the letter itself
     chip = (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
     wait.until(lambda _: browser.find_element(*chip).click() is None)
@@ -106,6 +132,12 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     sent = wait.until(expected_conditions.visibility_of_element_located(outcome)).text
     assert sent.startswith("sent again to wms.events"), sent
     browser.save_screenshot(str(tmp_path / "ops-console.png"))
+
+
+def _flow(browser: WebDriver, flow: str) -> list[str]:
+    """The cells of a flow's row: name, p50, p99, SLA, ended in the window."""
+    row = browser.find_element(By.CSS_SELECTOR, f'#flows tr[data-flow="{flow}"]')
+    return [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
 
 
 def _button(browser: WebDriver, letter_id: str) -> WebElement:

@@ -86,7 +86,9 @@ async def test_a_submitted_order_is_readable_at_once_with_location(gateway: Any)
         "history",
         "correlation_id",
         "version",
+        "shipments",
     }
+    assert order["shipments"] == []  # none yet: each shipment adds its tracking here
 
 
 async def test_customer_bound_tokens_see_only_their_orders(gateway: Any) -> None:

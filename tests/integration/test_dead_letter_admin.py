@@ -100,7 +100,7 @@ async def test_dead_letters_are_listed_and_replayed_after_a_fix(
     await publish_xml(deployment.amqp_url, [(f"{where}.receipt", receipt.encode())])
     await eventually(lambda: positions(worker.url, sku, READER), lambda p: p is not None)
     listed = dlq(deployment, "list", "--json", "--reason", "hold_exceeds_on_hand")
-    assert listed.stdout.count(held["id"]) == 1
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()].count(held["id"]) == 1
     shown = dlq(deployment, "show", held["id"])
     assert shown.returncode == 0, shown.stderr
     assert "reason: hold_exceeds_on_hand" in shown.stdout

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 import pytest
 
 from app.settings import Settings
@@ -60,9 +61,13 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
             lambda: position(worker.url, sku_a, where),
             lambda east: (east["on_hand"], east["allocated"]) == (9, 2),
         )
-        # When it ships what it picked, Then the order is PARTIALLY_SHIPPED (the short unit
-        # is still owed: no other warehouse has it) and stock leaves the books
-        await wms.ship(order_id, [(1, sku_a, 2), (2, sku_b, 1)])
+        # When it ships what it picked in two parcels, sending the first one twice, Then the
+        # order is PARTIALLY_SHIPPED (the short unit is still owed: no other warehouse has
+        # it), stock leaves the books and the order keeps each parcel's tracking number
+        first = unique("S")
+        await wms.ship(order_id, [(1, sku_a, 2)], txn=first, tracking="1Z-A")
+        await wms.ship(order_id, [(1, sku_a, 2)], txn=first, tracking="1Z-A")
+        await wms.ship(order_id, [(2, sku_b, 1)], tracking="1Z-B")
         await wait_status(worker.url, order_id, "PARTIALLY_SHIPPED")
         await eventually(
             lambda: position(worker.url, sku_a, where),
@@ -70,8 +75,20 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
                 (east["on_hand"], east["reserved"], east["allocated"], east["atp"]) == (7, 0, 0, 7)
             ),
         )
-    order = await wait_status(worker.url, order_id, "PARTIALLY_SHIPPED")
+    order = await eventually(
+        lambda: wait_status(worker.url, order_id, "PARTIALLY_SHIPPED"),
+        lambda o: len(o["shipments"]) == 2,
+    )
     assert [(ln["shipped"], ln["backordered"]) for ln in order["lines"]] == [(2, 1), (1, 0)]
+    assert [
+        (
+            s["warehouse"],
+            s["carrier"],
+            s["tracking"],
+            [(ln["line_no"], ln["qty"]) for ln in s["lines"]],
+        )
+        for s in order["shipments"]
+    ] == [(where, "UPS", "1Z-A", [(1, 2)]), (where, "UPS", "1Z-B", [(2, 1)])]
     # When the customer cancels the rest, Then the order is SHIPPED with that unit cancelled
     status, _ = await call(worker.url, "POST", f"/v1/orders/{order_id}/cancel")
     assert status == 202
@@ -102,14 +119,31 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
         deployment.topics.orders_events.name,
         lambda rs: any(order_id.encode() == r.key and b"OrderInvoiced" in r.value for r in rs),
     )
-    versions = [r.value for r in records if r.key == order_id.encode()]
-    assert b'"type":"OrderSubmitted"' in versions[0]
+    events = [orjson.loads(r.value) for r in records if r.key == order_id.encode()]
+    assert events[0]["type"] == "OrderSubmitted"
+    assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+    # with each step once: the short pick, each parcel (the one sent twice too), the cancel
+    told = {"OrderPickedShort", "OrderShipmentDispatched", "OrderRemainderCancelled"}
+    steps = [e for e in events if e["type"] in told]
+    assert [(e["type"], e.get("status")) for e in steps] == [
+        ("OrderPickedShort", "RELEASED"),
+        ("OrderShipmentDispatched", "PICKED"),
+        ("OrderShipmentDispatched", "PARTIALLY_SHIPPED"),
+        ("OrderRemainderCancelled", None),
+    ]
+    assert steps[0]["short"] == [
+        {"line_no": 1, "sku": sku_a, "requested": 3, "picked": 2, "short": 1}
+    ]
+    assert [e["shipment"]["tracking"] for e in steps[1:3]] == ["1Z-A", "1Z-B"]
+    assert steps[3]["cancelled"] == [{"line_no": 1, "sku": sku_a, "qty": 1}]
     crm = await read_until(
         deployment.kafka_bootstrap,
         deployment.topics.crm_order_status.name,
-        lambda rs: sum(r.key == customer.encode() for r in rs) >= 8,
+        lambda rs: sum(r.key == customer.encode() for r in rs) >= len(events),
     )
-    assert all(b'"type":"OrderStatusChanged"' in r.value for r in crm if r.key == customer.encode())
+    views = [orjson.loads(r.value) for r in crm if r.key == customer.encode()]
+    assert [v["event_type"] for v in views] == [e["type"] for e in events]
+    assert {v["type"] for v in views} == {"OrderStatusChanged"}
 
 
 async def test_credit_hold_keeps_the_reservation_until_released(

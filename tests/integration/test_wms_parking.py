@@ -11,11 +11,12 @@ from protocols.wms_events import CancelAtWarehouse, ReleaseToWarehouse, WmsComma
 from tests.conftest import SpawnWorker
 from tests.support.kafka import produce, unique
 from tests.support.polling import eventually
-from tests.support.wms import command_tap, pending_commands, take, unique_warehouse
+from tests.support.wms import command_tap, metric, pending_commands, take, unique_warehouse
 
 pytestmark = pytest.mark.brokers
 
 ORDER_KEY = b"SO-one-partition"  # one key: every command on one Kafka partition
+RELEASED = 'distgate_flow_latency_seconds_count{flow="order_to_released"}'
 
 
 def release(warehouse: str, n: int) -> ReleaseToWarehouse:
@@ -54,6 +55,8 @@ async def test_an_unbound_warehouse_waits_while_the_others_flow(
         # Then the bound warehouse gets all of its own, in order, while the other waits
         arrived = await take(bound_queue, len(flowing), within=15)
     assert [m.message_id for m in arrived] == [c.event_id for c in flowing]
+    # And each Release sent so far ended an order -> released flow; the parked ones not yet
+    await eventually(lambda: metric(worker.url, RELEASED), lambda count: count == len(flowing))
     # And the metric and /readyz (still ready) say how many wait for which warehouse
     _, waits = await eventually(
         lambda: pending_commands(worker.url, unbound), lambda seen: seen[0] == len(waiting)
@@ -68,6 +71,12 @@ async def test_an_unbound_warehouse_waits_while_the_others_flow(
         # And nothing waits any more
         await eventually(
             lambda: pending_commands(worker.url, unbound), lambda seen: seen == (0, {})
+        )
+        # And the parked Releases ended theirs when they reached the WMS
+        parked_releases = sum(isinstance(c, ReleaseToWarehouse) for c in waiting)
+        await eventually(
+            lambda: metric(worker.url, RELEASED),
+            lambda count: count == len(flowing) + parked_releases,
         )
         # And its next command goes straight to it
         later = release(unbound, 99)

@@ -127,6 +127,25 @@ def test_open_api_on_a_public_address_is_refused(tmp_path: object) -> None:
     assert "DISTGATE_API_TOKENS_FILE" in result.stderr
 
 
+def test_a_time_zone_that_does_not_exist_stops_the_worker_at_once(tmp_path: object) -> None:
+    # Given a misspelt business time zone
+    env = {"DISTGATE_TIMEZONE": "Europe/Berlim", "DISTGATE_DATA_DIR": str(tmp_path)}
+    # When the worker starts
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "worker"],
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Then it refuses with one line naming the variable and the value, exit code 2
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "distgate: error: DISTGATE_TIMEZONE='Europe/Berlim' is not an IANA time zone name "
+        "(e.g. UTC, Europe/Berlin, America/Chicago)"
+    ]
+
+
 @pytest.mark.parametrize("broker", ["Kafka", "RabbitMQ"])
 def test_a_broker_that_is_down_stops_the_worker_at_once(
     broker: str, brokers: Settings, tmp_path: Path
@@ -148,7 +167,8 @@ def test_a_broker_that_is_down_stops_the_worker_at_once(
     )
     # Then it refuses with one clear line naming the broker, and a non-zero exit code
     assert result.returncode == 2
-    assert f"distgate: error: cannot reach {broker} at {nobody}" in result.stderr
+    assert result.stderr.startswith(f"distgate: error: cannot reach {broker} at {nobody}")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def _base_env() -> dict[str, str]:

@@ -19,6 +19,7 @@ from app.readiness import Readiness
 from app.settings import Settings
 from protocols.topics import OrderInboxMessage, Topics
 from tables.orders import Order, apply
+from tables.stock import SkuStock
 
 _inbox = msgspec.json.Decoder(OrderInboxMessage)
 
@@ -31,9 +32,8 @@ class MemoryOrders:
     def __init__(self) -> None:
         self.values: dict[bytes, Order] = {}
 
-    def get(self, key: bytes) -> tuple[Order, int] | None:
-        order = self.values.get(key)
-        return None if order is None else (order, 0)
+    async def read(self, key: bytes, within: float) -> Order | None:
+        return self.values.get(key)
 
     async def wait_until(
         self, key: bytes, accept: Callable[[Order | None], bool], within: float
@@ -42,6 +42,19 @@ class MemoryOrders:
 
     async def sync(self, within: float) -> bool:
         return True
+
+
+class MemoryStock:
+    """The stock mirror, always caught up: SKU values by key."""
+
+    ready = True
+
+    def __init__(self, *values: SkuStock) -> None:
+        self.values = {value.sku.encode(): value for value in values}
+
+    def get(self, key: bytes) -> tuple[SkuStock, int] | None:
+        value = self.values.get(key)
+        return None if value is None else (value, 0)
 
 
 class ApplyingKafka:
@@ -82,6 +95,8 @@ def api(
     kafka: Any = None,
     dead_letters: Any = None,
     limits: ApiLimits | None = None,
+    stock: MemoryStock | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> web.Application:
     """The API as a worker builds it, on in-memory orders; open when `tokens` is None."""
     path = None
@@ -91,7 +106,7 @@ def api(
     orders = orders or MemoryOrders()
     commands = command_producer(kafka or ApplyingKafka(orders))
     state = ApiState(
-        load_tokens(path), Metrics(), Readiness(), None, orders, commands, dead_letters,
-        limits=limits or ApiLimits.of(Settings()),
+        load_tokens(path), Metrics(), Readiness(), stock, orders, commands, dead_letters,
+        limits=limits or ApiLimits.of(Settings()), zone=zone,
     )  # type: ignore[arg-type]  # fmt: skip
     return create_api(state)

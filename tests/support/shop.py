@@ -122,13 +122,19 @@ class Warehouse:
             f'order="{order_id}">{body}</PickConfirm>',
         )
 
-    async def ship(self, order_id: str, lines: list[tuple[int, str, int]]) -> None:
-        """ShipConfirm (no, sku, qty) lines."""
+    async def ship(
+        self,
+        order_id: str,
+        lines: list[tuple[int, str, int]],
+        txn: str | None = None,
+        tracking: str = "1Z9",
+    ) -> None:
+        """ShipConfirm (no, sku, qty) lines; the same `txn` twice is the WMS sending it again."""
         body = "".join(f'<Line no="{n}" sku="{s}" qty="{q}"/>' for n, s, q in lines)
         await self.send(
             "ship",
-            f'<ShipConfirm txn="{unique("S")}" warehouse="{self.code}" '
-            f'order="{order_id}" carrier="UPS" tracking="1Z9">{body}'
+            f'<ShipConfirm txn="{txn or unique("S")}" warehouse="{self.code}" '
+            f'order="{order_id}" carrier="UPS" tracking="{tracking}">{body}'
             "</ShipConfirm>",
         )
 

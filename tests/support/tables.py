@@ -7,7 +7,7 @@ import msgspec
 
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from tables.batch import Delivery, Failed
-from tables.keys import SEPARATOR, is_seen_key, line_key, seen_key, value_key
+from tables.keys import SEPARATOR, is_seen_key, line_key, queue_key, seen_key, value_key
 from tables.order_batch import decode_order, encode_order, order_batches
 from tables.orders import Order, OrderApplied
 from tables.stock import Applied
@@ -28,6 +28,10 @@ class DictRows(dict[bytes, bytes]):
             self.pop(key, None)
         else:
             self[key] = value
+
+    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every row whose key starts with `prefix`, in key order."""
+        return sorted((key, value) for key, value in self.items() if key.startswith(prefix))
 
     def under(self, entity: str) -> dict[bytes, bytes]:
         """Every row of `entity` but its value (a prefix scan), in key order."""
@@ -77,7 +81,7 @@ class StockTable:
         rows = sorted(
             (key, decode_holds(raw))
             for key, raw in self.rows.under(self.sku).items()
-            if not is_seen_key(key)
+            if not is_seen_key(key) and key != queue_key(self.sku)
         )
         ordered = sorted(
             (hold.key, key, n, hold) for key, holds in rows for n, hold in enumerate(holds)

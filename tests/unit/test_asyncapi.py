@@ -58,6 +58,28 @@ def test_every_order_event_type_has_its_schema() -> None:
     assert {"event_id", "order_id", "correlation_id", "lines"} <= set(shipped["properties"])
 
 
+def test_the_step_events_and_their_details_have_schemas() -> None:
+    # Given the document
+    document = _document("distgate")
+    orders = document["channels"]["orders_events"]["messages"]
+    schemas = document["components"]["schemas"]
+    # Then short picks, shipments and backorder fills are orders.events messages
+    assert {"OrderPickedShort", "OrderShipmentDispatched", "OrderBackorderFilled"} <= set(orders)
+    # with what happened, where, and the status the order stands at
+    assert {"warehouse", "short", "status", "lines"} <= set(
+        schemas["OrderPickedShort"]["properties"]
+    )
+    shipment = schemas["Shipment"]["properties"]
+    assert {"warehouse", "carrier", "tracking", "lines", "at"} <= set(shipment)
+    assert {"line_no", "sku", "filled"} <= set(schemas["OrderBackorderFilled"]["properties"])
+    assert set(schemas["FilledUnits"]["properties"]) == {"warehouse", "qty"}
+    assert set(schemas["FilledLine"]["properties"]) == {"line_no", "sku", "warehouse", "qty"}
+    assert "cancelled" in schemas["OrderRemainderCancelled"]["properties"]
+    # and the CRM view carries the same details
+    crm = schemas["OrderStatusChanged"]["properties"]
+    assert {"event_type", "short", "shipment", "filled", "cancelled"} <= set(crm)
+
+
 def test_the_wms_exchanges_carry_every_kind() -> None:
     channels = _document("distgate")["channels"]
     events, commands = channels["wms_events"], channels["wms_commands_amqp"]

@@ -101,6 +101,9 @@ def _messages(day: Day) -> list[WmsMessage]:
         elif move.kind == "count":
             counted = tuple(CountLine(s, q) for s, q in move.lines)
             messages.append(WmsCount(txn=txn, warehouse=where, lines=counted))
+        elif move.kind == "recount":  # found units on top of the shelf: as an adjustment
+            found = tuple(DeltaLine(s, q) for s, q in move.lines if q)
+            messages.append(WmsAdjust(txn=txn, warehouse=where, lines=found))
         elif move.kind == "hold":
             deltas = tuple(DeltaLine(s, q) for s, q in move.lines)
             messages.append(WmsHold(txn=txn, warehouse=where, lines=deltas))

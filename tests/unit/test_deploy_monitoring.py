@@ -11,6 +11,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from agents.runtime.flows import DEFAULT_SLAS, FlowTimer, register_objectives
 from agents.runtime.metrics import AgentMetrics
 from app.metrics import Metrics
 
@@ -56,7 +57,10 @@ def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
 
 
 def _exposed() -> set[str]:
-    registries = [Metrics().registry, AgentMetrics(CollectorRegistry()).registry]
+    api, agents = Metrics().registry, AgentMetrics(CollectorRegistry()).registry
+    register_objectives(api, DEFAULT_SLAS)
+    FlowTimer(agents, DEFAULT_SLAS)
+    registries = [api, agents]
     names = {family.name for registry in registries for family in registry.collect()}
     return {name + suffix for name in names for suffix in SUFFIXES}
 

@@ -1,5 +1,6 @@
 """`distgate dev reset`: the command line, and its refusal to touch brokers another home runs."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_dev_reset_resets_the_stack_of_the_settings_home_and_ports(
     monkeypatch.setenv("DISTGATE_AMQP_URL", "amqp://guest:guest@127.0.0.1:25682/")
     calls: list[tuple[Path, Ports]] = []
 
-    def reset(home: Path, *, ports: Ports) -> list[ServiceStatus]:
+    def reset(home: Path, _say: Callable[[str], None], *, ports: Ports) -> list[ServiceStatus]:
         calls.append((home, ports))
         return [stopped("kafka"), stopped("rabbitmq")]
 
@@ -59,7 +60,7 @@ def test_a_refused_reset_is_one_line_on_stderr_and_exit_code_2(
     # Given a reset that refuses
     monkeypatch.setenv("DISTGATE_DATA_DIR", str(tmp_path))
 
-    def refuse(home: Path, *, ports: Ports) -> list[ServiceStatus]:
+    def refuse(home: Path, _say: Callable[[str], None], *, ports: Ports) -> list[ServiceStatus]:
         raise DevStackError("kafka on 127.0.0.1:9092: running, but not started here")
 
     monkeypatch.setattr(stack, "reset", refuse)

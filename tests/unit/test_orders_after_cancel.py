@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from protocols.orders import OrderStatus
+from protocols.orders import OrderShipmentDispatched, OrderStatus, ShipmentLine
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
 from tables.errors import InvalidStockChange
@@ -35,7 +35,12 @@ def test_a_shipment_after_the_cancel_takes_the_goods_off_on_hand() -> None:
     assert result.order.status is OrderStatus.CANCELLED
     line = result.order.lines[1]
     assert (line.shipped, line.allocated, line.released) == (3, 0, 3)
-    assert result.events == ()
+    # and the shipment is published, its tracking kept, the status unchanged
+    (event,) = result.events
+    assert isinstance(event, OrderShipmentDispatched)
+    assert event.status is OrderStatus.CANCELLED
+    assert event.shipment.lines == (ShipmentLine(line_no=2, sku="SKU-2", qty=3),)
+    assert [r.tracking for r in result.order.shipments] == [event.shipment.tracking]
     assert result.stock_commands == (
         RecordShipment(
             event_id=f"{ORDER}:2:ship@3",
@@ -46,6 +51,7 @@ def test_a_shipment_after_the_cancel_takes_the_goods_off_on_hand() -> None:
             qty=3,
             after_cancel=True,
             warehouse=WEST,
+            wms_id="wms:DC-WEST:S-9:2",
         ),
     )
 

@@ -1,6 +1,14 @@
 """Units picked short are backordered and filled again; partial shipments and invoices (12.3)."""
 
-from protocols.orders import OrderAwaitingStock, OrderReleased, OrderStatus
+from protocols.orders import (
+    FilledLine,
+    FilledUnits,
+    OrderAwaitingStock,
+    OrderBackorderFilled,
+    OrderPickedShort,
+    OrderReleased,
+    OrderStatus,
+)
 from protocols.reservations import AllocateLine, ReleaseReservation
 from protocols.wms_events import ReleaseToWarehouse
 from tables.orders import Order
@@ -46,7 +54,14 @@ def test_a_fill_of_a_confirmed_order_is_released_at_once_with_a_release_of_its_o
         f"DG-release2-{ORDER}",
         [(2, 2)],
     )
-    assert [type(e) for e in result.events] == [OrderReleased]
+    # and the fill is published before the release it caused
+    fill, _ = result.events
+    assert [type(e) for e in result.events] == [OrderBackorderFilled, OrderReleased]
+    assert isinstance(fill, OrderBackorderFilled)
+    assert (fill.line_no, fill.sku, fill.filled) == (2, "SKU-2", (FilledUnits(WEST, 2),))
+    # and the CRM view names the line with each fill
+    crm = result.status_changes[0]
+    assert crm.filled == (FilledLine(line_no=2, sku="SKU-2", warehouse=WEST, qty=2),)
     line = result.order.lines[1]
     assert (line.backordered, line.allocated, len(line.fills)) == (0, 3, 2)
 
@@ -86,7 +101,7 @@ def test_a_fill_of_more_than_is_backordered_is_refused() -> None:
 def test_an_order_picked_wholly_short_is_released_again_when_filled() -> None:
     order = run(*MIXED, confirmed())
     waiting = step(order, picked(EAST, (1, "SKU-1", 2, 0)))
-    assert [type(e) for e in waiting.events] == [OrderAwaitingStock]
+    assert [type(e) for e in waiting.events] == [OrderPickedShort, OrderAwaitingStock]
     result = step(waiting.order, backorder_filled(1, "SKU-1", 2, (WEST, 2)))
     assert result.order.status is S.RELEASED
     assert [c.event_id for c in result.stock_commands if isinstance(c, AllocateLine)] == [

@@ -240,10 +240,13 @@ def test_erp_rejection_while_answers_are_missing_releases_what_is_held() -> None
     assert [c.line_no for c in result.stock_commands] == [2]
 
 
-def test_erp_rejection_of_a_backordered_order_has_nothing_to_release() -> None:
+def test_erp_rejection_of_a_backordered_order_takes_its_lines_out_of_the_queue() -> None:
     result = step(run(*BACKORDERED), erp_rejected())
     assert result.order.status is S.REJECTED
-    assert result.stock_commands == ()
+    assert [(type(c), c.line_no) for c in result.stock_commands] == [
+        (ReleaseReservation, 1),
+        (ReleaseReservation, 2),
+    ]
 
 
 @pytest.mark.parametrize("state", [RELEASED, PICKED, SHIPPED])

@@ -1,6 +1,7 @@
 """The order state machine as hypothesis properties: random inbox traffic, checked step by step."""
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -18,7 +19,15 @@ from protocols.erp import (
 )
 from protocols.http import OrderLineRequest
 from protocols.order_commands import CancelOrder, SubmitOrder
-from protocols.orders import LineStatus, OrderStatus
+from protocols.orders import (
+    LineStatus,
+    OrderBackorderFilled,
+    OrderEvent,
+    OrderPickedShort,
+    OrderShipmentDispatched,
+    OrderStatus,
+    OrderStepBase,
+)
 from protocols.reservations import (
     AllocateLine,
     BackorderFilled,
@@ -66,6 +75,8 @@ EDGES: dict[OrderStatus | None, set[OrderStatus]] = {
 """The lifecycle of CONTRACT 5 and 8, written out independently of the code under test."""
 BACK = {(S.PICKED, S.RELEASED), (S.RELEASED, S.CONFIRMED), (S.PICKED, S.CONFIRMED)}
 """Edges back: a backorder filled again is released (again), a wholly short pick waits for stock."""
+NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
+"""Statuses that give a backorder fill straight back."""
 
 _ENCODER = msgspec.json.Encoder()
 TOPICS = Topics.for_app("distgate")
@@ -90,6 +101,9 @@ class Traffic:
     accepted: list[tuple[int, OrderInboxMessage]] = field(default_factory=list)
     ledger: dict[int, Held] = field(default_factory=dict)
     refills: list[FillBackorder] = field(default_factory=list)  # sent, maybe not yet answered
+    published: dict[str, OrderEvent] = field(default_factory=dict)  # every event, by its id
+    shorts: dict[str, int] = field(default_factory=dict)  # short units told to stock, by command
+    filled: int = 0  # backordered units the order took from BackorderFilled answers
     table: OrderTable = field(init=False)
 
     def __post_init__(self) -> None:
@@ -289,15 +303,21 @@ def check_events(before: Order | None, result: OrderApplied) -> None:
     history = () if before is None else before.history
     for event, crm in zip(result.events, result.status_changes, strict=True):
         version += 1
-        assert event.status in EDGES[status], (status, event.status)
-        assert (
-            status is None or status_reached(event.status, status) or (status, event.status) in BACK
-        )
+        if isinstance(event, OrderStepBase):
+            assert event.status == status  # a step leaves the status where it was
+        else:
+            assert event.status in EDGES[status], (status, event.status)
+            assert (
+                status is None
+                or status_reached(event.status, status)
+                or (status, event.status) in BACK
+            )
         assert (event.version, event.event_id) == (version, f"{ORDER}:v{version}")
-        assert (crm.event_id, crm.status, crm.lines) == (
+        assert (crm.event_id, crm.status, crm.lines, crm.event_type) == (
             f"{event.event_id}:crm",
             event.status,
             event.lines,
+            type(event).__name__,
         )
         assert event.correlation_id == result.order.correlation_id
         _EVENTS.decode(_ENCODER.encode(event))
@@ -307,16 +327,45 @@ def check_events(before: Order | None, result: OrderApplied) -> None:
     assert (order.version, order.status) == (version, status)
     assert order.history[: len(history)] == history
     assert [h.event_id for h in order.history[len(history) :]] == [
-        e.event_id for e in result.events
+        e.event_id for e in result.events if not isinstance(e, OrderStepBase)
     ]
     if result.events:
         assert result.events[-1].lines == order.line_states()
+
+
+def check_steps(traffic: Traffic, result: OrderApplied) -> None:
+    """Each effect is published once: the step events, by id, add up to what happened.
+
+    A re-sent event is the very same event; the units that distinct events announce equal
+    the order's shipped units and shipments, the short picks told to the stock side, and
+    the backorder fills the order took.
+    """
+    for event in result.events:
+        assert traffic.published.setdefault(event.event_id, event) == event
+    events = list(traffic.published.values())
+    dispatched = Counter[int]()
+    for event in events:
+        if isinstance(event, OrderShipmentDispatched):
+            dispatched.update({ln.line_no: ln.qty for ln in event.shipment.lines})
+    order = traffic.order
+    assert order is not None
+    assert dispatched == Counter({ln.line_no: ln.shipped for ln in order.lines if ln.shipped})
+    kept = Counter[int]()
+    for record in order.shipments:
+        kept.update(dict(record.lines))
+    assert kept == dispatched
+    short = sum(ln.short for e in events if isinstance(e, OrderPickedShort) for ln in e.short)
+    assert short == sum(traffic.shorts.values())
+    filled = [ln.qty for e in events if isinstance(e, OrderBackorderFilled) for ln in e.filled]
+    assert sum(filled) == traffic.filled
 
 
 def check_commands(traffic: Traffic, result: OrderApplied) -> None:
     """Every command is well-formed and never asks the stock side for more than it holds."""
     for command in result.stock_commands:
         _STOCK.decode(_ENCODER.encode(command))
+        if isinstance(command, RecordShortPick):
+            traffic.shorts[command.event_id] = command.short
         settle(traffic.ledger.setdefault(command.line_no, Held()), command)
     for wms in result.wms_commands:
         _WMS.decode(_ENCODER.encode(wms))
@@ -329,8 +378,7 @@ def settle(held: Held, command: StockCommandMessage) -> None:
             assert (held.reserved, held.allocated) == (0, 0)
         case FillBackorder():
             pass  # answered (or not) by the traffic
-        case ReleaseReservation():
-            assert held.reserved > 0
+        case ReleaseReservation():  # a wholly backordered line only leaves the queue
             held.reserved = 0
         case AllocateLine():
             assert held.reserved > 0
@@ -346,7 +394,6 @@ def settle(held: Held, command: StockCommandMessage) -> None:
             assert 0 < command.qty <= held.allocated
             held.allocated -= command.qty
         case Deallocate():
-            assert held.allocated or held.reserved
             held.reserved = held.allocated = 0
 
 
@@ -375,14 +422,17 @@ def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderA
         assert traffic.table.rows == rows
         return None
     if result.duplicate:
-        # nothing changes; a repeat re-sends exactly what the first delivery sent, if recent
+        # nothing changes; a Kafka redelivery re-sends exactly what the first delivery sent,
+        # if recent, and an upstream re-send at a new offset sends nothing
         assert result.order == before
         assert traffic.table.rows == rows
-        sent = before.sent_for(message.event_id) if before is not None else None
+        redelivered = before is not None and before.has_applied(offset)
+        sent = before.sent_for(message.event_id) if before is not None and redelivered else None
         repeated = (result.events, result.stock_commands, result.wms_commands)
         assert repeated == (
             (sent.events, sent.stock_commands, sent.wms_commands) if sent else ((), (), ())
         )
+        check_steps(traffic, result)
         return result
     if isinstance(message, LineReserved):
         # the stock side held this reservation when it answered, and the order took it
@@ -392,10 +442,13 @@ def deliver(traffic: Traffic, message: OrderInboxMessage, offset: int) -> OrderA
         traffic.ledger.setdefault(message.line_no, Held()).reserved += sum(
             fill.qty for fill in message.fills
         )
+        if before is not None and before.status not in NOTHING_OPEN:  # or it gives it back
+            traffic.filled += sum(fill.qty for fill in message.fills)
     check_events(before, result)
     assert traffic.order == result.order
     check_commands(traffic, result)
     check_ledger(traffic)
+    check_steps(traffic, result)
     traffic.refills += [c for c in result.stock_commands if isinstance(c, FillBackorder)]
     return result
 

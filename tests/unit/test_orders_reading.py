@@ -12,6 +12,7 @@ from tests.unit.test_orders_support import (
     EAST,
     NOW,
     ORDER,
+    PICKED,
     RESERVED,
     SHIPPED,
     WEST,
@@ -124,6 +125,25 @@ def test_the_view_is_the_http_body() -> None:
     assert view.lines == order.line_states()
     assert view.history == order.history
     assert view.correlation_id == CORRELATION
+
+
+def test_the_view_lists_every_shipment_with_its_tracking() -> None:
+    # Given an order shipped from both warehouses, under two tracking numbers
+    order = run(
+        *PICKED,
+        shipped(EAST, (1, "SKU-1", 2), txn="S-1", tracking="1Z-EAST"),
+        shipped(WEST, (2, "SKU-2", 3), txn="S-2", tracking="1Z-WEST"),
+    )
+    # Then GET shows both, each with its warehouse, carrier, tracking and lines
+    assert [
+        (s.warehouse, s.carrier, s.tracking, [(ln.line_no, ln.sku, ln.qty) for ln in s.lines])
+        for s in order.view().shipments
+    ] == [
+        (EAST, "UPS", "1Z-EAST", [(1, "SKU-1", 2)]),
+        (WEST, "UPS", "1Z-WEST", [(2, "SKU-2", 3)]),
+    ]
+    # and the stored form keeps them
+    assert decode_order(encode_order(order)).view() == order.view()
 
 
 def test_the_stored_form_reads_back_equal() -> None:

@@ -78,10 +78,19 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
         backorder="reject",
     )
     assert result.status_changes == (
-        OrderStatusChanged(f"{ORDER}:v1:crm", ORDER, CUSTOMER, S.SUBMITTED, NOW, event.lines),
+        OrderStatusChanged(
+            f"{ORDER}:v1:crm",
+            ORDER,
+            CUSTOMER,
+            S.SUBMITTED,
+            NOW,
+            event.lines,
+            event_type="OrderSubmitted",
+        ),
     )
     assert order.history == (HistoryEntry(S.SUBMITTED, NOW, f"{ORDER}:v1"),)
-    # And each line is to be reserved, at the asked warehouse or wherever sourcing finds it
+    # And each line is to be reserved, at the asked warehouse or wherever sourcing finds it,
+    # in the order's place (its submission) in any backorder queue
     assert result.stock_commands == (
         ReserveLine(
             event_id=f"{ORDER}:1:reserve",
@@ -91,6 +100,7 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
             correlation_id=CORRELATION,
             qty=2,
             warehouse=None,
+            submitted_at=NOW,
         ),
         ReserveLine(
             event_id=f"{ORDER}:2:reserve",
@@ -100,6 +110,7 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
             correlation_id=CORRELATION,
             qty=3,
             warehouse=WEST,
+            submitted_at=NOW,
         ),
     )
     assert (result.wms_commands, result.duplicate) == ((), False)

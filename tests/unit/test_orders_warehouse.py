@@ -7,8 +7,11 @@ from protocols.orders import (
     OrderAwaitingStock,
     OrderPartiallyShipped,
     OrderPicked,
+    OrderPickedShort,
+    OrderShipmentDispatched,
     OrderShipped,
     OrderStatus,
+    ShipmentLine,
 )
 from protocols.reservations import FillBackorder, RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
@@ -83,6 +86,7 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             correlation_id=CORRELATION,
             warehouse=WEST,
             short=2,
+            wms_id="wms:DC-WEST:P-1:2",
         ),
         FillBackorder(
             event_id=f"{ORDER}:2:refill@1",
@@ -93,13 +97,14 @@ def test_a_short_pick_is_backordered_and_leaves_the_allocation() -> None:
             qty=2,
             warehouse=WEST,
             short_at=WEST,
+            submitted_at=result.order.submitted_at,
         ),
     )
 
 
 def test_an_order_picked_wholly_short_waits_for_stock() -> None:
     result = step(run(*MIXED, confirmed()), picked(EAST, (1, "SKU-1", 2, 0)))
-    assert [type(e) for e in result.events] == [OrderAwaitingStock]
+    assert [type(e) for e in result.events] == [OrderPickedShort, OrderAwaitingStock]
     assert result.order.status is S.CONFIRMED
     assert [(line.backordered, line.open) for line in result.order.lines] == [(2, 2), (3, 3)]
     assert step(result.order, cancel()).order.status is S.CANCELLED
@@ -166,22 +171,25 @@ def test_a_partial_shipment_draws_on_the_allocation() -> None:
             correlation_id=CORRELATION,
             qty=1,
             warehouse=WEST,
+            wms_id="wms:DC-WEST:S-1:2",
         ),
     )
-    assert [type(e) for e in result.events] == [OrderPartiallyShipped]
+    assert [type(e) for e in result.events] == [OrderShipmentDispatched, OrderPartiallyShipped]
     assert result.order.status is S.PARTIALLY_SHIPPED
 
 
 def test_the_last_shipment_makes_the_order_shipped() -> None:
     order = run(*PICKED, shipped(WEST, (2, "SKU-2", 1)), shipped(EAST, (1, "SKU-1", 2), txn="S-2"))
     result = step(order, shipped(WEST, (2, "SKU-2", 2), txn="S-3", tracking="1Z10"))
-    (event,) = result.events
+    dispatched, event = result.events
+    assert isinstance(dispatched, OrderShipmentDispatched)
+    assert dispatched.shipment.lines == (ShipmentLine(line_no=2, sku="SKU-2", qty=2),)
     assert isinstance(event, OrderShipped)
     assert (event.warehouse, event.carrier, event.tracking, event.version) == (
         WEST,
         "UPS",
         "1Z10",
-        7,
+        dispatched.version + 1,
     )
     assert [c.event_id for c in result.stock_commands] == [f"{ORDER}:2:ship@3"]
     assert {line.status for line in result.order.lines} == {LineStatus.SHIPPED}
@@ -191,7 +199,7 @@ def test_shipping_what_was_picked_after_a_short_pick_leaves_the_backorder_open()
     order = run(*RELEASED, picked(EAST, (1, "SKU-1", 2, 2)), picked(WEST, (2, "SKU-2", 3, 1)))
     order = run_on(order, shipped(EAST, (1, "SKU-1", 2)))
     result = step(order, shipped(WEST, (2, "SKU-2", 1), txn="S-2"))
-    assert result.events == ()
+    assert [type(e) for e in result.events] == [OrderShipmentDispatched]
     assert result.order.status is S.PARTIALLY_SHIPPED
     line = result.order.lines[1]
     assert (line.shipped, line.backordered, line.allocated, line.open) == (1, 2, 0, 2)
@@ -211,9 +219,15 @@ def test_a_warehouse_may_ship_before_it_confirms_the_pick() -> None:
 
 def test_shipping_every_line_unpicked_goes_through_partially_shipped() -> None:
     first = step(run(*RELEASED), shipped(EAST, (1, "SKU-1", 2)))
-    assert [(type(e), e.version) for e in first.events] == [(OrderPartiallyShipped, 5)]
+    assert [(type(e), e.version) for e in first.events] == [
+        (OrderShipmentDispatched, 5),
+        (OrderPartiallyShipped, 6),
+    ]
     result = step(first.order, shipped(WEST, (2, "SKU-2", 3), txn="S-2"))
-    assert [(type(e), e.version) for e in result.events] == [(OrderShipped, 6)]
+    assert [(type(e), e.version) for e in result.events] == [
+        (OrderShipmentDispatched, 7),
+        (OrderShipped, 8),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -205,3 +205,28 @@ def test_a_restore_never_starts_past_the_last_vouched_offset(
     persisted: int | None, vouched: int | None, start: int | None
 ) -> None:
     assert restore_from(persisted, vouched) == start
+
+
+async def test_a_prefix_read_sees_rocksdb_the_writes_in_flight_and_the_batch(store: Store) -> None:
+    # Given lines of SKU-1 in RocksDB, one changed and one deleted by a write in flight, a
+    # new one staged in this batch, and rows of other keys around them
+    store.db[b"SKU-0|r|O-9|1"] = b"other sku"
+    store.db[b"SKU-1|r|O-1|1"] = b"stored"
+    store.db[b"SKU-1|r|O-2|1"] = b"old"
+    store.db[b"SKU-1|r|O-3|1"] = b"deleted soon"
+    store.db[b"SKU-2|r|O-1|1"] = b"other sku"
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    rows.put(b"SKU-1|r|O-2|1", b"new")
+    rows.put(b"SKU-1|r|O-3|1", None)
+    rows.flush()
+    sent(buffer)
+    rows.put(b"SKU-1|r|O-4|1", b"staged")
+    # When the lines of SKU-1 are read by prefix
+    found = rows.with_prefix(b"SKU-1|r|")
+    # Then each is as `get` would read it, in key order, and nothing else
+    assert found == [
+        (b"SKU-1|r|O-1|1", b"stored"),
+        (b"SKU-1|r|O-2|1", b"new"),
+        (b"SKU-1|r|O-4|1", b"staged"),
+    ]

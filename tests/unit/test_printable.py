@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from agents.deadletters import note_dead_letter
 from agents.runtime.metrics import AgentMetrics
 from app.dlq_cli import _print, _show
+from app.read.deadletter_index import preview_of
 from protocols.deadletters import DeadLetter
 from protocols.printable import printable
 
@@ -47,11 +48,10 @@ def letter() -> DeadLetter:
 
 def test_the_dlq_listing_and_show_print_no_control_character() -> None:
     # Given a dead letter whose every field holds newlines and escape sequences
-    view = letter().view()
     # When listed and shown as text
     out = io.StringIO()
-    _print([view], False, out)
-    _show(view, False, out)
+    _print([preview_of(letter(), 0, 7)], False, out)
+    _show(letter().view(), False, out)
     # Then no line is forged and no escape sequence reaches the terminal
     text = out.getvalue()
     assert "\x1b" not in text

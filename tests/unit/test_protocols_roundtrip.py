@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from protocols import deadletters, erp, http, inventory, orders, wms
 from protocols.deadletters import DEAD_LETTER_HEADERS, DeadLetter
 from protocols.errors import InvalidDeadLetter
-from protocols.orders import OrderEvent, OrderStatus, OrderStatusChanged
+from protocols.orders import OrderEvent, OrderStatus, OrderStatusChanged, OrderStatusEvent
 from protocols.topics import Topics, decoder_for
 
 TOPICS = Topics.for_app("distgate")
@@ -119,8 +119,14 @@ def test_tags_are_the_contracts_names() -> None:
         "OrderPartiallyShipped",
         "OrderShipped",
         "OrderRemainderCancelled",
+        "OrderStockTakenBack",
+        "OrderStockTakenBackWholly",
+        "OrderStockTakenBackOnHold",
         "OrderInvoiced",
         "OrderCancelled",
+        "OrderPickedShort",
+        "OrderShipmentDispatched",
+        "OrderBackorderFilled",
     ]
     assert tags(erp.SupplyMessage) == [
         "SafetyStockSet",
@@ -144,13 +150,17 @@ def test_each_order_event_names_the_status_it_leads_to() -> None:
     # Given the lifecycle events
     # Then each maps to the order status of the same name, and every status has its event;
     # a confirmed order whose open units are all backordered is CONFIRMED again, and one
-    # whose unshipped remainder was cancelled is SHIPPED
-    statuses = {cls.__struct_config__.tag: cls.status for cls in get_args(OrderEvent)}
+    # whose unshipped remainder was cancelled is SHIPPED; reservations a shelf took back
+    # leave an order held as it was (RESERVED, BACKORDERED when nothing stays reserved)
+    statuses = {cls.__struct_config__.tag: cls.status for cls in get_args(OrderStatusEvent)}
     named = {f"Order{s.name.title().replace('_', '')}": s for s in OrderStatus}
     assert statuses == {
         **named,
         "OrderAwaitingStock": OrderStatus.CONFIRMED,
         "OrderRemainderCancelled": OrderStatus.SHIPPED,
+        "OrderStockTakenBack": OrderStatus.RESERVED,
+        "OrderStockTakenBackWholly": OrderStatus.BACKORDERED,
+        "OrderStockTakenBackOnHold": OrderStatus.CREDIT_HOLD,
     }
 
 

@@ -1,5 +1,8 @@
 """Settings come from DISTGATE_* variables only, with clear errors for bad values."""
 
+import datetime as dt
+import zoneinfo
+
 import pytest
 
 from app.errors import ConfigurationError
@@ -18,6 +21,14 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.http_host_is_loopback
     assert settings.decision_timeout_s == 259_200
     assert Settings.from_env({"DISTGATE_DECISION_TIMEOUT_S": "60"}).decision_timeout_s == 60
+
+
+def test_closed_orders_and_the_business_day_have_the_contracts_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.closed_order_days, settings.timezone, settings.zone) == (30, "UTC", dt.UTC)
+    chicago = Settings.from_env({"DISTGATE_TIMEZONE": "America/Chicago"}).zone
+    assert chicago == zoneinfo.ZoneInfo("America/Chicago")
+    assert Settings.from_env({"DISTGATE_CLOSED_ORDER_DAYS": "0"}).closed_order_days == 0
 
 
 def test_the_bounds_on_cost_have_sane_defaults() -> None:
@@ -41,6 +52,12 @@ def test_the_bounds_on_cost_have_sane_defaults() -> None:
         ("DISTGATE_KAFKA_URL", "kafka://k1:9092;:9093", "':9093' is not host:port"),
         ("DISTGATE_KAFKA_URL", "kafka://k1:90x2", "'k1:90x2' is not host:port"),
         ("DISTGATE_DECISION_TIMEOUT_S", "0", "DISTGATE_DECISION_TIMEOUT_S must be at least 1"),
+        ("DISTGATE_CLOSED_ORDER_DAYS", "-1", "DISTGATE_CLOSED_ORDER_DAYS must be 0..3650"),
+        ("DISTGATE_CLOSED_ORDER_DAYS", "a month", "is not a valid int"),
+        ("DISTGATE_TIMEZONE", "Europe/Berlinn", "'Europe/Berlinn' is not an IANA time zone"),
+        ("DISTGATE_TIMEZONE", "CET+1", "is not an IANA time zone"),
+        ("DISTGATE_TIMEZONE", "Europe", "is not an IANA time zone"),
+        ("DISTGATE_TIMEZONE", "../../etc/passwd", "is not an IANA time zone"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(

@@ -499,11 +499,11 @@ def test_commands_for_another_sku_are_invalid() -> None:
     assert raised.value.reason == "sku_mismatch"
 
 
-def test_stock_messages_leave_the_holds_alone() -> None:
+def test_stock_messages_leave_the_holds_alone_while_the_shelf_holds_them() -> None:
     table = table_of(Position(EAST, on_hand=10, reserved=4), holds=(line(reserved=4),))
-    adjusted = StockAdjusted(event_id="a", sku=SKU, warehouse=EAST, occurred_at=NOW, delta=-9)
+    adjusted = StockAdjusted(event_id="a", sku=SKU, warehouse=EAST, occurred_at=NOW, delta=-6)
     result = table.send(adjusted)
     assert table.lines == (line(reserved=4),)
-    assert table.stock.position(EAST) == Position(EAST, on_hand=1, reserved=4)
+    assert table.stock.position(EAST) == Position(EAST, on_hand=4, reserved=4)
     assert result.answers == ()
     assert result.holds == ()

@@ -7,7 +7,14 @@ import msgspec
 from agents.wms_canonical import Delivery, KafkaRecord, delivery_digest
 from agents.wms_translate import MAX_DEAD_LETTER_PAYLOAD, translate
 from protocols.deadletters import DeadLetter
-from protocols.inventory import StockAdjusted, StockCounted, StockHoldChanged, StockReceived
+from protocols.inventory import (
+    StockAdjusted,
+    StockCounted,
+    StockHoldChanged,
+    StockPickedShort,
+    StockReceived,
+    StockShipped,
+)
 from protocols.topics import OrderInboxMessage, StockInboxMessage, Topics
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -92,7 +99,9 @@ def test_adjust_hold_and_count_map_to_their_events_with_reasons() -> None:
     assert events[2].on_hand == 47
 
 
-def test_pick_and_ship_become_one_event_per_message_keyed_by_order() -> None:
+def test_pick_and_ship_become_one_event_per_message_keyed_by_order_after_their_stock_effects() -> (
+    None
+):
     # Given a PickConfirm and a ShipConfirm of order SO-1
     pick = (
         b'<PickConfirm txn="P-1" warehouse="W1" order="SO-1">'
@@ -105,11 +114,28 @@ def test_pick_and_ship_become_one_event_per_message_keyed_by_order() -> None:
     )
     # When translated
     picked, shipped = bridged("W1.pick", pick, message_id="m-9"), bridged("W1.ship", ship)
-    # Then each is one event on the order inbox, keyed by the order, id wms:<W>:<txn>
+    # Then each is one event on the order inbox, keyed by the order, id wms:<W>:<txn>, after
+    # one stock inbox event per line that took units off the shelf (the short one, the shipped
+    # one), keyed by SKU, id wms:<W>:<txn>:<line no>
     assert [(r.topic, r.key) for r in picked + shipped] == [
+        (TOPICS.stock_inbox.name, b"A"),
         (TOPICS.order_inbox.name, b"SO-1"),
+        (TOPICS.stock_inbox.name, b"A"),
         (TOPICS.order_inbox.name, b"SO-1"),
     ]
+    assert _stock.decode(picked[0].value) == StockPickedShort(
+        event_id="wms:W1:P-1:1", sku="A", warehouse="W1", occurred_at=SENT, correlation_id="m-9",
+        order_id="SO-1", line_no=1, short=1,
+    )  # fmt: skip
+    shelf = _stock.decode(shipped[0].value)
+    assert isinstance(shelf, StockShipped)
+    assert (shelf.event_id, shelf.order_id, shelf.line_no, shelf.qty) == (
+        "wms:W1:S-1:1",
+        "SO-1",
+        1,
+        1,
+    )
+    picked, shipped = picked[1:], shipped[1:]
     assert _orders.decode(picked[0].value) == PickConfirmed(
         event_id="wms:W1:P-1", order_id="SO-1", warehouse="W1", txn="P-1", occurred_at=SENT,
         correlation_id="m-9", lines=(PickLine(1, "A", 2, 1), PickLine(2, "B", 1, 1)),

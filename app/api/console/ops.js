@@ -4,11 +4,20 @@
 
 const WINDOW_MS = 5 * 60 * 1000;
 const REFRESH_MS = 5000;
-// Histograms shown as flows: the metric, its label, and each value's objective (seconds).
+// Histograms kept over the window: the metric, its label, and each value's objective (seconds).
+const FLOW_LATENCY = "distgate_flow_latency_seconds";
+const ROUTE_LATENCY = "distgate_http_request_seconds";
 const HISTOGRAMS = [
-  ["distgate_flow_latency_seconds", "flow", {}],
-  ["distgate_http_request_seconds", "route",
-   {"/v1/atp/{sku}": 0.1, "/v1/atp/check": 0.1, "/v1/orders": 0.5}],
+  [FLOW_LATENCY, "flow", {}],  // each flow's objective is its distgate_flow_sla_seconds
+  [ROUTE_LATENCY, "route", {"/v1/atp/{sku}": 0.1, "/v1/atp/check": 0.1, "/v1/orders": 0.5}],
+];
+// Every flow, always listed, in the order an order lives them.
+const FLOWS = [
+  ["wms_to_atp", "WMS \u2192 ATP"],
+  ["order_to_reserved", "order \u2192 reserved"],
+  ["erp_decision_wait", "ERP decision wait"],
+  ["order_to_released", "order \u2192 released"],
+  ["release_to_ship", "release \u2192 pick \u2192 ship"],
 ];
 const history = [];  // [{at, buckets: {key: {le: count}}}], newest last
 let letterFilter = {};  // {source, reason} of the dead letters listed; {} lists all
@@ -89,22 +98,58 @@ function quantile(q, deltas) {
   return lower;
 }
 
-function latencyRows(now) {
+function forgetOldSnapshots(now) {
   while (history.length > 1 && now - history[0].at > WINDOW_MS) history.shift();
+}
+
+// The bucket counts of one histogram series that arrived in the window (all of them, until
+// the page has a second snapshot to count from).
+function windowCounts(key) {
   const [first, last] = [history[0], history[history.length - 1]];
+  const before = (history.length > 1 && first.buckets[key]) || {};
+  return Object.fromEntries(Object.entries(last.buckets[key] || {})
+    .map(([le, c]) => [le, c - (before[le] || 0)]));
+}
+
+function latencyRows() {
   const rows = [];
-  for (const [key, counts] of Object.entries(last.buckets)) {
+  const objectives = HISTOGRAMS.find(([n]) => n === ROUTE_LATENCY)[2];
+  for (const key of Object.keys(history[history.length - 1].buckets)) {
     const [name, value] = key.split("|");
-    const before = (history.length > 1 && first.buckets[key]) || {};
-    const deltas = Object.fromEntries(Object.entries(counts).map(([le, c]) => [le, c - (before[le] || 0)]));
+    if (name !== ROUTE_LATENCY) continue;
+    const deltas = windowCounts(key);
     const requests = deltas["+Inf"] || 0;
     if (!requests) continue;
-    const objective = HISTOGRAMS.find(([n]) => n === name)[2][value];
+    const objective = objectives[value];
     const [p50, p99] = [quantile(0.5, deltas), quantile(0.99, deltas)];
     const p99Cell = el("td", ms(p99), objective !== undefined && p99 > objective ? "breach" : "");
     rows.push([value, ms(p50), p99Cell, objective === undefined ? "" : ms(objective), requests]);
   }
   return rows;
+}
+
+// One row per flow: p50 and p99 of what ended in the window, against the flow's SLA.
+function flowRows(samples) {
+  const slas = Object.fromEntries(samples.filter((s) => s.name === "distgate_flow_sla_seconds")
+    .map((s) => [s.labels.flow, s.value]));
+  return FLOWS.map(([flow, title]) => {
+    const deltas = windowCounts(`${FLOW_LATENCY}|${flow}`);
+    const ended = deltas["+Inf"] || 0;
+    const [p50, p99] = ended ? [quantile(0.5, deltas), quantile(0.99, deltas)] : [null, null];
+    const sla = slas[flow];
+    const breached = sla !== undefined && p99 !== null && p99 > sla;
+    const row = el("tr");
+    row.dataset.flow = flow;
+    row.append(el("td", title), el("td", duration(p50)), el("td", duration(p99), breached ? "breach" : ""),
+               el("td", duration(sla)), el("td", ended, "num"));
+    return row;
+  });
+}
+
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  if (seconds < 1) return ms(seconds);
+  return `${seconds.toFixed(seconds < 10 ? 2 : 0)} s`;
 }
 
 function ms(seconds) {
@@ -116,7 +161,9 @@ async function refreshMetrics() {
   const samples = parseMetrics(text);
   const now = Date.now();
   history.push({at: now, buckets: snapshotBuckets(samples)});
-  fillRows("latency", latencyRows(now));
+  forgetOldSnapshots(now);
+  document.querySelector("#flows tbody").replaceChildren(...flowRows(samples));
+  fillRows("latency", latencyRows());
   fillRows("lag", sumBy(samples, "distgate_consumer_lag", "topic")
     .map(([topic, lag]) => [topic, el("td", lag, "num")]));
   fillRows("pending", sumBy(samples, "distgate_pending_commands", "warehouse")

@@ -1,0 +1,193 @@
+"""A SKU's backorder queue: units order lines wait for, served oldest order first.
+
+Pure rules over a queue held in memory (`Backorder` entries, oldest first): a line's
+waiting units join it (`enqueue`) or leave it (`withdraw`); when a warehouse's ATP rises
+the oldest entries that may take from it do, before any later order can (`serve`); and
+expected receipts are promised in the same order, so the same units are never promised
+twice (`promise`). The stock actor decides all of them for the SKU, on its one partition.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import msgspec
+from msgspec.structs import replace
+
+from tables.stock_value import IncomingSupply, LineKey, Position, SkuStock
+
+Rank = tuple[dt.datetime, str, int]
+"""Where an entry stands in the queue: its order's submission, then order id and line."""
+
+
+class Backorder(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One order line's units waiting for stock of the SKU."""
+
+    # Encoded as arrays: new fields go last, with defaults.
+    submitted_at: dt.datetime  # the order's submission: its place in the queue
+    order_id: str
+    line_no: int
+    qty: int  # units still waiting
+    warehouse: str | None = None  # the line asked for this warehouse only
+    promise_date: dt.date | None = None  # as the order was last told
+    correlation_id: str = ""  # the order's, for its answers
+
+    @property
+    def key(self) -> LineKey:
+        """The order line waiting."""
+        return (self.order_id, self.line_no)
+
+    @property
+    def rank(self) -> Rank:
+        """The entry's place: older orders first, ties by order id and line."""
+        return (self.submitted_at, self.order_id, self.line_no)
+
+    def takes_from(self, warehouse: str) -> bool:
+        """Whether stock in `warehouse` may fill this line."""
+        return self.warehouse in (None, warehouse)
+
+
+Queue = tuple[Backorder, ...]
+"""A SKU's backorders, oldest first."""
+
+
+class QueueFill(msgspec.Struct, frozen=True):
+    """Units of one queued line newly reserved in one warehouse."""
+
+    line: LineKey
+    warehouse: str
+    qty: int
+    waiting: int  # the line's units in the queue before this fill
+    correlation_id: str = ""
+
+
+class Served(msgspec.Struct, frozen=True):
+    """What serving the queue did: positions with the units reserved, the queue, the fills."""
+
+    positions: tuple[Position, ...]  # only those that gave something
+    queue: Queue
+    fills: tuple[QueueFill, ...]
+
+
+def enqueue(queue: Queue, backorder: Backorder) -> Queue:
+    """`backorder`'s units join the queue in its order's place (added to the line's entry)."""
+    current = next((entry for entry in queue if entry.key == backorder.key), None)
+    if current is not None:
+        joined = replace(current, qty=current.qty + backorder.qty)
+        return tuple(joined if entry is current else entry for entry in queue)
+    return tuple(sorted((*queue, backorder), key=lambda entry: entry.rank))
+
+
+def withdraw(queue: Queue, line: LineKey) -> Queue:
+    """The queue without `line`'s entry (the same queue if the line is not waiting)."""
+    return tuple(entry for entry in queue if entry.key != line)
+
+
+def waiting(queue: Queue) -> int:
+    """Units waiting in the queue."""
+    return sum(entry.qty for entry in queue)
+
+
+def serve(stock: SkuStock, queue: Queue, rose: Iterable[str]) -> Served:
+    """The oldest entries take the ATP of the warehouses in `rose`, before anyone else can.
+
+    Each entry in turn takes what it may from those warehouses, largest ATP first (ties to
+    the first code), as a new line would; an entry left with nothing waiting leaves.
+    """
+    atp = {w: p.atp for w in set(rose) if (p := stock.position(w)) is not None and p.atp > 0}
+    fills: list[QueueFill] = []
+    kept: list[Backorder] = []
+    for entry in queue:
+        need = entry.qty
+        for warehouse in sorted(atp, key=lambda w: (-atp[w], w)):
+            taken = min(need, atp[warehouse]) if entry.takes_from(warehouse) else 0
+            if taken:
+                fills.append(
+                    QueueFill(entry.key, warehouse, taken, entry.qty, entry.correlation_id)
+                )
+                atp[warehouse] -= taken
+                need -= taken
+        if need:
+            kept.append(replace(entry, qty=need) if need != entry.qty else entry)
+    return Served(_reserved(stock, fills), tuple(kept), tuple(fills))
+
+
+def _reserved(stock: SkuStock, fills: list[QueueFill]) -> tuple[Position, ...]:
+    """The positions that gave to `fills`, with those units reserved."""
+    given: dict[str, int] = {}
+    for fill in fills:
+        given[fill.warehouse] = given.get(fill.warehouse, 0) + fill.qty
+    return tuple(
+        replace(p, reserved=p.reserved + given[p.warehouse])
+        for p in stock.positions
+        if p.warehouse in given
+    )
+
+
+class Promised(msgspec.Struct, frozen=True):
+    """Expected receipts promised to the queue: each entry's date, each receipt's share."""
+
+    positions: tuple[Position, ...]  # every position, its receipts' `promised` recounted
+    queue: Queue  # every entry with the date its units are covered by (None: they are not)
+
+
+class _Receipt:
+    """An expected receipt's units being handed out (mutable, for one projection only)."""
+
+    __slots__ = ("eta", "free", "po_id", "promised", "warehouse")
+
+    def __init__(self, warehouse: str, supply: IncomingSupply, shortfall: int) -> None:
+        self.warehouse, self.po_id, self.eta = warehouse, supply.po_id, supply.eta
+        self.free = supply.qty - shortfall
+        self.promised = 0
+
+
+def promise(stock: SkuStock, queue: Queue, today: dt.date) -> Promised:
+    """Hand out expected receipts to the queue, oldest entry first, earliest receipt first.
+
+    A warehouse's receipts first cover its shortfall (commitments beyond its stock); an
+    entry takes units even when they cannot cover it all (they fill it when they arrive),
+    so a later entry never counts on them. An overdue receipt is due today.
+    """
+    receipts = sorted(
+        (r for p in stock.positions for r in _receipts(p)),
+        key=lambda r: (r.eta, r.warehouse, r.po_id),
+    )
+    dated = tuple(_dated(entry, receipts, today) for entry in queue)
+    shares = {(r.warehouse, r.po_id): r.promised for r in receipts}
+    positions = tuple(
+        replace(
+            p,
+            incoming=tuple(
+                replace(s, promised=shares.get((p.warehouse, s.po_id), 0)) for s in p.incoming
+            ),
+        )
+        for p in stock.positions
+    )
+    return Promised(positions, dated)
+
+
+def _receipts(position: Position) -> list[_Receipt]:
+    """The position's expected receipts, less what its shortfall takes of them, by eta."""
+    shortfall = max(0, -position.net_available)
+    receipts = []
+    for supply in sorted(position.incoming, key=lambda s: (s.eta, s.po_id)):
+        taken = min(shortfall, supply.qty)
+        shortfall -= taken
+        receipts.append(_Receipt(position.warehouse, supply, taken))
+    return receipts
+
+
+def _dated(entry: Backorder, receipts: list[_Receipt], today: dt.date) -> Backorder:
+    """The entry with the date the receipts it takes cover it by (None: they do not)."""
+    need, last = entry.qty, today
+    for receipt in receipts:
+        if not need:
+            break
+        taken = min(need, receipt.free) if entry.takes_from(receipt.warehouse) else 0
+        if taken:
+            receipt.free -= taken
+            receipt.promised += taken
+            need -= taken
+            last = max(last, receipt.eta)
+    date = None if need else last
+    return entry if date == entry.promise_date else replace(entry, promise_date=date)
