@@ -34,7 +34,7 @@ from bench.common.procs import pids_of, runqueue_wait_seconds
 from bench.common.session import bench_session
 from bench.common.stats import zipf_exponent_for, zipf_weights
 from bench.common.stop_signals import sigterm_as_interrupt
-from bench.common.workload import Catalogue, catalogue, warehouse_names
+from bench.common.workload import Catalogue, catalogue, order_prefix, warehouse_names
 from bench.load.openloop import Pacing, Shape, pace
 from bench.load.recorder import Recorder
 from bench.peak import seed as peak_seed
@@ -150,7 +150,8 @@ async def _peak(
     atp_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     order_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512))
     async with atp_http, order_http:
-        shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed)
+        prefix = order_prefix(ctx.tag)
+        shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed, prefix)
         wms = Warehouses(
             settings.amqp_url,
             ctx.tag,
@@ -163,7 +164,7 @@ async def _peak(
             params.seed,
             truth=seeded.wms.truth,
         )
-        closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1)
+        closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1, prefix)
         orders = await _order_capacity(ctx, params, closed_shop)
         chaos = chaos_session(params, settings, seeded.workers, ctx.tag, ctx.say)
         async with wms, chaos as faults:
