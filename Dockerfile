@@ -13,7 +13,7 @@ COPY agents ./agents
 COPY tables ./tables
 COPY protocols ./protocols
 COPY bench ./bench
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt ".[otlp]" \
     && useradd --system --uid 10001 --home /var/lib/distgate distgate \
     && mkdir -p /var/lib/distgate && chown distgate /var/lib/distgate
 

@@ -2,14 +2,17 @@
 
 import datetime as dt
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from faust.types import TP, Message
 
 from agents.deadletters import DeadLetters
+from agents.runtime import spans
+from agents.runtime.correlated import Correlated, Incoming, correlated, incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.rows import TableRows
 from protocols.printable import printable
@@ -23,6 +26,13 @@ R = TypeVar("R")
 
 Observer = Callable[[Message, R, dt.datetime], None]
 """Told of each applied record, its outcome and when its batch was written (flow timing)."""
+
+
+class Sender(NamedTuple):
+    """What a record said of its flow, and when the batch that applied it began."""
+
+    incoming: Incoming
+    started_ns: int
 
 
 class TableActor(ABC, Generic[R]):
@@ -49,6 +59,7 @@ class TableActor(ABC, Generic[R]):
     async def handle(self, tp: TP, records: list[Message]) -> None:
         """Apply one partition's records, write each key once, then send what followed."""
         rows = self.rows.partition(tp.partition)
+        started_ns = time.time_ns()
         now = self.clock()
         deliveries = [Delivery(r.offset, r.key or b"", r.value or b"") for r in records]
         outcomes = self.runner(now).run(rows, deliveries)
@@ -65,7 +76,7 @@ class TableActor(ABC, Generic[R]):
                 await self._dead_letter(record, outcome)
                 counts["dead_letter"] += 1
                 continue
-            counts[self.publish(outcome)] += 1
+            counts[self.publish(outcome, Sender(incoming(record.headers), started_ns))] += 1
             if self.observe is not None:
                 self.observe(record, outcome, written)
         for outcome_name, count in counts.items():
@@ -76,8 +87,22 @@ class TableActor(ABC, Generic[R]):
         """How a batch of this table's input is applied at `now`."""
 
     @abstractmethod
-    def publish(self, outcome: R) -> str:
+    def publish(self, outcome: R, sender: "Sender") -> str:
         """Buffer what one applied message caused; return "applied" or "duplicate"."""
+
+    def flow(self, correlation_id: str, sender: "Sender") -> Correlated:
+        """The flow one applied message's outputs carry (a span of it, if spans are on)."""
+        if not spans.enabled():
+            return correlated(correlation_id)
+        span = spans.start_span(
+            f"{self.table_name} apply",
+            correlation_id,
+            sender.incoming.parent,
+            kind="consumer",
+            start_ns=sender.started_ns,
+        )
+        span.end()
+        return correlated(correlation_id, spans.span_id_of(span))
 
     async def _dead_letter(self, record: Message, failed: Failed) -> None:
         if failed.reason == "unexpected_error":

@@ -8,9 +8,20 @@ from collections.abc import Mapping, Sequence
 import faust
 from faust.types import EventT, Message
 
+from agents.runtime import log_context
+from agents.runtime.correlated import incoming
 from agents.runtime.metrics import AgentMetrics
+from protocols.amqp import HEADER_CORRELATION_ID
 from protocols.deadletters import DeadLetter, Header, Source
 from protocols.printable import printable
+from protocols.trace_headers import (
+    CORRELATION_ID,
+    TRACEPARENT,
+    TraceParent,
+    header_value,
+    new_span_id,
+    trace_id_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +103,7 @@ class DeadLetters:
             error=error,
             payload=payload,
             key=key,
-            headers=headers,
+            headers=with_flow(headers, dead_letter_id(source, origin, position)),
         )
         # The original key and value, so a replay sends exactly what came in; dl.id is a header.
         await self.topic.send(key=key, value=letter.payload, headers=letter.to_headers())
@@ -115,6 +126,29 @@ class DeadLetters:
             key=record.key if isinstance(record.key, bytes) else None,
             headers=_header_pairs(record.headers),
         )
+
+
+def with_flow(headers: Sequence[Header], letter_id: str) -> list[Header]:
+    """The headers as they came, plus a correlation id and `traceparent` if they lack them.
+
+    A letter without a correlation id (an ERP record, a WMS message without one) gets
+    the AMQP one, else the one of the request being handled, else its own id.
+    """
+    known = incoming(headers)
+    added: list[Header] = []
+    if known.correlation_id is None:
+        correlation_id = (
+            header_value(headers, HEADER_CORRELATION_ID)
+            or log_context.correlation_id.get()
+            or f"dl-{letter_id}"
+        )
+        added.append((CORRELATION_ID, correlation_id.encode()))
+    else:
+        correlation_id = known.correlation_id
+    if all(name != TRACEPARENT for name, _ in headers):  # one that came is kept as it was
+        parent = TraceParent(trace_id_of(correlation_id), new_span_id())
+        added.append((TRACEPARENT, parent.header()))
+    return [*headers, *added]
 
 
 def _header_pairs(headers: Sequence[Header] | Mapping[str, bytes] | None) -> list[Header]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 import faust
 import msgspec
 
+from agents.runtime.correlated import correlated
 from agents.runtime.rows import TableRows
 from protocols.order_commands import DecisionOverdue
 from tables.keys import is_value_key
@@ -60,7 +61,9 @@ class DecisionDeadlines:
         now, sent = self.clock(), 0
         for partition in partitions:
             for notice in self.overdue(partition, now):
-                await self.inbox.send(key=notice.order_id.encode(), value=_encoder.encode(notice))
+                key, value = notice.order_id.encode(), _encoder.encode(notice)
+                headers = correlated(notice.correlation_id).headers
+                await self.inbox.send(key=key, value=value, headers=headers)
                 sent += 1
         return sent
 

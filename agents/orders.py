@@ -5,9 +5,11 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import Observer, TableActor
+from agents.actor import Observer, Sender, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
+from agents.runtime.cloud_events import CloudEvents
+from agents.runtime.correlated import Correlated
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
@@ -27,17 +29,26 @@ class OrderOutputs:
         self.crm = Output(app, topics.crm_order_status)
         self.stock = Output(app, topics.stock_inbox)
         self.wms = Output(app, topics.wms_commands)
+        self.cloud_events = CloudEvents(app.conf.id, "orders")
 
-    def add(self, applied: OrderApplied) -> None:
-        """Publish the canonical events, the CRM view, and the commands, in that order."""
+    def add(self, applied: OrderApplied, flow: Correlated) -> None:
+        """Publish the canonical events, the CRM view, and the commands, in that order.
+
+        Every record carries the order's flow; the external ones also CloudEvents headers.
+        """
+        ce = self.cloud_events
         for event in applied.events:
-            self.events.add(key=event.order_id.encode(), value=_encoder.encode(event))
+            key, value = event.order_id.encode(), _encoder.encode(event)
+            self.events.add(key=key, value=value, headers=ce.headers(flow, event))
         for change in applied.status_changes:
-            self.crm.add(key=change.customer_id.encode(), value=_encoder.encode(change))
+            key, value = change.customer_id.encode(), _encoder.encode(change)
+            self.crm.add(key=key, value=value, headers=ce.headers(flow, change))
         for command in applied.stock_commands:
-            self.stock.add(key=command.sku.encode(), value=_encoder.encode(command))
+            key, value = command.sku.encode(), _encoder.encode(command)
+            self.stock.add(key=key, value=value, headers=flow.headers)
         for wms in applied.wms_commands:
-            self.wms.add(key=wms.order_id.encode(), value=_encoder.encode(wms))
+            key, value = wms.order_id.encode(), _encoder.encode(wms)
+            self.wms.add(key=key, value=value, headers=flow.headers)
 
 
 class OrderActor(TableActor[OrderApplied]):
@@ -63,12 +74,13 @@ class OrderActor(TableActor[OrderApplied]):
         """The order table's batch session at `now`."""
         return order_batches(now, self.auto_confirm)
 
-    def publish(self, outcome: OrderApplied) -> str:
+    def publish(self, outcome: OrderApplied, sender: Sender) -> str:
         """Publish one message's effects; a repeat re-sends what its first delivery sent.
 
         A crash may have lost those sends; every one of them is idempotent downstream.
+        They carry the order's correlation id, whatever the message carried.
         """
-        self.outputs.add(outcome)
+        self.outputs.add(outcome, self.flow(outcome.order.correlation_id, sender))
         return "duplicate" if outcome.duplicate else "applied"
 
 

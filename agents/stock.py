@@ -5,9 +5,12 @@ import datetime as dt
 import faust
 import msgspec
 
-from agents.actor import Observer, TableActor
+from agents.actor import Observer, Sender, TableActor
 from agents.deadletters import DeadLetters
 from agents.runtime.batch_agent import register_batch_agent
+from agents.runtime.cloud_events import CloudEvents
+from agents.runtime.correlated import Correlated
+from agents.runtime.correlated import correlated as flow_of
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
@@ -25,13 +28,23 @@ class StockOutputs:
     def __init__(self, app: faust.App, topics: Topics) -> None:
         self.changes = Output(app, topics.inventory_events)
         self.answers = Output(app, topics.order_inbox)
+        self.cloud_events = CloudEvents(app.conf.id, "stock")
 
-    def add(self, applied: Applied) -> None:
-        """StockChanged for ERP and CRM; reservation answers back to each order."""
+    def add(self, applied: Applied, flow: Correlated) -> None:
+        """StockChanged for ERP and CRM; reservation answers back to each order.
+
+        An answer to another flow's order (a receipt filling backorders, a count taking
+        reservations back) carries that order's correlation id, sent by this same span.
+        """
         for change in applied.changes:
-            self.changes.add(key=change.sku.encode(), value=_encoder.encode(change))
+            key, value = change.sku.encode(), _encoder.encode(change)
+            self.changes.add(key=key, value=value, headers=self.cloud_events.headers(flow, change))
         for answer in applied.answers:
-            self.answers.add(key=answer.order_id.encode(), value=_encoder.encode(answer))
+            key, value = answer.order_id.encode(), _encoder.encode(answer)
+            theirs = answer.correlation_id
+            same = not theirs or theirs == flow.correlation_id
+            headers = flow.headers if same else flow_of(theirs, flow.span_id).headers
+            self.answers.add(key=key, value=value, headers=headers)
 
 
 class StockActor(TableActor[Applied]):
@@ -55,14 +68,25 @@ class StockActor(TableActor[Applied]):
         """The stock table's batch session at `now`."""
         return stock_batches(now)
 
-    def publish(self, outcome: Applied) -> str:
+    def publish(self, outcome: Applied, sender: Sender) -> str:
         """Publish one message's effects; a repeated ReserveLine repeats its answer.
 
         The first answer may have been lost in the crash that caused the repeat; the order
-        side ignores answers it has.
+        side ignores answers it has. The outputs carry the message's correlation id.
         """
-        self.outputs.add(outcome)
+        if outcome.changes or outcome.answers:
+            self.outputs.add(outcome, self.flow(_correlation_id(outcome, sender), sender))
         return "duplicate" if outcome.duplicate else "applied"
+
+
+def _correlation_id(outcome: Applied, sender: Sender) -> str:
+    """The message's correlation id: its header, else its answers', else its first change's id."""
+    if sender.incoming.correlation_id:
+        return sender.incoming.correlation_id
+    for answer in outcome.answers:
+        if answer.correlation_id:
+            return answer.correlation_id
+    return outcome.changes[0].event_id if outcome.changes else ""
 
 
 def register_stock_agent(app: faust.App, inbox: TopicSpec, actor: StockActor) -> None:

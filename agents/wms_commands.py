@@ -24,12 +24,15 @@ from mode import Service
 
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
+from agents.runtime import spans
+from agents.runtime.correlated import Correlated, incoming
 from agents.runtime.flows import Flow, FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.wms_parking import Delivered, Router, index_entry
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WmsQueues
 from protocols.topics import TopicSpec
+from protocols.trace_headers import TraceParent
 from protocols.wms import routing_key
 from protocols.wms_events import ReleaseToWarehouse, WmsCommandMessage
 from protocols.wms_xml import encode_cancel, encode_release
@@ -72,11 +75,27 @@ class CommandPublisher(Service):
         """Partitions were assigned: what this process knew of parked warehouses may be stale."""
         self.router.forget()
 
-    async def publish(self, command: WmsCommandMessage) -> Delivered:
-        """Deliver or park one command and return once RabbitMQ confirmed it; retry until then."""
-        key, body = command_xml(command)
+    async def publish(
+        self, command: WmsCommandMessage, sender: TraceParent | None = None
+    ) -> Delivered:
+        """Deliver or park one command and return once RabbitMQ confirmed it; retry until then.
+
+        `sender` is the span that asked for it (the order agent's), the parent of this send.
+        """
         kind = "release" if isinstance(command, ReleaseToWarehouse) else "cancel"
-        message = command_message(command, body)
+        correlation_id = command.correlation_id or command.order_id
+        attributes = {
+            "distgate.order_id": command.order_id,
+            "distgate.warehouse": command.warehouse,
+        }
+        with spans.traced(
+            f"wms {kind}", correlation_id, sender, kind="producer", attributes=attributes
+        ) as flow:
+            return await self._publish(command, kind, flow)
+
+    async def _publish(self, command: WmsCommandMessage, kind: str, flow: Correlated) -> Delivered:
+        key, body = command_xml(command)
+        message = command_message(command, body, flow)
         pause = RETRY_SECONDS[0]
         while True:
             try:
@@ -145,10 +164,15 @@ class CommandPublisher(Service):
                 await connection.close()
 
 
-def command_message(command: WmsCommandMessage, body: bytes) -> aio_pika.Message:
-    """The AMQP message of a command: persistent, its event id as message id for dedupe."""
+def command_message(command: WmsCommandMessage, body: bytes, flow: Correlated) -> aio_pika.Message:
+    """The AMQP message of a command: persistent, its event id as message id for dedupe.
+
+    Its flow travels as the `correlation_id` property and as headers `correlation_id` and
+    `traceparent`; a WMS that echoes either on its confirmations keeps them in the flow.
+    """
     return aio_pika.Message(
         body,
+        headers={name: value.decode() for name, value in flow.headers},
         content_type="application/xml",
         content_encoding="utf-8",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -186,7 +210,7 @@ def register_wms_command_agent(
     """
 
     async def publish(event: faust.EventT[bytes], command: WmsCommandMessage) -> None:
-        delivered = await publisher.publish(command)
+        delivered = await publisher.publish(command, incoming(event.message.headers).parent)
         if delivered is Delivered.SENT and isinstance(command, ReleaseToWarehouse):
             flows.observe(Flow.ORDER_TO_RELEASED, time.time() - event.message.timestamp)
 

@@ -24,12 +24,14 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from aiokafka import AIOKafkaProducer
 
 from agents.deadletters import note_dead_letter
+from agents.runtime import spans
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_canonical import Delivery, KafkaRecord, delivery_digest
 from agents.wms_translate import translate
 from protocols.deadletters import DeadLetter
 from protocols.topics import Topics
+from protocols.trace_headers import CORRELATION_ID, TRACEPARENT, parse_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +91,28 @@ class Pipeline:
         async with queue.iterator() as deliveries:
             async for message in deliveries:
                 self.failpoints.hit("bridge.before_kafka_send")
-                records, letter = await self._translate(message, queue.name)
-                futures: list[asyncio.Future[object]] = [
-                    await self.producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
-                    for r in records
-                ]
+                delivery = _delivery(message)
+                records, letter = await self._translate(message, delivery, queue.name)
+                correlation_id = delivery.effective_correlation_id
+                parent = parse_traceparent(_amqp_header(message, TRACEPARENT))
+                with spans.traced("wms bridge", correlation_id, parent, kind="consumer") as flow:
+                    futures: list[asyncio.Future[object]] = [
+                        await self.producer.send(
+                            r.topic, r.value, key=r.key, headers=[*r.headers, *flow.headers]
+                        )
+                        for r in records
+                    ]
                 self._push(Sent(message, futures, letter))
 
     async def _translate(
-        self, message: AbstractIncomingMessage, queue: str
+        self, message: AbstractIncomingMessage, delivery: Delivery, queue: str
     ) -> tuple[list[KafkaRecord], DeadLetter | None]:
         now = dt.datetime.now(dt.UTC)
         if len(message.body) <= INLINE_BODY_BYTES:
-            return _translated(message, now, self.topics, queue)
+            return _translated(message, delivery, now, self.topics, queue)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self.parser, _translated, message, now, self.topics, queue
+            self.parser, _translated, message, delivery, now, self.topics, queue
         )
 
     def _push(self, sent: Sent | None) -> None:
@@ -151,10 +159,24 @@ class Pipeline:
 
 
 def _translated(
-    message: AbstractIncomingMessage, now: dt.datetime, topics: Topics, queue: str
+    message: AbstractIncomingMessage,
+    delivery: Delivery,
+    now: dt.datetime,
+    topics: Topics,
+    queue: str,
 ) -> tuple[list[KafkaRecord], DeadLetter | None]:
     """What `translate` makes of a delivery; pure, so it may run on the parser thread."""
-    return translate(message.body, _delivery(message), now, topics, queue)
+    return translate(message.body, delivery, now, topics, queue)
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _amqp_header(message: AbstractIncomingMessage, name: str) -> bytes | str | None:
+    """A header of the message as text or bytes; None when absent or of another type."""
+    value = (message.headers or {}).get(name)
+    return value if isinstance(value, bytes | str) else None
 
 
 def _delivery(message: AbstractIncomingMessage) -> Delivery:
@@ -165,7 +187,8 @@ def _delivery(message: AbstractIncomingMessage) -> Delivery:
     return Delivery(
         routing_key=routing_key,
         message_id=message.message_id,
-        correlation_id=message.correlation_id,
+        # the property, else a `correlation_id` header: a WMS may echo either
+        correlation_id=message.correlation_id or _text(_amqp_header(message, CORRELATION_ID)),
         content_type=message.content_type,
         timestamp=timestamp,
         digest=delivery_digest(routing_key, message.body),

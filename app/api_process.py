@@ -17,6 +17,8 @@ from app.metrics import Metrics
 from app.read.deadletter_index import DeadLetterMirror
 from app.read.replica import ChangelogReplica
 from app.read.retirement import Retirement, RetirementPolicy
+from app.read.trace_index import TraceIndex, traced_topics
+from app.read.trace_mirror import TraceMirror
 from app.readiness import Readiness
 from app.services import HttpServer
 from app.settings import Settings
@@ -59,9 +61,13 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     letters = settings.topics.dead_letters.name
     mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
     dead_letters = DeadLetterAdmin(settings, mirror)
+    traces = TraceMirror(
+        settings.kafka, TraceIndex(traced_topics(settings.topics, settings.app_id))
+    )
     state = ApiState(
         tokens, metrics, readiness, stock, orders, commands, dead_letters,
         app_id=settings.app_id, limits=ApiLimits.of(settings), zone=settings.zone,
+        traces=traces,
     )  # fmt: skip
     api = create_api(state)
     return ApiWorker(
@@ -69,6 +75,7 @@ def build_api_worker(settings: Settings) -> ApiWorker:
         orders,
         commands,
         mirror,
+        traces,
         HttpServer(api, settings.http_host, settings.http_port, settings.http_idle_timeout_s),
         readiness=readiness,
         **settings.worker_logging("api"),

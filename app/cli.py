@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if args.role is not None:
+        from agents.runtime import spans
+
+        process = f"agents-{args.index}" if args.role == "agents" else args.role
+        spans.configure_from_env("distgate", process)
     if args.role == "agents":
         from app.worker import build_worker
 

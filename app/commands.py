@@ -10,6 +10,7 @@ from mode import Service
 from app.broker_access import KafkaAccess
 from app.errors import BrokerUnavailable
 from protocols.topics import TopicSpec
+from protocols.trace_headers import Header
 
 SEND_WAIT = 5.0  # seconds a request waits for Kafka's acknowledgement before it answers 503
 
@@ -37,12 +38,15 @@ class CommandProducer(Service):
         if self._producer is not None:
             await self._producer.stop()
 
-    async def send(self, key: str, value: msgspec.Struct) -> None:
-        """Send one command to the order inbox; return once Kafka has it (all ISRs), else 503."""
+    async def send(self, key: str, value: msgspec.Struct, headers: list[Header]) -> None:
+        """Send one command to the order inbox; return once Kafka has it (all ISRs), else 503.
+
+        `headers`: the request's flow (its correlation id and `traceparent`).
+        """
         if self._producer is None:
             raise RuntimeError("the command producer is not started")
         sent = self._producer.send_and_wait(
-            self.inbox.name, _encoder.encode(value), key=key.encode()
+            self.inbox.name, _encoder.encode(value), key=key.encode(), headers=headers
         )
         try:
             await asyncio.wait_for(sent, SEND_WAIT)

@@ -30,6 +30,7 @@ from protocols.amqp import (
 )
 from protocols.deadletters import DeadLetter, DeadLetterView, ReplayAccepted
 from protocols.errors import InvalidDeadLetter
+from protocols.trace_headers import FLOW_HEADERS
 
 REPLAY_WAIT = 10.0  # seconds for the whole replay: read back, then send
 
@@ -175,6 +176,8 @@ class DeadLetterAdmin:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=properties.get(HEADER_MESSAGE_ID),
             correlation_id=properties.get(HEADER_CORRELATION_ID),
+            # the letter's flow: its correlation id and traceparent, as the bridge reads them
+            headers={name: properties[name] for name in FLOW_HEADERS if name in properties},
         )
         connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
         async with connection:

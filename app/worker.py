@@ -13,10 +13,10 @@ from agents.flow_timing import OrderFlows, StockFlows
 from agents.orders import OrderActor, OrderOutputs, register_order_agent
 from agents.relay import register_erp_relays
 from agents.runtime.durable_app import DurableApp
+from agents.runtime.failpoints import Failpoints
 from agents.runtime.flows import FlowTimer
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
-from agents.runtime.rows import TableRows
 from agents.stock import StockActor, StockOutputs, register_stock_agent
 from app.agents_status import agents_dir, status_path
 from app.consumer_lag import record_lag
@@ -52,6 +52,7 @@ def build_worker(settings: Settings, index: int) -> GatewayWorker:
     own = settings.with_overrides(data_dir=agents_dir(settings.data_dir, index))
     own.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_faust_app(own)
+    app.failpoints = Failpoints(own.failpoints)
     metrics = AgentMetrics(CollectorRegistry())
     flows = FlowTimer(metrics.registry, own.flow_slas)
     dead_letters = DeadLetters(raw_topic(app, own.topics.dead_letters), metrics)
@@ -84,7 +85,7 @@ def _register_stock(
     flows: StockFlows,
 ) -> None:
     """The stock table and its agent (the API process mirrors the table's changelog)."""
-    rows = TableRows(declare_stock_table(app), app.records)
+    rows = app.rows(declare_stock_table(app))
     outputs = StockOutputs(app, settings.topics)
     actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, flows)
     register_stock_agent(app, settings.topics.stock_inbox, actor)
@@ -98,7 +99,7 @@ def _register_orders(
     flows: OrderFlows,
 ) -> None:
     """The order table and its agent (the API process mirrors the table's changelog)."""
-    rows = TableRows(declare_order_table(app), app.records)
+    rows = app.rows(declare_order_table(app))
     auto_confirm = settings.erp_confirmation == "auto"
     outputs = OrderOutputs(app, settings.topics)
     actor = OrderActor(

@@ -24,6 +24,8 @@ def register_batch_agent(app: faust.App, spec: TopicSpec, handler: BatchHandler)
 
     async def handle(tp: TP, records: list[Message]) -> None:
         await handler(tp, records)
+        durable.failpoints.hit("batch.before_send")
+        durable.membership.stop_if_lapsed()
         await cast(DurableProducer, app.producer).send_buffer(durable.records)
 
     app.topics.add(raw_topic(app, spec))

@@ -131,6 +131,25 @@ class DurableConsumer(aiokafka_driver.Consumer):
             self._n_acked = 0
             await self.commit()
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        """Commit as a member; on success the tables may restore from where they were before.
+
+        A worker the group may have dropped commits nothing: aiokafka would commit its
+        stale offsets outside any generation once the group is empty, over the ones the
+        partitions' next owner committed.
+        """
+        membership = getattr(self.app, "membership", None)
+        if membership is not None and membership.lapsed():
+            return False
+        tables = getattr(self.app, "table_rows", [])
+        assigned = {tp.partition for tp in self.assignment()}
+        persisted = [rows.persisted(assigned) for rows in tables]
+        committed = await super()._commit(offsets)
+        if committed and not (membership is not None and membership.lapsed()):
+            for rows, offsets_before in zip(tables, persisted, strict=True):
+                rows.trust(offsets_before)
+        return committed
+
     async def perform_seek(self) -> None:
         """Stop delivering the fetch in hand, then seek; the caller resumes the flow.
 

@@ -17,6 +17,7 @@ from faust.types import FutureMessage
 
 from agents.runtime.partition_senders import PartitionSenders
 from agents.runtime.record_buffer import Record, RecordBuffer
+from protocols.trace_headers import Header
 
 
 class DurableProducer(aiokafka_driver.Producer):
@@ -35,7 +36,12 @@ class DurableProducer(aiokafka_driver.Producer):
         super().send_soon(fut)
 
     async def send_now(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: list[Header] | None = None,
     ) -> "asyncio.Future[Any]":
         """Hand one record straight to aiokafka, remembered like a buffered one.
 
@@ -44,7 +50,7 @@ class DurableProducer(aiokafka_driver.Producer):
         more orders per second (`python -m bench.orders`).
         """
         fut: asyncio.Future[Any] = await self._ensure_producer().send(
-            topic, value, key=key, partition=partition
+            topic, value, key=key, partition=partition, headers=headers or None
         )
         self._unconfirmed.add(fut)
         fut.add_done_callback(self._confirmed)
@@ -74,16 +80,16 @@ class DurableProducer(aiokafka_driver.Producer):
         producer = self._ensure_producer()
         last: asyncio.Future[Any] | None = None
         batch = producer.create_batch()
-        for key, value in records:
-            if batch.append(key=key, value=value, timestamp=None) is not None:
+        for key, value, headers in records:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is not None:
                 continue
             if batch.record_count():
                 batch.close()
                 last = await producer.send_batch(batch, topic, partition=partition)
                 batch = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                 # larger than a batch: aiokafka sizes a batch of its own for it
-                last = await self.send_now(topic, key, value, partition)
+                last = await self.send_now(topic, key, value, partition, headers)
         if batch.record_count():
             batch.close()
             last = await producer.send_batch(batch, topic, partition=partition)

@@ -6,6 +6,7 @@ import faust
 
 from agents.runtime.durable_app import DurableApp
 from protocols.topics import TopicSpec
+from protocols.trace_headers import Header
 
 
 def raw_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
@@ -20,6 +21,6 @@ class Output:
         self._records = cast(DurableApp, app).records
         self.name = spec.name
 
-    def add(self, *, key: bytes, value: bytes) -> None:
+    def add(self, *, key: bytes, value: bytes, headers: list[Header]) -> None:
         """Buffer the record; it is sent when the batch is done, keyed like any record."""
-        self._records.add(self.name, key, value)
+        self._records.add(self.name, key, value, None, headers)

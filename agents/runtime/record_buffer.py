@@ -15,10 +15,14 @@ from typing import Any
 
 from aiokafka.partitioner import murmur2
 
+from protocols.trace_headers import Header
+
 Sent = Callable[["asyncio.Future[Any]"], None]
 """Told the future of a partition's last record batch once it is handed to aiokafka."""
 
-Record = tuple[bytes, bytes | None]
+Record = tuple[bytes, bytes | None, list[Header]]
+"""Key, value and headers (a changelog record has none)."""
+_NO_HEADERS: list[Header] = []  # shared, never appended to
 _KEY_CACHE = 65_536  # keys whose partition is remembered (SKUs and orders recur)
 
 
@@ -39,12 +43,17 @@ class RecordBuffer:
         self._key_partitions: dict[tuple[str, bytes], int] = {}
 
     def add(
-        self, topic: str, key: bytes, value: bytes | None, partition: int | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        partition: int | None = None,
+        headers: list[Header] = _NO_HEADERS,
     ) -> None:
         """Buffer one record; without a partition it goes where its key hashes to."""
         if partition is None and topic in self._partition_counts:
             partition = self._partition_for(topic, key)
-        self._group(topic, partition).records.append((key, value))
+        self._group(topic, partition).records.append((key, value, headers))
 
     def on_sent(self, topic: str, partition: int, callback: Sent) -> None:
         """Call `callback` with the partition's last batch future when the buffer is sent."""
@@ -66,9 +75,9 @@ class RecordBuffer:
                 if partition is not None:
                     taken[(topic, partition)] = group
                     continue
-                for key, value in group.records:
-                    where = self._partition_for(topic, key)
-                    taken.setdefault((topic, where), Partitioned()).records.append((key, value))
+                for record in group.records:
+                    where = self._partition_for(topic, record[0])
+                    taken.setdefault((topic, where), Partitioned()).records.append(record)
         self._topics = {}
         return taken
 

@@ -9,6 +9,19 @@ inputs whose offsets were not committed are applied to it again.
 
 Reads see the writes still in flight first. Applied-id rows past the dedupe period are
 swept a few keys per batch, with tombstones in the changelog like any other delete.
+
+**A lapsed owner.** A worker frozen past its session timeout (SIGSTOP, a stalled VM)
+loses its partitions without knowing it. It stops before sending the batch in hand
+(`agents.runtime.membership`), but what it had already handed to the producer still
+lands in the changelog when it wakes, after records the next owner wrote. The offset of
+that late write is no promise that the store holds everything below it: restored from
+there on its next assignment, the worker would skip the other owner's records and apply
+inputs to stale values. So a restore starts at most from the offset a successful commit
+vouched for (`trust`; a worker the group may have dropped commits nothing), when every
+write before it was made as the partition's one owner. On every assignment
+(`reassigned`) the persisted offset goes back to the last one vouched for, writes still
+in flight are forgotten (the restore reads whatever of them landed), and the restore
+replays the changelog from there: the other owner's records included, in their order.
 """
 
 import asyncio
@@ -37,11 +50,24 @@ class Store(Protocol):
 
     def set_persisted_offset(self, tp: TP, offset: int) -> None: ...
 
+    def persisted_offset(self, tp: TP) -> int | None: ...
+
+
+NOTHING_RESTORED = -1  # a persisted offset a restore starts from the changelog's beginning with
+
+
+def restore_from(persisted: int | None, vouched: int | None) -> int | None:
+    """Where a restore must start: never past the last offset a commit vouched for."""
+    if persisted is None or (vouched is not None and persisted <= vouched):
+        return persisted
+    return NOTHING_RESTORED if vouched is None else vouched
+
 
 @dataclass
 class _InFlight:
     writes: dict[bytes, bytes | None]
     acked: "asyncio.Future[Any]"  # the last record's; a partition's records are acked in order
+    ownership: int  # the assignment it was written in: a later one never applies it
 
 
 class PartitionRows:
@@ -56,6 +82,8 @@ class PartitionRows:
         self._queue: deque[_InFlight] = deque()
         self._sweep_from: bytes | None = b""
         self._sweep_again_at = 0.0
+        self._ownership = 0
+        self._vouched = store.persisted_offset(changelog)  # what the store held before us
 
     @property
     def _db(self) -> rocksdict.Rdict:
@@ -85,8 +113,26 @@ class PartitionRows:
         self._records.on_sent(topic, partition, lambda acked: self._sent(writes, acked))
 
     def _sent(self, writes: dict[bytes, bytes | None], acked: "asyncio.Future[Any]") -> None:
-        self._queue.append(_InFlight(writes, acked))
+        self._queue.append(_InFlight(writes, acked, self._ownership))
         acked.add_done_callback(lambda _: self._settle())
+
+    def persisted(self) -> int | None:
+        """The changelog offset a restore of this partition would start after."""
+        return self._store.persisted_offset(self._changelog)
+
+    def trust(self, offset: int | None) -> None:
+        """A commit succeeded after the store held `offset`: a restore may start there."""
+        self._vouched = offset
+
+    def reassigned(self) -> None:
+        """A new assignment: forget what is in flight, restore from the last vouched offset."""
+        self._ownership += 1
+        self._staged, self._in_flight = {}, {}
+        persisted = self.persisted()
+        rewound = restore_from(persisted, self._vouched)
+        if rewound is not None and rewound != persisted:
+            self._store.set_persisted_offset(self._changelog, rewound)
+        self._vouched = rewound
 
     def sweep(self, stale: Stale, now: float) -> None:
         """Stage deletes of stale rows among the next few keys of the partition."""
@@ -128,7 +174,8 @@ class PartitionRows:
             if head.acked.cancelled() or head.acked.exception() is not None:
                 return  # the producer fails every later commit: the worker stops, redoes it
             self._queue.popleft()
-            self._write(head.writes, head.acked.result().offset)
+            if head.ownership == self._ownership:
+                self._write(head.writes, head.acked.result().offset)
 
     def _write(self, writes: dict[bytes, bytes | None], offset: int) -> None:
         batch = rocksdict.WriteBatch(raw_mode=True)
@@ -151,11 +198,35 @@ class TableRows:
         self._records = records
         self._partitions: dict[int, PartitionRows] = {}
 
+    @property
+    def changelog_topic(self) -> str:
+        """The table's changelog topic."""
+        return self._table.changelog_topic.get_topic_name()
+
+    def persisted(self, assigned: Iterable[int]) -> dict[int, int | None]:
+        """The persisted offset of each assigned partition written here, before a commit."""
+        return {
+            number: self._partitions[number].persisted()
+            for number in assigned
+            if number in self._partitions
+        }
+
+    def trust(self, persisted: dict[int, int | None]) -> None:
+        """The commit taken after `persisted` succeeded: restores may start there."""
+        for number, offset in persisted.items():
+            self._partitions[number].trust(offset)
+
+    def reassigned(self, partitions: Iterable[int]) -> None:
+        """The partitions assigned again by a rebalance (see `PartitionRows.reassigned`)."""
+        for number in partitions:
+            if number in self._partitions:
+                self._partitions[number].reassigned()
+
     def partition(self, partition: int) -> PartitionRows:
         """The rows of one partition."""
         rows = self._partitions.get(partition)
         if rows is None:
-            changelog = TP(self._table.changelog_topic.get_topic_name(), partition)
+            changelog = TP(self.changelog_topic, partition)
             rows = PartitionRows(self._table.data, changelog, self._records)  # type: ignore[arg-type]
             self._partitions[partition] = rows
         return rows

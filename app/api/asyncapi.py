@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from app.api.asyncapi_headers import header_schemas, written_headers
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
 from protocols.topics import Topics, TopicSpec
 from protocols.wms import WMS_KINDS
@@ -43,6 +44,7 @@ def asyncapi_document(app_id: str) -> bytes:
     topics = Topics.for_app(app_id).all()
     value_types = [member for spec in topics for member in _members(spec)]
     _, schemas = msgspec.json.schema_components(value_types, ref_template=SCHEMAS)
+    schemas |= header_schemas()
     channels = {spec.role: _kafka_channel(spec) for spec in topics}
     channels |= {"wms_events": _wms_events_channel(), "wms_commands_amqp": _wms_commands_channel()}
     document = {
@@ -112,13 +114,17 @@ def _message_names(spec: TopicSpec) -> list[str]:
 def _messages(topics: tuple[TopicSpec, ...]) -> dict[str, Any]:
     """One message per value type, plus the dead letter and the WMS XML documents."""
     messages: dict[str, Any] = {}
+    # a type that also comes from outside (ERP's, relayed) has no headers it must carry
+    from_outside = {m for spec in topics if spec.role not in _WRITES for m in _members(spec)}
     for spec in topics:
         key = {"key": {"type": "string", "description": spec.key}, "bindingVersion": KAFKA_BINDING}
+        written = written_headers(spec.role) if spec.role in _WRITES else {}
         for member in _members(spec):
             messages[member.__name__] = {
                 "name": member.__name__,
                 "payload": {"$ref": SCHEMAS.format(name=member.__name__)},
                 "bindings": {"kafka": key},
+                **({} if member in from_outside else written),
             }
     messages["DeadLetter"] = {
         "name": "DeadLetter",
@@ -127,9 +133,12 @@ def _messages(topics: tuple[TopicSpec, ...]) -> dict[str, Any]:
         "description": "Headers dl.source, dl.origin, dl.reason, dl.error, dl.at and dl.id say "
         "where it came from and why it was not applied.",
         "payload": {"type": "string", "format": "binary"},
+        **written_headers("dead_letters"),
     }
-    for root in [*WMS_KINDS.values(), *_COMMAND_ROOTS.values()]:
+    for root in WMS_KINDS.values():
         messages[root] = _xml_message(root)
+    for root in _COMMAND_ROOTS.values():
+        messages[root] = {**_xml_message(root), **written_headers("wms_commands")}
     return messages
 
 
@@ -179,7 +188,9 @@ def _wms_commands_channel() -> dict[str, Any]:
         list(_COMMAND_ROOTS.values()),
         "Release and Cancel instructions, persistent, with publisher confirms, at least once:"
         " message_id is the command's event id, for the WMS to drop copies by. A warehouse"
-        " with no queue bound gets its commands, in order, once it binds one.",
+        " with no queue bound gets its commands, in order, once it binds one. The flow"
+        " travels as the correlation_id property and the correlation_id and traceparent"
+        " headers; a WMS that echoes either on its confirmations keeps them in the flow.",
     )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from app.api import atp, deadletters, health, ops, orders
+from app.api import atp, deadletters, health, ops, orders, trace
 from app.api.auth import TokenRegistry
 from app.api.gates import ApiLimits
 from app.api.keys import (
@@ -21,6 +21,7 @@ from app.api.keys import (
 )
 from app.api.middlewares import correlation_middleware, metrics_middleware, problem_middleware
 from app.api.readers import OrderReader, StockReader
+from app.api.tracing import trace_middleware
 from app.commands import CommandProducer
 from app.dlq import DeadLetterAdmin
 from app.metrics import Metrics
@@ -44,13 +45,19 @@ class ApiState:
     app_id: str = "distgate"  # names the topics and queues /asyncapi.json describes
     limits: ApiLimits = field(default_factory=lambda: ApiLimits.of(Settings()))
     zone: dt.tzinfo = dt.UTC  # the business day's time zone (DISTGATE_TIMEZONE)
+    traces: trace.TraceReader | None = None  # GET /v1/admin/trace/{id} is mounted with it
 
 
 def create_api(state: ApiState) -> web.Application:
     """Build the API with its state, middlewares and routes."""
     app = web.Application(
         client_max_size=MAX_BODY_BYTES,
-        middlewares=[correlation_middleware, metrics_middleware, problem_middleware],
+        middlewares=[
+            correlation_middleware,
+            trace_middleware,
+            metrics_middleware,
+            problem_middleware,
+        ],
     )
     state.metrics.ready.set_function(lambda: float(state.readiness.ready))  # at every scrape
     app[TOKENS] = state.tokens
@@ -70,4 +77,7 @@ def create_api(state: ApiState) -> web.Application:
     orders.add_routes(app)
     deadletters.add_routes(app)
     ops.add_routes(app)
+    if state.traces is not None:
+        app[trace.TRACES] = state.traces
+        trace.add_routes(app)
     return app

@@ -13,20 +13,25 @@ from app.api.keys import METRICS
 from app.api.problems import problem_response
 from app.errors import ApiError, Unprocessable
 from protocols.printable import printable
+from protocols.trace_headers import TRACEPARENT, parse_traceparent
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("distgate.access")
 
 CORRELATION_HEADER = "X-Correlation-ID"
-_CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
+CORRELATION_PATTERN = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 CORRELATION_ID = web.RequestKey("correlation_id", str)
 
 
 @web.middleware
 async def correlation_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Echo a sane X-Correlation-ID, or mint one, on every response; log the request with it."""
+    """Echo a sane X-Correlation-ID, or mint one, on every response; log the request with it.
+
+    Minted, it is the trace id of the caller's `traceparent`, if any, so the caller's
+    trace and the flow's are one.
+    """
     given = request.headers.get(CORRELATION_HEADER, "")
-    correlation_id = given if _CORRELATION_RE.match(given) else uuid.uuid4().hex
+    correlation_id = given if CORRELATION_PATTERN.match(given) else _minted(request)
     request[CORRELATION_ID] = correlation_id
     context = log_context.correlation_id.set(correlation_id)
     started = time.perf_counter()
@@ -43,6 +48,11 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
         log_context.correlation_id.reset(context)
     response.headers[CORRELATION_HEADER] = correlation_id
     return response
+
+
+def _minted(request: web.Request) -> str:
+    parent = parse_traceparent(request.headers.get(TRACEPARENT))
+    return parent.trace_id if parent is not None else uuid.uuid4().hex
 
 
 def _access(request: web.Request, status: int, started: float) -> None:

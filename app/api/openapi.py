@@ -8,6 +8,7 @@ import orjson
 
 from app.api.openapi_orders import order_paths
 from app.api.openapi_parts import PROBLEM_SCHEMA, identifier, json_content, operation
+from app.api.openapi_trace import trace_paths
 from protocols.deadletters import DeadLetterList, DeadLetterView, ReplayAccepted
 from protocols.http import (
     AtpCheckRequest,
@@ -18,6 +19,7 @@ from protocols.http import (
     SubmitOrderRequest,
 )
 from protocols.ids import SKU_PATTERN, WAREHOUSE_PATTERN
+from protocols.traces import Trace
 
 
 def _operational_paths() -> dict[str, Any]:
@@ -143,13 +145,20 @@ def openapi_document() -> bytes:
             SubmitOrderRequest,
             OrderAccepted,
             OrderView,
+            Trace,
         ],
         ref_template="#/components/schemas/{name}",
     )
     document = {
         "openapi": "3.1.0",
         "info": {"title": "distgate", "version": "1"},
-        "paths": {**_operational_paths(), **_atp_paths(), **_admin_paths(), **order_paths()},
+        "paths": {
+            **_operational_paths(),
+            **_atp_paths(),
+            **_admin_paths(),
+            **order_paths(),
+            **trace_paths(),
+        },
         "components": {
             "schemas": {**schemas, "Problem": PROBLEM_SCHEMA},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

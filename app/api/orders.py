@@ -16,6 +16,7 @@ from app.api.middlewares import CORRELATION_ID
 from app.api.order_ids import keyed_order_id, stored_ids
 from app.api.order_view import order_view
 from app.api.readers import OrderReader
+from app.api.tracing import FLOW
 from app.errors import (
     BrokerUnavailable,
     Conflict,
@@ -71,7 +72,7 @@ async def submit_order(request: web.Request) -> web.Response:
             backorder=body.backorder,
             digest=digest,
         )
-        await request.app[COMMANDS].send(order_id, command)
+        await request.app[COMMANDS].send(order_id, command, request[FLOW].headers)
         existing = await orders.wait_until(order_id.encode(), _exists, ACCEPT_WAIT)
     named = body.order_id or order_id
     if existing is not None and existing.digest != digest:
@@ -148,7 +149,7 @@ async def cancel_order(request: web.Request) -> web.Response:
             at=dt.datetime.now(dt.UTC),
             correlation_id=request[CORRELATION_ID],
         )
-        await request.app[COMMANDS].send(stored_id, command)
+        await request.app[COMMANDS].send(stored_id, command, request[FLOW].headers)
     return json_response(order_view(order, order_id), ENCODER, status=202)
 
 

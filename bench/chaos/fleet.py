@@ -29,12 +29,20 @@ class Fleet:
     app_id: str
     warehouses: Sequence[str]
     seed: int = 1
+    # only orders whose id starts with it are the run's own: the WMS and ERP on a shared
+    # broker leave every other deployment's orders alone
+    orders_prefix: str = ""
     wms: dict[str, WmsSimulator] = field(default_factory=dict)
     erp: ErpSimulator | None = None
 
     async def start(self) -> None:
         """Start the ERP and every warehouse's WMS."""
-        self.erp = ErpSimulator(self.bootstrap, hold_rate=0.0, seed=f"chaos-{self.seed}")
+        self.erp = ErpSimulator(
+            self.bootstrap,
+            hold_rate=0.0,
+            seed=f"chaos-{self.seed}",
+            orders_prefix=self.orders_prefix,
+        )
         await self.erp.start()
         for number, warehouse in enumerate(self.warehouses):
             sim = WmsSimulator(
@@ -43,6 +51,7 @@ class Fleet:
                 short_pick_rate=0.0,
                 seed=self.seed + number,
                 queue_name=self._queue(warehouse),
+                orders_prefix=self.orders_prefix,
             )
             await sim.start()
             self.wms[warehouse] = sim

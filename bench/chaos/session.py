@@ -23,7 +23,7 @@ from bench.chaos.faults import run_faults
 from bench.chaos.fleet import Fleet
 from bench.chaos.latency import faults_vs_steady
 from bench.chaos.poison_send import dead_lettered
-from bench.common.workload import warehouse_names
+from bench.common.workload import order_prefix, warehouse_names
 from bench.load.recorder import Recorder
 from bench.peak.oracle import Position, positions
 from bench.peak.params import PeakParams
@@ -120,7 +120,11 @@ async def chaos_session(
     app_id = workers[0].settings.app_id
     deployment = settings.with_overrides(app_id=app_id)
     fleet = Fleet(
-        settings.amqp_url, settings.kafka_bootstrap, app_id, warehouse_names(params.warehouses)
+        settings.amqp_url,
+        settings.kafka_bootstrap,
+        app_id,
+        warehouse_names(params.warehouses),
+        orders_prefix=order_prefix(tag),
     )
     await fleet.start()
     faults = schedule.plan(params.chaos, params.chaos_every)

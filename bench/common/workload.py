@@ -53,6 +53,11 @@ def warehouse_names(count: int) -> tuple[str, ...]:
     return (WAREHOUSES + extra)[:count]
 
 
+def order_prefix(tag: str) -> str:
+    """What every order id of the run tagged `tag` starts with: its simulators answer those."""
+    return f"BO{tag}-"
+
+
 def sku_name(tag: str, index: int) -> str:
     """The bench's SKU number `index` of a run (unique per run, valid per the SKU pattern)."""
     return f"BENCH-{tag}-{index:07d}"

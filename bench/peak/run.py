@@ -33,7 +33,8 @@ from bench.common.params import Context
 from bench.common.procs import pids_of, runqueue_wait_seconds
 from bench.common.session import bench_session
 from bench.common.stats import zipf_exponent_for, zipf_weights
-from bench.common.workload import Catalogue, catalogue, warehouse_names
+from bench.common.stop_signals import sigterm_as_interrupt
+from bench.common.workload import Catalogue, catalogue, order_prefix, warehouse_names
 from bench.load.openloop import Pacing, Shape, pace
 from bench.load.recorder import Recorder
 from bench.peak import seed as peak_seed
@@ -47,6 +48,8 @@ from bench.peak.shop import Shop
 from bench.peak.wms import SeedReceipt, Warehouses
 from bench.report.html import write_html, write_plots
 from bench.report.results import default_out_dir, write_report
+
+INTERRUPTED = 130  # what a shell reports for a run ended by SIGINT
 
 
 @dataclass
@@ -62,7 +65,12 @@ def run_bench(params: PeakParams, say: Callable[[str], None] = print) -> int:
     """Run the bench; 0 when the oracle agreed with the gateway, 1 otherwise."""
     out = params.out or default_out_dir()
     params = fit_duration(params, say)
-    report = asyncio.run(_run(params, out, say))
+    try:
+        with sigterm_as_interrupt():
+            report = asyncio.run(_run(params, out, say))
+    except KeyboardInterrupt:
+        say("bench: interrupted; its workers and helpers were stopped")
+        return INTERRUPTED
     write_report(out, report)
     write_html(out, report)
     write_plots(out, report)
@@ -142,7 +150,8 @@ async def _peak(
     atp_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     order_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512))
     async with atp_http, order_http:
-        shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed)
+        prefix = order_prefix(ctx.tag)
+        shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed, prefix)
         wms = Warehouses(
             settings.amqp_url,
             ctx.tag,
@@ -155,7 +164,7 @@ async def _peak(
             params.seed,
             truth=seeded.wms.truth,
         )
-        closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1)
+        closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1, prefix)
         orders = await _order_capacity(ctx, params, closed_shop)
         chaos = chaos_session(params, settings, seeded.workers, ctx.tag, ctx.say)
         async with wms, chaos as faults:

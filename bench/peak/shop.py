@@ -31,6 +31,8 @@ class Shop:
     http: aiohttp.ClientSession
     order_http: aiohttp.ClientSession  # apart, so long polls never hold up ATP reads
     seed: int = 1
+    # the bench's own order ids start with it, so its simulated WMS and ERP answer only them
+    order_prefix: str = ""
     atp_get: Recorder = field(default_factory=lambda: Recorder("atp_get", "ATP GET /v1/atp/{sku}"))
     atp_check: Recorder = field(
         default_factory=lambda: Recorder("atp_check", "ATP POST /v1/atp/check")
@@ -46,6 +48,7 @@ class Shop:
         self._rng = random.Random(self.seed)
         self._next_url = itertools.cycle(self.urls)
         self._cumulative = list(itertools.accumulate(self.weights))
+        self._order_numbers = itertools.count(1)
 
     def _sku(self) -> str:
         return self._rng.choices(self.skus, cum_weights=self._cumulative)[0]
@@ -104,6 +107,7 @@ class Shop:
             for n, sku in enumerate(skus, 1)
         ]
         return {
+            "order_id": f"{self.order_prefix}{self.seed}-{next(self._order_numbers)}",
             "customer_id": f"C-{number % 997}",
             "channel": "b2b" if b2b else "web",
             "backorder": "allow" if self._rng.random() < 0.1 else "reject",

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractExchange
+from aiormq.exceptions import AMQPError
 
+from app.sim.wms import REPUBLISH_ATTEMPTS, REPUBLISH_PAUSE_S
 from bench.bridge.load import receipt, until_visible
 from bench.load.recorder import Recorder
 from protocols.amqp import WMS_EVENTS_EXCHANGE
@@ -103,8 +105,8 @@ class Warehouses:
             message_id=message_id,
         )
         try:
-            await self._exchange.publish(message, key, mandatory=True)
-        except Exception as exc:  # a nack, a return or a lost connection: the truth is unknown
+            await self._publish_until_confirmed(message, key)
+        except Exception as exc:  # a nack, a return or a broker away too long: truth unknown
             self.publishes.failed(type(exc).__name__)
             for sku, warehouse, qty in lines:
                 self.uncertain[(sku, warehouse)] += qty
@@ -113,6 +115,21 @@ class Warehouses:
         for sku, warehouse, qty in lines:
             self.truth[(sku, warehouse)] += qty
         return True
+
+    async def _publish_until_confirmed(self, message: aio_pika.Message, key: str) -> None:
+        """Publish, again after a lost connection, as a WMS's outbox does.
+
+        A confirm lost with the connection may mean the first copy arrived: the gateway
+        then sees the same warehouse, txn and line twice and applies them once, so what
+        RabbitMQ finally confirmed is exactly what the warehouse reported.
+        """
+        for _attempt in range(REPUBLISH_ATTEMPTS - 1):
+            try:
+                await self._exchange.publish(message, key, mandatory=True)
+                return
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError):
+                await asyncio.sleep(REPUBLISH_PAUSE_S)
+        await self._exchange.publish(message, key, mandatory=True)
 
     async def _probe(self, sku: str, scheduled: float, api: str) -> None:
         if await until_visible(self.http, api, sku, scheduled):

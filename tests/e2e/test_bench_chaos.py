@@ -7,7 +7,6 @@ in CI: on a shared development machine the default brokers serve other people's 
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -64,20 +63,6 @@ def test_every_fault_under_load_recovers_and_loses_nothing(
             assert fault["kind"] in latency, fault
     # And nothing was lost or applied twice, and the oracle agreed: the run is correct
     failed = [check for check in report["checks"] if not check["ok"]]
-    if _only_on_hand_drifted(chaos, failed):
-        pytest.xfail(
-            "issue 13, open: under faults some runs end with positions off the warehouses' "
-            f"truth (lost {chaos['lost']}, duplicated {chaos['duplicated']}): "
-            f"{chaos.get('stock_mismatches', [])[:3]}"
-        )
     assert (chaos["lost"], chaos["duplicated"]) == (0, 0), chaos
     assert exit_code == 0, failed
     assert report["correct"] is True
-
-
-def _only_on_hand_drifted(chaos: dict[str, Any], failed: list[dict[str, Any]]) -> bool:
-    """The known, undiagnosed failure: positions' on hand (and a reservation with them)
-    drift from the truth; orders, poison and everything else still hold."""
-    drifted = bool(chaos.get("stock_mismatches")) and (chaos["lost"] or chaos["duplicated"])
-    position_checks = ("on hand", "reserved")
-    return bool(drifted) and all(check["name"].startswith(position_checks) for check in failed)

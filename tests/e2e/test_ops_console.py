@@ -114,8 +114,9 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     chip = (By.CSS_SELECTOR, f'#reasons button[data-reason="{letter["reason"]}"]')
     wait.until(lambda _: browser.find_element(*chip).click() is None)
     wait.until(lambda _: _button(browser, letter["id"]).is_displayed())
-    row_text = _button(browser, letter["id"]).find_element(By.XPATH, "./ancestor::tr").text
-    assert letter["reason"] in row_text
+    # (read within the wait: a refresh may rebuild the row between finding and reading it)
+    row = (By.XPATH, "./ancestor::tr")
+    wait.until(lambda _: letter["reason"] in _button(browser, letter["id"]).find_element(*row).text)
     # When they search the order
     browser.find_element(By.ID, "order-id").send_keys(order_id)
     browser.find_element(By.CSS_SELECTOR, "#find button").click()
@@ -125,6 +126,12 @@ async def test_an_operator_finds_an_order_and_replays_a_dead_letter(
     )
     assert status.text == f"{order_id}: RESERVED"
     assert sku in browser.find_element(By.ID, "order").text
+    # And its flow's trace: the command that submitted it, and its events
+    title = (By.CSS_SELECTOR, "#trace .trace-title")
+    wait.until(expected_conditions.visibility_of_element_located(title))
+    trace = browser.find_element(By.ID, "trace").text
+    assert "http_command SubmitOrder" in trace
+    assert "order_event OrderReserved" in trace
     # When they replay the letter
     wait.until(lambda _: _button(browser, letter["id"]).click() is None)
     # Then the console says where it was sent again (and keeps saying it across refreshes)

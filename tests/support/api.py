@@ -64,9 +64,13 @@ class ApplyingKafka:
     def __init__(self, orders: MemoryOrders) -> None:
         self.orders = orders
         self.offset = 0
+        self.headers: list[list[tuple[str, bytes]]] = []  # of each command, in order
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         self.offset += 1
+        self.headers.append(headers)
         now = dt.datetime.now(dt.UTC)
         applied = apply(self.orders.values.get(key), _inbox.decode(value), self.offset, now, False)
         self.orders.values[key] = applied.order
@@ -78,7 +82,9 @@ class FailingKafka:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         raise self.error
 
 
@@ -98,6 +104,7 @@ def api(
     limits: ApiLimits | None = None,
     stock: MemoryStock | None = None,
     zone: dt.tzinfo = dt.UTC,
+    traces: Any = None,
 ) -> web.Application:
     """The API as a worker builds it, on in-memory orders; open when `tokens` is None."""
     path = None
@@ -108,6 +115,6 @@ def api(
     commands = command_producer(kafka or ApplyingKafka(orders))
     state = ApiState(
         load_tokens(path), Metrics(), Readiness(), stock, orders, commands, dead_letters,
-        limits=limits or ApiLimits.of(Settings()), zone=zone,
+        limits=limits or ApiLimits.of(Settings()), zone=zone, traces=traces,
     )  # type: ignore[arg-type]  # fmt: skip
     return create_api(state)

@@ -4,6 +4,7 @@ Validated against the AsyncAPI 3.0.0 JSON Schema from the AsyncAPI Initiative's
 `@asyncapi/specs` package (6.11.1, Apache-2.0), kept in tests/support/schemas.
 """
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,11 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
+from agents.runtime.cloud_events import CloudEvents
+from agents.runtime.correlated import correlated
 from app.api.asyncapi import asyncapi_document
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WMS_EVENTS_EXCHANGE
+from protocols.inventory import StockChanged
 from protocols.topics import Topics
 from protocols.wms import WMS_KINDS
 from tests.support.api import api
@@ -103,3 +107,42 @@ async def test_the_documents_are_served_without_a_token(client: TestClient) -> N
     assert xsd.status == 200
     assert xsd.content_type == "application/xml"
     assert b'<xs:element name="Receipt">' in await xsd.read()
+
+
+def test_every_message_distgate_writes_declares_its_flow_headers() -> None:
+    # Given the document
+    document = _document("distgate")
+    messages = document["components"]["messages"]
+
+    def headers_of(name: str) -> str | None:
+        ref = messages[name].get("headers", {}).get("$ref")
+        return None if ref is None else str(ref).rsplit("/", 1)[1]
+
+    # Then the external outputs declare CloudEvents headers, internal ones and the WMS
+    # commands the flow headers, and what ERP sends none (distgate reads, not writes, it)
+    assert headers_of("OrderShipped") == "CloudEventHeaders"
+    assert headers_of("StockChanged") == "CloudEventHeaders"
+    assert headers_of("OrderStatusChanged") == "CloudEventHeaders"
+    assert headers_of("ReserveLine") == "FlowHeaders"
+    assert headers_of("Release") == "FlowHeaders"
+    assert headers_of("DeadLetter") == "FlowHeaders"
+    assert headers_of("SafetyStockSet") is None
+    assert messages["OrderShipped"]["correlationId"] == {
+        "location": "$message.header#/correlation_id"
+    }
+
+
+def test_the_headers_distgate_builds_are_the_ones_it_declares() -> None:
+    # Given the headers of a StockChanged as the stock agent builds them
+    change = StockChanged(
+        event_id="ev-1", sku="SKU-1", warehouse="DC-EAST", on_hand=5, blocked=0, reserved=1,
+        allocated=0, safety_stock=0, atp=4, cause="ReserveLine",
+        occurred_at=dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
+    )  # fmt: skip
+    built = CloudEvents("distgate", "stock").headers(correlated("corr-1"), change)
+    as_text = {name: value.decode() for name, value in built}
+    # Then they validate against the declared schema, and a broken traceparent does not
+    schema = _document("distgate")["components"]["schemas"]["CloudEventHeaders"]
+    jsonschema.Draft202012Validator(schema).validate(as_text)
+    broken = as_text | {"traceparent": "00-xyz"}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(broken)

@@ -5,12 +5,13 @@ from collections import Counter
 
 import pytest
 
-from bench.common.workload import catalogue, expected_qty, warehouse_names
+from bench.common.workload import catalogue, expected_qty, order_prefix, warehouse_names
 from bench.load.openloop import Shape
 from bench.load.recorder import BOUNDS_MS, Recorder
 from bench.peak import seed as peak_seed
 from bench.peak.oracle import positions, reservations, stock_checks
 from bench.peak.params import PeakParams, add_arguments, from_args
+from bench.peak.shop import Shop
 
 
 def test_the_burst_multiplies_the_rate_only_inside_its_window() -> None:
@@ -130,3 +131,17 @@ def _position(warehouse: str, on_hand: int, reserved: int, atp: int = 0) -> dict
         "blocked": 0,
         "atp": atp,
     }
+
+
+def test_the_shops_orders_carry_the_runs_prefix_and_never_repeat_an_id() -> None:
+    # Given the two shops of one run (the load's and the capacity loop's), sharing a prefix
+    prefix = order_prefix("a1b2c3")
+    shops = [
+        Shop(["http://x"], ["S-1", "S-2", "S-3"], [1.0, 1.0, 1.0], None, None, seed, prefix)
+        for seed in (1, 2)
+    ]  # type: ignore[arg-type]
+    # When each builds orders, some with the same schedule number
+    ids = [shop._order_body(number)["order_id"] for shop in shops for number in (0, 0, 1)]
+    # Then every id is the run's, valid as an order id, and none repeats
+    assert all(i.startswith(prefix) and len(i) <= 64 for i in ids)
+    assert len(set(ids)) == len(ids)

@@ -89,9 +89,11 @@ async def test_an_undecodable_erp_decision_is_dead_lettered_and_the_next_one_rel
     forward = Forwarder()
     # When the relay takes both
     letters = await run([event(7, value), event(8, CONFIRMED)], DECISIONS, forward)
-    # Then the first is dead-lettered as malformed with its original key, bytes and headers
+    # Then the first is dead-lettered as malformed with its original key, bytes and headers,
+    # and a correlation id of its own (its traceparent, even one not valid, is kept as it came)
+    flow_header = ("correlation_id", f"dl-{letters[0].id}".encode())
     assert [(x.reason, x.origin, x.key, x.payload, x.headers) for x in letters] == [
-        ("malformed", "erp.order-decisions", b"O-1", value or b"", tuple(HEADERS))
+        ("malformed", "erp.order-decisions", b"O-1", value or b"", (*HEADERS, flow_header))
     ]
     assert letters[0].error
     # And the valid one after it is relayed

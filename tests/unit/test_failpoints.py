@@ -1,5 +1,7 @@
 """Failpoints: parsed from settings, silent until armed, and the armed pass exits like kill -9."""
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -12,9 +14,9 @@ from app.settings import Settings
 
 def test_a_spec_names_points_and_passes() -> None:
     # Given two armed points, When parsed, Then each has its pass number
-    assert parse_failpoints("bridge.before_kafka_send=exit@3, bridge.after_kafka_ack=exit@25") == {
-        "bridge.before_kafka_send": 3,
-        "bridge.after_kafka_ack": 25,
+    assert parse_failpoints("bridge.before_kafka_send=exit@3, batch.before_send=stop@25") == {
+        "bridge.before_kafka_send": ("exit", 3),
+        "batch.before_send": ("stop", 25),
     }
     assert parse_failpoints("") == {}
 
@@ -49,3 +51,24 @@ def test_the_armed_pass_exits_at_once_with_137() -> None:
     assert result.returncode == EXIT_CODE
     assert result.stdout.split() == ["0", "1"]
     assert "failpoint x.y" in result.stderr
+
+
+def test_a_stop_point_freezes_the_process_until_it_is_continued() -> None:
+    # Given a child armed to stop on its 2nd pass through a point
+    code = (
+        "from agents.runtime.failpoints import Failpoints\n"
+        "p = Failpoints('x.y=stop@2')\n"
+        "for i in range(3):\n"
+        "    p.hit('x.y'); print(i, flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # When it reaches that pass, Then it is stopped (waitpid reports it), not dead
+    _pid, status = os.waitpid(child.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status)
+    # And once continued it carries on where it stood
+    os.kill(child.pid, signal.SIGCONT)
+    out, err = child.communicate(timeout=30)
+    assert out.split() == ["0", "1", "2"]
+    assert "failpoint x.y: stopping" in err

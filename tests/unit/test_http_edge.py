@@ -60,7 +60,9 @@ async def test_an_order_kafka_does_not_acknowledge_is_503_with_retry_after(
 class SilentKafka:
     """A Kafka that takes a command and never answers."""
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
         await asyncio.Event().wait()
 
 

@@ -22,7 +22,10 @@ def test_document_is_valid_openapi_3_1() -> None:
 def test_every_served_route_is_documented() -> None:
     # Given the API as the worker builds it
     unused: Any = None  # the route table does not touch the handlers' state
-    state = ApiState(TokenRegistry(None), Metrics(), Readiness(), unused, unused, unused, unused)
+    traces: Any = object()  # given, the trace endpoint is mounted
+    state = ApiState(
+        TokenRegistry(None), Metrics(), Readiness(), unused, unused, unused, unused, traces=traces
+    )
     api = create_api(state)
     served = {
         (route.method.lower(), route.resource.canonical)
@@ -32,6 +35,9 @@ def test_every_served_route_is_documented() -> None:
     # When compared with the document's paths and methods
     paths = orjson.loads(openapi_document())["paths"]
     documented = {(method, path) for path, item in paths.items() for method in item}
-    # Then every route is documented (the ATP path's catch-all SKU pattern named plainly)
-    normalised = {(m, p.replace("{sku:.+}", "{sku}")) for m, p in served}
+    # Then every route is documented (the catch-all SKU and correlation id named plainly)
+    normalised = {
+        (m, p.replace("{sku:.+}", "{sku}").replace("{correlation_id:.+}", "{correlation_id}"))
+        for m, p in served
+    }
     assert normalised == documented

@@ -80,7 +80,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, bytes]] = []
 
-    async def send(self, *, key: bytes, value: bytes) -> None:
+    async def send(self, *, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         self.sent.append((key, value))
 
 

@@ -10,7 +10,7 @@ import rocksdict
 from faust.types import TP
 
 from agents.runtime.record_buffer import RecordBuffer
-from agents.runtime.rows import SWEEP_KEYS, PartitionRows
+from agents.runtime.rows import NOTHING_RESTORED, SWEEP_KEYS, PartitionRows, restore_from
 
 CHANGELOG = TP("app-stock-changelog", 3)
 
@@ -35,6 +35,9 @@ class Store:
 
     def set_persisted_offset(self, tp: TP, offset: int) -> None:
         self.persisted[tp] = offset
+
+    def persisted_offset(self, tp: TP) -> int | None:
+        return self.persisted.get(tp)
 
 
 @pytest.fixture
@@ -122,11 +125,86 @@ async def test_the_sweep_deletes_stale_rows_with_a_tombstone_and_keeps_the_rest(
     for _ in range(3):
         rows.sweep(lambda _key, value: value == b"old", now=0.0)
     rows.flush()
-    records = {key: value for group in buffer.take().values() for key, value in group.records}
+    records = {key: value for group in buffer.take().values() for key, value, _ in group.records}
     # Then every stale row, and only those, goes to the changelog as a tombstone
     assert records == {key: None for n, key in enumerate(keys) if n % 2}
     assert all(rows.get(key) is None for n, key in enumerate(keys) if n % 2)
     assert all(rows.get(key) == b"new" for n, key in enumerate(keys) if not n % 2)
+
+
+async def write(rows: PartitionRows, buffer: RecordBuffer, key: bytes, value: bytes) -> Any:
+    """One batch writing `key`, flushed; the future Kafka acknowledges it with."""
+    rows.put(key, value)
+    rows.flush()
+    return sent(buffer)
+
+
+async def test_a_worker_that_lapsed_restores_from_the_last_commit_not_its_own_late_write(
+    store: Store,
+) -> None:
+    # Given a worker whose write at changelog offset 10 a successful commit vouched for
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    (await write(rows, buffer, b"SKU-1", b"v1")).set_result(Metadata(10))
+    await asyncio.sleep(0)
+    rows.trust(rows.persisted())
+    # When it froze past its session timeout, another owner wrote offsets 11-19, and the
+    # batch it had in hand reached the changelog at offset 20 when it woke
+    (await write(rows, buffer, b"SKU-2", b"stale")).set_result(Metadata(20))
+    await asyncio.sleep(0)
+    assert store.persisted[CHANGELOG] == 20
+    # And the partition is assigned to it again
+    rows.reassigned()
+    # Then its restore starts after offset 10: the other owner's records are read
+    assert store.persisted[CHANGELOG] == 10
+
+
+async def test_a_write_in_flight_across_a_reassignment_never_reaches_rocksdb(
+    store: Store,
+) -> None:
+    # Given a write still in flight when the partition is assigned again
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    late = await write(rows, buffer, b"SKU-1", b"stale")
+    rows.reassigned()
+    # Then reads no longer see it: the restore decides what the partition holds
+    assert rows.get(b"SKU-1") is None
+    # When Kafka acknowledges it after the restore began
+    late.set_result(Metadata(7))
+    await asyncio.sleep(0)
+    # Then neither the row nor the restore's offset are touched by it
+    assert store.db.get(b"SKU-1") is None
+    assert CHANGELOG not in store.persisted
+
+
+async def test_a_reassignment_after_a_commit_restores_from_where_it_was(store: Store) -> None:
+    # Given writes every one of which a successful commit vouched for
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    (await write(rows, buffer, b"SKU-1", b"v1")).set_result(Metadata(3))
+    await asyncio.sleep(0)
+    rows.trust(rows.persisted())
+    # When the partition is assigned again (a cooperative rebalance)
+    rows.reassigned()
+    # Then nothing is replayed and nothing written is forgotten
+    assert store.persisted[CHANGELOG] == 3
+    assert rows.get(b"SKU-1") == b"v1"
+
+
+@pytest.mark.parametrize(
+    ("persisted", "vouched", "start"),
+    [
+        (None, None, None),  # nothing stored: Faust restores from the beginning anyway
+        (5, None, NOTHING_RESTORED),  # written, never vouched for: the whole changelog
+        (5, 5, 5),
+        (4, 5, 4),  # a restore since the commit moved it: nothing to distrust
+        (9, 5, 5),
+    ],
+)
+def test_a_restore_never_starts_past_the_last_vouched_offset(
+    persisted: int | None, vouched: int | None, start: int | None
+) -> None:
+    assert restore_from(persisted, vouched) == start
 
 
 async def test_a_prefix_read_sees_rocksdb_the_writes_in_flight_and_the_batch(store: Store) -> None:

@@ -4,6 +4,7 @@ import datetime as dt
 
 import aio_pika
 
+from agents.runtime.correlated import correlated
 from agents.wms_commands import command_message, next_pause
 from agents.wms_parking import Delivered, Router, indexed_warehouse, parked_message, unparked
 from protocols.amqp import HEADER_PARKED_ROUTING_KEY
@@ -118,11 +119,11 @@ def test_a_parked_command_is_sent_on_as_it_was_published() -> None:
     command = CancelAtWarehouse(
         event_id="can-1", order_id="SO-1", warehouse=EAST, txn="CAN-1", correlation_id="corr"
     )
-    message = command_message(command, b"<Cancel/>")
+    message = command_message(command, b"<Cancel/>", correlated("corr"))
     parked = parked_message(message, f"{EAST}.cancel")
     # When it is taken out of the parked queue
     unpacked = unparked(parked)
-    # Then it goes to its routing key with the same body, ids and properties, and no header
+    # Then it goes to its routing key with the same body, ids, properties and flow headers
     assert unpacked is not None
     key, again = unpacked
     assert key == f"{EAST}.cancel"
@@ -132,7 +133,8 @@ def test_a_parked_command_is_sent_on_as_it_was_published() -> None:
         aio_pika.DeliveryMode.PERSISTENT,
     )
     assert isinstance(again.timestamp, dt.datetime)
-    assert again.headers == {}
+    assert set(again.headers) == {"correlation_id", "traceparent"}
+    assert again.headers["correlation_id"] == "corr"
 
 
 def test_a_message_without_a_routing_key_is_no_parked_command() -> None:

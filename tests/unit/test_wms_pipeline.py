@@ -5,7 +5,7 @@ import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -13,10 +13,12 @@ from aiokafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 
 from agents import wms_pipeline
+from agents.runtime.correlated import incoming
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import INLINE_BODY_BYTES, Pipeline
 from protocols.topics import Topics
+from protocols.trace_headers import trace_id_of
 
 TOPICS = Topics.for_app("distgate")
 
@@ -32,6 +34,7 @@ class FakeMessage:
     correlation_id: str | None = None
     content_type: str | None = "application/xml"
     timestamp: Any = None
+    headers: dict[str, Any] = field(default_factory=dict)
     settled: list[str] = field(default_factory=list)
 
     async def ack(self, multiple: bool = False) -> None:
@@ -64,11 +67,13 @@ class FakeProducer:
 
     def __init__(self, expected: int) -> None:
         self.sent: list[tuple[str, bytes | None]] = []
+        self.headers: list[list[tuple[str, bytes]]] = []
         self.futures: list[asyncio.Future[object]] = []
         self.expected, self.all_sent = expected, asyncio.Event()
 
     async def send(self, topic: str, value: bytes, key: bytes | None, headers: Any) -> Any:
         self.sent.append((topic, key))
+        self.headers.append(headers)
         self.futures.append(asyncio.get_running_loop().create_future())
         if len(self.futures) == self.expected:
             self.all_sent.set()
@@ -165,6 +170,32 @@ async def test_a_large_body_is_decoded_off_the_event_loop_and_keeps_its_place(
         TOPICS.stock_inbox.name,
         TOPICS.dead_letters.name,
         TOPICS.stock_inbox.name,
+    ]
+    for future in producer.futures:
+        future.set_result(None)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_confirmation_joins_the_flow_a_wms_echoes_as_property_or_as_headers() -> None:
+    # Given a count whose WMS echoed the flow as the AMQP property, one that echoed our
+    # headers (traceparent included), and one that echoed nothing
+    sender = "00f067aa0ba902b7"
+    echoed = {"correlation_id": "flow-2", "traceparent": f"00-{trace_id_of('flow-2')}-{sender}-01"}
+    messages = [
+        replace(count(1), correlation_id="flow-1"),
+        replace(count(2), headers=echoed),
+        replace(count(3), message_id="wms-msg-3"),
+    ]
+    # When the pipeline sends their records
+    _, producer, running = await started(messages)
+    # Then each record carries its flow and a traceparent of that flow's trace
+    said = [incoming(headers) for headers in producer.headers]
+    assert [s.correlation_id for s in said] == ["flow-1", "flow-2", "wms-msg-3"]
+    assert [s.parent.trace_id for s in said if s.parent] == [
+        trace_id_of("flow-1"),
+        trace_id_of("flow-2"),
+        trace_id_of("wms-msg-3"),
     ]
     for future in producer.futures:
         future.set_result(None)

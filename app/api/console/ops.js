@@ -239,7 +239,9 @@ async function findOrder(event) {
   const out = document.getElementById("order");
   const {status, body} = await getJson(`/v1/orders/${encodeURIComponent(id)}`);
   if (status !== 200) {
-    out.replaceChildren(el("p", `${id}: ${body.detail || `HTTP ${status}`}`, "breach"));
+    // not an order (or not one this token may read): perhaps a correlation id
+    const shown = await showTrace(id);
+    out.replaceChildren(shown ? "" : el("p", `${id}: ${body.detail || `HTTP ${status}`}`, "breach"));
     return;
   }
   const lines = el("table");
@@ -252,6 +254,30 @@ async function findOrder(event) {
   }
   out.replaceChildren(el("p", `${body.order_id}: ${body.status}`, "order-status"), lines,
                       el("pre", JSON.stringify(body, null, 2)));
+  await showTrace(body.correlation_id);
+}
+
+// The flow's messages in time order (GET /v1/admin/trace/{id}); false when none is known.
+async function showTrace(correlationId) {
+  const out = document.getElementById("trace");
+  const {status, body} = await getJson(`/v1/admin/trace/${encodeURIComponent(correlationId)}`);
+  if (status !== 200) {
+    out.replaceChildren(el("p", `trace ${correlationId}: ${body.detail || `HTTP ${status}`}`, "breach"));
+    return false;
+  }
+  const table = el("table");
+  table.append(el("tr"));
+  table.firstChild.append(...["at", "kind", "type", "where", "key"].map((h) => el("th", h)));
+  for (const m of body.messages) {
+    const row = el("tr");
+    const where = `${m.topic}/${m.partition}@${m.offset}`;
+    row.append(...[m.at, m.kind, m.type ?? m.reason ?? "", where, m.key ?? ""].map((v) => el("td", v)));
+    table.append(row);
+  }
+  const title = `trace ${body.correlation_id} (trace id ${body.trace_id}): ` +
+    `${body.messages.length} messages${body.truncated ? ", more not kept" : ""}`;
+  out.replaceChildren(el("p", title, "trace-title"), table);
+  return true;
 }
 
 async function refresh() {
