@@ -10,6 +10,7 @@ from aiokafka.errors import KafkaError, NoError, TopicAlreadyExistsError, for_co
 from aiormq.exceptions import AMQPError
 from yarl import URL
 
+from app.erp_start import is_new_deployment, start_decisions_at_end
 from app.errors import ConfigurationError
 from app.settings import Settings
 from protocols.amqp import WmsQueues
@@ -22,8 +23,14 @@ KEEP_FOREVER = "-1"
 
 
 async def declare_topology(settings: Settings, specs: tuple[TopicSpec, ...]) -> None:
-    """Declare every topic and the AMQP topology; an unreachable broker is a clear error."""
-    await declare_kafka_topics(settings, specs)
+    """Declare every topic and the AMQP topology; an unreachable broker is a clear error.
+
+    A deployment declared for the first time reads ERP's decisions from now on
+    (`app.erp_start`).
+    """
+    created = await declare_kafka_topics(settings, specs)
+    if is_new_deployment(settings, created):
+        await start_decisions_at_end(settings)
     amqp = URL(settings.amqp_url)
     try:
         connection = await aio_pika.connect(settings.amqp_url, timeout=30)

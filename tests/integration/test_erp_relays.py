@@ -80,3 +80,42 @@ async def test_undecodable_erp_records_are_dead_lettered_and_the_next_ones_relay
         lambda rs: any(r.key == order_id.encode() for r in rs),
     )
     assert [r.value for r in inbox if r.key == order_id.encode()] == [good_decision.encode()]
+
+
+async def test_a_new_deployment_reads_erp_decisions_from_its_start_and_supply_from_the_beginning(
+    spawn_worker: SpawnWorker, deployment: Settings
+) -> None:
+    # Given ERP's history on the shared topics: a decision about some other deployment's
+    # order, and a supply plan
+    sku, before, after = unique("SKU"), unique("O"), unique("O")
+    decision = '{{"type":"OrderConfirmed","event_id":"{0}:c","order_id":"{0}"}}'
+    topics = deployment.topics
+    await produce(
+        deployment.kafka_bootstrap,
+        topics.erp_order_decisions.name,
+        [(before.encode(), decision.format(before).encode())],
+    )
+    plan = ExpectedReceipt(
+        event_id=unique("e"), po_id="PO-7", sku=sku, warehouse="DC-EAST", qty=3,
+        eta=dt.date(2099, 2, 1),
+    )  # fmt: skip
+    await produce(deployment.kafka_bootstrap, topics.erp_supply.name, [(sku.encode(), plan)])
+    # When a new deployment starts, and ERP then decides about another unknown order
+    worker = spawn_worker()
+    await worker.wait_ready()
+    await produce(
+        deployment.kafka_bootstrap,
+        topics.erp_order_decisions.name,
+        [(after.encode(), decision.format(after).encode())],
+    )
+    # Then the supply plan from before it applied
+    _, answer = await eventually(lambda: atp(worker.url, sku), lambda r: r[0] == 200)
+    assert answer["warehouses"][0]["incoming"] == [{"po_id": "PO-7", "qty": 3, "eta": "2099-02-01"}]
+    # And only the decision sent since it exists reached its order inbox (the one before
+    # was about an order it never had)
+    inbox = await read_until(
+        deployment.kafka_bootstrap,
+        topics.order_inbox.name,
+        lambda rs: any(r.key == after.encode() for r in rs),
+    )
+    assert [r.key for r in inbox if r.key in (before.encode(), after.encode())] == [after.encode()]

@@ -222,8 +222,11 @@ async def test_consumer_lag_is_reported_per_assigned_partition(spawn_worker: Spa
             text = await r.text()
         return [line for line in text.splitlines() if line.rpartition(" ")[0] in samples]
 
-    lines = await eventually(reported, lambda found: len(found) == 8, within=20)
-    assert all(line.endswith(" 0.0") for line in lines)
+    # (a new deployment's relays may still be forwarding ERP's history onto the inbox)
+    def caught_up(found: list[str]) -> bool:
+        return len(found) == 8 and all(line.endswith(" 0.0") for line in found)
+
+    await eventually(reported, caught_up, within=30)
 
 
 async def test_dead_letters_are_kept_forever_also_on_a_topic_made_before(
@@ -237,11 +240,14 @@ async def test_dead_letters_are_kept_forever_also_on_a_topic_made_before(
     async def retention() -> str:
         resource = ConfigResource(ConfigResourceType.TOPIC, letters)
         described = await admin.describe_configs([resource])
-        return str(dict(entry[:2] for entry in described[0].resources[0][4])["retention.ms"])
+        # a topic just made may not show its configs yet: "" until it does
+        return str(
+            dict(entry[:2] for entry in described[0].resources[0][4]).get("retention.ms", "")
+        )
 
     try:
         await admin.create_topics([NewTopic(letters, deployment.partitions, 1)])
-        assert await retention() == "604800000"
+        await eventually(retention, lambda value: value == "604800000", within=10)
         # When a worker declares its topology
         await declare_kafka_topics(deployment, deployment.topics.all())
         # Then the topic keeps its letters until an operator acts on them (the broker
