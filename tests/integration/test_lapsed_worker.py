@@ -11,6 +11,7 @@ import os
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from app.settings import Settings
@@ -27,6 +28,14 @@ async def stopped(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "T"
 
 
+async def lag(url: str) -> float | None:
+    """Records behind on every input, summed from /metrics (None before any is reported)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as response:
+        text = await response.text()
+    lines = [line for line in text.splitlines() if line.startswith("distgate_consumer_lag{")]
+    return sum(float(line.rpartition(" ")[2]) for line in lines) if lines else None
+
+
 def times(oracle: dict[str, dict[str, int]], rounds: int) -> dict[str, dict[str, int]]:
     """What `rounds` receipts of every oracle quantity add up to."""
     return {sku: {w: qty * rounds for w, qty in per.items()} for sku, per in oracle.items()}
@@ -36,7 +45,13 @@ def times(oracle: dict[str, dict[str, int]], rounds: int) -> dict[str, dict[str,
 async def test_a_worker_woken_after_its_partitions_moved_restores_its_successors_writes(
     spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
-    # Given a worker that freezes with its first stock batch applied but not yet sent
+    # Given a deployment that already read ERP's supply history (shared, kept: replayed to
+    # every new deployment, it would otherwise be the first batch the worker freezes on)
+    first = spawn_worker("w0")
+    await first.wait_ready()
+    await eventually(lambda: lag(first.url), lambda behind: behind == 0.0, within=120)
+    assert first.terminate() == 0
+    # And a worker that freezes with its first stock batch applied but not yet sent
     lapsing = spawn_worker("w1", DISTGATE_FAILPOINTS="batch.before_send=stop@1")
     await lapsing.wait_ready()
     oracle = catalogue(60)
