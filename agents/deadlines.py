@@ -18,9 +18,9 @@ from agents.runtime.correlated import correlated
 from agents.runtime.rows import TableRows
 from protocols.order_commands import DecisionOverdue
 from tables.keys import is_value_key
-from tables.order_batch import decode_order
-from tables.order_deadline import decision_overdue, overdue_notice
-from tables.orders import Order
+from tables.order.batch import decode_order
+from tables.order.deadline import decision_overdue, overdue_notice
+from tables.order.value import Order
 
 TICK_S = 10.0
 SCAN_KEYS = 2_000  # rows read per partition and tick: a few milliseconds

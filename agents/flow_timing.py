@@ -19,10 +19,10 @@ import msgspec
 from faust.types import Message
 
 from agents.runtime.flows import Flow, FlowTimer
-from protocols.http import HistoryEntry
 from protocols.orders import OrderStatus
-from tables.orders import OrderApplied
-from tables.stock import Applied
+from tables.order.apply import OrderApplied
+from tables.order.value import StatusEntry
+from tables.stock.apply import Applied
 
 WMS_STOCK_FACTS = frozenset({"StockReceived", "StockAdjusted", "StockHoldChanged", "StockCounted"})
 ERP_DECISIONS = frozenset(
@@ -61,10 +61,10 @@ def wms_to_atp(value: bytes, produced_at: float, applied_at: float) -> Latency |
 
 
 def order_latencies(
-    history: Iterable[HistoryEntry], new: frozenset[str], at: dt.datetime, from_erp: bool
+    history: Iterable[StatusEntry], new: frozenset[str], at: dt.datetime, from_erp: bool
 ) -> list[Latency]:
     """The flows that the history entries with event ids `new` end, applied at `at`."""
-    earlier: list[HistoryEntry] = []
+    earlier: list[StatusEntry] = []
     latencies: list[Latency] = []
     for entry in history:
         if entry.event_id in new:
@@ -74,7 +74,7 @@ def order_latencies(
 
 
 def _ended_by(
-    status: OrderStatus, earlier: list[HistoryEntry], at: dt.datetime, from_erp: bool
+    status: OrderStatus, earlier: list[StatusEntry], at: dt.datetime, from_erp: bool
 ) -> Iterator[Latency]:
     statuses = {entry.status for entry in earlier}
     if status in _RESERVATION_DECIDED and statuses == {OrderStatus.SUBMITTED}:

@@ -15,8 +15,8 @@ from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
 from protocols.topics import Topics, TopicSpec
 from tables.batch import BatchRunner
-from tables.order_batch import order_batches
-from tables.orders import OrderApplied
+from tables.order.apply import OrderApplied
+from tables.order.batch import order_batches
 
 _encoder = msgspec.json.Encoder()
 

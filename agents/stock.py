@@ -16,8 +16,8 @@ from agents.runtime.output import Output
 from agents.runtime.rows import TableRows
 from protocols.topics import Topics, TopicSpec
 from tables.batch import BatchRunner
-from tables.stock import Applied
-from tables.stock_batch import stock_batches
+from tables.stock.apply import Applied
+from tables.stock.batch import stock_batches
 
 _encoder = msgspec.json.Encoder()
 

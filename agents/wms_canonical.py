@@ -9,7 +9,7 @@ A confirmation's stock effect goes to the stock inbox as well, first, one event 
 that takes units off the shelf (`StockShipped`, `StockPickedShort`, id
 `wms:<WAREHOUSE>:<txn>:<line no>`): so it takes effect in the order the WMS sent it,
 before a count the WMS sent after it. The order side's later command for the same line
-names that id and changes stock no more (`tables.stock_shelf`).
+names that id and changes stock no more (`tables.stock.shelf`).
 """
 
 import datetime as dt

@@ -23,10 +23,10 @@ from app.readiness import Readiness
 from app.services import HttpServer
 from app.settings import Settings
 from protocols.topics import TopicSpec
-from tables.order_table import decode_order, is_closed_order, order_changelog
-from tables.orders import Order
-from tables.stock import SkuStock
-from tables.stock_table import decode_stock, stock_changelog
+from tables.order.table import decode_order, is_closed_order, order_changelog
+from tables.order.value import Order
+from tables.stock.table import decode_stock, stock_changelog
+from tables.stock.value import SkuStock
 
 T = TypeVar("T")
 

@@ -25,8 +25,8 @@ from app.http_port import check_http_port
 from app.logs import JsonFormatter
 from app.settings import Settings
 from app.topology import declare_topology
-from tables.order_table import order_changelog
-from tables.stock_table import stock_changelog
+from tables.order.table import order_changelog
+from tables.stock.table import stock_changelog
 
 POLL = 0.2  # seconds between two looks at the children
 FIRST_BACKOFF, MAX_BACKOFF = 0.5, 10.0  # seconds before a restart, doubling per failure

@@ -25,8 +25,8 @@ from app.readiness import Readiness
 from app.settings import Settings
 from app.status_reporter import StatusReporter
 from app.wms_wiring import register_wms
-from tables.order_table import declare_order_table
-from tables.stock_table import declare_stock_table
+from tables.order.table import declare_order_table
+from tables.stock.table import declare_stock_table
 
 
 class GatewayWorker(faust.Worker):

@@ -5,7 +5,7 @@ in the entity's partition and a prefix scan finds them. Ids never contain `|` (s
 `protocols.ids`), so a value's key is the bare id and every other row has a `|` in it.
 """
 
-from tables.stock_value import LineKey
+from tables.stock.value import LineKey
 
 SEPARATOR = b"|"
 _LINE = "|r|"
@@ -30,7 +30,7 @@ def line_key(sku: str, line: LineKey) -> bytes:
 
 
 def queue_key(sku: str) -> bytes:
-    """The row of a SKU's backorder queue (`tables.backorder_queue`)."""
+    """The row of a SKU's backorder queue (`tables.stock.backorder_queue`)."""
     return f"{sku}{_QUEUE}".encode()
 
 

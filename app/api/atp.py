@@ -20,9 +20,9 @@ from protocols.http import (
     IncomingSupply,
 )
 from protocols.ids import SKU_PATTERN, WAREHOUSE_PATTERN
-from tables.atp import LineQuery, check_lines
 from tables.business_day import business_day
-from tables.stock import Position
+from tables.stock.atp import LineQuery, check_lines
+from tables.stock.value import Position
 
 _SKU = re.compile(SKU_PATTERN)
 _WAREHOUSE = re.compile(WAREHOUSE_PATTERN)

@@ -7,7 +7,6 @@ import re
 import msgspec
 from aiohttp import web
 from aiokafka.errors import KafkaError
-from msgspec.structs import replace
 
 from app.api.auth import Principal
 from app.api.bodies import checked, json_response, read_json
@@ -15,6 +14,7 @@ from app.api.gates import Gate
 from app.api.keys import COMMANDS, LIMITS, ORDERS, TOKENS
 from app.api.middlewares import CORRELATION_ID
 from app.api.order_ids import keyed_order_id, stored_ids
+from app.api.order_view import order_view
 from app.api.readers import OrderReader
 from app.api.tracing import FLOW
 from app.errors import (
@@ -30,13 +30,12 @@ from protocols.http import (
     SUBMIT_ORDER_DECODER,
     FieldError,
     OrderAccepted,
-    OrderView,
     validate_order,
 )
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from tables.orders import Order, cancel_refusal, status_reached
+from tables.order.value import Order, cancel_refusal, status_reached
 
 _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
 MAX_WAIT = 30.0
@@ -108,7 +107,7 @@ async def get_order(request: web.Request) -> web.Response:
                 timeout,
             )
         order = waited or order
-    return json_response(_view(order, order_id), ENCODER)
+    return json_response(order_view(order, order_id), ENCODER)
 
 
 def _wait_params(request: web.Request) -> tuple[OrderStatus | None, float]:
@@ -151,7 +150,7 @@ async def cancel_order(request: web.Request) -> web.Response:
             correlation_id=request[CORRELATION_ID],
         )
         await request.app[COMMANDS].send(stored_id, command, request[FLOW].headers)
-    return json_response(_view(order, order_id), ENCODER, status=202)
+    return json_response(order_view(order, order_id), ENCODER, status=202)
 
 
 def _authorize(request: web.Request, scope: str) -> Principal:
@@ -218,11 +217,6 @@ async def _owned_order(
     if order is None:
         raise NotFound(f"no order {order_id}")
     return stored_id, order
-
-
-def _view(order: Order, order_id: str) -> OrderView:
-    """The order as the caller named it (a bound token's ids are stored scoped)."""
-    return replace(order.view(), order_id=order_id)
 
 
 def add_routes(app: web.Application) -> None:

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from typing import Protocol
 
-from tables.orders import Order
-from tables.stock import SkuStock
+from tables.order.value import Order
+from tables.stock.value import SkuStock
 
 
 class StockReader(Protocol):

@@ -10,8 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from agents.wms_parking import indexed_warehouse
 from protocols.amqp import WmsQueues
-from tables.order_table import order_changelog
-from tables.stock_table import stock_changelog
+from tables.order.table import order_changelog
+from tables.stock.table import stock_changelog
 
 
 async def remove_deployment(bootstrap: str, amqp_url: str, app_id: str) -> None:

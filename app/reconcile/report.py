@@ -7,7 +7,7 @@ from typing import Literal, TextIO
 import msgspec
 
 from protocols.book_stock import BadRow, BookStock, Encoding
-from tables.reconcile import Discrepancy
+from tables.stock.reconcile import Discrepancy
 
 ON_HAND_COLUMNS = ("sku", "warehouse", "erp_qty", "distgate_on_hand", "difference")
 BLOCKED_COLUMNS = ("erp_blocked", "distgate_blocked", "blocked_difference")

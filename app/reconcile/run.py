@@ -20,9 +20,9 @@ from protocols.book_stock import (
     parse_book_stock,
     shown,
 )
-from tables.reconcile import reconcile
-from tables.stock import SkuStock
-from tables.stock_table import decode_stock, stock_changelog
+from tables.stock.reconcile import reconcile
+from tables.stock.table import decode_stock, stock_changelog
+from tables.stock.value import SkuStock
 
 LOAD_TIMEOUT = 300.0
 

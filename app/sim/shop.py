@@ -17,7 +17,7 @@ import msgspec
 
 from app.sim.truth import wholly_backordered
 from protocols.orders import OrderStatus
-from tables.orders import status_reached
+from tables.order.value import status_reached
 
 RETRY_FOR = 60.0  # how long a call is retried while the gateway answers 503 or not at all
 WAIT_FOR = 90.0  # how long a shopper waits for an order to reach the status to cancel in

@@ -10,7 +10,7 @@ import msgspec
 
 from bench.common.stats import zipf_exponent_for, zipf_weights
 from protocols.inventory import StockReceived
-from tables.stock import Position, SkuStock
+from tables.stock.value import Position, SkuStock
 
 WAREHOUSES = ("DC-EAST", "DC-WEST", "DC-SOUTH")
 OCCURRED_AT = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)

@@ -31,8 +31,9 @@ from protocols.reservations import LineReserved
 from protocols.topics import OrderInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
-from tables.order_table import encode_order, is_closed_order
-from tables.orders import Order, apply
+from tables.order.apply import apply
+from tables.order.table import encode_order, is_closed_order
+from tables.order.value import Order
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 WAREHOUSE = "DC-EAST"

@@ -5,7 +5,8 @@ import datetime as dt
 from protocols.inventory import StockChanged
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
-from tables.stock import SkuStock, apply
+from tables.stock.apply import apply
+from tables.stock.value import SkuStock
 
 Values = dict[str, SkuStock]
 """Every SKU's stock value seen so far, keyed by SKU (one partition's SKUs never meet another's)."""

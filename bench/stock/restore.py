@@ -15,7 +15,7 @@ from bench.common.params import Context, Params
 from bench.common.procs import memory_bytes, pids_of
 from bench.common.workload import KeyedValue, restored_value, sku_name
 from tables.keys import seen_key
-from tables.stock_table import encode_stock
+from tables.stock.table import encode_stock
 
 SETTLE_S = 2.0
 
@@ -29,7 +29,7 @@ class _Answer(msgspec.Struct):
 def stock_changelog_name(app_id: str) -> str:
     """The stock table's changelog topic, as the product names it."""
     # The product renamed changelog_spec to stock_changelog; accept either while both exist.
-    module = importlib.import_module("tables.stock_table")
+    module = importlib.import_module("tables.stock.table")
     spec = getattr(module, "stock_changelog", None) or module.changelog_spec
     return str(spec(app_id).name)
 

@@ -13,8 +13,8 @@ import pytest
 
 from app.settings import Settings
 from protocols.inventory import StockHoldChanged, StockReceived
-from tables.stock import Position, SkuStock
-from tables.stock_table import encode_stock, stock_changelog
+from tables.stock.table import encode_stock, stock_changelog
+from tables.stock.value import Position, SkuStock
 from tests.conftest import SpawnWorker
 from tests.support.kafka import create_topic, produce, unique
 from tests.support.polling import eventually

@@ -18,8 +18,9 @@ from app.metrics import Metrics
 from app.readiness import Readiness
 from app.settings import Settings
 from protocols.topics import OrderInboxMessage, Topics
-from tables.orders import Order, apply
-from tables.stock import SkuStock
+from tables.order.apply import apply
+from tables.order.value import Order
+from tables.stock.value import SkuStock
 
 _inbox = msgspec.json.Decoder(OrderInboxMessage)
 

@@ -8,11 +8,12 @@ import msgspec
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from tables.batch import Delivery, Failed
 from tables.keys import SEPARATOR, is_seen_key, line_key, queue_key, seen_key, value_key
-from tables.order_batch import decode_order, encode_order, order_batches
-from tables.orders import Order, OrderApplied
-from tables.stock import Applied
-from tables.stock_batch import decode_holds, decode_stock, encode_holds, encode_stock, stock_batches
-from tables.stock_value import LineHolds, Reservation, SkuStock
+from tables.order.apply import OrderApplied
+from tables.order.batch import decode_order, encode_order, order_batches
+from tables.order.value import Order
+from tables.stock.apply import Applied
+from tables.stock.batch import decode_holds, decode_stock, encode_holds, encode_stock, stock_batches
+from tables.stock.value import LineHolds, Reservation, SkuStock
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 NOT_REFUSALS = ("malformed", "unexpected_error")

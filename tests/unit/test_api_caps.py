@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from app.api.gates import ApiLimits, Gate
 from app.errors import Overloaded
-from tables.orders import Order
+from tables.order.value import Order
 from tests.support.api import MemoryOrders, api
 from tests.support.polling import eventually
 

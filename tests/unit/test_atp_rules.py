@@ -17,7 +17,10 @@ from protocols.inventory import (
     StockReceived,
 )
 from protocols.topics import StockInboxMessage
-from tables.atp import (
+from tables.batch import Failed
+from tables.errors import InvalidStockChange
+from tables.stock.apply import apply
+from tables.stock.atp import (
     LineAnswer,
     LineQuery,
     available_to_promise,
@@ -26,9 +29,7 @@ from tables.atp import (
     promise_date,
     source_line,
 )
-from tables.batch import Failed
-from tables.errors import InvalidStockChange
-from tables.stock import IncomingSupply, Position, SkuStock, apply
+from tables.stock.value import IncomingSupply, Position, SkuStock
 from tests.support.tables import NOT_REFUSALS, StockTable
 
 SKU = "SKU-1"

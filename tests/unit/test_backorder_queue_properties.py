@@ -20,10 +20,11 @@ from protocols.reservations import (
     ReserveLine,
 )
 from protocols.topics import StockInboxMessage
-from tables.backorder_queue import Backorder
 from tables.keys import queue_key
-from tables.stock import Applied, Position, SkuStock
-from tables.stock_batch import decode_queue
+from tables.stock.apply import Applied
+from tables.stock.backorder_queue import Backorder
+from tables.stock.batch import decode_queue
+from tables.stock.value import Position, SkuStock
 from tests.support.tables import NOW, StockTable
 
 SKU = "SKU-P"

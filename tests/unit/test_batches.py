@@ -31,10 +31,11 @@ from protocols.reservations import (
 )
 from tables.batch import BatchRunner, Delivery, Failed
 from tables.keys import seen_key, value_key
-from tables.order_batch import order_batches
+from tables.order.batch import order_batches
 from tables.seen import day_number, is_expired
-from tables.stock import Applied, Position, Reservation
-from tables.stock_batch import decode_stock, stock_batches
+from tables.stock.apply import Applied
+from tables.stock.batch import decode_stock, stock_batches
+from tables.stock.value import Position, Reservation
 from tests.support.tables import NOW, DictRows, StockTable, delivery
 
 SKUS = ("SKU-1", "SKU-2")

@@ -5,9 +5,9 @@ import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from tables.atp import promise_date
 from tables.business_day import business_day
-from tables.stock import Position, SkuStock
+from tables.stock.atp import promise_date
+from tables.stock.value import Position, SkuStock
 from tests.support.api import MemoryStock, api
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

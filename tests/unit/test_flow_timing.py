@@ -16,8 +16,10 @@ from app.settings import Settings
 from protocols.inventory import StockReceived
 from protocols.reservations import ReserveLine
 from protocols.topics import OrderInboxMessage
-from tables.orders import Order, apply
-from tables.stock import Applied, SkuStock
+from tables.order.apply import apply
+from tables.order.value import Order
+from tables.stock.apply import Applied
+from tables.stock.value import SkuStock
 from tests.unit.test_orders_support import (
     EAST,
     NOW,

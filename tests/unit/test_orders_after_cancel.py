@@ -8,7 +8,8 @@ from protocols.orders import OrderShipmentDispatched, OrderStatus, ShipmentLine
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
 from tables.errors import InvalidStockChange
-from tables.stock import Applied, Position, SkuStock, apply
+from tables.stock.apply import Applied, apply
+from tables.stock.value import Position, SkuStock
 from tests.unit.test_orders_support import (
     EAST,
     ORDER,

@@ -11,7 +11,7 @@ from protocols.orders import (
 )
 from protocols.reservations import AllocateLine, ReleaseReservation
 from protocols.wms_events import ReleaseToWarehouse
-from tables.orders import Order
+from tables.order.value import Order
 from tests.unit.test_orders_support import (
     EAST,
     MIXED,

@@ -13,7 +13,7 @@ from protocols.orders import (
 from protocols.reservations import Deallocate, RecordShipment
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import CancelAtWarehouse
-from tables.orders import Order
+from tables.order.value import Order
 from tests.unit.test_orders_support import (
     BACKORDERED,
     EAST,

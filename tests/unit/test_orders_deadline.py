@@ -12,9 +12,9 @@ from protocols.order_commands import DecisionOverdue
 from protocols.orders import OrderCancelled, OrderStatus
 from protocols.reservations import ReleaseReservation
 from tables.keys import seen_key, value_key
-from tables.order_batch import encode_order
-from tables.order_deadline import decision_overdue, overdue_notice
-from tables.orders import Order
+from tables.order.batch import encode_order
+from tables.order.deadline import decision_overdue, overdue_notice
+from tables.order.value import Order
 from tests.unit.test_orders_support import (
     BACKORDERED,
     HELD,

@@ -19,7 +19,7 @@ from protocols.reservations import AllocateLine, ReleaseReservation
 from protocols.topics import OrderInboxMessage
 from protocols.wms import NumberedLine
 from protocols.wms_events import ReleaseToWarehouse
-from tables.order_change import txn_id
+from tables.order.change import txn_id
 from tests.unit.test_orders_support import (
     BACKORDERED,
     CORRELATION,

@@ -5,9 +5,8 @@ import msgspec
 from protocols.orders import LineFill, LineStatus, OrderStatus
 from protocols.reservations import Fill, LineReserved, ReserveLine
 from protocols.wms_events import CancelAtWarehouse, ReleaseToWarehouse
-from tables.order_batch import decode_order, encode_order
-from tables.order_state import OrderLine
-from tables.orders import Order
+from tables.order.batch import decode_order, encode_order
+from tables.order.value import Order, OrderLine
 from tests.unit.test_orders_support import (
     EAST,
     ORDER,

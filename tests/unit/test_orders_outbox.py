@@ -3,8 +3,8 @@ upstream re-send sends nothing again."""
 
 import msgspec
 
-from tables.order_table import decode_order
-from tables.orders import OrderApplied, apply
+from tables.order.apply import OrderApplied, apply
+from tables.order.table import decode_order
 from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     EAST,

@@ -46,12 +46,8 @@ from protocols.topics import OrderInboxMessage, Topics, decoder_for
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.batch import Failed
-from tables.orders import (
-    Order,
-    OrderApplied,
-    OrderLine,
-    status_reached,
-)
+from tables.order.apply import OrderApplied
+from tables.order.value import Order, OrderLine, status_reached
 from tests.support.tables import NOT_REFUSALS, OrderTable
 
 S = OrderStatus

@@ -45,13 +45,13 @@ from protocols.reservations import BackorderFilled, FillBackorder, LineTakenBack
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
-from tables.backorder_queue import Backorder
 from tables.batch import Failed
 from tables.keys import queue_key
-from tables.order_deadline import AWAITING_DECISION, overdue_notice
-from tables.orders import OrderLine
-from tables.stock import Applied
-from tables.stock_batch import decode_queue
+from tables.order.deadline import AWAITING_DECISION, overdue_notice
+from tables.order.value import OrderLine
+from tables.stock.apply import Applied
+from tables.stock.backorder_queue import Backorder
+from tables.stock.batch import decode_queue
 from tests.support.tables import NOT_REFUSALS, NOW, OrderTable, StockTable
 from tests.support.warehouse import Place, Shelf
 

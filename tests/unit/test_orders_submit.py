@@ -3,7 +3,6 @@
 import pytest
 from msgspec.structs import replace
 
-from protocols.http import HistoryEntry
 from protocols.order_commands import SubmitOrder
 from protocols.orders import (
     LineStatus,
@@ -27,7 +26,8 @@ from protocols.reservations import (
 from protocols.wms import NumberedLine
 from protocols.wms_events import ReleaseToWarehouse
 from tables.errors import DomainError
-from tables.orders import InvalidOrderTransition, apply
+from tables.order.apply import apply
+from tables.order.value import InvalidOrderTransition, StatusEntry
 from tests.unit.test_orders_support import (
     CORRELATION,
     CUSTOMER,
@@ -88,7 +88,7 @@ def test_submit_opens_the_order_at_version_1_and_asks_to_reserve_each_line() -> 
             event_type="OrderSubmitted",
         ),
     )
-    assert order.history == (HistoryEntry(S.SUBMITTED, NOW, f"{ORDER}:v1"),)
+    assert order.history == (StatusEntry(S.SUBMITTED, NOW, f"{ORDER}:v1"),)
     # And each line is to be reserved, at the asked warehouse or wherever sourcing finds it,
     # in the order's place (its submission) in any backorder queue
     assert result.stock_commands == (

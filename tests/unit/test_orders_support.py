@@ -18,7 +18,8 @@ from protocols.reservations import BackorderFilled, Fill, LineReserved, LineUnre
 from protocols.topics import OrderInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
-from tables.orders import InvalidOrderTransition, Order, OrderApplied, apply
+from tables.order.apply import OrderApplied, apply
+from tables.order.value import InvalidOrderTransition, Order
 
 NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 ORDER, CUSTOMER, CORRELATION = "SO-1", "C-42", "corr-1"

@@ -7,7 +7,7 @@ from protocols.orders import (
     OrderStockTakenBackWholly,
 )
 from protocols.reservations import FillBackorder, LineTakenBack
-from tables.orders import apply
+from tables.order.apply import apply
 from tests.unit.test_orders_support import (
     CORRELATION,
     EAST,

@@ -16,7 +16,7 @@ from protocols.orders import (
 from protocols.reservations import FillBackorder, RecordShipment, RecordShortPick
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed
-from tables.orders import OrderApplied
+from tables.order.apply import OrderApplied
 from tests.support.tables import OrderTable
 from tests.unit.test_orders_support import (
     BACKORDERED,

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocols.book_stock import BookLine, decode_book, parse_book_stock
-from tables.reconcile import Discrepancy, reconcile
-from tables.stock import Position, SkuStock
+from tables.stock.reconcile import Discrepancy, reconcile
+from tables.stock.value import Position, SkuStock
 
 
 def test_reconcile_reports_each_kind_of_difference_and_no_zero_noise() -> None:

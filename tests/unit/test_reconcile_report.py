@@ -7,7 +7,7 @@ from pathlib import Path
 from app.reconcile.progress import Progress
 from app.reconcile.report import build_report, write_csv, write_json, write_text
 from protocols.book_stock import BadRow, BookLine, BookStock
-from tables.reconcile import Discrepancy
+from tables.stock.reconcile import Discrepancy
 
 BOOK = BookStock(
     (BookLine("SKU-1", "DC-EAST", 5, 1), BookLine("SKU-2", "DC-EAST", 3)),

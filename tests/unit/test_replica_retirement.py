@@ -12,10 +12,9 @@ from msgspec.structs import replace
 from app.broker_access import KafkaAccess
 from app.read.replica import ChangelogReplica
 from app.read.retirement import Retirement, RetirementPolicy, pack, unpack
-from tables.order_batch import _leading_status
-from tables.order_state import FINAL
-from tables.order_table import decode_order, encode_order, is_closed_order
-from tables.orders import Order
+from tables.order.batch import _leading_status
+from tables.order.table import decode_order, encode_order, is_closed_order
+from tables.order.value import FINAL, Order
 from tests.support.api import MemoryOrders, api
 from tests.unit.test_orders_support import RESERVED as RESERVED_STEPS
 from tests.unit.test_orders_support import SHIPPED, cancel, invoiced, run

@@ -13,16 +13,11 @@ from protocols.inventory import (
     StockHoldChanged,
     StockReceived,
 )
+from protocols.topics import StockInboxMessage
 from tables.errors import DomainError, InvalidStockChange
-from tables.stock import (
-    Applied,
-    IncomingSupply,
-    Position,
-    SkuStock,
-    StockInboxMessage,
-    apply,
-)
-from tables.stock_batch import decode_stock, encode_stock
+from tables.stock.apply import Applied, apply
+from tables.stock.batch import decode_stock, encode_stock
+from tables.stock.value import IncomingSupply, Position, SkuStock
 from tests.support.tables import StockTable
 
 SKU = "SKU-1"

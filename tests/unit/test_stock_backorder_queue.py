@@ -15,10 +15,11 @@ from protocols.reservations import (
     ReleaseReservation,
     ReserveLine,
 )
-from tables.atp import check_line
 from tables.keys import queue_key
-from tables.stock import Applied, Position, SkuStock
-from tables.stock_batch import stock_batches
+from tables.stock.apply import Applied
+from tables.stock.atp import check_line
+from tables.stock.batch import stock_batches
+from tables.stock.value import Position, SkuStock
 from tests.support.tables import NOW, StockTable, delivery
 
 SKU = "SKU-1"

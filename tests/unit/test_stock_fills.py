@@ -15,7 +15,8 @@ from protocols.reservations import (
     ReserveLine,
 )
 from tables.keys import line_key
-from tables.stock import Applied, Position, Reservation, SkuStock
+from tables.stock.apply import Applied
+from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import StockTable
 
 SKU = "SKU-1"

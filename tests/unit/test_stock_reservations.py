@@ -17,16 +17,11 @@ from protocols.reservations import (
     ReserveLine,
     StockCommandMessage,
 )
+from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
 from tables.keys import seen_key
-from tables.stock import (
-    Applied,
-    Position,
-    Reservation,
-    SkuStock,
-    StockInboxMessage,
-    apply,
-)
+from tables.stock.apply import Applied, apply
+from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import StockTable
 
 SKU = "SKU-1"

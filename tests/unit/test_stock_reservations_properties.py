@@ -25,9 +25,11 @@ from protocols.reservations import (
     ReserveLine,
     StockCommand,
 )
+from protocols.topics import StockInboxMessage
 from tables.batch import Failed
 from tables.errors import InvalidStockChange
-from tables.stock import Applied, Position, Reservation, SkuStock, StockInboxMessage, apply
+from tables.stock.apply import Applied, apply
+from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import NOT_REFUSALS, StockTable
 from tests.unit.test_atp_rules import Model
 

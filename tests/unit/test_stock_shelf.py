@@ -9,8 +9,9 @@ from msgspec.structs import replace
 
 from protocols.inventory import StockCounted, StockPickedShort, StockShipped
 from protocols.reservations import Deallocate, RecordShipment, RecordShortPick
-from tables.stock import Applied, Position, StockInboxMessage
-from tables.stock_value import Reservation, SkuStock
+from protocols.topics import StockInboxMessage
+from tables.stock.apply import Applied
+from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import StockTable
 
 SKU, EAST = "SKU-1", "DC-EAST"

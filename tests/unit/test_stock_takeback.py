@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from protocols.inventory import StockAdjusted, StockCounted, StockHoldChanged
 from protocols.reservations import LineTakenBack
-from tables.stock import Applied, Position
-from tables.stock_takeback import REMEMBERED_CAUSES, over_committed, take_back
-from tables.stock_value import Reservation, SkuStock
+from tables.stock.apply import Applied
+from tables.stock.takeback import REMEMBERED_CAUSES, over_committed, take_back
+from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import StockTable
 
 SKU, EAST, WEST = "SKU-1", "DC-EAST", "DC-WEST"

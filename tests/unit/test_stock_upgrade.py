@@ -5,8 +5,8 @@ import msgspec
 from protocols.inventory import StockReceived
 from protocols.reservations import ReleaseReservation
 from tables.keys import value_key
-from tables.stock import Position, Reservation
-from tables.stock_batch import StoredSkuStock
+from tables.stock.batch import StoredSkuStock
+from tables.stock.value import Position, Reservation
 from tests.support.tables import NOW, DictRows, StockTable
 
 SKU = "SKU-1"

@@ -1,7 +1,7 @@
 """From confirmation to shipment: release to the warehouses, pick and ship confirmations.
 
 A line's fills are picked and shipped where they were released. Units picked short go
-back to `backordered` and are filled again like any backorder (`order_backorders`).
+back to `backordered` and are filled again like any backorder (`tables.order.backorders`).
 """
 
 from collections.abc import Sequence
@@ -19,12 +19,13 @@ from protocols.orders import (
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
-from tables.order_after_cancel import late_pick, late_ship
-from tables.order_backorders import refill
-from tables.order_change import Change, emit, to_stock, with_lines
-from tables.order_progress import settle
-from tables.order_release import release_reserved
-from tables.order_state import (
+from tables.order.after_cancel import late_pick, late_ship
+from tables.order.backorders import refill
+from tables.order.change import Change, emit, to_stock, with_lines
+from tables.order.progress import settle
+from tables.order.release import release_reserved
+from tables.order.steps import picked_short, shipment_taken, short_line
+from tables.order.value import (
     InvalidOrderTransition,
     Order,
     OrderLine,
@@ -33,7 +34,6 @@ from tables.order_state import (
     line_where,
     not_allowed,
 )
-from tables.order_steps import picked_short, shipment_taken, short_line
 
 S = OrderStatus
 _IN_WAREHOUSE = (S.CONFIRMED, S.RELEASED, S.PICKED, S.PARTIALLY_SHIPPED)

@@ -17,7 +17,7 @@ class IncomingSupply(msgspec.Struct, frozen=True):
     po_id: str
     qty: int
     eta: dt.date
-    promised: int = 0  # of `qty`, units the backorder queue is promised (`tables.backorder_queue`)
+    promised: int = 0  # of `qty`, units already promised to the SKU's backordered lines
 
     @property
     def unpromised(self) -> int:

@@ -6,7 +6,7 @@ there are taken back from the newest orders first (by submission, then order id 
 until what is committed fits or nothing is reserved there any more. Each line taken back
 is answered with LineTakenBack: its order backorders the units and looks for them
 elsewhere. Allocations, released to the warehouse already, stay: the WMS picks short what
-it does not find (`tables.stock_shelf.missing`), and its short pick backorders them.
+it does not find (`tables.stock.shelf.missing`), and its short pick backorders them.
 """
 
 import datetime as dt
@@ -19,7 +19,7 @@ from msgspec.structs import replace
 from protocols.ids import EventId
 from protocols.inventory import WmsStockEvent
 from protocols.reservations import LineTakenBack, StockCommandMessage
-from tables.stock_value import LineHolds, LineKey, Position, Reservation, SkuStock
+from tables.stock.value import LineHolds, LineKey, Position, Reservation, SkuStock
 
 _OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 _MAX_ID = 200  # protocols.ids.EventId

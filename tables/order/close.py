@@ -1,4 +1,4 @@
-"""Closing an order, or what is left of it: everything it holds given back.
+"""Closing an order, or what is left of it: rejected or cancelled, everything it holds given back.
 
 Before anything went to a warehouse, reservations are released. After, each warehouse
 with released lines gets a Cancel and every hold is deallocated. Either way a line's
@@ -9,13 +9,44 @@ if ERP invoiced everything that shipped).
 
 from msgspec.structs import replace
 
-from protocols.orders import LineStatus, OrderInvoiced, OrderRemainderCancelled
+from protocols.order_commands import CancelOrder
+from protocols.orders import (
+    LineStatus,
+    OrderCancelled,
+    OrderInvoiced,
+    OrderRejected,
+    OrderRemainderCancelled,
+    OrderStatus,
+)
 from protocols.reservations import Deallocate, ReleaseReservation
 from protocols.wms_events import CancelAtWarehouse
-from tables.order_change import Change, emit, to_stock, to_warehouse, with_lines
-from tables.order_progress import progress
-from tables.order_state import OrderLine
-from tables.order_steps import cancelled_since
+from tables.order.change import Change, emit, to_stock, to_warehouse, with_lines
+from tables.order.progress import progress
+from tables.order.steps import cancelled_since
+from tables.order.value import InvalidOrderTransition, OrderLine, cancel_refusal
+
+
+def reject(change: Change, reason: str) -> Change:
+    """REJECTED: everything held given back (the warehouses told); a shipped part stays."""
+    if any(line.shipped for line in change.order.lines):
+        return cancel_remainder(change, reason)
+    change = give_back(change, LineStatus.REJECTED)
+    return emit(change, OrderRejected, reason=reason)
+
+
+def cancel(change: Change, message: CancelOrder) -> Change | None:
+    """CANCELLED, or once something shipped the unshipped remainder cancelled."""
+    order = change.order
+    if order.status is OrderStatus.CANCELLED:
+        return None
+    if refusal := cancel_refusal(order):
+        raise InvalidOrderTransition(
+            refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
+        )
+    if any(line.shipped for line in order.lines):
+        return cancel_remainder(change, message.reason)
+    change = give_back(change, LineStatus.CANCELLED)
+    return emit(change, OrderCancelled, reason=message.reason)
 
 
 def give_back(change: Change, status: LineStatus) -> Change:

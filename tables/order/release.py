@@ -11,8 +11,8 @@ from protocols.orders import LineStatus
 from protocols.reservations import AllocateLine
 from protocols.wms import NumberedLine
 from protocols.wms_events import ReleaseToWarehouse
-from tables.order_change import Change, to_stock, to_warehouse, with_lines
-from tables.order_state import OrderLine
+from tables.order.change import Change, to_stock, to_warehouse, with_lines
+from tables.order.value import OrderLine
 
 
 def release_reserved(change: Change) -> tuple[Change, tuple[str, ...]]:

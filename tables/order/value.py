@@ -7,7 +7,6 @@ from typing import Literal
 import msgspec
 from msgspec.structs import replace
 
-from protocols.http import HistoryEntry, OrderView
 from protocols.orders import (
     BackorderPolicy,
     LineFill,
@@ -196,6 +195,18 @@ class ShipmentRecord(msgspec.Struct, frozen=True, array_like=True):
     at: dt.datetime
 
 
+class StatusEntry(msgspec.Struct, frozen=True):
+    """One status the order reached, when, and the event that took it there.
+
+    Stored as `GET /v1/orders/{id}` shows a history entry (a map of these three fields),
+    so orders stored before it was the domain's own type read back unchanged.
+    """
+
+    status: OrderStatus
+    at: dt.datetime
+    event_id: str
+
+
 class PendingDecision(msgspec.Struct, frozen=True):
     """An ERP decision that came before every line was answered, taken once they are."""
 
@@ -209,7 +220,7 @@ class Outbox(msgspec.Struct, frozen=True, kw_only=True):
 
     The table write and the sends go to different partitions, so a crash can keep the
     first and lose the second; the redelivery (a duplicate by then) repairs that. The CRM
-    views are not kept: each follows from its event (`order_change.crm_view`), and the
+    views are not kept: each follows from its event (`tables.order.change.crm_view`), and the
     events' lines are the bulk of a stored order.
     """
 
@@ -230,7 +241,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     lines: tuple[OrderLine, ...]  # in submitted order
     correlation_id: str
     digest: str  # of the submit request: tells a retry from a conflicting re-use of the id
-    history: tuple[HistoryEntry, ...] = ()
+    history: tuple[StatusEntry, ...] = ()
     version: int = 0  # bumped once per canonical event
     pending_decision: PendingDecision | None = None
     releases: int = 0  # Releases sent (each to one or more warehouses), numbering the next
@@ -273,20 +284,6 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
             tracking=record.tracking,
             lines=tuple(ShipmentLine(line_no=n, sku=skus[n], qty=q) for n, q in record.lines),
             at=record.at,
-        )
-
-    def view(self) -> OrderView:
-        """The body of `GET /v1/orders/{order_id}`."""
-        return OrderView(
-            order_id=self.order_id,
-            customer_id=self.customer_id,
-            channel=self.channel,
-            status=self.status,
-            lines=self.line_states(),
-            history=self.history,
-            correlation_id=self.correlation_id,
-            version=self.version,
-            shipments=tuple(self.shipment(record) for record in self.shipments),
         )
 
 

@@ -9,8 +9,8 @@ from faust.types import TableT
 
 from protocols.topics import TopicSpec
 from tables.changelog import table_changelog
-from tables.stock_batch import decode_stock, encode_stock
-from tables.stock_value import SkuStock
+from tables.stock.batch import decode_stock, encode_stock
+from tables.stock.value import SkuStock
 
 __all__ = ["TABLE_NAME", "declare_stock_table", "decode_stock", "encode_stock", "stock_changelog"]
 

@@ -5,8 +5,8 @@ from faust.types import TableT
 
 from protocols.topics import TopicSpec
 from tables.changelog import table_changelog
-from tables.order_batch import decode_order, encode_order, is_closed_order
-from tables.orders import Order
+from tables.order.batch import decode_order, encode_order, is_closed_order
+from tables.order.value import Order
 
 __all__ = [
     "TABLE_NAME",

@@ -10,11 +10,11 @@ from protocols.erp import (
     ErpOrderRejected,
 )
 from protocols.orders import OrderCreditHold, OrderStatus
-from tables import order_rules
-from tables.order_change import Change, emit
-from tables.order_fulfilment import confirm
-from tables.order_progress import FULFILLING, settle
-from tables.order_state import InvalidOrderTransition, PendingDecision, not_allowed
+from tables.order import close
+from tables.order.change import Change, emit
+from tables.order.progress import FULFILLING, settle
+from tables.order.value import InvalidOrderTransition, PendingDecision, not_allowed
+from tables.order.warehouse import confirm
 
 ErpDecision = ErpOrderConfirmed | ErpOrderCreditHold | ErpOrderCreditReleased
 
@@ -66,7 +66,7 @@ def reject(change: Change, message: ErpOrderRejected) -> Change:
     backordered = order.status in FULFILLING and any(line.backordered for line in order.lines)
     if order.status not in _REJECTABLE and not backordered:
         raise not_allowed(order, message.event_id)
-    return order_rules.reject(change, message.reason or "rejected_by_erp")
+    return close.reject(change, message.reason or "rejected_by_erp")
 
 
 def invoice(change: Change, message: ErpOrderInvoiced) -> Change:

@@ -20,8 +20,8 @@ from protocols.orders import (
 from protocols.reservations import Fill as HeldFill
 from protocols.wms import PickLine
 from protocols.wms_events import ShipConfirmed
-from tables.order_change import Change, note
-from tables.order_state import OrderLine, ShipmentRecord
+from tables.order.change import Change, note
+from tables.order.value import OrderLine, ShipmentRecord
 
 
 def shipment_taken(

@@ -26,34 +26,25 @@ from protocols.inventory import (
 )
 from protocols.reservations import LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
-from tables.backorder_queue import waiting
 from tables.errors import InvalidStockChange
-from tables.reservations import Answers, answers_again, apply_command
-from tables.stock_backorders import HoldsOf, QueueRow, queue_step
-from tables.stock_shelf import ShelfKind, holds_at, off_shelf, shelf_id
-from tables.stock_takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
-from tables.stock_value import (
+from tables.stock.backorder_queue import waiting
+from tables.stock.backorders import HoldsOf, QueueRow, queue_step
+from tables.stock.reservations import Answers, answers_again, apply_command
+from tables.stock.shelf import ShelfKind, holds_at, off_shelf, shelf_id
+from tables.stock.takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
+from tables.stock.value import (
     IncomingSupply,
     LineHolds,
     LineKey,
     Position,
     Received,
-    Reservation,
     SkuStock,
     Supply,
     position_at,
     with_on_hand,
 )
 
-__all__ = [
-    "Applied",
-    "IncomingSupply",
-    "Position",
-    "Reservation",
-    "SkuStock",
-    "StockInboxMessage",
-    "apply",
-]
+__all__ = ["Applied", "apply"]
 
 
 class Applied(msgspec.Struct, frozen=True):
@@ -70,7 +61,7 @@ class Applied(msgspec.Struct, frozen=True):
     lines: tuple[tuple[LineKey, LineHolds], ...] = ()
     queue: QueueRow | None = None  # the backorder queue's row afterwards (None: unchanged)
     # a shelf event for a line that holds nothing there: left to the order side's command
-    # (`tables.stock_shelf`), so its id is not remembered as applied
+    # (`tables.stock.shelf`), so its id is not remembered as applied
     unheld: bool = False
 
 
@@ -102,7 +93,7 @@ def apply(
     `seen` whether the SKU already applied the message's event id (an upstream re-send);
     `queue` is the SKU's backorder queue, `holds_of` reads any other line's holds, and
     `every_line` every order line's holds on the SKU (read only when the shelf holds less
-    than is committed: `tables.stock_takeback`).
+    than is committed: `tables.stock.takeback`).
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):

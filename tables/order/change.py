@@ -9,7 +9,6 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
-from protocols.http import HistoryEntry
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.orders import (
     FilledLine,
@@ -23,7 +22,7 @@ from protocols.orders import (
 )
 from protocols.reservations import StockCommandMessage
 from protocols.wms_events import WmsCommandMessage
-from tables.order_state import Order, OrderLine
+from tables.order.value import Order, OrderLine, StatusEntry
 
 _TXN = re.compile(ENTITY_ID_PATTERN)
 
@@ -56,7 +55,7 @@ def emit(change: Change, make: Callable[..., OrderEvent], **fields: Any) -> Chan
         lines=order.line_states(),
         **fields,
     )
-    entry = HistoryEntry(status=event.status, at=change.now, event_id=event.event_id)
+    entry = StatusEntry(status=event.status, at=change.now, event_id=event.event_id)
     moved = replace(order, status=event.status, version=version, history=(*order.history, entry))
     return _published(replace(change, order=moved), event)
 

@@ -9,7 +9,7 @@ CREDIT_HOLD -> CONFIRMED | REJECTED; CONFIRMED -> RELEASED -> PICKED -> SHIPPED 
 INVOICED; any status before SHIPPED but REJECTED -> CANCELLED. Each status change is one
 canonical event `{order}:v{version}` and one CRM `OrderStatusChanged` `{order}:v{version}:crm`;
 so is each step that keeps the status (a short pick, a shipment, a backorder fill:
-`tables.order_steps`), which adds no history entry.
+`tables.order.steps`), which adds no history entry.
 Stock commands are `{order}:{line}:{step}` (reserve, release, allocate, short, deallocate,
 `ship@{shipped so far}`); WMS commands `{order}:{release|cancel}:{warehouse}` with txn
 `DG-{release|cancel}-{order}` (hashed past 64 characters).
@@ -30,7 +30,7 @@ Decisions where the contract is silent:
 - A wholly backordered order is CONFIRMED with nothing to release, and stays there.
 - A LineTakenBack (a warehouse's shelf holds less than was reserved there) backorders the
   units of a fill not yet released and asks another warehouse for them
-  (`order_takeback`); a released fill is left to the warehouse's short pick.
+  (`tables.order.takeback`); a released fill is left to the warehouse's short pick.
 - A pick must request what was released for the line and picks it once ("already_picked").
   A WMS may ship before it confirms the pick: a shipment draws on the line's remaining
   allocation, and a later pick must pick at least what shipped. The order becomes PICKED
@@ -69,36 +69,16 @@ from protocols.reservations import (
 )
 from protocols.topics import OrderInboxMessage
 from protocols.wms_events import PickConfirmed, ShipConfirmed, WmsCommandMessage
-from tables import (
-    order_backorders,
-    order_deadline,
-    order_erp,
-    order_fulfilment,
-    order_rules,
-    order_takeback,
-)
-from tables.order_change import Change, crm_view
-from tables.order_state import (
+from tables.order import backorders, close, deadline, erp, intake, takeback, warehouse
+from tables.order.change import Change, crm_view
+from tables.order.value import (
     OUTBOX_DEPTH,
     InvalidOrderTransition,
     Order,
-    OrderLine,
     Outbox,
-    PendingDecision,
-    cancel_refusal,
-    status_reached,
 )
 
-__all__ = [
-    "InvalidOrderTransition",
-    "Order",
-    "OrderApplied",
-    "OrderLine",
-    "PendingDecision",
-    "apply",
-    "cancel_refusal",
-    "status_reached",
-]
+__all__ = ["OrderApplied", "apply"]
 
 
 FollowUp = (
@@ -155,8 +135,8 @@ def apply(
         )
     if isinstance(message, SubmitOrder):
         if order is None:
-            return _applied(order_rules.open_order(message, now, auto_confirm), message, offset)
-        order_rules.resubmit(order, message)
+            return _applied(intake.open_order(message, now, auto_confirm), message, offset)
+        intake.resubmit(order, message)
         return OrderApplied(order=order, duplicate=True)
     order = _existing(order, message)
     start = Change(order=order, causation_id=message.event_id, now=now, auto_confirm=auto_confirm)
@@ -213,26 +193,26 @@ def _transition(change: Change, message: FollowUp) -> Change | None:
     """Dispatch to the rule for the message's type."""
     match message:
         case LineReserved() | LineUnreservable():
-            return order_rules.answer(change, message)
+            return intake.answer(change, message)
         case BackorderFilled():
-            return order_backorders.filled(change, message)
+            return backorders.filled(change, message)
         case BackorderPromised():
-            return order_backorders.promised(change, message)
+            return backorders.promised(change, message)
         case LineTakenBack():
-            return order_takeback.taken_back(change, message)
+            return takeback.taken_back(change, message)
         case ErpOrderConfirmed() | ErpOrderCreditHold() | ErpOrderCreditReleased():
-            return order_erp.decide(change, message)
+            return erp.decide(change, message)
         case ErpOrderRejected():
-            return order_erp.reject(change, message)
+            return erp.reject(change, message)
         case ErpOrderInvoiced():
-            return order_erp.invoice(change, message)
+            return erp.invoice(change, message)
         case CancelOrder():
-            return order_rules.cancel(change, message)
+            return close.cancel(change, message)
         case DecisionOverdue():
-            return order_deadline.time_out(change, message)
+            return deadline.time_out(change, message)
         case PickConfirmed():
-            return order_fulfilment.pick(change, message)
+            return warehouse.pick(change, message)
         case ShipConfirmed():
-            return order_fulfilment.ship(change, message)
+            return warehouse.ship(change, message)
         case _:
             assert_never(message)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import msgspec
 from msgspec.structs import replace
 
-from tables.stock_value import IncomingSupply, LineKey, Position, SkuStock
+from tables.stock.value import IncomingSupply, LineKey, Position, SkuStock
 
 Rank = tuple[dt.datetime, str, int]
 """Where an entry stands in the queue: its order's submission, then order id and line."""

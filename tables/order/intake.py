@@ -1,4 +1,4 @@
-"""Submit, reservation answers, rejection and cancel: the order's rules outside the warehouse.
+"""An order coming in: submission, and the stock side's answer for each of its lines.
 
 A rule takes the Change so far and the message; it returns the Change, None when the
 message changes nothing (a duplicate in effect), or raises InvalidOrderTransition.
@@ -8,14 +8,12 @@ import datetime as dt
 
 from msgspec.structs import replace
 
-from protocols.order_commands import CancelOrder, SubmitOrder
+from protocols.order_commands import SubmitOrder
 from protocols.orders import (
     BackorderPolicy,
     LineStatus,
     OrderBackordered,
-    OrderCancelled,
     OrderCreditHold,
-    OrderRejected,
     OrderReserved,
     OrderStatus,
     OrderSubmitted,
@@ -26,24 +24,22 @@ from protocols.reservations import (
     ReleaseReservation,
     ReserveLine,
 )
-from tables.order_change import Change, emit, to_stock, with_lines
-from tables.order_close import cancel_remainder, give_back
-from tables.order_fulfilment import confirm
-from tables.order_state import (
+from tables.order.change import Change, emit, to_stock, with_lines
+from tables.order.close import reject
+from tables.order.value import (
     Fill,
     InvalidOrderTransition,
     Order,
     OrderLine,
-    cancel_refusal,
     line_where,
     not_allowed,
 )
+from tables.order.warehouse import confirm
 
 Answer = LineReserved | LineUnreservable
 
 S = OrderStatus
 _CLOSED = (S.CANCELLED, S.REJECTED)
-_UNRELEASED = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD, S.CONFIRMED)
 
 
 def open_order(message: SubmitOrder, now: dt.datetime, auto_confirm: bool) -> Change:
@@ -163,26 +159,3 @@ def _follow_up(change: Change) -> Change:
     if pending.kind == "credit_hold":
         return emit(decided, OrderCreditHold, reason=pending.reason)
     return confirm(decided)
-
-
-def reject(change: Change, reason: str) -> Change:
-    """REJECTED: everything held given back (the warehouses told); a shipped part stays."""
-    if any(line.shipped for line in change.order.lines):
-        return cancel_remainder(change, reason)
-    change = give_back(change, LineStatus.REJECTED)
-    return emit(change, OrderRejected, reason=reason)
-
-
-def cancel(change: Change, message: CancelOrder) -> Change | None:
-    """CANCELLED, or once something shipped the unshipped remainder cancelled."""
-    order = change.order
-    if order.status is S.CANCELLED:
-        return None
-    if refusal := cancel_refusal(order):
-        raise InvalidOrderTransition(
-            refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
-        )
-    if any(line.shipped for line in order.lines):
-        return cancel_remainder(change, message.reason)
-    change = give_back(change, LineStatus.CANCELLED)
-    return emit(change, OrderCancelled, reason=message.reason)

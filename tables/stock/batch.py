@@ -18,10 +18,10 @@ from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
 from tables.keys import line_key, lines_prefix, queue_key, value_key
 from tables.seen import SeenIds, day_number
-from tables.stock import Applied, apply
-from tables.stock_backorders import QueueRow
-from tables.stock_shelf import shelf_id
-from tables.stock_value import LineHolds, LineKey, Reservation, SkuStock
+from tables.stock.apply import Applied, apply
+from tables.stock.backorders import QueueRow
+from tables.stock.shelf import shelf_id
+from tables.stock.value import LineHolds, LineKey, Reservation, SkuStock
 
 _inbox = msgspec.json.Decoder(StockInboxMessage)
 _stock_encoder = msgspec.msgpack.Encoder()

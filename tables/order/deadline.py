@@ -10,9 +10,9 @@ import datetime as dt
 
 from protocols.order_commands import DecisionOverdue
 from protocols.orders import LineStatus, OrderCancelled, OrderStatus
-from tables.order_change import Change, emit
-from tables.order_close import give_back
-from tables.order_state import Order
+from tables.order.change import Change, emit
+from tables.order.close import give_back
+from tables.order.value import Order
 
 AWAITING_DECISION = frozenset(
     {OrderStatus.RESERVED, OrderStatus.BACKORDERED, OrderStatus.CREDIT_HOLD}

@@ -13,8 +13,9 @@ from msgspec.structs import replace
 from protocols.inventory import shelf_line_id
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.wms_events import PickConfirmed, ShipConfirmed
-from tables.order_change import Change, to_stock, with_lines
-from tables.order_state import (
+from tables.order.change import Change, to_stock, with_lines
+from tables.order.steps import picked_short, shipment_taken, short_line
+from tables.order.value import (
     Fill,
     InvalidOrderTransition,
     Order,
@@ -23,7 +24,6 @@ from tables.order_state import (
     confirmed_line,
     line_where,
 )
-from tables.order_steps import picked_short, shipment_taken, short_line
 
 
 def late_pick(change: Change, message: PickConfirmed) -> Change:

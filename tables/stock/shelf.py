@@ -22,7 +22,7 @@ from protocols.inventory import StockPickedShort, StockShipped
 from protocols.reservations import RecordShipment, RecordShortPick
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
-from tables.stock_value import LineHolds, Position, SkuStock, position_at, with_on_hand
+from tables.stock.value import LineHolds, Position, SkuStock, position_at, with_on_hand
 
 ShelfKind = Literal["shipped", "short"]
 

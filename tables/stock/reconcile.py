@@ -6,7 +6,7 @@ from typing import Literal
 import msgspec
 
 from protocols.book_stock import BookLine
-from tables.stock import Position, SkuStock
+from tables.stock.value import Position, SkuStock
 
 Finding = Literal["mismatch", "missing_in_distgate", "missing_in_erp"]
 

@@ -19,11 +19,11 @@ from protocols.reservations import (
     FillBackorder,
     ReleaseReservation,
 )
-from tables.order_change import Change, emit, to_stock, with_lines
-from tables.order_progress import FULFILLING, settle
-from tables.order_release import release_reserved
-from tables.order_state import FINAL, Fill, InvalidOrderTransition, OrderLine, confirmed_line
-from tables.order_steps import backorder_filled
+from tables.order.change import Change, emit, to_stock, with_lines
+from tables.order.progress import FULFILLING, settle
+from tables.order.release import release_reserved
+from tables.order.steps import backorder_filled
+from tables.order.value import FINAL, Fill, InvalidOrderTransition, OrderLine, confirmed_line
 
 S = OrderStatus
 _NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
@@ -35,7 +35,7 @@ def refill(
     """`qty` of `line` just went missing at `short_at`: ask another warehouse for them.
 
     Picked short (`step` numbered by the line's short picks) or taken back from the
-    shelf (`order_takeback`, its own `step`): both backorder the units and come here.
+    shelf (`tables.order.takeback`, its own `step`): both backorder the units and come here.
     """
     return to_stock(
         change, FillBackorder, line, step or f"refill@{line.shorts}", qty=qty,

@@ -15,8 +15,8 @@ from protocols.orders import (
     OrderShipped,
     OrderStatus,
 )
-from tables.order_change import Change, emit
-from tables.order_state import Order
+from tables.order.change import Change, emit
+from tables.order.value import Order
 
 S = OrderStatus
 FULFILLING = frozenset({S.CONFIRMED, S.RELEASED, S.PICKED, S.PARTIALLY_SHIPPED, S.SHIPPED})

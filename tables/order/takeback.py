@@ -2,9 +2,9 @@
 
 The stock side takes reservations back, newest orders first, when a count, an
 adjustment or a hold leaves a warehouse with less than is committed
-(`tables.stock_takeback`). The order moves those units from the fill to `backordered`,
+(`tables.stock.takeback`). The order moves those units from the fill to `backordered`,
 says why in an event (`OrderStockTakenBack...`) and asks for them again like any
-backorder (`order_backorders.refill`, never at the warehouse that lost them).
+backorder (`tables.order.backorders.refill`, never at the warehouse that lost them).
 
 Only a fill not yet released can lose its reservation on the order side: once released,
 the WMS has it and reports what it cannot find as a short pick. A reservation taken back
@@ -23,9 +23,9 @@ from protocols.orders import (
     OrderStockTakenBackWholly,
 )
 from protocols.reservations import LineTakenBack
-from tables.order_backorders import refill
-from tables.order_change import Change, emit, with_lines
-from tables.order_state import OrderLine, confirmed_line
+from tables.order.backorders import refill
+from tables.order.change import Change, emit, with_lines
+from tables.order.value import OrderLine, confirmed_line
 
 S = OrderStatus
 _HELD = (S.SUBMITTED, S.RESERVED, S.BACKORDERED, S.CREDIT_HOLD)

@@ -30,10 +30,10 @@ from protocols.reservations import (
     StockCommandMessage,
 )
 from protocols.topics import StockInboxMessage
-from tables.atp import best_atp, fill_line
 from tables.errors import InvalidStockChange
-from tables.stock_shelf import ShelfKind, off_shelf
-from tables.stock_value import (
+from tables.stock.atp import best_atp, fill_line
+from tables.stock.shelf import ShelfKind, off_shelf
+from tables.stock.value import (
     LineHolds,
     Position,
     Reservation,

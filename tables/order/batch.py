@@ -8,8 +8,8 @@ from protocols.orders import LineStatus, OrderStatus
 from protocols.topics import OrderInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.keys import value_key
-from tables.order_state import FINAL, Fill, OrderLine
-from tables.orders import InvalidOrderTransition, Order, OrderApplied, apply
+from tables.order.apply import OrderApplied, apply
+from tables.order.value import FINAL, Fill, InvalidOrderTransition, Order, OrderLine
 from tables.seen import SeenIds, day_number
 
 _inbox = msgspec.json.Decoder(OrderInboxMessage)

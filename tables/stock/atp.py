@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 from msgspec.structs import replace
 
-from tables.stock_value import Position, SkuStock
+from tables.stock.value import Position, SkuStock
 
 
 class LineQuery(msgspec.Struct, frozen=True):

@@ -25,7 +25,7 @@ from protocols.reservations import (
     ReserveLine,
 )
 from protocols.topics import StockInboxMessage
-from tables.backorder_queue import (
+from tables.stock.backorder_queue import (
     Backorder,
     Queue,
     QueueFill,
@@ -35,8 +35,8 @@ from tables.backorder_queue import (
     serve,
     withdraw,
 )
-from tables.reservations import added_to_hold
-from tables.stock_value import LineHolds, LineKey, Position, Reservation, SkuStock
+from tables.stock.reservations import added_to_hold
+from tables.stock.value import LineHolds, LineKey, Position, Reservation, SkuStock
 
 RECENT_DEPTH = 32
 """How many messages' queue answers the row keeps, to send them again on a redelivery."""
