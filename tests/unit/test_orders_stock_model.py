@@ -546,7 +546,13 @@ class OrdersAndStock(RuleBasedStateMachine):
         assert waiting == expected, (order_id, status, line, waiting)
 
 
+# Derandomized: the suite runs the same 200 days every time. Exploring with new seeds
+# (`--hypothesis-seed=N`) finds the open case in test_orders_stock_model_findings.py.
 OrdersAndStock.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=50, deadline=None, report_multiple_bugs=False
+    max_examples=200,
+    stateful_step_count=50,
+    deadline=None,
+    report_multiple_bugs=False,
+    derandomize=True,
 )
 test_orders_and_stock_together = OrdersAndStock.TestCase
