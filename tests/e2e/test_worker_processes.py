@@ -1,6 +1,9 @@
 """`distgate worker` as a supervisor: agents processes share the partitions, children come back."""
 
 import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 import pytest
@@ -16,6 +19,8 @@ from tests.support.shop import call, receive, submit
 from tests.support.wms import metric
 
 pytestmark = pytest.mark.brokers
+
+T = TypeVar("T")
 
 STOCK_APPLIED = 'distgate_events_applied_total{outcome="applied",table="stock"}'
 
@@ -124,13 +129,34 @@ async def test_a_killed_supervisor_leaves_no_orphan(spawn_worker: SpawnWorker) -
 
 
 async def test_a_child_that_keeps_failing_ends_the_worker(spawn_worker: SpawnWorker) -> None:
-    # Given a worker whose HTTP port is taken by another worker
-    first = spawn_worker("w1")
-    await first.wait_ready()
-    second = spawn_worker("w2", DISTGATE_HTTP_PORT=first.env["DISTGATE_HTTP_PORT"])
-    assert second.process is not None
-    # When its API process fails again and again
-    code = await asyncio.to_thread(second.process.wait, 120)
+    # Given a ready worker (a port taken before it starts is refused at once, exit 2)
+    worker = spawn_worker("w1")
+    await worker.wait_ready()
+    assert worker.process is not None
+    port = int(worker.env["DISTGATE_HTTP_PORT"])
+    with socket.socket() as squatter:
+        # When its API process dies and another program takes the port before the restart,
+        # so that every restart of the API fails to listen
+        worker.kill_child("api")
+        await eventually(_async(lambda: _listens(squatter, port)), bool, within=10, every=0.005)
+        code = await asyncio.to_thread(worker.process.wait, 120)
     # Then the worker gives up with exit code 1 and one clear line
-    assert code == 1, second.log_tail()
-    assert "distgate worker: error: api exited 5 times in a row" in second.log_tail()
+    assert code == 1, worker.log_tail()
+    assert "distgate worker: error: api exited 5 times in a row" in worker.log_tail()
+
+
+def _listens(sock: socket.socket, port: int) -> bool:
+    """Bind and listen on the port; False while its last holder still has it."""
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    sock.listen()
+    return True
+
+
+def _async(probe: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    async def call() -> T:
+        return probe()
+
+    return call
