@@ -58,10 +58,13 @@ async def test_two_agents_processes_share_the_partitions_and_decide_every_order(
     # Given a worker with two agents processes
     worker = spawn_worker("w1", "--agents", "2")
     await worker.wait_ready()
-    # Then each consumes a share of the inboxes, none the same partition, together all of them
-    shares = [inbox_share(worker, 0), inbox_share(worker, 1)]
-    assert all(shares), shares
-    assert not shares[0] & shares[1]
+    # Then, once the group has settled (the first process may report every partition until
+    # the second joins), each consumes a share of the inboxes, none the same partition,
+    # together all of them
+    shares = await eventually(
+        lambda: asyncio.sleep(0, [inbox_share(worker, 0), inbox_share(worker, 1)]),
+        lambda shares: all(shares) and not shares[0] & shares[1],
+    )
     assert len(shares[0] | shares[1]) == 2 * brokers.partitions  # both inboxes, every partition
     # When 8 SKUs get 2 units each and 3 orders of one unit each
     skus = [unique(f"P{i}") for i in range(8)]
