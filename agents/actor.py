@@ -11,7 +11,7 @@ from typing import Generic, NamedTuple, TypeVar
 from faust.types import TP, Message
 
 from agents.deadletters import DeadLetters
-from agents.runtime import spans
+from agents.runtime import log_context, spans
 from agents.runtime.correlated import Correlated, Incoming, correlated, incoming
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.rows import TableRows
@@ -71,16 +71,28 @@ class TableActor(ABC, Generic[R]):
         rows.flush()
         written = self.clock()
         counts: Counter[str] = Counter()
-        for record, outcome in zip(records, outcomes, strict=True):
-            if isinstance(outcome, Failed):
-                await self._dead_letter(record, outcome)
-                counts["dead_letter"] += 1
-                continue
-            counts[self.publish(outcome, Sender(incoming(record.headers), started_ns))] += 1
-            if self.observe is not None:
-                self.observe(record, outcome, written)
+        outside = log_context.correlation_id.set("")
+        try:
+            for record, outcome in zip(records, outcomes, strict=True):
+                said = incoming(record.headers)
+                log_context.correlation_id.set(said.correlation_id or "")  # for its log lines
+                counts[await self._settle(record, outcome, Sender(said, started_ns), written)] += 1
+        finally:
+            log_context.correlation_id.reset(outside)
         for outcome_name, count in counts.items():
             self.applied.labels(self.table_name, outcome_name).inc(count)
+
+    async def _settle(
+        self, record: Message, outcome: R | Failed, sender: "Sender", written: dt.datetime
+    ) -> str:
+        """Publish what one record caused, or dead-letter it; the name its count goes under."""
+        if isinstance(outcome, Failed):
+            await self._dead_letter(record, outcome)
+            return "dead_letter"
+        named = self.publish(outcome, sender)
+        if self.observe is not None:
+            self.observe(record, outcome, written)
+        return named
 
     @abstractmethod
     def runner(self, now: dt.datetime) -> BatchRunner[R]:

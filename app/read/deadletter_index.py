@@ -6,18 +6,17 @@ dead-letter id (a message dead-lettered again replaces its older record), each c
 preview; a replay or a look at one letter reads its whole record back from Kafka.
 """
 
-import asyncio
 import datetime as dt
 import heapq
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from mode import Service
+from aiokafka import ConsumerRecord
 from msgspec.structs import replace
 
 from app.broker_access import KafkaAccess
+from app.read.topic_reader import TopicReader, from_beginning
 from protocols.deadletters import DeadLetter, DeadLetterView, Header
 from protocols.errors import InvalidDeadLetter
 from protocols.printable import printable
@@ -170,57 +169,13 @@ class DeadLetterIndex:
         return len(self._letters)
 
 
-class DeadLetterMirror(Service):
+class DeadLetterMirror(TopicReader):
     """Reads every partition of the dead-letter topic from its beginning into an index."""
 
     def __init__(
         self, kafka: KafkaAccess, topic: str, partitions: int, index: DeadLetterIndex | None = None
     ) -> None:
-        super().__init__()
-        self.kafka = kafka
-        self.topic = topic
-        self.partitions = partitions
-        self.index = index if index is not None else DeadLetterIndex()
-        self._targets: dict[TopicPartition, int] = {}
-        self._caught_up = asyncio.Event()
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def on_start(self) -> None:
-        """Mirror in the background."""
-        self.add_future(self._mirror())
-
-    async def on_stop(self) -> None:
-        """Close the consumer."""
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-    @property
-    def ready(self) -> bool:
-        """True once every partition was read up to its end at start."""
-        return self._caught_up.is_set()
-
-    async def wait_caught_up(self) -> None:
-        """Return once every partition was read up to its end at start."""
-        await self._caught_up.wait()
-
-    async def _mirror(self) -> None:
-        self._consumer = consumer = AIOKafkaConsumer(
-            **self.kafka.client_options(),
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=100,
-        )
-        await consumer.start()
-        tps = [TopicPartition(self.topic, p) for p in range(self.partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        self._targets = {tp: end for tp, end in ends.items() if end > 0}
-        while not self.should_stop:
-            if not self._targets:
-                self._caught_up.set()
-            for tp, records in (await consumer.getmany(timeout_ms=200, max_records=2000)).items():
-                for record in records:
-                    self.index.add_record(record)
-                if records and records[-1].offset + 1 >= self._targets.get(tp, 0):
-                    self._targets.pop(tp, None)
+        index = index if index is not None else DeadLetterIndex()
+        place = from_beginning(topic, partitions)
+        super().__init__(kafka, place, index.add_record, offset_reset="earliest")
+        self.index = index
