@@ -87,8 +87,9 @@ class Day:
 def decision_timeout_s(spec: DaySpec) -> int:
     """The worker's decision timeout: a third of the day (10 s at least).
 
-    The orders ERP never decides arrive in the first third, so they are cancelled before
-    the day ends (give or take the worker's deadline clock).
+    The orders ERP never decides arrive in the first third (on a day with too few there, the
+    earliest), so they are cancelled before the day ends, give or take the worker's deadline
+    clock (it looks every 10 s).
     """
     return max(MIN_DECISION_TIMEOUT_S, round(spec.duration / 3))
 
