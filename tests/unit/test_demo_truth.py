@@ -1,6 +1,8 @@
 """The simulators' truth: stock folded from the WMS's messages, and where each order must end
 (for the orders ERP never decided and the cancelled remainders, down to each line)."""
 
+from dataclasses import replace
+
 import pytest
 
 from app.sim.truth import (
@@ -220,6 +222,10 @@ def test_a_cancelled_remainder_keeps_what_shipped_per_line_and_cancels_the_rest(
     assert (expected.status, expected.final) == ("INVOICED", True)
     assert (expected.event, expected.reason) == ("OrderRemainderCancelled", None)
     assert expected.lines == (LineEnd(1, shipped=3, cancelled=5),)
+    # And a refusal (409) of that cancel does not change where it must end: units were open
+    refused = expected_status(replace(facts, cancel=409))
+    assert (refused.status, refused.lines) == ("INVOICED", expected.lines)
+    assert "answered 409" in refused.why
     # And a cancel that only raced a shipment (not a remainder the shop saw) says no more
     raced = expected_status(OrderFacts(CONFIRMED, 202, partly, ordered=8, quantities=(8,)))
     assert (raced.status, raced.event, raced.lines) == ("INVOICED", None, None)
