@@ -1,9 +1,10 @@
-"""The demo's catalogue: SKUs over the warehouses, a few hot ones, and slow movers nobody orders."""
+"""The demo's catalogue: SKUs over the warehouses, a few hot ones, slow movers nobody orders,
+and limited items, each ordered once in bulk."""
 
 import itertools
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 WAREHOUSES = ("DC-EAST", "DC-WEST", "DC-SOUTH")
 ZIPF_EXPONENT = 1.3  # about 20% of the sellers take 70-80% of the demand
@@ -18,11 +19,13 @@ class Catalogue:
     weights: tuple[float, ...]
     slow: tuple[str, ...]  # looked at, counted and held in the day, never ordered
     stocked_in: Mapping[str, tuple[str, ...]]
+    # kept in one warehouse, short of the one order for each, never restocked or counted
+    limited: tuple[str, ...] = ()
 
     @property
     def skus(self) -> tuple[str, ...]:
         """Every SKU of the run."""
-        return self.sellers + self.slow
+        return self.sellers + self.slow + self.limited
 
     @property
     def hot(self) -> tuple[str, ...]:
@@ -69,3 +72,12 @@ def make_catalogue(
         slow=tuple(skus[count - slow :]),
         stocked_in=stocked_in,
     )
+
+
+def with_limited(catalogue: Catalogue, run: str, count: int) -> Catalogue:
+    """The catalogue and `count` limited items after its SKUs, spread over its warehouses."""
+    warehouses = sorted({w for kept in catalogue.stocked_in.values() for w in kept})
+    first = len(catalogue.skus) + 1
+    limited = tuple(sku_name(run, index) for index in range(first, first + count))
+    stocked_in = {sku: (warehouses[n % len(warehouses)],) for n, sku in enumerate(limited)}
+    return replace(catalogue, limited=limited, stocked_in={**catalogue.stocked_in, **stocked_in})

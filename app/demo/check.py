@@ -1,14 +1,15 @@
 """The final comparison: the gateway's orders and stock against the simulators' truth, exactly."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.sim.truth import RESTING, Expected, Position, StockFigures
+from app.sim.truth import DECISION_TIMEOUT, RESTING, Expected, LineEnd, Position, StockFigures
 
 Json = Mapping[str, Any]
 FIGURES = ("on_hand", "blocked", "atp")
 COMMITTED = ("reserved", "allocated")  # zero once every order has come to rest
+HELD = ("reserved", "allocated", "backordered")  # nothing of a closed order's line
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,72 @@ def check_orders(
         detail = f"is {status}; the simulators say {want.status}: {want.why}"
         findings.append(Finding(f"order {order_id}", detail, moving))
     return findings
+
+
+def check_closings(
+    seen: Mapping[str, Json | None],
+    closings: Mapping[str, tuple[str, str]],
+    expected: Mapping[str, Expected],
+) -> list[Finding]:
+    """The orders whose status agrees, further: where their end is known in full, each line's
+    shipped and cancelled units with nothing held, and the cancel event on orders.events with
+    its reason; and no order ERP decided cancelled for want of a decision.
+
+    `closings` holds the cancel event type and reason per order id, as orders.events said.
+    """
+    findings = []
+    for order_id, want in sorted(expected.items()):
+        order, closing = seen.get(order_id), closings.get(order_id)
+        subject = f"order {order_id}"
+        if order is None or not agrees(order, want):
+            continue  # check_orders names it
+        if closing and closing[1] == DECISION_TIMEOUT and want.reason != DECISION_TIMEOUT:
+            detail = f"cancelled for {DECISION_TIMEOUT}; the simulators say {want.why}"
+            findings.append(Finding(subject, detail))
+        if want.lines is not None:
+            findings += [Finding(subject, d) for d in _line_ends(order["lines"], want.lines)]
+        if want.event is not None:
+            finding = _closing(subject, closing, want)
+            findings += [finding] if finding else []
+    return findings
+
+
+def _line_ends(lines: Sequence[Json], want: Sequence[LineEnd]) -> list[str]:
+    """Where the gateway's lines differ from their ends: shipped, cancelled, nothing held."""
+    got = {line["line_no"]: line for line in lines}
+    details = []
+    for end in want:
+        line = got.get(end.line_no)
+        if line is None:
+            details.append(f"line {end.line_no} is missing")
+            continue
+        wrong = [
+            f"{name} {line[name]} (simulators: {value})"
+            for name, value in (("shipped", end.shipped), ("cancelled", end.cancelled))
+            if line[name] != value
+        ]
+        wrong += [f"still {name} {line[name]}" for name in HELD if line[name]]
+        wrong += [
+            f"still {name} {fill[name]} in {fill['warehouse']}"
+            for fill in line["fills"]
+            for name in COMMITTED
+            if fill[name]
+        ]
+        if wrong:
+            details.append(f"line {end.line_no}: {', '.join(wrong)}")
+    return details
+
+
+def _closing(subject: str, closing: tuple[str, str] | None, want: Expected) -> Finding | None:
+    """The cancel event orders.events carried for the order, against the one it must carry."""
+    if closing is None:
+        return Finding(subject, f"orders.events has not carried its {want.event} yet", True)
+    event, reason = closing
+    if event == want.event and want.reason in (None, reason):
+        return None
+    wanted = f"{want.event} ({want.reason})" if want.reason else want.event
+    detail = f"orders.events carried {event} ({reason}); the simulators say {wanted}"
+    return Finding(subject, detail)
 
 
 def check_stock(

@@ -11,6 +11,11 @@ shipped (`recount`: what the warehouse's own messages leave on the shelf, someti
 found more), which the gateway applies in the order the warehouse sent it. None finds fewer
 than is there: the simulated warehouse ships what it was released without a shelf of its
 own, so it could not pick short what a count found missing.
+
+Two fates close orders before they are done. A few customers order a limited item in bulk,
+more than is in stock, accept backorders and cancel the unshipped remainder once the part
+in stock shipped. A few orders ERP never decides: the worker runs with a short decision
+timeout, which cancels them within the day.
 """
 
 import random
@@ -18,8 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from app.demo.catalogue import WAREHOUSES, Catalogue, make_catalogue
-from app.sim.shop import BACKORDERED, Visit
+from app.demo.catalogue import WAREHOUSES, Catalogue, make_catalogue, with_limited
+from app.sim.shop import BACKORDERED, REMAINDER, Visit
 
 StockKind = Literal["receipt", "adjust", "hold", "count", "recount"]
 Fate = Callable[[str], str]  # order id -> "confirm", "hold" or "reject" (ERP's own rule)
@@ -28,6 +33,10 @@ B2B_SHARE = 0.15
 ALLOW_SHARE = 0.10
 BURST_SHARE = 0.25  # of the orders arrive in a burst around the lunchtime peak
 BURST_AT, BURST_WIDTH = 0.55, 0.08
+REMAINDER_EVERY = 60  # orders per bulk order whose unshipped remainder is cancelled (2 at least)
+BULK_QTY = (6, 12)  # units of a bulk order: its limited item has less (see _supply)
+UNDECIDED_EVERY = 100  # orders per order ERP never decides (1 at least)
+MIN_DECISION_TIMEOUT_S = 10  # well beyond ERP's slowest decision, a credit hold and its release
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,17 @@ class Day:
     opening: tuple[StockMove, ...]  # before the shop opens
     moves: tuple[StockMove, ...]
     arrivals: tuple[Arrival, ...]
+    undecided: frozenset[str] = frozenset()  # order ids ERP never decides
+
+
+def decision_timeout_s(spec: DaySpec) -> int:
+    """The worker's decision timeout: a third of the day (10 s at least).
+
+    The orders ERP never decides arrive in the first third (on a day with too few there, the
+    earliest), so they are cancelled before the day ends, give or take the worker's deadline
+    clock (it looks every 10 s).
+    """
+    return max(MIN_DECISION_TIMEOUT_S, round(spec.duration / 3))
 
 
 def order_prefix(run: str) -> str:
@@ -85,11 +105,14 @@ def plan_day(spec: DaySpec, fate: Fate) -> Day:
     catalogue = make_catalogue(spec.run, spec.skus, spec.warehouses, rng)
     arrivals = [Arrival(at, _visit(spec, catalogue, rng, n)) for n, at in _times(spec, rng)]
     arrivals = _with_cancels(arrivals, fate, rng, spec.duration)
+    fates = random.Random(f"{spec.seed}:fates")  # the day before these fates stays as it was
+    arrivals, undecided = _with_undecided(spec, arrivals, fate, fates)
+    catalogue, arrivals = _with_remainders(spec, catalogue, arrivals, fate, undecided, fates)
     demand = _demand(arrivals)
     opening, replenish = _supply(spec, catalogue, demand, rng)
     counts = _counts_in_use(spec, catalogue, rng)
     moves = sorted([*replenish, *_slow_movers(spec, catalogue, opening, rng), *counts], key=_at)
-    return Day(spec, catalogue, tuple(opening), tuple(moves), tuple(arrivals))
+    return Day(spec, catalogue, tuple(opening), tuple(moves), tuple(arrivals), undecided)
 
 
 def _at(move: StockMove) -> float:
@@ -149,6 +172,64 @@ def _with_cancels(
     return [
         Arrival(a.at, replace(a.visit, cancel_at=steps[i])) if i in steps else a
         for i, a in enumerate(arrivals)
+    ]
+
+
+def _with_remainders(
+    spec: DaySpec,
+    catalogue: Catalogue,
+    arrivals: list[Arrival],
+    fate: Fate,
+    undecided: frozenset[str],
+    rng: random.Random,
+) -> tuple[Catalogue, list[Arrival]]:
+    """Bulk orders of a limited item each, more than is in stock, backorders allowed; the
+    customer cancels what did not ship. Placed before the last fifth of the day, so the part
+    in stock ships within it; the item is never restocked, so the rest waits for the cancel.
+    """
+    free = [
+        i
+        for i in _free(arrivals, fate, before=spec.duration * 0.8)
+        if arrivals[i].visit.order_id not in undecided
+    ]
+    chosen = _some(rng, free, max(2, len(arrivals) // REMAINDER_EVERY))
+    catalogue = with_limited(catalogue, spec.run, len(chosen))
+    bulk = {
+        index: ((sku, rng.randint(*BULK_QTY)),)
+        for index, sku in zip(chosen, catalogue.limited, strict=True)
+    }
+    return catalogue, [
+        Arrival(a.at, replace(a.visit, lines=bulk[i], backorder="allow", cancel_at=REMAINDER))
+        if i in bulk
+        else a
+        for i, a in enumerate(arrivals)
+    ]
+
+
+def _with_undecided(
+    spec: DaySpec, arrivals: list[Arrival], fate: Fate, rng: random.Random
+) -> tuple[list[Arrival], frozenset[str]]:
+    """Orders ERP never decides, in the first third of the day (the earliest, when it has too
+    few); they allow backorders, so they always wait for ERP (none is rejected for stock)."""
+    free = _free(arrivals, fate, before=spec.duration)
+    count = max(1, len(arrivals) // UNDECIDED_EVERY)
+    early = [i for i in free if arrivals[i].at < spec.duration / 3]
+    chosen = set(_some(rng, early if len(early) >= count else free[:count], count))
+    arrivals = [
+        Arrival(a.at, replace(a.visit, backorder="allow")) if i in chosen else a
+        for i, a in enumerate(arrivals)
+    ]
+    return arrivals, frozenset(arrivals[i].visit.order_id for i in chosen)
+
+
+def _free(arrivals: Sequence[Arrival], fate: Fate, before: float) -> list[int]:
+    """The arrivals before `before` that ERP confirms and that cancel nothing."""
+    return [
+        index
+        for index, arrival in enumerate(arrivals)
+        if arrival.at < before
+        and arrival.visit.cancel_at is None
+        and fate(arrival.visit.order_id) == "confirm"
     ]
 
 

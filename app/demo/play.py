@@ -1,4 +1,9 @@
-"""Playing the day: opening stock first, then every stock move and shopper at its time."""
+"""Playing the day: opening stock first, then every stock move and shopper at its time.
+
+Once a bulk order's unshipped remainder is cancelled, its limited item is restocked a
+little: a backorder the stock side still kept for the closed order would take it, and the
+check would find it reserved where the warehouse says nothing is.
+"""
 
 import asyncio
 import time
@@ -8,11 +13,13 @@ from dataclasses import dataclass
 from app.demo.check import Finding, check_stock
 from app.demo.day import Arrival, Day, StockMove
 from app.demo.settle import read_stock
-from app.sim.shop import WebShop
+from app.sim.shop import Visit, WebShop
 from app.sim.truth import stock_truth
 from app.sim.wms import WmsSimulator
+from protocols.orders import OrderStatus
 
 OPENING_WAIT = 120.0  # seconds for the opening receipts to show at the gateway
+RESTOCK = 2  # units of a limited item received once its bulk order's remainder is cancelled
 
 
 @dataclass
@@ -59,6 +66,7 @@ async def play(day: Day, shop: WebShop, wms: WmsSimulator, clock: DayClock) -> l
     async def arrive(arrival: Arrival) -> None:
         await clock.until(arrival.at)
         await shop.visit(arrival.visit)
+        await restock_after_remainder(day, shop, wms, arrival.visit)
 
     async def move(step: StockMove) -> None:
         await clock.until(step.at)
@@ -70,6 +78,15 @@ async def play(day: Day, shop: WebShop, wms: WmsSimulator, clock: DayClock) -> l
         return_exceptions=True,
     )
     return _failures(results)
+
+
+async def restock_after_remainder(day: Day, shop: WebShop, wms: WmsSimulator, visit: Visit) -> None:
+    """Once the order shows its remainder cancelled (202), receive RESTOCK more of its items."""
+    if visit.order_id not in shop.remainders or shop.cancels.get(visit.order_id) != 202:
+        return
+    await shop.order(visit.order_id, wait_for=OrderStatus.SHIPPED)
+    for sku, _ in visit.lines:
+        await wms.receipt(day.catalogue.stocked_in[sku][0], {sku: RESTOCK})
 
 
 def _failures(results: Sequence[object]) -> list[str]:

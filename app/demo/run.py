@@ -19,7 +19,7 @@ import aiohttp
 from aiokafka.errors import KafkaError
 
 from app.demo.catalogue import sku_prefix
-from app.demo.day import Day, DaySpec, order_prefix, plan_day
+from app.demo.day import Day, DaySpec, decision_timeout_s, order_prefix, plan_day
 from app.demo.flags import DemoOptions
 from app.demo.session import Peers, play_session
 from app.demo.watch import Watcher
@@ -69,9 +69,10 @@ async def _demo(settings: Settings, options: DemoOptions, out: TextIO) -> int:
         orders_prefix=order_prefix(run),
     )
     day = plan_day(_spec(run, options), erp.fate)
+    erp.never_decide = day.undecided
     say(_intro(day, home))
     async with contextlib.AsyncExitStack() as running:
-        worker = _start_worker(settings, home, run)
+        worker = _start_worker(settings, home, run, decision_timeout_s(day.spec))
         running.push_async_callback(_remove, worker)  # last: once the worker stopped
         running.callback(_stop_worker, worker, say)
         peers = Peers(
@@ -138,7 +139,8 @@ def _intro(day: Day, home: Path) -> str:
     return (
         f"distgate demo: run {spec.run}, seed {spec.seed}: {len(day.arrivals)} orders over "
         f"{spec.duration:.0f} s, {len(day.catalogue.skus)} SKUs in {', '.join(spec.warehouses)}"
-        f"\n  worker log: {home / 'worker.log'}"
+        f"\n  ERP will never decide {len(day.undecided)} of them: the worker cancels such orders "
+        f"after {decision_timeout_s(spec)} s\n  worker log: {home / 'worker.log'}"
     )
 
 
@@ -156,8 +158,11 @@ async def _brokers(settings: Settings, say: Say) -> None:
         raise DemoError(f"{' and '.join(down)} did not start; try `distgate dev status`")
 
 
-def _start_worker(settings: Settings, home: Path, run: str) -> WorkerProcess:
-    """A worker with a fresh app id (its own topics and queue) and its own data."""
+def _start_worker(settings: Settings, home: Path, run: str, timeout_s: int) -> WorkerProcess:
+    """A worker with a fresh app id (its own topics and queue) and its own data.
+
+    Its decision timeout is `timeout_s`: the orders ERP never decides are cancelled in the day.
+    """
     app_id = f"distgate-demo-{run.lower()}"
     env = worker_env(
         current_env(),
@@ -167,6 +172,7 @@ def _start_worker(settings: Settings, home: Path, run: str) -> WorkerProcess:
         DISTGATE_AMQP_URL=settings.amqp_url,
         DISTGATE_PARTITIONS=str(settings.partitions),
         DISTGATE_REPLICATION_FACTOR=str(settings.replication_factor),
+        DISTGATE_DECISION_TIMEOUT_S=str(timeout_s),
     )
     worker = WorkerProcess("demo worker", env, home / "worker.log")
     worker.start()

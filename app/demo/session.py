@@ -10,7 +10,7 @@ from typing import TextIO
 import aiohttp
 
 from app.demo.check import Finding
-from app.demo.day import Day
+from app.demo.day import Day, decision_timeout_s
 from app.demo.display import LiveView, Snapshot
 from app.demo.play import DayClock, open_stock, play
 from app.demo.settle import Verdict, settle, truth_of
@@ -124,6 +124,7 @@ async def _play(session: Session, settle_within: float) -> DayReport:
         shop,
         lambda: truth_of(shop, peers.wms, peers.erp),
         day.catalogue.skus,
+        peers.watcher.closings,
         settle_within,
         session.progress.noted,
     )
@@ -155,6 +156,10 @@ def _report(
         looks=session.shop.looks,
         checks=session.shop.checks,
         positions=len(verdict.truth.stock.positions) if verdict else 0,
+        undecided=len(erp.undecided),
+        timeout_s=decision_timeout_s(session.day.spec),
+        remainders=sum(1 for i in session.shop.remainders if session.shop.cancels.get(i) == 202),
+        closed=sum(1 for e in verdict.truth.orders.values() if e.event) if verdict else 0,
         findings=tuple(findings),
         errors=tuple(errors),
     )

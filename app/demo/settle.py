@@ -6,7 +6,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.demo.check import Finding, agrees, check_orders, check_stock, overdrawn
+from app.demo.check import (
+    Finding,
+    agrees,
+    check_closings,
+    check_orders,
+    check_stock,
+    overdrawn,
+)
 from app.sim.erp import ErpSimulator
 from app.sim.shop import WebShop
 from app.sim.truth import (
@@ -15,6 +22,7 @@ from app.sim.truth import (
     StockLedger,
     WarehouseFacts,
     expected_status,
+    shipped_by_line,
     stock_ledger,
     warehouse_facts,
 )
@@ -37,6 +45,7 @@ def truth_of(shop: WebShop, wms: WmsSimulator, erp: ErpSimulator) -> Truth:
     """The simulators' truth from what each of them did so far."""
     messages = [sent.message for sent in wms.sent]
     facts = warehouse_facts(wms.releases, wms.cancels, messages)
+    shipped = shipped_by_line(messages)
     orders = {
         order_id: expected_status(
             OrderFacts(
@@ -44,6 +53,10 @@ def truth_of(shop: WebShop, wms: WmsSimulator, erp: ErpSimulator) -> Truth:
                 cancel=shop.cancels.get(order_id),
                 warehouses=facts.get(order_id, WarehouseFacts()),
                 ordered=shop.ordered.get(order_id, 0),
+                undecided=order_id in erp.undecided,
+                remainder=order_id in shop.remainders,
+                quantities=shop.quantities.get(order_id, ()),
+                shipped=shipped.get(order_id, {}),
             )
         )
         for order_id in shop.placed
@@ -62,11 +75,15 @@ class Verdict:
 
 
 def compare(
-    orders: Mapping[str, Json | None], stock: Mapping[str, Json | None], truth: Truth
+    orders: Mapping[str, Json | None],
+    stock: Mapping[str, Json | None],
+    closings: Mapping[str, tuple[str, str]],
+    truth: Truth,
 ) -> list[Finding]:
-    """Every disagreement between a reading of the gateway and the truth."""
+    """Every disagreement between a reading of the gateway (and its cancel events) and the truth."""
     return [
         *check_orders(orders, truth.orders),
+        *check_closings(orders, closings, truth.orders),
         *check_stock(stock, truth.stock.positions),
         *overdrawn(truth.stock.overdrawn),
     ]
@@ -76,10 +93,14 @@ async def settle(
     shop: WebShop,
     current: Callable[[], Truth],
     skus: Iterable[str],
+    closings: Mapping[str, tuple[str, str]],
     within: float,
     progress: Callable[[str], None],
 ) -> Verdict:
-    """Read until everything agrees (confirmed by one full read) or `within` seconds pass."""
+    """Read until everything agrees (confirmed by one full read) or `within` seconds pass.
+
+    `closings` is the live record of the cancel events orders.events carried (the watcher's).
+    """
     deadline = time.monotonic() + within
     orders: dict[str, Json | None] = {}
     pending, full = list(shop.placed), True
@@ -87,12 +108,17 @@ async def settle(
         orders |= await read_orders(shop, list(shop.placed) if full else pending)
         stock = await read_stock(shop, skus)
         truth = current()
-        findings = compare(orders, stock, truth)
+        findings = compare(orders, stock, closings, truth)
         if not findings and full:
             return Verdict(findings, orders, stock, truth)
         if time.monotonic() > deadline:
             return Verdict(findings, orders, stock, truth)
-        pending = [i for i in shop.placed if not agrees(orders.get(i), truth.orders[i])]
+        named = {finding.subject for finding in findings}
+        pending = [
+            i
+            for i in shop.placed
+            if not agrees(orders.get(i), truth.orders[i]) or f"order {i}" in named
+        ]
         positions = sum(1 for finding in findings if not finding.subject.startswith("order "))
         progress(f"settling: {len(pending)} orders and {positions} stock positions still moving")
         full = not findings

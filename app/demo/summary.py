@@ -39,6 +39,10 @@ class DayReport:
     looks: int = 0
     checks: int = 0
     positions: int = 0
+    undecided: int = 0  # orders ERP saw wait for its decision and never decided
+    timeout_s: int = 0  # the worker's decision timeout
+    remainders: int = 0  # unshipped remainders the shop cancelled (202)
+    closed: int = 0  # orders whose lines and cancel event were checked too
     findings: Sequence[Finding] = ()
     errors: Sequence[str] = field(default_factory=tuple)
 
@@ -59,10 +63,13 @@ def summary(r: DayReport) -> list[str]:
         f"  cancels     {len(r.cancels)} asked: {accepted} accepted (202), "
         f"{len(r.cancels) - accepted} refused (409)" + _skipped(r.skipped),
         f"  shop        {r.looks} ATP looks, {r.checks} basket checks",
+        f"  fates       {_many(r.undecided, 'order')} ERP never decided (decision timeout "
+        f"{r.timeout_s} s), {_many(r.remainders, 'unshipped remainder')} cancelled "
+        "after a partial shipment",
         f"  warehouses  {_wms(r.wms)}",
         f"  ERP         {_erp(r.erp)}",
-        f"  checked     {orders} order statuses, {r.positions} stock positions "
-        "(on_hand, blocked, atp, reserved, allocated)",
+        f"  checked     {orders} order statuses ({r.closed} with their lines and cancel event), "
+        f"{r.positions} stock positions (on_hand, blocked, atp, reserved, allocated)",
         *_capped([f"  ERROR       {error}" for error in r.errors], "errors"),
         *_capped([_finding(finding) for finding in r.findings], "findings"),
         f"  result      {PASSED if r.passed else _failed(r)}",

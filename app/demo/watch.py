@@ -1,4 +1,7 @@
-"""What the live view shows: the gateway's own output on Kafka, and how fast it applies input."""
+"""What the live view shows: the gateway's own output on Kafka, and how fast it applies input.
+
+The watcher also keeps each order's cancel event and its reason, which the check compares.
+"""
 
 import asyncio
 import contextlib
@@ -11,7 +14,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer
 
 from protocols.inventory import StockChanged
-from protocols.orders import OrderEvent
+from protocols.orders import OrderCancelled, OrderEvent, OrderRemainderCancelled
 from protocols.topics import INVENTORY_EVENTS, ORDERS_EVENTS, decoder_for
 
 APPLIED = "distgate_events_applied_total{"
@@ -26,6 +29,7 @@ class Watcher:
     sku_prefix: str
     statuses: dict[str, tuple[int, str]] = field(default_factory=dict)  # id -> (version, status)
     positions: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # on_hand, atp
+    closings: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (cancel, reason)
 
     async def start(self) -> None:
         """Read both topics from their current end on."""
@@ -73,6 +77,9 @@ class Watcher:
             seen = self.statuses.get(event.order_id, (0, ""))
             if event.version > seen[0]:
                 self.statuses[event.order_id] = (event.version, str(event.status))
+            if isinstance(event, OrderCancelled | OrderRemainderCancelled):
+                tag = str(type(event).__struct_config__.tag)
+                self.closings[event.order_id] = (tag, event.reason)
 
     def _stock(self, change: StockChanged) -> None:
         if change.sku.startswith(self.sku_prefix):

@@ -2,7 +2,8 @@
 
 It confirms most reserved orders, puts some on credit hold (and releases them a little
 later), rejects a few, and invoices shipped orders. Each order's fate is a function of
-its id and the seed, so a run can be checked against `decisions` afterwards.
+its id and the seed, so a run can be checked against `decisions` afterwards. The orders
+named in `never_decide` it loses: it sees them wait and decides nothing (`undecided`).
 """
 
 import asyncio
@@ -41,7 +42,9 @@ class ErpSimulator:
     seed: str = "erp"
     # orders.events is shared by every gateway on the cluster: decide only these orders
     orders_prefix: str = ""
+    never_decide: frozenset[str] = frozenset()
     decisions: dict[str, list[str]] = field(default_factory=dict)
+    undecided: set[str] = field(default_factory=set)  # seen waiting, never decided
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _run: asyncio.Task[None] | None = None
 
@@ -82,7 +85,9 @@ class ErpSimulator:
                 continue
             if isinstance(event, OrderStepBase):
                 continue  # a short pick, a parcel, a fill: ERP decides on statuses only
-            if event.status in DECIDE_ON and event.order_id not in self.decisions:
+            if event.status in DECIDE_ON and event.order_id in self.never_decide:
+                self.undecided.add(event.order_id)
+            elif event.status in DECIDE_ON and event.order_id not in self.decisions:
                 await self._decide(event.order_id)
             elif event.status == OrderStatus.SHIPPED and "OrderInvoiced" not in self._of(event):
                 await self._send(

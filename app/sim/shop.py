@@ -15,7 +15,7 @@ from typing import Any, Literal
 import aiohttp
 import msgspec
 
-from app.sim.truth import wholly_backordered
+from app.sim.truth import picked_wholly_short, rests_partly_shipped, wholly_backordered
 from protocols.orders import OrderStatus
 from tables.order.value import status_reached
 
@@ -23,6 +23,7 @@ RETRY_FOR = 60.0  # how long a call is retried while the gateway answers 503 or 
 WAIT_FOR = 90.0  # how long a shopper waits for an order to reach the status to cancel in
 LONG_POLL = 20  # seconds a GET waits for a status
 BACKORDERED = "BACKORDERED"  # cancel_at: cancel only if the order rests wholly backordered
+REMAINDER = "REMAINDER"  # cancel_at: cancel what did not ship once the order rests partly shipped
 
 Answer = tuple[int, Any]
 
@@ -41,7 +42,7 @@ class Visit:
     lines: tuple[tuple[str, int], ...]
     backorder: Literal["reject", "allow"] = "reject"
     looks: tuple[str, ...] = ()
-    cancel_at: str | None = None  # an order status, or BACKORDERED
+    cancel_at: str | None = None  # an order status, BACKORDERED or REMAINDER
 
     def body(self) -> dict[str, Any]:
         """The order as POST /v1/orders takes it."""
@@ -67,7 +68,9 @@ class WebShop:
     checks: int = 0
     placed: list[str] = field(default_factory=list)
     ordered: dict[str, int] = field(default_factory=dict)  # order id -> units ordered
+    quantities: dict[str, tuple[int, ...]] = field(default_factory=dict)  # units per line
     cancels: dict[str, int] = field(default_factory=dict)  # order id -> 202 or 409
+    remainders: set[str] = field(default_factory=set)  # cancels of what had not shipped
     skipped_cancels: list[str] = field(default_factory=list)
 
     async def visit(self, visit: Visit) -> None:
@@ -97,6 +100,7 @@ class WebShop:
         await self._call("POST", "/v1/orders", json=visit.body(), expect=(202,))
         self.placed.append(visit.order_id)
         self.ordered[visit.order_id] = sum(qty for _, qty in visit.lines)
+        self.quantities[visit.order_id] = tuple(qty for _, qty in visit.lines)
 
     async def order(self, order_id: str, wait_for: str | None = None) -> Any:
         """GET /v1/orders/{id} (None: unknown), held up to LONG_POLL s until `wait_for` or later."""
@@ -112,16 +116,20 @@ class WebShop:
 
     async def _cancel_in(self, order_id: str, cancel_at: str) -> None:
         """Cancel once the order reached `cancel_at` (or later, or final); skip if it never does."""
-        wanted = OrderStatus.CONFIRMED if cancel_at == BACKORDERED else OrderStatus(cancel_at)
+        wanted = _waited_for(cancel_at)
         order = await self.order(order_id)
         deadline = time.monotonic() + WAIT_FOR
-        while order is None or not status_reached(OrderStatus(order["status"]), wanted):
+        while order is None or not _reached(order, cancel_at, wanted):
             if time.monotonic() > deadline:
                 self.skipped_cancels.append(order_id)
                 return
             order = await self.order(order_id, wait_for=wanted)
         if cancel_at == BACKORDERED and not wholly_backordered(order):
             return
+        if cancel_at == REMAINDER:
+            if not rests_partly_shipped(order):
+                return
+            self.remainders.add(order_id)
         await self.cancel(order_id)
 
     async def _call(
@@ -144,6 +152,22 @@ class WebShop:
         async with self.http.request(method, self.url + path, json=json) as response:
             raw = await response.read()
             return response.status, _decoded(raw)
+
+
+def _waited_for(cancel_at: str) -> OrderStatus:
+    """The status a shopper waits for before cancelling in `cancel_at`."""
+    if cancel_at == BACKORDERED:
+        return OrderStatus.CONFIRMED
+    if cancel_at == REMAINDER:
+        return OrderStatus.PARTIALLY_SHIPPED
+    return OrderStatus(cancel_at)
+
+
+def _reached(order: Mapping[str, Any], cancel_at: str, wanted: OrderStatus) -> bool:
+    """Whether the wait is over: `wanted` or later, or (for a remainder) nothing shipped at all."""
+    if status_reached(OrderStatus(order["status"]), wanted):
+        return True
+    return cancel_at == REMAINDER and picked_wholly_short(order)
 
 
 def _decoded(raw: bytes) -> Mapping[str, Any] | None:

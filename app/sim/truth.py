@@ -2,7 +2,9 @@
 
 Stock follows what the WMS simulator sent, in the order it sent it: receipts, adjustments,
 holds, counts, short picks and shipments. An order's outcome follows from what ERP decided
-for it, the shop's cancel and the API's answer to it, and what the warehouses did with it.
+for it (or that it never did), the shop's cancel and the API's answer to it, and what the
+warehouses did with it; for the orders ERP never decided and the remainders the shop
+cancelled, down to each line's shipped and cancelled units.
 """
 
 from collections import Counter
@@ -25,6 +27,9 @@ from protocols.wms_xml_peer import WarehouseCancel, WarehouseRelease
 # are all backordered is CONFIRMED (wholly backordered, or picked wholly short), one that
 # shipped part is PARTIALLY_SHIPPED, until stock arrives for the rest.
 RESTING = frozenset({"INVOICED", "REJECTED", "CANCELLED", "CONFIRMED", "PARTIALLY_SHIPPED"})
+DECISION_TIMEOUT = "decision_timeout"  # the reason of the cancel of an order ERP never decided
+CANCELLED = "OrderCancelled"
+REMAINDER_CANCELLED = "OrderRemainderCancelled"
 
 Position = tuple[str, str]
 """(SKU, warehouse)."""
@@ -35,6 +40,23 @@ def wholly_backordered(order: Mapping[str, Any]) -> bool:
     return order["status"] == "CONFIRMED" and all(
         line["backordered"] == line["qty"] for line in order["lines"]
     )
+
+
+def rests_partly_shipped(order: Mapping[str, Any]) -> bool:
+    """Whether an order (as the API shows it) shipped part and waits for stock for the rest.
+
+    Nothing of it is reserved or at a warehouse: what is open is backordered, so a cancel
+    of the remainder races no shipment.
+    """
+    return order["status"] == "PARTIALLY_SHIPPED" and not any(
+        line["reserved"] or line["allocated"] for line in order["lines"]
+    )
+
+
+def picked_wholly_short(order: Mapping[str, Any]) -> bool:
+    """Whether an order (as the API shows it) went to a warehouse and came back all backordered."""
+    released = any(entry["status"] == "RELEASED" for entry in order["history"])
+    return released and wholly_backordered(order)
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,34 @@ def warehouse_facts(
     }
 
 
+def shipped_by_line(messages: Iterable[WmsMessage]) -> dict[str, Counter[int]]:
+    """Per order id, the units the warehouses shipped of each line (by line number)."""
+    shipped: dict[str, Counter[int]] = {}
+    for message in messages:
+        if isinstance(message, WmsShipConfirm):
+            lines = shipped.setdefault(message.order, Counter())
+            for line in message.lines:
+                lines[line.no] += line.qty
+    return shipped
+
+
+@dataclass(frozen=True)
+class LineEnd:
+    """Where one line of a closed order must end: shipped and cancelled, nothing else open."""
+
+    line_no: int
+    shipped: int
+    cancelled: int
+
+
+def closed_lines(quantities: Sequence[int], shipped: Mapping[int, int]) -> tuple[LineEnd, ...]:
+    """Each line of an order that is closed: what shipped stays, every other unit is cancelled."""
+    return tuple(
+        LineEnd(no, shipped.get(no, 0), qty - shipped.get(no, 0))
+        for no, qty in enumerate(quantities, 1)
+    )
+
+
 @dataclass(frozen=True)
 class OrderFacts:
     """Everything outside the gateway knows about one order."""
@@ -175,15 +225,26 @@ class OrderFacts:
     cancel: int | None = None  # the API's answer to the shop's cancel, if it asked
     warehouses: WarehouseFacts = WarehouseFacts()
     ordered: int = 0  # units the shop ordered (0: not known, taken as all shipped)
+    undecided: bool = False  # ERP saw it wait for its decision and never gave one
+    remainder: bool = False  # the shop cancelled what had not shipped of it, partly shipped
+    quantities: Sequence[int] = ()  # units ordered per line, in line order
+    shipped: Mapping[int, int] = field(default_factory=dict)  # units shipped per line number
 
 
 @dataclass(frozen=True)
 class Expected:
-    """The status an order must end in, why, and whether the simulators are done with it."""
+    """The status an order must end in, why, and whether the simulators are done with it.
+
+    For some orders more is known: the event on orders.events that closed it (with its
+    reason, when that is known too) and each line's end.
+    """
 
     status: str
     why: str
     final: bool = True
+    event: str | None = None
+    reason: str | None = None
+    lines: tuple[LineEnd, ...] | None = None
 
 
 def expected_status(facts: OrderFacts) -> Expected:
@@ -192,6 +253,8 @@ def expected_status(facts: OrderFacts) -> Expected:
     if wms.shipped:
         # goods left a warehouse: a cancel took only what had not shipped (or lost the race
         # to the shipment), and ERP invoices shipped orders
+        if facts.remainder:
+            return _remainder_cancelled(facts)
         if facts.cancel == 202:
             return Expected("INVOICED", "shipped in part, the rest cancelled", wms.answered)
         if wms.units_shipped < facts.ordered:
@@ -200,6 +263,10 @@ def expected_status(facts: OrderFacts) -> Expected:
         return Expected("INVOICED", "the WMS shipped all of it", wms.answered)
     if facts.cancel == 202:
         return Expected("CANCELLED", "the cancel was accepted (202) and nothing shipped")
+    if facts.undecided:
+        why = "ERP never decided it: cancelled at the decision timeout, its stock given back"
+        lines = closed_lines(facts.quantities, {})
+        return Expected("CANCELLED", why, True, CANCELLED, DECISION_TIMEOUT, lines)
     if not erp["OrderConfirmed"] + erp["OrderCreditHold"] + erp["OrderRejected"]:
         return Expected("REJECTED", "ERP never saw it reserved or backordered: out of stock")
     if erp["OrderRejected"]:
@@ -211,3 +278,16 @@ def expected_status(facts: OrderFacts) -> Expected:
             return Expected("CONFIRMED", "picked wholly short: it waits for stock")
         return Expected("RELEASED", "a warehouse has not answered its Release", final=False)
     return Expected("CONFIRMED", "wholly backordered: nothing to release")
+
+
+def _remainder_cancelled(facts: OrderFacts) -> Expected:
+    """The shop cancelled the rest of an order resting partly shipped: only what shipped stays.
+
+    Something was open (backordered), so the gateway had to accept (contract 8: 409 only
+    when nothing is left to cancel); the order ends invoiced for what shipped.
+    """
+    why = "shipped in part, the unshipped remainder cancelled"
+    if facts.cancel != 202:
+        why += f", though the cancel was answered {facts.cancel} with units still open"
+    lines = closed_lines(facts.quantities, facts.shipped)
+    return Expected("INVOICED", why, facts.warehouses.answered, REMAINDER_CANCELLED, lines=lines)

@@ -1,5 +1,6 @@
 """`distgate demo` end to end: a small day on the real brokers, checked against the simulators."""
 
+import re
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,19 @@ def test_a_small_demo_day_matches_the_simulators_truth(
     assert f"  result      {PASSED}" in out
     assert "  orders      30 placed: " in out
     assert "  checked     30 order statuses" in out
+    # And it played both fates that close orders early, each checked line by line against
+    # the simulators (statuses, shipped and cancelled units, the cancel event and its reason)
+    fates = re.search(
+        r"  fates       (\d+) orders? ERP never decided \(decision timeout 10 s\), "
+        r"(\d+) unshipped remainders? cancelled after a partial shipment",
+        out,
+    )
+    assert fates is not None, out
+    undecided, remainders = int(fates[1]), int(fates[2])
+    assert undecided >= 1
+    assert remainders >= 1
+    closed = f"{undecided + remainders} with their lines and cancel event"
+    assert f"  checked     30 order statuses ({closed}), " in out
     # And the worker's state is gone once it stopped; its log stays
     (run,) = (tmp_path / "demo").iterdir()
     assert [path.name for path in run.iterdir()] == ["worker.log"]

@@ -1,8 +1,10 @@
 """The demo's final check and summary: every disagreement is named, and the verdict follows."""
 
-from app.demo.check import Finding, check_orders, check_stock, overdrawn
+from typing import Any
+
+from app.demo.check import Finding, check_closings, check_orders, check_stock, overdrawn
 from app.demo.summary import PASSED, DayReport, summary
-from app.sim.truth import Expected, StockFigures
+from app.sim.truth import Expected, LineEnd, StockFigures
 
 
 def order(status: str) -> dict[str, object]:
@@ -78,6 +80,98 @@ def test_a_position_the_gateway_never_saw_is_a_mismatch() -> None:
     ]
 
 
+TIMED_OUT = Expected(
+    "CANCELLED",
+    "ERP never decided it",
+    True,
+    "OrderCancelled",
+    "decision_timeout",
+    (LineEnd(1, 0, 4),),
+)
+REMAINDER = Expected(
+    "INVOICED", "shipped in part", True, "OrderRemainderCancelled", None, (LineEnd(1, 3, 5),)
+)
+
+
+def closed(status: str, *lines: dict[str, Any]) -> dict[str, Any]:
+    return {"status": status, "lines": list(lines)}
+
+
+def line(qty: int, **figures: Any) -> dict[str, Any]:
+    zero = dict.fromkeys(("reserved", "allocated", "shipped", "backordered", "cancelled"), 0)
+    return {"line_no": 1, "qty": qty, "fills": [], **zero, **figures}
+
+
+def test_closed_orders_whose_lines_and_cancel_events_agree_are_not_findings() -> None:
+    seen = {
+        "SO-1": closed("CANCELLED", line(4, cancelled=4)),
+        "SO-2": closed("INVOICED", line(8, shipped=3, cancelled=5)),
+        "SO-3": closed("CANCELLED", line(1, cancelled=1)),
+    }
+    closings = {
+        "SO-1": ("OrderCancelled", "decision_timeout"),
+        "SO-2": ("OrderRemainderCancelled", "cancelled by customer"),
+        "SO-3": ("OrderCancelled", "cancelled by customer"),
+    }
+    expected = {"SO-1": TIMED_OUT, "SO-2": REMAINDER, "SO-3": Expected("CANCELLED", "202")}
+    assert check_closings(seen, closings, expected) == []
+
+
+def test_a_closed_line_that_still_holds_stock_or_miscounts_is_a_mismatch() -> None:
+    # Given a timed-out order whose line is still reserved in a warehouse
+    fill = {"warehouse": "DC-EAST", "reserved": 4, "allocated": 0}
+    seen = {
+        "SO-1": closed("CANCELLED", line(4, reserved=4, fills=[fill])),
+        "SO-2": closed("INVOICED", line(8, shipped=3, cancelled=4, backordered=1)),
+    }
+    closings = {
+        "SO-1": ("OrderCancelled", "decision_timeout"),
+        "SO-2": ("OrderRemainderCancelled", "cancelled by customer"),
+    }
+    # When checked, Then each wrong figure is named against the simulators'
+    findings = check_closings(seen, closings, {"SO-1": TIMED_OUT, "SO-2": REMAINDER})
+    assert [str(f) for f in findings] == [
+        "order SO-1: line 1: cancelled 0 (simulators: 4), still reserved 4, "
+        "still reserved 4 in DC-EAST",
+        "order SO-2: line 1: cancelled 4 (simulators: 5), still backordered 1",
+    ]
+    assert not any(f.moving for f in findings)
+
+
+def test_the_cancel_event_must_carry_the_reason_and_not_yet_seen_is_still_moving() -> None:
+    seen = {
+        "SO-1": closed("CANCELLED", line(4, cancelled=4)),
+        "SO-2": closed("INVOICED", line(8, shipped=3, cancelled=5)),
+    }
+    closings = {"SO-1": ("OrderCancelled", "cancelled by customer")}
+    findings = check_closings(seen, closings, {"SO-1": TIMED_OUT, "SO-2": REMAINDER})
+    assert [(str(f), f.moving) for f in findings] == [
+        (
+            "order SO-1: orders.events carried OrderCancelled (cancelled by customer); "
+            "the simulators say OrderCancelled (decision_timeout)",
+            False,
+        ),
+        ("order SO-2: orders.events has not carried its OrderRemainderCancelled yet", True),
+    ]
+
+
+def test_an_order_erp_decided_must_not_be_cancelled_for_want_of_a_decision() -> None:
+    # Given an order the shop cancelled (202) that the gateway says timed out instead
+    seen = {"SO-1": closed("CANCELLED", line(4, cancelled=4))}
+    closings = {"SO-1": ("OrderCancelled", "decision_timeout")}
+    expected = {"SO-1": Expected("CANCELLED", "the cancel was accepted")}
+    # Then the reason is a mismatch
+    assert [str(f) for f in check_closings(seen, closings, expected)] == [
+        "order SO-1: cancelled for decision_timeout; the simulators say the cancel was accepted"
+    ]
+
+
+def test_lines_are_not_judged_before_the_status_agrees() -> None:
+    # Given a timed-out order the gateway still shows reserved (check_orders names that)
+    seen = {"SO-1": closed("RESERVED", line(4, reserved=4))}
+    assert check_closings(seen, {}, {"SO-1": TIMED_OUT}) == []
+
+
 def report(findings: tuple[Finding, ...] = (), errors: tuple[str, ...] = ()) -> DayReport:
     return DayReport(
         run="R1",
@@ -90,6 +184,10 @@ def report(findings: tuple[Finding, ...] = (), errors: tuple[str, ...] = ()) -> 
         looks=9,
         checks=3,
         positions=4,
+        undecided=2,
+        timeout_s=15,
+        remainders=1,
+        closed=3,
         findings=findings,
         errors=errors,
     )
@@ -101,6 +199,14 @@ def test_the_summary_passes_when_nothing_disagrees() -> None:
     assert "Summary of run R1: played and checked in 1:23" in lines
     assert "  orders      3 placed: INVOICED 2, CANCELLED 1" in lines
     assert "  cancels     2 asked: 1 accepted (202), 1 refused (409)" in lines
+    assert (
+        "  fates       2 orders ERP never decided (decision timeout 15 s), "
+        "1 unshipped remainder cancelled after a partial shipment"
+    ) in lines
+    assert any(
+        line.startswith("  checked     3 order statuses (3 with their lines and cancel event), ")
+        for line in lines
+    )
     assert lines[-1] == f"  result      {PASSED}"
 
 

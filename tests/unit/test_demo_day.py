@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from app.demo.day import Day, DaySpec, plan_day
-from app.sim.shop import BACKORDERED
+from app.demo.day import Day, DaySpec, decision_timeout_s, plan_day
+from app.sim.shop import BACKORDERED, REMAINDER
 from app.sim.truth import stock_ledger
 from protocols.ids import ENTITY_ID_PATTERN, SKU_PATTERN, WAREHOUSE_PATTERN
 from protocols.wms import (
@@ -57,7 +57,8 @@ def test_names_are_valid_and_carry_the_run(day: Day) -> None:
 
 
 def test_orders_are_web_or_b2b_and_skewed_to_a_few_hot_skus(day: Day) -> None:
-    visits = [arrival.visit for arrival in day.arrivals]
+    # (bulk orders of a limited item are below)
+    visits = [arrival.visit for arrival in day.arrivals if arrival.visit.cancel_at != REMAINDER]
     assert {v.channel for v in visits} == {"web", "b2b"}
     assert all(1 <= len(v.lines) <= 3 for v in visits if v.channel == "web")
     assert all(5 <= len(v.lines) <= 20 for v in visits if v.channel == "b2b")
@@ -66,6 +67,53 @@ def test_orders_are_web_or_b2b_and_skewed_to_a_few_hot_skus(day: Day) -> None:
     hot = sum(demand[sku] for sku in day.catalogue.hot)
     assert hot / sum(demand.values()) > 0.5
     assert not set(demand) & set(day.catalogue.slow)  # slow movers are never ordered
+    assert not set(demand) & set(day.catalogue.limited)  # limited items only in bulk orders
+
+
+def test_bulk_orders_ask_more_of_a_limited_item_than_there_is_and_cancel_the_rest(
+    day: Day,
+) -> None:
+    # Given the day's bulk orders: each cancels its unshipped remainder
+    bulk = [a for a in day.arrivals if a.visit.cancel_at == REMAINDER]
+    assert len(bulk) == 200 // 60
+    opening = {sku: (m.warehouse, qty) for m in day.opening for sku, qty in m.lines}
+    ordered = Counter(sku for a in day.arrivals for sku, _ in a.visit.lines)
+    for arrival in bulk:
+        # Then each is one line of its own limited item, backorders allowed, ERP confirms it
+        ((sku, qty),) = arrival.visit.lines
+        assert sku in day.catalogue.limited
+        assert ordered[sku] == 1
+        assert arrival.visit.backorder == "allow"
+        assert fate(arrival.visit.order_id) == "confirm"
+        # And its one warehouse has some of it, not all: part ships, the rest is backordered
+        warehouse, stocked = opening[sku]
+        assert day.catalogue.stocked_in[sku] == (warehouse,)
+        assert 0 < stocked < qty
+        # And nothing else moves that stock: no restock, count, hold or adjustment
+        assert all(sku not in dict(move.lines) for move in day.moves)
+        # And it comes before the last fifth of the day, so the part in stock ships within it
+        assert arrival.at < day.spec.duration * 0.8
+
+
+def test_orders_erp_never_decides_come_early_enough_to_time_out_in_the_day(day: Day) -> None:
+    # Given the orders ERP never decides
+    visits = {a.visit.order_id: a for a in day.arrivals}
+    assert len(day.undecided) == 2
+    for order_id in day.undecided:
+        arrival = visits[order_id]
+        # Then they would otherwise be confirmed, and cancel nothing themselves
+        assert fate(order_id) == "confirm"
+        assert arrival.visit.cancel_at is None
+        # And they allow backorders: ERP always sees them wait (none is rejected for stock)
+        assert arrival.visit.backorder == "allow"
+        # And they come in the first third of the day, the decision timeout being a third
+        assert arrival.at < day.spec.duration / 3
+    assert decision_timeout_s(day.spec) == 15
+
+
+def test_the_decision_timeout_is_a_third_of_the_day_and_never_under_10_s() -> None:
+    assert decision_timeout_s(DaySpec(run="T1", duration=90)) == 30
+    assert decision_timeout_s(DaySpec(run="T1", duration=8)) == 10
 
 
 def test_cancels_are_aimed_where_their_outcome_is_clear(day: Day) -> None:
@@ -121,4 +169,10 @@ def test_days_of_any_size_stay_within_the_rules(skus: int, orders: int, seed: in
     day = plan_day(DaySpec(run="T2", orders=orders, skus=skus, seed=seed, duration=10), fate)
     assert len(day.arrivals) == orders
     assert stock_ledger(_messages(day)).overdrawn == []
+    # And a day of a few dozen orders plays both fates that close orders early
+    remainders = {a.visit.order_id for a in day.arrivals if a.visit.cancel_at == REMAINDER}
+    assert not remainders & day.undecided
+    if orders >= 30:
+        assert len(remainders) >= 2
+        assert day.undecided
     assert all(line[1] > 0 for a in day.arrivals for line in a.visit.lines)

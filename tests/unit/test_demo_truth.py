@@ -1,13 +1,21 @@
-"""The simulators' truth: stock folded from the WMS's messages, and where each order must end."""
+"""The simulators' truth: stock folded from the WMS's messages, and where each order must end
+(for the orders ERP never decided and the cancelled remainders, down to each line)."""
+
+from dataclasses import replace
 
 import pytest
 
 from app.sim.truth import (
     Expected,
+    LineEnd,
     OrderFacts,
     StockFigures,
     WarehouseFacts,
+    closed_lines,
     expected_status,
+    picked_wholly_short,
+    rests_partly_shipped,
+    shipped_by_line,
     stock_ledger,
     stock_truth,
     warehouse_facts,
@@ -150,3 +158,95 @@ def test_wholly_backordered_is_confirmed_with_every_line_backordered() -> None:
     assert wholly_backordered({"status": "CONFIRMED", "lines": lines})
     assert not wholly_backordered({"status": "RELEASED", "lines": lines})
     assert not wholly_backordered({"status": "CONFIRMED", "lines": [{"qty": 2, "backordered": 1}]})
+
+
+def test_units_shipped_are_added_up_per_order_and_line() -> None:
+    # Given two shipments of one order (line 1 in both) and one of another
+    messages: list[WmsMessage] = [
+        WmsReceipt(txn="R1", warehouse=EAST, lines=(ReceiptLine("A", 10),)),
+        WmsShipConfirm(
+            txn="S1",
+            warehouse=EAST,
+            order="SO-1",
+            lines=(NumberedLine(1, "A", 2), NumberedLine(2, "B", 1)),
+        ),
+        WmsShipConfirm(txn="S2", warehouse=WEST, order="SO-1", lines=(NumberedLine(1, "A", 3),)),
+        WmsShipConfirm(txn="S3", warehouse=EAST, order="SO-2", lines=(NumberedLine(1, "A", 1),)),
+    ]
+    # Then each line's units are the sum of its shipments
+    assert shipped_by_line(messages) == {"SO-1": {1: 5, 2: 1}, "SO-2": {1: 1}}
+
+
+def test_a_closed_order_s_lines_keep_what_shipped_and_cancel_the_rest() -> None:
+    assert closed_lines([8, 2, 3], {1: 5, 3: 3}) == (
+        LineEnd(1, shipped=5, cancelled=3),
+        LineEnd(2, shipped=0, cancelled=2),
+        LineEnd(3, shipped=3, cancelled=0),
+    )
+    assert closed_lines([], {}) == ()
+
+
+def test_an_order_erp_never_decided_ends_cancelled_for_the_decision_timeout() -> None:
+    # Given an order of 4 and 2 units that ERP saw waiting and never decided
+    facts = OrderFacts(undecided=True, quantities=(4, 2), ordered=6)
+    # Then it ends CANCELLED by the timeout, every unit cancelled, nothing shipped
+    expected = expected_status(facts)
+    assert (expected.status, expected.final) == ("CANCELLED", True)
+    assert (expected.event, expected.reason) == ("OrderCancelled", "decision_timeout")
+    assert expected.lines == (LineEnd(1, 0, 4), LineEnd(2, 0, 2))
+    # And an order ERP decided has no such end (nor any line end to check)
+    decided = expected_status(OrderFacts(CONFIRMED, quantities=(4, 2)))
+    assert (decided.status, decided.event, decided.reason, decided.lines) == (
+        "CONFIRMED",
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_cancelled_remainder_keeps_what_shipped_per_line_and_cancels_the_rest() -> None:
+    # Given 3 of a line of 8 shipped, and the shop's cancel of the rest accepted
+    partly = WarehouseFacts(
+        released=frozenset({EAST}),
+        picked=frozenset({EAST}),
+        shipped=frozenset({EAST}),
+        releases=1,
+        picks=1,
+        units_shipped=3,
+    )
+    facts = OrderFacts(
+        CONFIRMED, 202, partly, ordered=8, remainder=True, quantities=(8,), shipped={1: 3}
+    )
+    # Then the order ends invoiced for the 3, and the line has 5 cancelled, nothing open
+    expected = expected_status(facts)
+    assert (expected.status, expected.final) == ("INVOICED", True)
+    assert (expected.event, expected.reason) == ("OrderRemainderCancelled", None)
+    assert expected.lines == (LineEnd(1, shipped=3, cancelled=5),)
+    # And a refusal (409) of that cancel does not change where it must end: units were open
+    refused = expected_status(replace(facts, cancel=409))
+    assert (refused.status, refused.lines) == ("INVOICED", expected.lines)
+    assert "answered 409" in refused.why
+    # And a cancel that only raced a shipment (not a remainder the shop saw) says no more
+    raced = expected_status(OrderFacts(CONFIRMED, 202, partly, ordered=8, quantities=(8,)))
+    assert (raced.status, raced.event, raced.lines) == ("INVOICED", None, None)
+
+
+def test_an_order_rests_partly_shipped_when_all_it_waits_for_is_backordered() -> None:
+    resting = {"status": "PARTIALLY_SHIPPED", "lines": [_line(8, shipped=3, backordered=5)]}
+    assert rests_partly_shipped(resting)
+    in_flight = {"status": "PARTIALLY_SHIPPED", "lines": [_line(8, shipped=3, allocated=5)]}
+    assert not rests_partly_shipped(in_flight)
+    assert not rests_partly_shipped({**resting, "status": "SHIPPED"})
+
+
+def test_an_order_picked_wholly_short_went_to_a_warehouse_and_came_back_backordered() -> None:
+    history = [{"status": "CONFIRMED"}, {"status": "RELEASED"}, {"status": "CONFIRMED"}]
+    lines = [_line(8, backordered=8)]
+    assert picked_wholly_short({"status": "CONFIRMED", "lines": lines, "history": history})
+    never_released = {"status": "CONFIRMED", "lines": lines, "history": history[:1]}
+    assert not picked_wholly_short(never_released)
+
+
+def _line(qty: int, **figures: int) -> dict[str, int]:
+    zero = dict.fromkeys(("reserved", "allocated", "shipped", "backordered", "cancelled"), 0)
+    return {"qty": qty, **zero, **figures}
