@@ -19,10 +19,13 @@ _encoder = msgspec.msgpack.Encoder()
 class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
     """A line as the release before stored it too: one warehouse's figures on the line itself.
 
-    Read back, they become the line's one fill (`upgraded`); a line of this release has
-    none of these keys, so they read as 0.
+    Read back, they become the line's one fill (`upgraded`). A line of this release has
+    none of these keys, so they read as 0, and always has `fills`: a line without that key
+    is the release before's, and only such a line is upgraded.
     """
 
+    # UNSET: absent, so stored by the release before (wider than the base's type)
+    fills: tuple[Fill, ...] | msgspec.UnsetType = msgspec.UNSET  # type: ignore[assignment]
     old_reserved: int = msgspec.field(default=0, name="reserved")
     old_allocated: int = msgspec.field(default=0, name="allocated")
     old_picked: int = msgspec.field(default=0, name="picked")
@@ -35,16 +38,14 @@ class StoredOrderLine(OrderLine, frozen=True, kw_only=True):
         The release before called an order SHIPPED with backordered units left: those were
         given up, so on a shipped order they read as cancelled.
         """
-        fills = self.fills
-        figures = (self.old_reserved, self.old_allocated, self.old_shipped, self.old_released)
-        if not fills and any(figures) and self.warehouse is not None:
-            fills = (self._fill(self.warehouse),)
         fields = {name: getattr(self, name) for name in OrderLine.__struct_fields__}
-        fields["fills"] = fills
-        # a closed line of this release with nothing cancelled shipped all: it has fills
-        if not (self.fills or self.cancelled):
-            fields["cancelled"] = self._cancelled()
-        if shipped_order and self.backordered:  # never so in this release: nothing is open
+        if self.fills is not msgspec.UNSET:
+            return OrderLine(**fields)  # stored by this release: read as it was written
+        figures = (self.old_reserved, self.old_allocated, self.old_shipped, self.old_released)
+        where = self.warehouse
+        fields["fills"] = (self._fill(where),) if any(figures) and where is not None else ()
+        fields["cancelled"] = self._cancelled()
+        if shipped_order and self.backordered:
             fields["backordered"] = 0
             fields["cancelled"] = fields["cancelled"] + self.backordered
         return OrderLine(**fields)
