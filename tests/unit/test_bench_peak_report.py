@@ -61,6 +61,7 @@ def _peak() -> dict[str, Any]:
         "wms": SimpleNamespace(probes=_recorder("amqp_to_atp", 0.020, 0.020)),
         "monitor": Monitor({"worker-1": 1}, 0.0),
         "checks": [{"name": "all fine", "ok": True, "detail": "1 checked"}],
+        "backorders": {"correct": True, "stuck": 0, "out_of_order": 0, "equation_broken": 0},
         "pacings": {"atp_get": pacing},
         "loadgen_cpu": [40.0, 50.0],
         "loadgen_cpu_wait_share": 0.05,
@@ -132,3 +133,12 @@ def test_order_capacity_counts_from_the_first_decision_to_the_end_of_the_loop() 
     # Then the rate is 39 decisions over 4 s: neither the filling nor the draining counts
     assert steady_rate(finished, 5.0) == pytest.approx(39 / 4.0)
     assert steady_rate([6.0], 5.0) is None
+
+
+def test_a_backorder_section_that_failed_makes_the_whole_report_incorrect() -> None:
+    assert assemble(PARAMS, _seed(), _capacity(WRK), _peak())["correct"] is True
+    peak = _peak()
+    peak["backorders"] = {"correct": False, "stuck": 1, "out_of_order": 0, "equation_broken": 0}
+    report = assemble(PARAMS, _seed(), _capacity(WRK), peak)
+    assert report["correct"] is False
+    assert report["backorders"]["stuck"] == 1
