@@ -171,8 +171,9 @@ async def _peak(
             truth=seeded.wms.truth,
         )
         closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1, prefix)
-        orders = await _order_capacity(ctx, params, closed_shop)
+        # every fill of the run's orders is read from here, those of the capacity loop too
         events_from = await end_offsets(ctx.bootstrap, ORDERS_EVENTS.name)
+        orders = await _order_capacity(ctx, params, closed_shop)
         scarce = _scarce_load(ctx, settings, params, urls, (atp_http, order_http), wms)
         chaos = chaos_session(params, settings, seeded.workers, ctx.tag, ctx.say)
         async with wms, scarce.wms, chaos as faults:
@@ -190,9 +191,9 @@ async def _peak(
             pacings = await _load(ctx, params, shop, wms, (monitor, loadgen), faults, scarce)
             if faults is not None:
                 await faults.finish()
-            await scarce.last_delivery()
             waited = runqueue_wait_seconds(os.getpid()) - wait_before
             wait_share = waited / (time.perf_counter() - began)
+            await scarce.last_delivery()
     accepted = [*orders.pop("accepted"), *shop.accepted, *scarce.shop.accepted]
     ctx.say(f"verify: {len(accepted):,} orders, {len(wms.truth):,} positions")
     on_hand = wms.truth if faults is None else faults.expected_on_hand(wms.truth)
