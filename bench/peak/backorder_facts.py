@@ -39,8 +39,9 @@ class Places:
     def add(self, message: Mapping[str, Any], offset: int) -> None:
         """One inbox record: its place, and the line it is the first join of."""
         event_id = str(message.get("event_id", ""))
-        self.of[event_id] = offset
-        self.of[hashlib.sha256(event_id.encode()).hexdigest()[:HASHED]] = offset
+        # a message delivered again takes effect where it first stood
+        self.of.setdefault(event_id, offset)
+        self.of.setdefault(hashlib.sha256(event_id.encode()).hexdigest()[:HASHED], offset)
         if message.get("type") in JOINS:
             line = (str(message["order_id"]), int(message["line_no"]))
             self.joined_at.setdefault(line, offset)
@@ -65,16 +66,20 @@ async def inbox_places(bootstrap: str, topic: str) -> Places:
 async def fills_since(
     bootstrap: str, since: Offsets, prefix: str, places: Places
 ) -> tuple[list[Fill], int]:
-    """The run's backorder fills on orders.events after `since`, placed; and how many could
-    not be placed."""
+    """The run's backorder fills on orders.events after `since`, once each, placed; and how
+    many could not be placed."""
     fills: list[Fill] = []
     unplaced = 0
+    seen: set[str] = set()  # a worker killed after publishing publishes it again
     async for record in records(bootstrap, ORDERS_EVENTS.name, since):
         if record.value is None or not record.value.startswith(b"{"):
             continue
         event = orjson.loads(record.value)
         if event.get("type") != FILLED or not str(event.get("order_id")).startswith(prefix):
             continue
+        if event["event_id"] in seen:
+            continue
+        seen.add(event["event_id"])
         line = (str(event["order_id"]), int(event["line_no"]))
         at = places.cause_of(str(event["causation_id"]), line)
         if at is None:
