@@ -5,6 +5,11 @@ from typing import Any
 
 from bench.report.html_table import as_dict, as_list, cell, figure, row, table
 
+LOAD = (
+    ("skus", "scarce SKUs (a few units a warehouse at the start)"),
+    ("orders_accepted", "their orders, backorders allowed"),
+    ("receipts_confirmed", "their receipts: first units, refills, the last delivery"),
+)
 COUNTS = (
     ("orders_backordered", "orders that had backordered units"),
     ("lines_backordered", "lines that had backordered units"),
@@ -26,9 +31,13 @@ MUST_BE_ZERO = (
 
 
 def backorders(report: Mapping[str, Any]) -> str:
-    """The counts, the checks that must be zero (highlighted when not), the first problems."""
+    """The scarce load and what waited and was filled; the counts that must be zero
+    (highlighted when not); the first problems."""
     found = as_dict(report.get("backorders"))
-    counts = [row([cell(label), figure(found.get(key), 0)]) for key, label in COUNTS]
+    load = as_dict(found.get("load"))
+    counts = [row([cell(label), figure(load.get(key), 0)]) for key, label in LOAD] + [
+        row([cell(label), figure(found.get(key), 0)]) for key, label in COUNTS
+    ]
     checks = [
         row([cell(label), figure(found.get(key), 0)], "" if found.get(key) == 0 else "fail")
         for key, label in MUST_BE_ZERO
