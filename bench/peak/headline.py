@@ -26,6 +26,7 @@ def headline(report: dict[str, Any]) -> list[str]:
         )
     for check in report["checks"]:
         lines.append(f"[{'ok' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")
+    lines.append(backorder_line(report["backorders"]))
     lines.append("correct" if report["correct"] else "NOT CORRECT: see the failed checks above")
     return lines
 
@@ -92,3 +93,15 @@ def _loadgen_line(loadgen: dict[str, Any]) -> str:
 def number(value: float | None, digits: int = 0) -> str:
     """A figure for the terminal: thousands separated, '-' when not measured."""
     return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def backorder_line(section: dict[str, Any]) -> str:
+    """The backorder oracle in one line: what waited and was filled, and its zero counts."""
+    verdict = "ok" if section["correct"] else "FAIL"
+    return (
+        f"[{verdict}] backorders: {section['lines_backordered']} lines waited,"
+        f" {section['lines_filled']} filled ({section['units_filled']} units),"
+        f" {section['lines_waiting']} still waiting; stuck {section['stuck']},"
+        f" out of order {section['out_of_order']}, equation broken {section['equation_broken']},"
+        f" unplaced {section['unplaced']}"
+    )

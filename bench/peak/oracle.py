@@ -29,12 +29,12 @@ async def verify(
     """The checks, each {"name", "ok", "detail"}."""
     connector = aiohttp.TCPConnector(limit=FETCH_CONCURRENCY)
     async with aiohttp.ClientSession(connector=connector) as http:
-        orders = await _fetch_all(http, urls, [f"/v1/orders/{o}" for o in order_ids])
+        orders = await fetch_all(http, urls, [f"/v1/orders/{o}" for o in order_ids])
         held = reservations(orders.values())
         skus = sorted({sku for sku, _ in on_hand} | {sku for sku, _ in held})
         deadline = time.monotonic() + within
         while True:
-            atp = await _fetch_all(http, urls, [f"/v1/atp/{sku}" for sku in skus])
+            atp = await fetch_all(http, urls, [f"/v1/atp/{sku}" for sku in skus])
             figures = positions(atp.values())
             checks = stock_checks(figures, on_hand, held)
             if all(check["ok"] for check in checks) or time.monotonic() > deadline:
@@ -116,7 +116,7 @@ def _check(name: str, problems: list[str], total: int) -> dict[str, Any]:
     return {"name": name, "ok": False, "detail": f"{len(problems)} of {total:,}: {shown}{more}"}
 
 
-async def _fetch_all(
+async def fetch_all(
     http: aiohttp.ClientSession, urls: Sequence[str], paths: Sequence[str]
 ) -> dict[str, Any]:
     """path -> JSON body, or the HTTP status when it was not 200; round-robin over workers."""

@@ -20,6 +20,9 @@ class PeakParams:
     atp_rate: float = 500.0  # the workload's 50 reads per order placed
     atp_check_rate: float = 50.0  # and 5 checks per order
     wms_rate: float = 50.0
+    backorder_rate: float = 2.0
+    refill_rate: float = 1.0
+    scarce_skus: int = 3
     probe_every: int = 20
     concurrency: int = 32
     burst_factor: float = 5.0
@@ -59,6 +62,9 @@ HELP = {
     "atp_rate": "ATP GETs/s (default 500)",
     "atp_check_rate": "ATP checks/s (default 50)",
     "wms_rate": "WMS receipts/s over AMQP (default 50)",
+    "backorder_rate": "orders/s with backorder allowed on the scarce SKUs (default 2)",
+    "refill_rate": "receipts/s refilling the scarce SKUs (default 1)",
+    "scarce_skus": "SKUs that start with 2 units a warehouse, ordered to backorder (default 3)",
     "probe_every": "every Nth receipt is a probe timed to ATP visibility (default 20)",
     "concurrency": "connections of the capacity loops (default 32)",
     "burst_factor": "rates times this during the burst; 1 for none (default 5)",

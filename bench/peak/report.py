@@ -43,9 +43,11 @@ def assemble(
         paths[name]["windows"] = burst_windows(recorder, params.burst_window)
     checks = peak["checks"]
     chaos = peak.get("chaos")  # only a --chaos run has one
+    backorders = peak["backorders"]
     return {
         "correct": bool(checks)
         and all(check["ok"] for check in checks)
+        and backorders["correct"]
         and (chaos is None or chaos["correct"]),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": params.duration,
@@ -66,6 +68,7 @@ def assemble(
         },
         "histograms": {name: r.histogram() for name, r in recorders.items()},
         "checks": checks,
+        "backorders": backorders,
         **({"chaos": chaos} if chaos is not None else {}),
     }
 

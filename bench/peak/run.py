@@ -10,7 +10,9 @@ All in one run on the local stack, with fresh workers of a fresh app id:
 3. peak: for `duration` seconds, open-loop ATP reads and checks, orders (POST to their
    reservation decision) and WMS receipts with probes, with a burst in the middle; the
    workers' and the bench's own CPU sampled every second, the pacers' lateness counted;
-4. verify: every accepted order decided, stock equal to the oracle, nothing oversold.
+   beside them, orders with backorders allowed on a few scarce SKUs and their receipts;
+4. verify: every accepted order decided, stock equal to the oracle, nothing oversold;
+   backorders filled oldest first and none kept waiting while its SKU has ATP.
 report.json (top-level "correct") and report.html with plots go into the out folder.
 """
 
@@ -38,16 +40,19 @@ from bench.common.workload import Catalogue, catalogue, order_prefix, warehouse_
 from bench.load.openloop import Pacing, Shape, pace
 from bench.load.recorder import Recorder
 from bench.peak import seed as peak_seed
+from bench.peak.backorder_facts import backorders_settled, end_offsets
 from bench.peak.capacity import measure_capacity
 from bench.peak.headline import headline, number
 from bench.peak.oracle import verify
 from bench.peak.orders import order_capacity
 from bench.peak.params import PeakParams
 from bench.peak.report import assemble
+from bench.peak.scarce import ScarceLoad, ScarceShop, scarce_skus
 from bench.peak.shop import Shop
 from bench.peak.wms import SeedReceipt, Warehouses
 from bench.report.html import write_html, write_plots
 from bench.report.results import default_out_dir, write_report
+from protocols.topics import ORDERS_EVENTS, Topics
 
 INTERRUPTED = 130  # what a shell reports for a run ended by SIGINT
 
@@ -59,6 +64,7 @@ class Seeded:
     figures: dict[str, Any]
     workers: list[WorkerProcess]
     wms: Warehouses
+    app_id: str
 
 
 def run_bench(params: PeakParams, say: Callable[[str], None] = print) -> int:
@@ -129,7 +135,7 @@ async def _seed(ctx: Context, settings: Settings, params: PeakParams, cat: Catal
         "projection": projection,
         "raw_kafka": raw_kafka,
     }
-    return Seeded(figures, workers, wms)
+    return Seeded(figures, workers, wms, app_id)
 
 
 async def _publish_seed(settings: Settings, tag: str, receipts: list[SeedReceipt]) -> Warehouses:
@@ -165,9 +171,13 @@ async def _peak(
             truth=seeded.wms.truth,
         )
         closed_shop = Shop(urls, cat.skus, weights, atp_http, order_http, params.seed + 1, prefix)
+        # every fill of the run's orders is read from here, those of the capacity loop too
+        events_from = await end_offsets(ctx.bootstrap, ORDERS_EVENTS.name)
         orders = await _order_capacity(ctx, params, closed_shop)
+        scarce = _scarce_load(ctx, settings, params, urls, (atp_http, order_http), wms)
         chaos = chaos_session(params, settings, seeded.workers, ctx.tag, ctx.say)
-        async with wms, chaos as faults:
+        async with wms, scarce.wms, chaos as faults:
+            await scarce.stock()
             monitor = Monitor(
                 {
                     f"{w.name}/{name}": pid
@@ -178,15 +188,21 @@ async def _peak(
             )
             loadgen = Monitor({"bench": os.getpid()}, 0.0)
             wait_before, began = runqueue_wait_seconds(os.getpid()), time.perf_counter()
-            pacings = await _load(ctx, params, shop, wms, (monitor, loadgen), faults)
+            pacings = await _load(ctx, params, shop, wms, (monitor, loadgen), faults, scarce)
             if faults is not None:
                 await faults.finish()
             waited = runqueue_wait_seconds(os.getpid()) - wait_before
             wait_share = waited / (time.perf_counter() - began)
-    accepted = [*orders.pop("accepted"), *shop.accepted]
+            await scarce.last_delivery()
+    accepted = [*orders.pop("accepted"), *shop.accepted, *scarce.shop.accepted]
     ctx.say(f"verify: {len(accepted):,} orders, {len(wms.truth):,} positions")
     on_hand = wms.truth if faults is None else faults.expected_on_hand(wms.truth)
     checks = await verify(urls, accepted, on_hand, params.settle_timeout)
+    ctx.say("verify: backorders filled oldest first, none kept waiting by free stock")
+    inbox = Topics.for_app(seeded.app_id).stock_inbox.name
+    backorders = await backorders_settled(
+        urls, accepted, (ctx.bootstrap, inbox, events_from), prefix, params.settle_timeout
+    )
     cost = None
     if faults is not None:
         ctx.say("chaos: counting what the faults cost")
@@ -200,11 +216,41 @@ async def _peak(
         "wms": wms,
         "monitor": monitor,
         "checks": checks,
+        "backorders": backorders | {"load": scarce.figures()},
         "pacings": pacings,
         "loadgen_cpu": loadgen.cpu_percent.get("bench", []),
         "loadgen_cpu_wait_share": wait_share,
         "order_capacity": orders,
     }
+
+
+def _scarce_load(
+    ctx: Context,
+    settings: Settings,
+    params: PeakParams,
+    urls: list[str],
+    sessions: tuple[aiohttp.ClientSession, aiohttp.ClientSession],
+    wms: Warehouses,
+) -> ScarceLoad:
+    """The scarce SKUs' own shop and warehouses, publishing into the peak's truth."""
+    names = warehouse_names(params.warehouses)
+    stocked_in = scarce_skus(ctx.tag, params.scarce_skus, names, params.seed)
+    skus = list(stocked_in)
+    atp_http, order_http = sessions
+    prefix = order_prefix(ctx.tag)
+    shop = ScarceShop(urls, skus, [1.0] * len(skus), atp_http, order_http, params.seed + 2, prefix)
+    own_wms = Warehouses(
+        settings.amqp_url,
+        ctx.tag,
+        skus,
+        [stocked_in[sku] for sku in skus],
+        names,
+        urls,
+        atp_http,
+        truth=wms.truth,
+        uncertain=wms.uncertain,
+    )
+    return ScarceLoad(shop, own_wms, stocked_in, params.seed)
 
 
 async def _order_capacity(ctx: Context, params: PeakParams, shop: Shop) -> dict[str, Any]:
@@ -228,6 +274,7 @@ async def _load(
     wms: Warehouses,
     monitors: tuple[Monitor, Monitor],
     faults: Chaos | None,
+    scarce: ScarceLoad,
 ) -> dict[str, Pacing]:
     """Every path paced over the same clock, with the samplers and the progress lines."""
     started = time.perf_counter() + 0.5
@@ -258,7 +305,10 @@ async def _load(
         *(monitor.run(seconds) for monitor in monitors),
         _progress(ctx, recorders[:4], started, seconds),
     )
-    pacings = await asyncio.gather(*paced)
+    rates = (params.backorder_rate, params.refill_rate)
+    pacings, _ = await asyncio.gather(
+        asyncio.gather(*paced), scarce.run(rates, started, params.duration, late_s)
+    )
     await sampling
     return dict(zip(paths, pacings, strict=True))
 

@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.report.html_backorders import backorders
 from bench.report.html_chaos import chaos
 from bench.report.html_measures import capacities, isolation, loadgen
 from bench.report.html_table import (
@@ -66,6 +67,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         section("Baselines", _baselines(as_dict(report.get("baselines")))),
         section("Workers", _workers(as_list(report.get("workers")))),
         section("Correctness checks", _checks(as_list(report.get("checks")))),
+        *([section("Backorders", backorders(report))] if report.get("backorders") else []),
         *([section("Chaos", chaos(report))] if report.get("chaos") else []),
         section("Plots", "\n".join(f"<figure>{svg}</figure>" for svg in charts(report).values())),
     ]

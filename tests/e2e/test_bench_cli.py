@@ -1,4 +1,4 @@
-"""`distgate bench` end to end, short: both reports written, every path measured, oracle passed."""
+"""`distgate bench` end to end, short: both reports written, every path measured, oracles passed."""
 
 import json
 from pathlib import Path
@@ -38,6 +38,16 @@ def test_a_short_bench_run_reports_every_path_and_passes_its_oracle(
     for name in ("atp_get", "atp_check", "amqp_to_atp", "projection"):
         assert paths[name]["ratio"] > 0, name
     assert report["workers"][0]["rss_mib_max"] > 0
+    # And backorders happened on the scarce SKUs, the receipts filled some of them oldest
+    # first, and none was left waiting beside free stock
+    backorders = report["backorders"]
+    assert backorders["load"]["orders_accepted"] > 0
+    assert backorders["lines_backordered"] > 0
+    assert backorders["lines_filled"] > 0
+    assert backorders["units_filled"] > 0
+    zeros = ("stuck", "out_of_order", "equation_broken", "unplaced")
+    assert {name: backorders[name] for name in zeros} == dict.fromkeys(zeros, 0), backorders
+    assert backorders["correct"] is True
     assert len(report["timeline"]["t"]) == 6
     # And the HTML report and its plots are there, the plots well-formed SVG
     assert "correct" in (out / "report.html").read_text()

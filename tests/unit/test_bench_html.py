@@ -404,3 +404,25 @@ def test_a_chaos_run_marks_each_fault_on_the_latency_plot_and_lists_its_cost() -
     assert "<h2>Chaos</h2>" in page
     assert 'class="fail"' in page
     assert "<script>" not in page
+
+
+def test_a_stuck_backorder_is_shown_highlighted_with_its_problem() -> None:
+    # Given a run whose backorder oracle found a line waiting beside free stock
+    report = _report()
+    report["backorders"] = {
+        "lines_backordered": 4,
+        "lines_filled": 3,
+        "stuck": 1,
+        "out_of_order": 0,
+        "equation_broken": 0,
+        "unplaced": 0,
+        "problems": ["stuck O-1/1: 2 of SKU-1 waiting, ATP DC-EAST 5"],
+        "correct": False,
+    }
+    # When rendered
+    html = render_html(report)
+    # Then the section shows what waited, marks the stuck count and names the line
+    assert "<h2>Backorders</h2>" in html
+    assert 'class="fail"' in _row_containing(html, "stuck: waiting")
+    assert 'class="fail"' not in _row_containing(html, "out of order:")
+    assert "stuck O-1/1: 2 of SKU-1 waiting, ATP DC-EAST 5" in html

@@ -48,6 +48,19 @@ def _capacity(wrk: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+CLEAN_BACKORDERS = {
+    "lines_backordered": 4,
+    "lines_filled": 3,
+    "units_filled": 9,
+    "lines_waiting": 1,
+    "stuck": 0,
+    "out_of_order": 0,
+    "equation_broken": 0,
+    "unplaced": 0,
+    "correct": True,
+}
+
+
 def _peak() -> dict[str, Any]:
     shop = SimpleNamespace(
         atp_get=_recorder("atp_get", 0.002, 0.004),
@@ -61,6 +74,7 @@ def _peak() -> dict[str, Any]:
         "wms": SimpleNamespace(probes=_recorder("amqp_to_atp", 0.020, 0.020)),
         "monitor": Monitor({"worker-1": 1}, 0.0),
         "checks": [{"name": "all fine", "ok": True, "detail": "1 checked"}],
+        "backorders": dict(CLEAN_BACKORDERS),
         "pacings": {"atp_get": pacing},
         "loadgen_cpu": [40.0, 50.0],
         "loadgen_cpu_wait_share": 0.05,
@@ -132,3 +146,13 @@ def test_order_capacity_counts_from_the_first_decision_to_the_end_of_the_loop() 
     # Then the rate is 39 decisions over 4 s: neither the filling nor the draining counts
     assert steady_rate(finished, 5.0) == pytest.approx(39 / 4.0)
     assert steady_rate([6.0], 5.0) is None
+
+
+def test_a_backorder_section_that_failed_makes_the_whole_report_incorrect() -> None:
+    assert assemble(PARAMS, _seed(), _capacity(WRK), _peak())["correct"] is True
+    peak = _peak()
+    peak["backorders"] = CLEAN_BACKORDERS | {"correct": False, "stuck": 1}
+    report = assemble(PARAMS, _seed(), _capacity(WRK), peak)
+    assert report["correct"] is False
+    assert report["backorders"]["stuck"] == 1
+    assert "[FAIL] backorders: 4 lines waited, 3 filled (9 units)" in "\n".join(headline(report))
