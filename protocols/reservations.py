@@ -80,9 +80,10 @@ class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
 class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
     """`qty` more of this line are backordered (picked short): hold what ATP there is for them.
 
-    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, never
-    from `short_at` (the warehouse that just did not find them: its figures are in doubt),
-    and added to the line's holds; answered with BackorderFilled either way. What it
+    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, from
+    `short_at` (the warehouse that just did not find them) only what no other can give:
+    the short pick or count already took the missing units off its on hand, so its ATP
+    is real. Added to the line's holds; answered with BackorderFilled either way. What it
     cannot hold waits in the SKU's backorder queue, in the place of `submitted_at`.
     """
 

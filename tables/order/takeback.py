@@ -4,7 +4,7 @@ The stock side takes reservations back, newest orders first, when a count, an
 adjustment or a hold leaves a warehouse with less than is committed
 (`tables.stock.takeback`). The order moves those units from the fill to `backordered`,
 says why in an event (`OrderStockTakenBack...`) and asks for them again like any
-backorder (`tables.order.backorders.refill`, never at the warehouse that lost them).
+backorder (`tables.order.backorders.refill`, at the warehouse that lost them last).
 
 Only a fill not yet released can lose its reservation on the order side: once released,
 the WMS has it and reports what it cannot find as a short pick. A reservation taken back

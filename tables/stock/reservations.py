@@ -117,7 +117,7 @@ def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOut
 
 def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -> LineOutcome:
     """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
-    fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
+    fills = fill_line(stock, command.qty, command.warehouse, True, last=command.short_at)
     added = {p.warehouse: n for p, n in fills}
     kept = tuple(
         added_to_hold(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds

@@ -41,7 +41,7 @@ from protocols.inventory import (
 )
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from protocols.reservations import BackorderFilled, FillBackorder, LineTakenBack
+from protocols.reservations import BackorderFilled, LineTakenBack
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -128,12 +128,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         self.stock = {sku: StockTable(sku) for sku in SKUS}
         self.shelf = Shelf()
         self.n = 0
-        # KNOWN BUG (reported, left for the lead): a FillBackorder never takes from its
-        # `short_at` warehouse, and what it cannot hold elsewhere waits in the queue even when
-        # `short_at` has ATP (a line asked at that warehouse only, or nothing free elsewhere):
-        # the line then waits until ATP there rises again, and newer orders take the units
-        # first. The checks of the queue skip exactly those (line, warehouse) pairs.
-        self.avoided: dict[tuple[str, int], set[str]] = {}
         # KNOWN BUG 2 (reported, left for the lead): a count takes back a reservation while
         # the order's confirmation is on its way (AllocateLine in flight): the order, its fill
         # released meanwhile, ignores the LineTakenBack ("left to the short pick"), but the
@@ -415,7 +409,6 @@ class OrdersAndStock(RuleBasedStateMachine):
             assert table.rows == rows, ("applied twice", envelope.message)
         elif not outcome.duplicate:
             self.bus.applied.append((envelope, at))
-            self.remember_avoided(envelope.key, envelope.message)
             self.check_first_come_first_served(envelope.key, outcome)
         for answer in outcome.answers:
             self.bus.send(True, answer.order_id, answer)
@@ -430,24 +423,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         if line.released_at(message.warehouse):
             self.crossed.add((order.order_id, line.line_no, message.warehouse))
 
-    def remember_avoided(self, sku: str, message: Message) -> None:
-        """Track the known bug above: which warehouse each waiting line's refill avoided."""
-        if isinstance(message, FillBackorder) and message.short_at is not None:
-            key = (message.order_id, message.line_no)
-            self.avoided.setdefault(key, set()).add(message.short_at)
-        waiting = {entry.key for entry in self.queue(sku)}
-        for key in [k for k in self.avoided if k not in waiting and self.sku_of(k) == sku]:
-            del self.avoided[key]
-
-    def sku_of(self, key: tuple[str, int]) -> str | None:
-        """The SKU of an order line (None: the order was not applied yet)."""
-        order = self.orders[key[0]].order
-        return None if order is None else order.lines[key[1] - 1].sku
-
-    def could_take(self, entry: Backorder, warehouse: str) -> bool:
-        """Whether a waiting line may be filled from `warehouse` (but for the known bug)."""
-        return entry.takes_from(warehouse) and warehouse not in self.avoided.get(entry.key, ())
-
     def check_first_come_first_served(self, sku: str, applied: Applied) -> None:
         """A backorder fill never went past an older line that could take from that warehouse."""
         queue = self.queue(sku)
@@ -457,7 +432,7 @@ class OrdersAndStock(RuleBasedStateMachine):
             rank = self.rank(answer.order_id, answer.line_no)
             for entry in queue:
                 for fill in answer.fills:
-                    assert not (entry.rank < rank and self.could_take(entry, fill.warehouse)), (
+                    assert not (entry.rank < rank and entry.takes_from(fill.warehouse)), (
                         entry,
                         answer,
                     )
@@ -502,7 +477,7 @@ class OrdersAndStock(RuleBasedStateMachine):
         for sku, table in self.stock.items():
             for entry in self.queue(sku):
                 for p in table.stock.positions:
-                    assert not (self.could_take(entry, p.warehouse) and p.atp > 0), (entry, p)
+                    assert not (entry.takes_from(p.warehouse) and p.atp > 0), (entry, p)
 
     @invariant()
     def a_drained_bus_leaves_both_sides_agreeing(self) -> None:
