@@ -14,6 +14,13 @@ from protocols.ids import EventId, OrderId, Qty, Sku, Warehouse
 from protocols.orders import LineNo
 
 
+class Fill(msgspec.Struct, frozen=True):
+    """Part of a line reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
 class StockCommand(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Base of an order line's instruction to the stock of one SKU."""
 
@@ -43,7 +50,14 @@ class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
 
 
 class AllocateLine(StockCommand, frozen=True, tag="AllocateLine"):
-    """Turn this line's reservation into an allocation (the order was confirmed)."""
+    """Turn this line's reservation into an allocation (the order was confirmed).
+
+    `fills`: the units the order released to each warehouse; they are allocated even
+    where the shelf took the reservation back meanwhile (the WMS has them and picks short
+    what it does not find). Empty (sent before releases named them): all reserved.
+    """
+
+    fills: tuple[Fill, ...] = ()
 
 
 class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
@@ -102,13 +116,6 @@ StockCommandMessage = (
     | Deallocate
     | FillBackorder
 )
-
-
-class Fill(msgspec.Struct, frozen=True):
-    """Part of a line reserved in one warehouse."""
-
-    warehouse: Warehouse
-    qty: Qty
 
 
 class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

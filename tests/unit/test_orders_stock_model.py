@@ -41,7 +41,7 @@ from protocols.inventory import (
 )
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from protocols.reservations import BackorderFilled, LineTakenBack
+from protocols.reservations import BackorderFilled
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -128,12 +128,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         self.stock = {sku: StockTable(sku) for sku in SKUS}
         self.shelf = Shelf()
         self.n = 0
-        # KNOWN BUG 2 (reported, left for the lead): a count takes back a reservation while
-        # the order's confirmation is on its way (AllocateLine in flight): the order, its fill
-        # released meanwhile, ignores the LineTakenBack ("left to the short pick"), but the
-        # stock side no longer holds the units, so the AllocateLine allocates nothing and the
-        # order's allocation there is held by nobody. The drained check skips those fills.
-        self.crossed: set[tuple[str, int, str]] = set()
 
     def next_id(self, prefix: str) -> str:
         """A unique id for an event the outside world sends."""
@@ -378,8 +372,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         at = table.next_offset if offset is None else offset
         rows = dict(table.rows)
         message = envelope.message
-        if isinstance(message, LineTakenBack):
-            self.remember_crossed(table, message)
         outcome = table.deliver(message, at)  # type: ignore[arg-type]
         if isinstance(outcome, Failed):
             # people and ERP may send what the lifecycle refuses; the system itself never
@@ -414,14 +406,6 @@ class OrdersAndStock(RuleBasedStateMachine):
             self.bus.send(True, answer.order_id, answer)
 
     # --- what must hold -----------------------------------------------------------------------
-
-    def remember_crossed(self, table: OrderTable, message: LineTakenBack) -> None:
-        """Track known bug 2: a take-back that reaches a fill the order released since."""
-        order = table.order
-        assert order is not None
-        line = order.lines[message.line_no - 1]
-        if line.released_at(message.warehouse):
-            self.crossed.add((order.order_id, line.line_no, message.warehouse))
 
     def check_first_come_first_served(self, sku: str, applied: Applied) -> None:
         """A backorder fill never went past an older line that could take from that warehouse."""
@@ -511,10 +495,6 @@ class OrdersAndStock(RuleBasedStateMachine):
             r, a = told.get(fill.warehouse, (0, 0))
             told[fill.warehouse] = (r + fill.reserved, a + fill.allocated)
         told = {wh: figures for wh, figures in told.items() if figures != (0, 0)}
-        for wh in WAREHOUSES:
-            if (order_id, line.line_no, wh) in self.crossed:
-                held.pop(wh, None)
-                told.pop(wh, None)
         assert held == told, (order_id, status, line)
         waiting = sum(e.qty for e in self.queue(line.sku) if e.key == (order_id, line.line_no))
         expected = 0 if status in FINAL else line.backordered
