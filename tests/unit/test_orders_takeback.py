@@ -55,7 +55,7 @@ def test_a_reserved_line_taken_back_is_backordered_and_looked_for_elsewhere() ->
     assert isinstance(event, OrderStockTakenBack)
     assert (event.line_no, event.warehouse, event.qty, event.reason) == (1, EAST, 1, "count")
     assert result.order.status is S.RESERVED
-    # And the unit is asked for elsewhere, never at the warehouse that lost it
+    # And the unit is asked for elsewhere first (`short_at`: the warehouse that lost it)
     (fill,) = result.stock_commands
     assert isinstance(fill, FillBackorder)
     assert (fill.qty, fill.short_at, fill.warehouse, fill.submitted_at) == (1, EAST, None, NOW)
