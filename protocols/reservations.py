@@ -14,6 +14,13 @@ from protocols.ids import EventId, OrderId, Qty, Sku, Warehouse
 from protocols.orders import LineNo
 
 
+class Fill(msgspec.Struct, frozen=True):
+    """Part of a line reserved in one warehouse."""
+
+    warehouse: Warehouse
+    qty: Qty
+
+
 class StockCommand(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Base of an order line's instruction to the stock of one SKU."""
 
@@ -43,7 +50,14 @@ class ReleaseReservation(StockCommand, frozen=True, tag="ReleaseReservation"):
 
 
 class AllocateLine(StockCommand, frozen=True, tag="AllocateLine"):
-    """Turn this line's reservation into an allocation (the order was confirmed)."""
+    """Turn this line's reservation into an allocation (the order was confirmed).
+
+    `fills`: the units the order released to each warehouse; they are allocated even
+    where the shelf took the reservation back meanwhile (the WMS has them and picks short
+    what it does not find). Empty (sent before releases named them): all reserved.
+    """
+
+    fills: tuple[Fill, ...] = ()
 
 
 class RecordShortPick(StockCommand, frozen=True, tag="RecordShortPick"):
@@ -80,9 +94,10 @@ class Deallocate(StockCommand, frozen=True, tag="Deallocate"):
 class FillBackorder(StockCommand, frozen=True, tag="FillBackorder"):
     """`qty` more of this line are backordered (picked short): hold what ATP there is for them.
 
-    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, never
-    from `short_at` (the warehouse that just did not find them: its figures are in doubt),
-    and added to the line's holds; answered with BackorderFilled either way. What it
+    Filled like a partial ReserveLine, from `warehouse` if the line asked for one, from
+    `short_at` (the warehouse that just did not find them) only what no other can give:
+    the short pick or count already took the missing units off its on hand, so its ATP
+    is real. Added to the line's holds; answered with BackorderFilled either way. What it
     cannot hold waits in the SKU's backorder queue, in the place of `submitted_at`.
     """
 
@@ -101,13 +116,6 @@ StockCommandMessage = (
     | Deallocate
     | FillBackorder
 )
-
-
-class Fill(msgspec.Struct, frozen=True):
-    """Part of a line reserved in one warehouse."""
-
-    warehouse: Warehouse
-    qty: Qty
 
 
 class ReservationAnswer(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

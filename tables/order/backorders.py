@@ -2,8 +2,9 @@
 
 Units picked short go back to `backordered` and the stock side is asked to hold what ATP
 there is for them (`FillBackorder`): in the asked warehouse if the line named one, and
-never in the warehouse that just did not find them. What it cannot hold, and what a
-line allowing backorders could not reserve, waits in the SKU's backorder queue.
+in the warehouse that just did not find them only what no other has. What it cannot
+hold, and what a line allowing backorders could not reserve, waits in the SKU's
+backorder queue.
 What the stock side holds comes back as `BackorderFilled` (event OrderBackorderFilled):
 on an order ERP already confirmed it is released to its warehouse at once, before that
 it waits for ERP like the rest, and on an order with nothing open it is given straight
@@ -32,7 +33,7 @@ _NOTHING_OPEN = (S.CANCELLED, S.REJECTED, S.SHIPPED, S.INVOICED)
 def refill(
     change: Change, line: OrderLine, qty: int, short_at: str, *, step: str | None = None
 ) -> Change:
-    """`qty` of `line` just went missing at `short_at`: ask another warehouse for them.
+    """`qty` of `line` just went missing at `short_at`: ask another warehouse first for them.
 
     Picked short (`step` numbered by the line's short picks) or taken back from the
     shelf (`tables.order.takeback`, its own `step`): both backorder the units and come here.

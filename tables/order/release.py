@@ -8,7 +8,7 @@ WMS `txn` are new and stable across replays.
 from msgspec.structs import replace
 
 from protocols.orders import LineStatus
-from protocols.reservations import AllocateLine
+from protocols.reservations import AllocateLine, Fill
 from protocols.wms import NumberedLine
 from protocols.wms_events import ReleaseToWarehouse
 from tables.order.change import Change, to_stock, to_warehouse, with_lines
@@ -25,9 +25,9 @@ def release_reserved(change: Change) -> tuple[Change, tuple[str, ...]]:
     batch = [(_allocated(line), line) for line in lines]
     change = with_lines(change, [after for after, _ in batch])
     change = replace(change, order=replace(change.order, releases=number + 1))
-    for after, _ in batch:
+    for after, before in batch:
         step = "allocate" if number == 0 else f"allocate@{number + 1}"
-        change = to_stock(change, AllocateLine, after, step)
+        change = to_stock(change, AllocateLine, after, step, fills=_released(before))
     warehouses = sorted({f.warehouse for _, before in batch for f in before.fills if f.reserved})
     for warehouse in warehouses:
         numbered = tuple(
@@ -40,6 +40,15 @@ def release_reserved(change: Change) -> tuple[Change, tuple[str, ...]]:
             change, ReleaseToWarehouse, warehouse, f"release{suffix}", lines=numbered
         )
     return change, tuple(warehouses)
+
+
+def _released(line: OrderLine) -> tuple[Fill, ...]:
+    """What releasing `line` sends to each warehouse: its reserved units there."""
+    at: dict[str, int] = {}
+    for fill in line.fills:
+        if fill.reserved:
+            at[fill.warehouse] = at.get(fill.warehouse, 0) + fill.reserved
+    return tuple(Fill(warehouse, qty) for warehouse, qty in at.items())
 
 
 def _allocated(line: OrderLine) -> OrderLine:

@@ -4,12 +4,13 @@ The stock side takes reservations back, newest orders first, when a count, an
 adjustment or a hold leaves a warehouse with less than is committed
 (`tables.stock.takeback`). The order moves those units from the fill to `backordered`,
 says why in an event (`OrderStockTakenBack...`) and asks for them again like any
-backorder (`tables.order.backorders.refill`, never at the warehouse that lost them).
+backorder (`tables.order.backorders.refill`, at the warehouse that lost them last).
 
 Only a fill not yet released can lose its reservation on the order side: once released,
 the WMS has it and reports what it cannot find as a short pick. A reservation taken back
 while its release was on its way (the stock side had not allocated it yet) is therefore
-left to that short pick, and so is one of an order that closed meanwhile.
+left to that short pick: the release's AllocateLine names the units, and the stock side
+allocates them all the same. So is one of an order that closed meanwhile.
 """
 
 import hashlib

@@ -24,7 +24,7 @@ from protocols.inventory import (
     StockShipped,
     WmsStockEvent,
 )
-from protocols.reservations import LineTakenBack, StockCommand
+from protocols.reservations import AllocateLine, LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
 from tables.errors import InvalidStockChange
 from tables.stock.backorder_queue import waiting
@@ -174,8 +174,9 @@ def _take_back_where_short(
 
 
 def _may_take_back(message: StockInboxMessage) -> TypeGuard[Cause]:
-    """Whether a message can leave the shelf holding less: a WMS fact, or units off the shelf."""
-    return isinstance(message, WmsStockEvent) or shelf_id(message) is not None
+    """Whether a message can leave the shelf holding less: a WMS fact, units off the shelf,
+    or a release allocating units the shelf took back meanwhile."""
+    return isinstance(message, WmsStockEvent | AllocateLine) or shelf_id(message) is not None
 
 
 def _transition(

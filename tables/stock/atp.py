@@ -47,24 +47,20 @@ Fills = tuple[tuple[Position, int], ...]
 
 
 def fill_line(
-    stock: SkuStock, qty: int, warehouse: str | None, partial: bool, avoid: str | None = None
+    stock: SkuStock, qty: int, warehouse: str | None, partial: bool, last: str | None = None
 ) -> Fills:
     """Where `qty` would be reserved now; all from one position unless `partial`.
 
     A partial fill takes what the asked warehouse has, or what the largest ATP has, then
     the next largest (ties to the first code), until `qty` is covered; the rest is left.
-    The warehouse `avoid` gives nothing.
+    The warehouse `last` gives only what the others cannot.
     """
     if not partial:
         whole = source_line(stock, qty, warehouse)
         return () if whole is None else ((whole, qty),)
-    candidates = [
-        p
-        for p in stock.positions
-        if warehouse in (None, p.warehouse) and p.warehouse != avoid and p.atp > 0
-    ]
+    candidates = [p for p in stock.positions if warehouse in (None, p.warehouse) and p.atp > 0]
     fills: list[tuple[Position, int]] = []
-    for position in sorted(candidates, key=lambda p: (-p.atp, p.warehouse)):
+    for position in sorted(candidates, key=lambda p: (p.warehouse == last, -p.atp, p.warehouse)):
         taken = min(position.atp, qty - sum(n for _, n in fills))
         if taken == 0:
             break

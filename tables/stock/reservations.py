@@ -60,6 +60,8 @@ def apply_command(stock: SkuStock, holds: LineHolds, command: StockCommandMessag
             return _reserve(stock, holds, command)
         case ReleaseReservation():
             return _each(stock, holds, _released)
+        case AllocateLine() if command.fills:
+            return _allocate(stock, holds, command)
         case AllocateLine():
             return _each(stock, holds, _allocated)
         case RecordShortPick() | RecordShipment() if command.wms_id is not None:
@@ -117,7 +119,7 @@ def _reserve(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> LineOut
 
 def _fill_backorder(stock: SkuStock, holds: LineHolds, command: FillBackorder) -> LineOutcome:
     """Hold what ATP there is for the line's newly backordered units, beside what it holds."""
-    fills = fill_line(stock, command.qty, command.warehouse, True, avoid=command.short_at)
+    fills = fill_line(stock, command.qty, command.warehouse, True, last=command.short_at)
     added = {p.warehouse: n for p, n in fills}
     kept = tuple(
         added_to_hold(hold, added.pop(hold.warehouse, 0), command.event_id) for hold in holds
@@ -183,6 +185,48 @@ def _allocated(hold: Reservation, position: Position) -> tuple[Reservation, Posi
         replace(hold, reserved=0, allocated=hold.allocated + qty),
         replace(position, reserved=position.reserved - qty, allocated=position.allocated + qty),
     )
+
+
+def _allocate(stock: SkuStock, holds: LineHolds, command: AllocateLine) -> LineOutcome:
+    """Allocate what the order released at each warehouse, from its reservation there.
+
+    Units the shelf took back while the release was on its way are allocated all the
+    same: the WMS has them, and picks short what it does not find (`tables.stock.shelf`).
+    Reserved units the release does not name stay reserved (a fill whose answer is on its
+    way to the order: its own release allocates them). Once per hold (`steps`).
+    """
+    after = list(holds)
+    positions: list[Position] = []
+    for fill in command.fills:
+        at = next((n for n, h in enumerate(after) if h.warehouse == fill.warehouse), None)
+        hold = after[at] if at is not None else _empty_hold(command, fill.warehouse)
+        if command.event_id in hold.steps:
+            continue
+        position = position_at(stock, fill.warehouse)
+        held = min(fill.qty, hold.reserved)
+        hold = replace(
+            hold,
+            reserved=hold.reserved - held,
+            allocated=hold.allocated + fill.qty,
+            steps=(*hold.steps, command.event_id),
+        )
+        positions.append(
+            replace(
+                position,
+                reserved=position.reserved - held,
+                allocated=position.allocated + fill.qty,
+            )
+        )
+        if at is None:
+            after.append(hold)
+        else:
+            after[at] = hold
+    return LineOutcome(tuple(after), tuple(positions))
+
+
+def _empty_hold(command: AllocateLine, warehouse: str) -> Reservation:
+    """A hold of the line at `warehouse` holding nothing (the shelf took all of it back)."""
+    return Reservation(command.order_id, command.line_no, warehouse, reserved=0, allocated=0)
 
 
 def _deallocated(hold: Reservation, position: Position) -> tuple[Reservation, Position]:

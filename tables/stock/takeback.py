@@ -6,7 +6,9 @@ there are taken back from the newest orders first (by submission, then order id 
 until what is committed fits or nothing is reserved there any more. Each line taken back
 is answered with LineTakenBack: its order backorders the units and looks for them
 elsewhere. Allocations, released to the warehouse already, stay: the WMS picks short what
-it does not find (`tables.stock.shelf.missing`), and its short pick backorders them.
+it does not find (`tables.stock.shelf.missing`), and its short pick backorders them. A
+release that crossed a take-back allocates what the order released all the same
+(`AllocateLine.fills`), and may itself leave the shelf holding less.
 """
 
 import datetime as dt

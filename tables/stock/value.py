@@ -69,7 +69,7 @@ class Reservation(msgspec.Struct, frozen=True, array_like=True, gc=False):
     warehouse: str
     reserved: int
     allocated: int
-    # ids of the short picks and shipments applied to this line: they are deltas
+    # ids of the short picks, shipments and named allocations applied to this line: deltas
     steps: tuple[str, ...] = ()
     # (FillBackorder id, units) added to this hold: a repeated fill answers what it held
     filled: tuple[tuple[str, int], ...] = ()

@@ -41,7 +41,7 @@ from protocols.inventory import (
 )
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
-from protocols.reservations import BackorderFilled, FillBackorder, LineTakenBack
+from protocols.reservations import BackorderFilled
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
@@ -128,18 +128,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         self.stock = {sku: StockTable(sku) for sku in SKUS}
         self.shelf = Shelf()
         self.n = 0
-        # KNOWN BUG (reported, left for the lead): a FillBackorder never takes from its
-        # `short_at` warehouse, and what it cannot hold elsewhere waits in the queue even when
-        # `short_at` has ATP (a line asked at that warehouse only, or nothing free elsewhere):
-        # the line then waits until ATP there rises again, and newer orders take the units
-        # first. The checks of the queue skip exactly those (line, warehouse) pairs.
-        self.avoided: dict[tuple[str, int], set[str]] = {}
-        # KNOWN BUG 2 (reported, left for the lead): a count takes back a reservation while
-        # the order's confirmation is on its way (AllocateLine in flight): the order, its fill
-        # released meanwhile, ignores the LineTakenBack ("left to the short pick"), but the
-        # stock side no longer holds the units, so the AllocateLine allocates nothing and the
-        # order's allocation there is held by nobody. The drained check skips those fills.
-        self.crossed: set[tuple[str, int, str]] = set()
 
     def next_id(self, prefix: str) -> str:
         """A unique id for an event the outside world sends."""
@@ -384,8 +372,6 @@ class OrdersAndStock(RuleBasedStateMachine):
         at = table.next_offset if offset is None else offset
         rows = dict(table.rows)
         message = envelope.message
-        if isinstance(message, LineTakenBack):
-            self.remember_crossed(table, message)
         outcome = table.deliver(message, at)  # type: ignore[arg-type]
         if isinstance(outcome, Failed):
             # people and ERP may send what the lifecycle refuses; the system itself never
@@ -415,38 +401,11 @@ class OrdersAndStock(RuleBasedStateMachine):
             assert table.rows == rows, ("applied twice", envelope.message)
         elif not outcome.duplicate:
             self.bus.applied.append((envelope, at))
-            self.remember_avoided(envelope.key, envelope.message)
             self.check_first_come_first_served(envelope.key, outcome)
         for answer in outcome.answers:
             self.bus.send(True, answer.order_id, answer)
 
     # --- what must hold -----------------------------------------------------------------------
-
-    def remember_crossed(self, table: OrderTable, message: LineTakenBack) -> None:
-        """Track known bug 2: a take-back that reaches a fill the order released since."""
-        order = table.order
-        assert order is not None
-        line = order.lines[message.line_no - 1]
-        if line.released_at(message.warehouse):
-            self.crossed.add((order.order_id, line.line_no, message.warehouse))
-
-    def remember_avoided(self, sku: str, message: Message) -> None:
-        """Track the known bug above: which warehouse each waiting line's refill avoided."""
-        if isinstance(message, FillBackorder) and message.short_at is not None:
-            key = (message.order_id, message.line_no)
-            self.avoided.setdefault(key, set()).add(message.short_at)
-        waiting = {entry.key for entry in self.queue(sku)}
-        for key in [k for k in self.avoided if k not in waiting and self.sku_of(k) == sku]:
-            del self.avoided[key]
-
-    def sku_of(self, key: tuple[str, int]) -> str | None:
-        """The SKU of an order line (None: the order was not applied yet)."""
-        order = self.orders[key[0]].order
-        return None if order is None else order.lines[key[1] - 1].sku
-
-    def could_take(self, entry: Backorder, warehouse: str) -> bool:
-        """Whether a waiting line may be filled from `warehouse` (but for the known bug)."""
-        return entry.takes_from(warehouse) and warehouse not in self.avoided.get(entry.key, ())
 
     def check_first_come_first_served(self, sku: str, applied: Applied) -> None:
         """A backorder fill never went past an older line that could take from that warehouse."""
@@ -457,7 +416,7 @@ class OrdersAndStock(RuleBasedStateMachine):
             rank = self.rank(answer.order_id, answer.line_no)
             for entry in queue:
                 for fill in answer.fills:
-                    assert not (entry.rank < rank and self.could_take(entry, fill.warehouse)), (
+                    assert not (entry.rank < rank and entry.takes_from(fill.warehouse)), (
                         entry,
                         answer,
                     )
@@ -502,7 +461,7 @@ class OrdersAndStock(RuleBasedStateMachine):
         for sku, table in self.stock.items():
             for entry in self.queue(sku):
                 for p in table.stock.positions:
-                    assert not (self.could_take(entry, p.warehouse) and p.atp > 0), (entry, p)
+                    assert not (entry.takes_from(p.warehouse) and p.atp > 0), (entry, p)
 
     @invariant()
     def a_drained_bus_leaves_both_sides_agreeing(self) -> None:
@@ -536,10 +495,6 @@ class OrdersAndStock(RuleBasedStateMachine):
             r, a = told.get(fill.warehouse, (0, 0))
             told[fill.warehouse] = (r + fill.reserved, a + fill.allocated)
         told = {wh: figures for wh, figures in told.items() if figures != (0, 0)}
-        for wh in WAREHOUSES:
-            if (order_id, line.line_no, wh) in self.crossed:
-                held.pop(wh, None)
-                told.pop(wh, None)
         assert held == told, (order_id, status, line)
         waiting = sum(e.qty for e in self.queue(line.sku) if e.key == (order_id, line.line_no))
         expected = 0 if status in FINAL else line.backordered

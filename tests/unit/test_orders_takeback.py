@@ -6,7 +6,7 @@ from protocols.orders import (
     OrderStockTakenBackOnHold,
     OrderStockTakenBackWholly,
 )
-from protocols.reservations import FillBackorder, LineTakenBack
+from protocols.reservations import AllocateLine, Fill, FillBackorder, LineTakenBack
 from tables.order.apply import apply
 from tests.unit.test_orders_support import (
     CORRELATION,
@@ -17,7 +17,9 @@ from tests.unit.test_orders_support import (
     ORDER,
     RELEASED,
     RESERVED,
+    WEST,
     backorder_filled,
+    confirmed,
     effects,
     run,
     step,
@@ -53,7 +55,7 @@ def test_a_reserved_line_taken_back_is_backordered_and_looked_for_elsewhere() ->
     assert isinstance(event, OrderStockTakenBack)
     assert (event.line_no, event.warehouse, event.qty, event.reason) == (1, EAST, 1, "count")
     assert result.order.status is S.RESERVED
-    # And the unit is asked for elsewhere, never at the warehouse that lost it
+    # And the unit is asked for elsewhere first (`short_at`: the warehouse that lost it)
     (fill,) = result.stock_commands
     assert isinstance(fill, FillBackorder)
     assert (fill.qty, fill.short_at, fill.warehouse, fill.submitted_at) == (1, EAST, None, NOW)
@@ -95,10 +97,21 @@ def test_a_fill_already_released_is_left_to_the_warehouses_short_pick() -> None:
     # Given the order's fills went to the WMS (the take-back raced the release)
     order = run(*RELEASED)
     result = step(order, taken_back(1, "SKU-1", 2))
-    # Then nothing changes here: the WMS picks short what it does not find
+    # Then nothing changes here: the release allocates them at the stock side anyway,
+    # and the WMS picks short what it does not find
     assert result.duplicate
     assert effects(result) == []
     assert result.order.lines == order.lines
+
+
+def test_a_release_names_the_units_it_allocates_at_each_warehouse() -> None:
+    # So that a reservation the shelf took back meanwhile is allocated all the same
+    result = step(run(*RESERVED), confirmed())
+    allocations = [c for c in result.stock_commands if isinstance(c, AllocateLine)]
+    assert [(c.line_no, c.fills) for c in allocations] == [
+        (1, (Fill(EAST, 2),)),
+        (2, (Fill(WEST, 3),)),
+    ]
 
 
 def test_a_taken_back_answer_delivered_again_changes_nothing() -> None:

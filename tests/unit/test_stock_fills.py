@@ -216,10 +216,29 @@ def test_a_fill_delivered_again_answers_what_it_held_and_holds_nothing_more() ->
     assert table.stock.positions == before.positions
 
 
-def test_the_warehouse_that_picked_short_gives_nothing_at_once() -> None:
+def test_the_warehouse_that_picked_short_gives_last() -> None:
     # Given DC-SOUTH has the most ATP but just did not find the units it was asked for
     table = three_warehouses()
     (answer,) = table.send(fill_backorder(5, short_at=SOUTH)).answers
     # Then the others fill them
     assert isinstance(answer, BackorderFilled)
     assert answer.fills == (Fill(EAST, 4), Fill(WEST, 1))
+
+
+def test_what_the_others_cannot_fill_comes_from_where_it_went_missing() -> None:
+    # Given ATP 4, 6 and 4; DC-SOUTH picked 12 short, its ATP counted after the short pick
+    table = three_warehouses()
+    (answer,) = table.send(fill_backorder(12, short_at=SOUTH)).answers
+    # Then DC-EAST and DC-WEST give all they have, and DC-SOUTH the rest: nothing waits
+    assert isinstance(answer, BackorderFilled)
+    assert answer.fills == (Fill(EAST, 4), Fill(WEST, 4), Fill(SOUTH, 4))
+    assert table.stock.queued == 0
+
+
+def test_a_line_asked_at_one_warehouse_is_filled_there_after_a_short_pick() -> None:
+    # Given a line that asked for DC-SOUTH only, picked 2 short there, with ATP 6 there
+    table = three_warehouses()
+    (answer,) = table.send(fill_backorder(2, wh=SOUTH, short_at=SOUTH)).answers
+    # Then DC-SOUTH fills them at once, before any later order can take its units
+    assert isinstance(answer, BackorderFilled)
+    assert answer.fills == (Fill(SOUTH, 2),)

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols.inventory import StockAdjusted, StockCounted, StockHoldChanged
-from protocols.reservations import LineTakenBack
+from protocols.reservations import AllocateLine, Fill, LineTakenBack
 from tables.stock.apply import Applied
+from tables.stock.reservations import apply_command
 from tables.stock.takeback import REMEMBERED_CAUSES, over_committed, take_back
 from tables.stock.value import Position, Reservation, SkuStock
 from tests.support.tables import StockTable
@@ -124,6 +125,65 @@ def test_a_hold_that_does_not_know_its_orders_submission_gives_way_last() -> Non
     table = table_with(6, unknown, hold("SO-1", 0, reserved=3))
     result = table.send(counted(3))
     assert [a.order_id for a in result.answers] == ["SO-1"]
+
+
+def allocate(order: str, qty: int, wh: str = EAST) -> AllocateLine:
+    """The order's release of `qty` at `wh`, as its confirmation sends it."""
+    return AllocateLine(
+        event_id=f"{order}:1:allocate", sku=SKU, order_id=order, line_no=1, fills=(Fill(wh, qty),)
+    )
+
+
+def test_a_release_that_crossed_a_take_back_allocates_what_the_order_released() -> None:
+    # Given SO-1 reserved 5, and a count finding 3 takes 2 back while ERP confirms SO-1:
+    # the order released all 5 to the WMS before it read the take-back, so it ignores it
+    table = table_with(5, hold("SO-1", 0, reserved=5))
+    table.send(counted(3))
+    # When the release's AllocateLine comes
+    table.send(allocate("SO-1", 5))
+    # Then the stock side holds what the order and the WMS were told: 5 allocated, the 2
+    # beyond the shelf to be picked short, as any allocation a count found missing
+    assert [(h.reserved, h.allocated) for h in table.holds("SO-1", 1)] == [(0, 5)]
+    assert table.stock.position(EAST) == Position(EAST, on_hand=3, allocated=5)
+
+
+def test_a_release_that_crossed_a_take_back_of_everything_allocates_it_all() -> None:
+    table = table_with(5, hold("SO-1", 0, reserved=5))
+    table.send(counted(0))  # the hold is gone
+    table.send(allocate("SO-1", 5))
+    assert [(h.reserved, h.allocated) for h in table.holds("SO-1", 1)] == [(0, 5)]
+    assert table.stock.position(EAST) == Position(EAST, on_hand=0, allocated=5)
+
+
+def test_a_release_beyond_the_shelf_takes_back_the_newest_reservation_left() -> None:
+    # Given 10 on hand reserved by SO-OLD (5) and SO-NEW (5); a count finds 8 and takes 2
+    # back from SO-NEW, whose release (all 5) was on its way
+    table = table_with(10, hold("SO-OLD", 0, reserved=5), hold("SO-NEW", 10, reserved=5))
+    table.send(counted(8))
+    # When SO-NEW's release allocates its 5
+    result = table.send(allocate("SO-NEW", 5))
+    # Then the shelf's 8 cannot keep SO-OLD's 5 as well: 2 of them are taken back, so no
+    # unit is promised twice
+    assert [(a.order_id, a.qty, a.cause) for a in result.answers] == [("SO-OLD", 2, "AllocateLine")]
+    assert table.stock.position(EAST) == Position(EAST, on_hand=8, reserved=3, allocated=5)
+
+
+def test_a_release_allocates_only_what_it_names() -> None:
+    # Given SO-1 holds 3 reserved and 2 more filled from the queue, that fill's answer on
+    # its way to the order: the order releases the 3 it knows of
+    table = table_with(5, hold("SO-1", 0, reserved=5))
+    table.send(allocate("SO-1", 3))
+    # Then the 2 stay reserved, for the release the fill's answer brings
+    assert [(h.reserved, h.allocated) for h in table.holds("SO-1", 1)] == [(2, 3)]
+
+
+def test_a_release_applied_again_after_the_dedupe_period_allocates_nothing_more() -> None:
+    stock = SkuStock(SKU, (Position(EAST, on_hand=3, reserved=3),))
+    first = apply_command(stock, (hold("SO-1", 0, reserved=3),), allocate("SO-1", 5))
+    after = SkuStock(SKU, first.positions)
+    again = apply_command(after, first.holds, allocate("SO-1", 5))
+    assert again.holds == first.holds
+    assert again.positions in ((), first.positions)
 
 
 # --- the rule on its own, for any holds ----------------------------------------------------
