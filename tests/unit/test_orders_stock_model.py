@@ -547,7 +547,7 @@ class OrdersAndStock(RuleBasedStateMachine):
 
 
 # Derandomized: the suite runs the same 200 days every time. Exploring with new seeds
-# (`--hypothesis-seed=N`) finds the open case in test_orders_stock_model_findings.py.
+# (`--hypothesis-seed=N`) found the cases replayed in test_orders_stock_model_findings.py.
 OrdersAndStock.TestCase.settings = settings(
     max_examples=200,
     stateful_step_count=50,

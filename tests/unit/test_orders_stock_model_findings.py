@@ -1,22 +1,17 @@
-"""What the orders and stock model found and is not fixed yet, replayed step by step.
+"""What the orders and stock model found, replayed step by step.
 
-Each test is a falsifying example `tests/unit/test_orders_stock_model.py` printed, kept
-as a strict expected failure: it fails the suite the moment the bug is fixed, so the
-mark is taken off with the fix.
+Each test is a falsifying example `tests/unit/test_orders_stock_model.py` printed. An open
+one is kept as a strict expected failure: it fails the suite the moment the bug is fixed,
+so the mark is taken off with the fix and the replay stays, as a test that it stays fixed.
 """
-
-import pytest
 
 from tests.unit.test_orders_stock_model import OrdersAndStock
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="open: after a count, a take-back and an unhold racing a pick, the stock side's "
-    "on hand and blocked end 0/0 where the warehouse holds 1/1 (not diagnosed)",
-)
-def test_on_hand_and_blocked_follow_the_warehouse_through_take_back_and_unhold() -> None:
+def test_a_unit_on_hold_picked_short_stays_on_hand_after_a_crossed_take_back() -> None:
+    # A hold at DC-B takes back SO-13's reservation of SKU-3 while ERP's confirmation
+    # releases it there; the WMS picks it short (its unit is on hold), and that short
+    # unit must stay on hand and on hold, as on the shelf (fixed: it left on hand)
     state = OrdersAndStock()
     state.open_the_shelves(qty=1)
     state.a_drained_bus_leaves_both_sides_agreeing()
