@@ -1,17 +1,18 @@
 """What the orders and stock model found, replayed step by step.
 
-Each test is a falsifying example `tests/unit/test_orders_stock_model.py` printed. An open
-one is kept as a strict expected failure: it fails the suite the moment the bug is fixed,
-so the mark is taken off with the fix and the replay stays, as a test that it stays fixed.
+Each test is a falsifying example `tests/unit/test_orders_stock_model.py` printed: an
+open bug's is kept as a strict expected failure (it fails the suite the moment the bug
+is fixed, so the mark is taken off with the fix), a fixed one's as a regression test.
 """
 
 from tests.unit.test_orders_stock_model import OrdersAndStock
 
 
-def test_a_unit_on_hold_picked_short_stays_on_hand_after_a_crossed_take_back() -> None:
-    # A hold at DC-B takes back SO-13's reservation of SKU-3 while ERP's confirmation
-    # releases it there; the WMS picks it short (its unit is on hold), and that short
-    # unit must stay on hand and on hold, as on the shelf (fixed: it left on hand)
+def test_on_hand_and_blocked_follow_the_warehouse_through_take_back_and_unhold() -> None:
+    # A hold on DC-B takes SO-13's reservation back while ERP's confirmation releases it.
+    # The release allocates the unit all the same (`AllocateLine.fills`), so the pick that
+    # finds it on hold is short of an allocation the shelf blocks, not of on hand: before,
+    # the stock side held nothing, treated the unit as gone and ended 0/0 against 1/1.
     state = OrdersAndStock()
     state.open_the_shelves(qty=1)
     state.a_drained_bus_leaves_both_sides_agreeing()
