@@ -9,7 +9,9 @@ whichever comes first applies the effect, and the other is a duplicate (`shelf_i
 The effect is decided from the stock side's own figures, so it is the same whichever
 applies it: the line's allocation there gives up what it has of the units (a line whose
 allocation a cancel freed meanwhile gives nothing), and on hand loses them. Units picked
-short that a count already found missing (`missing`) do not leave on hand twice. A line
+short that a count already found missing, or that are on hold, (`missing`) do not leave
+on hand twice; that holds for a line whose allocation there is gone too (cancelled, or
+taken back while its release was on its way): the WMS still looked for its units. A line
 that holds nothing there when the bridge's event comes is left to the order side
 (`holds_at`).
 """
@@ -46,13 +48,15 @@ def holds_at(holds: LineHolds, warehouse: str) -> bool:
     return any(h.warehouse == warehouse for h in holds)
 
 
-def missing(position: Position) -> int:
+def missing(position: Position, unallocated: int) -> int:
     """Allocated units the shelf cannot hold: a count or adjustment found fewer than that.
 
     Released to the warehouse already, they stay allocated until the WMS picks: it picks
     short what it does not find, and those units left on hand when they were counted.
+    `unallocated` more were released there but are no longer allocated (a cancel freed
+    them, or a take-back crossed their release): the WMS looked for them all the same.
     """
-    return max(0, position.allocated + position.blocked - position.on_hand)
+    return max(0, position.allocated + unallocated + position.blocked - position.on_hand)
 
 
 def off_shelf(
@@ -68,11 +72,11 @@ def off_shelf(
     hold = next((h for h in holds if h.warehouse == warehouse), None)
     if hold is not None and wms_id in hold.steps:
         return holds, position  # the hold remembers it, past the dedupe period too
-    gone = qty if kind == "shipped" else min(position.on_hand, qty - min(qty, missing(position)))
+    taken = 0 if hold is None else min(qty, hold.allocated)
+    gone = qty if kind == "shipped" else _short_gone(position, qty, qty - taken)
     if gone > position.on_hand:
         where = f"on_hand {position.on_hand} in {warehouse}"
         raise InvalidStockChange("negative_on_hand", f"{qty} shipped by {wms_id} out of {where}")
-    taken = 0 if hold is None else min(qty, hold.allocated)
     position = replace(
         with_on_hand(position, position.on_hand - gone), allocated=position.allocated - taken
     )
@@ -85,3 +89,8 @@ def off_shelf(
         if h is not hold or after.reserved or after.allocated
     )
     return kept, position
+
+
+def _short_gone(position: Position, short: int, unallocated: int) -> int:
+    """Units picked short that leave on hand: those the position's figures do not explain."""
+    return min(position.on_hand, short - min(short, missing(position, unallocated)))

@@ -151,12 +151,25 @@ class OrdersAndStock(RuleBasedStateMachine):
         if isinstance(event, StockReceived):
             self.shelf.set_on_hand(place, on_hand + event.qty)
         elif isinstance(event, StockAdjusted):
+            self.unhold_what_is_gone(sku, wh, on_hand + event.delta)
             self.shelf.set_on_hand(place, on_hand + event.delta)
         elif isinstance(event, StockCounted):
+            self.unhold_what_is_gone(sku, wh, event.on_hand)
             self.shelf.set_on_hand(place, event.on_hand)
         elif isinstance(event, StockHoldChanged):
             self.shelf.blocked[place] = self.shelf.blocked.get(place, 0) + event.delta
         self.bus.send(False, sku, event)
+
+    def unhold_what_is_gone(self, sku: str, wh: str, on_hand: int) -> None:
+        """Units on hold that a count or write-off leaving `on_hand` no longer finds.
+
+        Held units are on the shelf, never among those picked and waiting to ship, so the
+        WMS lifts the hold on the ones gone before it posts the count or write-off.
+        """
+        place = (sku, wh)
+        gone = self.shelf.blocked.get(place, 0) - (on_hand - self.shelf.staged.get(place, 0))
+        if gone > 0:
+            self.fact(StockHoldChanged, sku, wh, delta=-gone)
 
     @rule(
         kind=st.sampled_from(("receive", "count", "adjust", "hold", "expect_receipt")),
@@ -501,8 +514,9 @@ class OrdersAndStock(RuleBasedStateMachine):
         assert waiting == expected, (order_id, status, line, waiting)
 
 
-# Derandomized: the suite runs the same 200 days every time. Exploring with new seeds
-# (`--hypothesis-seed=N`) finds the open case in test_orders_stock_model_findings.py.
+# Derandomized: the suite runs the same 200 days every time, and `--hypothesis-seed` is
+# ignored. Exploring with new seeds (`derandomize=False` and `--hypothesis-seed=N`) found
+# the cases replayed in test_orders_stock_model_findings.py.
 OrdersAndStock.TestCase.settings = settings(
     max_examples=200,
     stateful_step_count=50,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
 
-from protocols.inventory import StockCounted, StockPickedShort, StockShipped
+from protocols.inventory import StockCounted, StockHoldChanged, StockPickedShort, StockShipped
 from protocols.reservations import Deallocate, RecordShipment, RecordShortPick
 from protocols.topics import StockInboxMessage
 from tables.stock.apply import Applied
@@ -51,10 +51,12 @@ def record_shipment(
     )  # fmt: skip
 
 
-def record_short(order: str, short: int, txn: str = "P-1") -> RecordShortPick:
+def record_short(
+    order: str, short: int, txn: str = "P-1", after_cancel: bool = False
+) -> RecordShortPick:
     return RecordShortPick(
         event_id=f"{order}:1:short@1", sku=SKU, order_id=order, line_no=1, short=short,
-        warehouse=EAST, wms_id=f"wms:{EAST}:{txn}:1",
+        warehouse=EAST, after_cancel=after_cancel, wms_id=f"wms:{EAST}:{txn}:1",
     )  # fmt: skip
 
 
@@ -62,6 +64,13 @@ def count(on_hand: int, txn: str = "C-1") -> StockCounted:
     return StockCounted(
         event_id=f"wms:{EAST}:{txn}:{SKU}", sku=SKU, warehouse=EAST, occurred_at=NOW,
         on_hand=on_hand,
+    )  # fmt: skip
+
+
+def hold(delta: int, txn: str = "H-1") -> StockHoldChanged:
+    return StockHoldChanged(
+        event_id=f"wms:{EAST}:{txn}:{SKU}", sku=SKU, warehouse=EAST, occurred_at=NOW,
+        delta=delta,
     )  # fmt: skip
 
 
@@ -130,6 +139,23 @@ def test_short_units_no_count_found_missing_leave_on_hand() -> None:
     assert figures(table) == (8, 0, 3)
     table.send(record_short("SO-1", 2))  # the order side's, for the same WMS line
     assert figures(table) == (8, 0, 3)
+
+
+@pytest.mark.parametrize("why", ["on hold", "counted missing"])
+def test_short_units_of_a_line_holding_nothing_there_leave_on_hand_only_if_unexplained(
+    why: str,
+) -> None:
+    # Given SO-1 and SO-2 allocated 1 each of 2, released; a hold or a count leaves the
+    # shelf one unit short of them, and SO-2 is cancelled (its allocation freed)
+    table = at_east(2, allocated("SO-1", 1), allocated("SO-2", 1, line=1))
+    table.send(hold(1) if why == "on hold" else count(1))
+    table.send(Deallocate(event_id="SO-2:1:deallocate", sku=SKU, order_id="SO-2", line_no=1))
+    before = table.stock.position(EAST)
+    # When the WMS, which picked before it read the Cancel, reports SO-2 wholly short
+    table.send(short_line("SO-2", 1))
+    table.send(record_short("SO-2", 1, after_cancel=True))
+    # Then on hand and blocked stay: the hold or the count already explains the short unit
+    assert table.stock.position(EAST) == before
 
 
 def test_a_shipment_of_more_than_the_shelf_holds_is_refused() -> None:
