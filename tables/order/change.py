@@ -44,17 +44,7 @@ def emit(change: Change, make: Callable[..., OrderEvent], **fields: Any) -> Chan
     """Move the order to the status of event type `make`: a new version, event and history entry."""
     order = change.order
     version = order.version + 1
-    event = make(
-        event_id=f"{order.order_id}:v{version}",
-        order_id=order.order_id,
-        customer_id=order.customer_id,
-        occurred_at=change.now,
-        correlation_id=order.correlation_id,
-        causation_id=change.causation_id,
-        version=version,
-        lines=order.line_states(),
-        **fields,
-    )
+    event = make(**_event_head(change, version), **fields)
     entry = StatusEntry(status=event.status, at=change.now, event_id=event.event_id)
     moved = replace(order, status=event.status, version=version, history=(*order.history, entry))
     return _published(replace(change, order=moved), event)
@@ -67,19 +57,23 @@ def note(change: Change, make: Callable[..., OrderStepEvent], **fields: Any) -> 
     """
     order = change.order
     version = order.version + 1
-    event = make(
-        event_id=f"{order.order_id}:v{version}",
-        order_id=order.order_id,
-        customer_id=order.customer_id,
-        occurred_at=change.now,
-        correlation_id=order.correlation_id,
-        causation_id=change.causation_id,
-        version=version,
-        status=order.status,
-        lines=order.line_states(),
-        **fields,
-    )
+    event = make(**_event_head(change, version), status=order.status, **fields)
     return _published(replace(change, order=replace(order, version=version)), event)
+
+
+def _event_head(change: Change, version: int) -> dict[str, Any]:
+    """What every event of the order's `version` says of it: ids, time, cause and lines."""
+    order = change.order
+    return {
+        "event_id": f"{order.order_id}:v{version}",
+        "order_id": order.order_id,
+        "customer_id": order.customer_id,
+        "occurred_at": change.now,
+        "correlation_id": order.correlation_id,
+        "causation_id": change.causation_id,
+        "version": version,
+        "lines": order.line_states(),
+    }
 
 
 def _published(change: Change, event: OrderEvent) -> Change:

@@ -8,7 +8,7 @@ reserves more than the ATP, and none drives a figure below zero.
 """
 
 from collections.abc import Callable
-from typing import assert_never
+from typing import Any, assert_never
 
 import msgspec
 from msgspec.structs import replace
@@ -148,15 +148,7 @@ def added_to_hold(hold: Reservation, qty: int, event_id: str) -> Reservation:
 
 def _filled(command: FillBackorder, fills: tuple[Fill, ...]) -> BackorderFilled:
     """The answer to a FillBackorder; its id derives from the command's, so replays repeat it."""
-    return BackorderFilled(
-        event_id=f"{command.event_id}:answer",
-        order_id=command.order_id,
-        line_no=command.line_no,
-        sku=command.sku,
-        qty=command.qty,
-        correlation_id=command.correlation_id,
-        fills=fills,
-    )
+    return BackorderFilled(**_reply_to(command), fills=fills)
 
 
 Step = Callable[[Reservation, Position], tuple[Reservation, Position]]
@@ -321,24 +313,21 @@ def _answer(stock: SkuStock, holds: LineHolds, command: ReserveLine) -> Reservat
         fills = tuple(Fill(h.warehouse, h.reserved + h.allocated) for h in holds)
         whole = len(fills) == 1 and fills[0].qty == command.qty
         return LineReserved(
-            event_id=f"{command.event_id}:answer",
-            order_id=command.order_id,
-            line_no=command.line_no,
-            sku=command.sku,
-            qty=command.qty,
-            correlation_id=command.correlation_id,
-            warehouse=holds[0].warehouse,
-            fills=() if whole else fills,
+            **_reply_to(command), warehouse=holds[0].warehouse, fills=() if whole else fills
         )
-    return LineUnreservable(
-        event_id=f"{command.event_id}:answer",
-        order_id=command.order_id,
-        line_no=command.line_no,
-        sku=command.sku,
-        qty=command.qty,
-        correlation_id=command.correlation_id,
-        atp=best_atp(stock, command.warehouse),
-    )
+    return LineUnreservable(**_reply_to(command), atp=best_atp(stock, command.warehouse))
+
+
+def _reply_to(command: ReserveLine | FillBackorder) -> dict[str, Any]:
+    """What an answer repeats of its command; the id derives from its id, so replays repeat it."""
+    return {
+        "event_id": f"{command.event_id}:answer",
+        "order_id": command.order_id,
+        "line_no": command.line_no,
+        "sku": command.sku,
+        "qty": command.qty,
+        "correlation_id": command.correlation_id,
+    }
 
 
 def _line(command: StockCommand) -> str:
