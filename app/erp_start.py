@@ -13,10 +13,9 @@ before its first commit still starts there and no later decision is skipped.
 import logging
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from aiokafka.structs import TopicPartition
 
+from app.kafka_admin import topic_partitions
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ async def start_decisions_at_end(settings: Settings) -> None:
     )
     await consumer.start()
     try:
-        partitions = await _partitions(settings, topic)
+        partitions = await topic_partitions(topic, **settings.kafka.client_options())
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         if ends:
@@ -50,14 +49,3 @@ async def start_decisions_at_end(settings: Settings) -> None:
         log.warning("ERP decisions will be read from their beginning: %s", exc)
     finally:
         await consumer.stop()
-
-
-async def _partitions(settings: Settings, topic: str) -> list[TopicPartition]:
-    """The topic's partitions, as the cluster describes them now."""
-    admin = AIOKafkaAdminClient(**settings.kafka.client_options())
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]

@@ -16,9 +16,9 @@ from typing import Any
 
 import aiohttp
 import orjson
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from app.kafka_admin import topic_partitions
 from bench.common.kafka_io import Offsets
 from bench.peak.backorder_check import Facts, Fill, Line, LineKey, backorder_section
 from bench.peak.oracle import fetch_all, positions
@@ -96,7 +96,7 @@ async def end_offsets(bootstrap: str, topic: str) -> Offsets:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        partitions = await _partitions(bootstrap, topic)
+        partitions = await topic_partitions(topic, bootstrap_servers=bootstrap)
         ends: Offsets = await consumer.end_offsets(partitions)
         return ends
     finally:
@@ -110,7 +110,7 @@ async def records(
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = await _partitions(bootstrap, topic)
+        partitions = await topic_partitions(topic, bootstrap_servers=bootstrap)
         consumer.assign(partitions)
         start = since or await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
@@ -127,17 +127,6 @@ async def records(
                     left.discard(tp)
     finally:
         await consumer.stop()
-
-
-async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    """Every partition of `topic`, as the cluster describes it."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
 
 
 async def order_lines(
