@@ -60,13 +60,15 @@ class StockActor(TableActor[Applied]):
         metrics: AgentMetrics,
         dedupe_days: int,
         observe: Observer[Applied] | None = None,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         super().__init__(rows, dead_letters, metrics, dedupe_days, observe=observe)
         self.outputs = outputs
+        self.zone = zone  # the business day's (DISTGATE_TIMEZONE): "today" for promise dates
 
     def runner(self, now: dt.datetime) -> BatchRunner[Applied]:
         """The stock table's batch session at `now`."""
-        return stock_batches(now)
+        return stock_batches(now, self.zone)
 
     def publish(self, outcome: Applied, sender: Sender) -> str:
         """Publish one message's effects; a repeated ReserveLine repeats its answer.

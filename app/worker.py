@@ -87,7 +87,9 @@ def _register_stock(
     """The stock table and its agent (the API process mirrors the table's changelog)."""
     rows = app.rows(declare_stock_table(app))
     outputs = StockOutputs(app, settings.topics)
-    actor = StockActor(rows, outputs, dead_letters, metrics, settings.dedupe_days, flows)
+    actor = StockActor(
+        rows, outputs, dead_letters, metrics, settings.dedupe_days, flows, zone=settings.zone
+    )
     register_stock_agent(app, settings.topics.stock_inbox, actor)
 
 

@@ -26,6 +26,7 @@ from protocols.inventory import (
 )
 from protocols.reservations import AllocateLine, LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
+from tables.business_day import business_day
 from tables.errors import InvalidStockChange
 from tables.stock.backorder_queue import waiting
 from tables.stock.backorders import HoldsOf, QueueRow, queue_step
@@ -86,6 +87,7 @@ def apply(
     queue: QueueRow = NO_QUEUE,
     holds_of: HoldsOf = lambda line: (),
     every_line: Callable[[], Iterable[LineHolds]] = tuple,
+    zone: dt.tzinfo = dt.UTC,
 ) -> Applied:
     """Apply one message exactly once; raise InvalidStockChange and record nothing if invalid.
 
@@ -93,7 +95,8 @@ def apply(
     `seen` whether the SKU already applied the message's event id (an upstream re-send);
     `queue` is the SKU's backorder queue, `holds_of` reads any other line's holds, and
     `every_line` every order line's holds on the SKU (read only when the shelf holds less
-    than is committed: `tables.stock.takeback`).
+    than is committed: `tables.stock.takeback`); `zone` is the business day's time zone
+    (`DISTGATE_TIMEZONE`), where "today" is for promise dates.
     """
     # offset None is a replay from outside the input topic: only the event id dedupes it
     if seen or stock.has_applied(offset):
@@ -120,6 +123,7 @@ def apply(
         queue,
         lambda line: lines[line] if line in lines else holds_of(line),
         now,
+        business_day(now, zone),
     )
     updates.update((p.warehouse, p) for p in step.positions)
     lines.update(step.lines)

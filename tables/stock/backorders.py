@@ -82,15 +82,17 @@ def queue_step(
     row: QueueRow,
     holds_of: HoldsOf,
     now: dt.datetime,
+    today: dt.date,
 ) -> QueueStep:
     """Join or leave, serve the warehouses whose ATP rose, promise receipts; `after` is the
-    SKU once the message's own rule applied, at version `before.version + 1`."""
+    SKU once the message's own rule applied, at version `before.version + 1`, and `today`
+    the business day an overdue receipt is promised for."""
     entries = _joined_or_left(row.entries, message, holds_of, now)
     if not entries and not before.queued:
         return QueueStep()
     served = serve(after, entries, _risen(before, after))
     served_stock = _with(after, served.positions)
-    promised = promise(served_stock, served.queue, now.astimezone(dt.UTC).date())
+    promised = promise(served_stock, served.queue, today)
     lines = _filled_holds(served, holds_of, message.event_id)
     answers: tuple[QueueAnswer, ...] = (
         *_fill_answers(served, message.event_id, after),

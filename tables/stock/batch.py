@@ -58,10 +58,11 @@ def decode_stock(raw: bytes) -> SkuStock:
 class StockSession:
     """One SKU's rows while a batch applies its events."""
 
-    def __init__(self, rows: Rows, key: bytes, now: dt.datetime) -> None:
+    def __init__(self, rows: Rows, key: bytes, now: dt.datetime, zone: dt.tzinfo) -> None:
         self._rows = rows
         self._key = key
         self._now = now
+        self._zone = zone
         self._stock: SkuStock | None = None
         self._changed = False
         self._lines: dict[LineKey, LineHolds] = {}
@@ -92,6 +93,7 @@ class StockSession:
             queue=self._queue_row(message.sku),
             holds_of=lambda other: self._holds(message.sku, other),
             every_line=lambda: self._every_line(message.sku),
+            zone=self._zone,
         )
         if not applied.duplicate:
             self._stock, self._changed = applied.stock, True
@@ -168,9 +170,9 @@ class StockSession:
         return self._seen
 
 
-def stock_batches(now: dt.datetime) -> BatchRunner[Applied]:
-    """A runner for one batch of the stock inbox, applied at `now`."""
-    return BatchRunner(lambda rows, key: StockSession(rows, key, now))
+def stock_batches(now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> BatchRunner[Applied]:
+    """A runner for one batch of the stock inbox, applied at `now` (today as in `zone`)."""
+    return BatchRunner(lambda rows, key: StockSession(rows, key, now, zone))
 
 
 def _line_of(message: StockInboxMessage) -> LineKey | None:

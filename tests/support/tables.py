@@ -53,10 +53,16 @@ def encode_line(*holds: Reservation) -> bytes:
 class StockTable:
     """One SKU's rows (its value, its lines' holds, its seen ids), fed through `stock_batches`."""
 
-    def __init__(self, sku: str, now: dt.datetime = NOW, rows: DictRows | None = None) -> None:
+    def __init__(
+        self,
+        sku: str,
+        now: dt.datetime = NOW,
+        rows: DictRows | None = None,
+        zone: dt.tzinfo = dt.UTC,
+    ) -> None:
         self.sku = sku
         self.rows = DictRows() if rows is None else rows
-        self._runner = stock_batches(now)
+        self._runner = stock_batches(now, zone)
 
     @classmethod
     def holding(cls, stock: SkuStock, *lines: Reservation, now: dt.datetime = NOW) -> "StockTable":

@@ -258,3 +258,17 @@ def test_one_batch_applies_a_backorder_and_the_receipt_that_fills_it() -> None:
     assert isinstance(filled, Applied)
     assert fills(filled.answers) == [("O-1", (Fill(EAST, 5),))]
     assert table.holds("O-1", 1)[0].reserved == 5
+
+
+def test_an_overdue_receipt_is_promised_for_today_where_the_business_runs() -> None:
+    # Given 23:30 UTC, already tomorrow at UTC+9, and a PO for 5 overdue since last week
+    late = NOW.replace(hour=23, minute=30)
+    overdue = late.date() - dt.timedelta(days=7)
+    east_asia = dt.timezone(dt.timedelta(hours=9))
+    for zone, today in ((dt.UTC, late.date()), (east_asia, late.date() + dt.timedelta(days=1))):
+        table = StockTable(SKU, now=late, zone=zone)
+        table.send(expected(5, eta=overdue))
+        # When an order backorders 3
+        applied = table.send(reserve("O-1", 3, at=1))
+        # Then they are promised for today as DISTGATE_TIMEZONE counts it, not as UTC does
+        assert promises(applied.answers) == {"O-1": today}, zone
