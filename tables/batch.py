@@ -35,6 +35,21 @@ class Rows(Protocol):
         """Every current row whose key starts with `prefix`, in key order."""
 
 
+class MemoryRows(dict[bytes, bytes]):
+    """A table partition in memory, as `Rows`: for tests and benches of the pure rules."""
+
+    def put(self, key: bytes, value: bytes | None) -> None:
+        """Write (or, with None, delete) the row."""
+        if value is None:
+            self.pop(key, None)
+        else:
+            self[key] = value
+
+    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
+        """Every row whose key starts with `prefix`, in key order."""
+        return sorted((key, value) for key, value in self.items() if key.startswith(prefix))
+
+
 class Delivery(NamedTuple):
     """One input record: where it sits in its partition, its key and its bytes."""
 

@@ -21,7 +21,7 @@ from protocols.erp import ExpectedReceipt
 from protocols.inventory import StockCounted, StockHoldChanged, StockReceived
 from protocols.reservations import ReserveLine
 from protocols.topics import StockInboxMessage
-from tables.batch import Delivery
+from tables.batch import Delivery, MemoryRows
 from tables.keys import queue_key, value_key
 from tables.stock.batch import decode_queue, stock_batches
 
@@ -29,22 +29,7 @@ NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 SKU, WAREHOUSE, ON_HAND = "SKU-BENCH", "DC-EAST", 10
 
 
-class Rows(dict[bytes, bytes]):
-    """A table partition in memory (`tables.batch.Rows`)."""
-
-    def put(self, key: bytes, value: bytes | None) -> None:
-        """Write (or, with None, delete) the row."""
-        if value is None:
-            self.pop(key, None)
-        else:
-            self[key] = value
-
-    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
-        """Every row whose key starts with `prefix`, in key order."""
-        return sorted((key, value) for key, value in self.items() if key.startswith(prefix))
-
-
-def a_sku_with_a_queue(waiting: int) -> tuple[Rows, int]:
+def a_sku_with_a_queue(waiting: int) -> tuple[MemoryRows, int]:
     """The SKU's rows: all its stock on hold, two open POs, `waiting` lines of 1 waiting."""
     at = {"sku": SKU, "warehouse": WAREHOUSE}
     messages: list[StockInboxMessage] = [
@@ -75,7 +60,7 @@ def a_sku_with_a_queue(waiting: int) -> tuple[Rows, int]:
             for n in range(waiting)
         ),
     ]
-    rows = Rows()
+    rows = MemoryRows()
     runner = stock_batches(NOW)
     for offset, message in enumerate(messages):
         runner.run(rows, [_delivery(message, offset)])

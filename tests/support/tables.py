@@ -6,7 +6,7 @@ import datetime as dt
 import msgspec
 
 from protocols.topics import OrderInboxMessage, StockInboxMessage
-from tables.batch import Delivery, Failed
+from tables.batch import Delivery, Failed, MemoryRows
 from tables.keys import SEPARATOR, is_seen_key, line_key, queue_key, seen_key, value_key
 from tables.order.apply import OrderApplied
 from tables.order.batch import decode_order, encode_order, order_batches
@@ -20,19 +20,8 @@ NOT_REFUSALS = ("malformed", "unexpected_error")
 """`Failed` reasons that are no rule's refusal: bytes that do not decode, or a bug."""
 
 
-class DictRows(dict[bytes, bytes]):
-    """A table partition as a dict: `Rows` for tests, where writing None deletes the row."""
-
-    def put(self, key: bytes, value: bytes | None) -> None:
-        """Write (or, with None, delete) the row."""
-        if value is None:
-            self.pop(key, None)
-        else:
-            self[key] = value
-
-    def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
-        """Every row whose key starts with `prefix`, in key order."""
-        return sorted((key, value) for key, value in self.items() if key.startswith(prefix))
+class DictRows(MemoryRows):
+    """A table partition as a dict, and what tests read of it."""
 
     def under(self, entity: str) -> dict[bytes, bytes]:
         """Every row of `entity` but its value (a prefix scan), in key order."""
