@@ -219,3 +219,9 @@ async def test_an_order_erp_never_decides_is_cancelled_and_gives_its_stock_back(
     await eventually(
         lambda: position(worker.url, sku, "DC-WEST"), lambda p: (p["reserved"], p["atp"]) == (0, 4)
     )
+    # When the worker restarts, Then it still says why
+    worker.terminate()
+    worker.start()
+    await worker.wait_ready()
+    _, order = await call(worker.url, "GET", f"/v1/orders/{order_id}")
+    assert (order["status"], order["cancel_reason"]) == ("CANCELLED", "decision_timeout")
