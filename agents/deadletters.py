@@ -18,6 +18,7 @@ from protocols.trace_headers import (
     CORRELATION_ID,
     TRACEPARENT,
     TraceParent,
+    correlation_of,
     header_value,
     new_span_id,
     trace_id_of,
@@ -64,7 +65,10 @@ def new_dead_letter(
 
 
 def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
-    """Count and log a dead letter once Kafka has it."""
+    """Count and log a dead letter once Kafka has it.
+
+    The line carries the letter's correlation id, else the one of the message being handled.
+    """
     metrics.dead_letters.labels(letter.source, letter.reason).inc()
     log.warning(
         "dead-lettered %s from %s: %s (%s)",
@@ -72,6 +76,7 @@ def note_dead_letter(metrics: AgentMetrics, letter: DeadLetter) -> None:
         printable(letter.origin),
         printable(letter.reason),
         printable(letter.error[:200]),
+        extra={"correlation_id": correlation_of(letter.headers)},
     )
 
 

@@ -4,6 +4,8 @@ Faust acknowledges a record once the agent moves past it, even when the agent ra
 an exception that escaped would lose the message. Here every failure of one message,
 whatever its type, becomes its dead letter (original key, bytes and headers), and the
 agent goes on with the next. Only a cancel (the worker stopping) passes through.
+Every log line written about a message carries its correlation id and, once it is
+decoded, the order, SKU or warehouse it names.
 """
 
 import logging
@@ -14,10 +16,15 @@ import msgspec
 from faust.types import EventT
 
 from agents.deadletters import DeadLetters
+from agents.runtime.correlated import incoming
+from agents.runtime.log_context import Subject, about
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M")
+
+Describe = Callable[[EventT[bytes], M], Subject]
+"""What a decoded message is about, for its log lines; reads its fields, never fails."""
 
 # Bytes that are not the message they claim to be; invalid UTF-8 inside a JSON string
 # surfaces as UnicodeDecodeError, not as msgspec's DecodeError.
@@ -29,10 +36,11 @@ async def handle_each(
     decode: Callable[[bytes], M],
     handle: Callable[[EventT[bytes], M], Awaitable[None]],
     dead_letters: DeadLetters,
+    describe: Describe[M],
 ) -> None:
     """Decode and handle every event in order; dead-letter each one that fails."""
     async for event in events:
-        await handle_one(event, decode, handle, dead_letters)
+        await handle_one(event, decode, handle, dead_letters, describe)
 
 
 async def handle_one(
@@ -40,20 +48,23 @@ async def handle_one(
     decode: Callable[[bytes], M],
     handle: Callable[[EventT[bytes], M], Awaitable[None]],
     dead_letters: DeadLetters,
+    describe: Describe[M],
 ) -> None:
     """Decode and handle one event, or dead-letter it saying why: never raise past it."""
-    try:
-        message = decode(event.value or b"")  # a tombstone is as malformed as bad JSON
-    except DECODE_ERRORS as exc:
-        await dead_letters.publish_event(event, "malformed", str(exc))
-        return
-    except Exception as exc:
-        await _unexpected(event, exc, dead_letters)
-        return
-    try:
-        await handle(event, message)
-    except Exception as exc:
-        await _unexpected(event, exc, dead_letters)
+    with about(Subject(incoming(event.message.headers).correlation_id or "")):
+        try:
+            message = decode(event.value or b"")  # a tombstone is as malformed as bad JSON
+        except DECODE_ERRORS as exc:
+            await dead_letters.publish_event(event, "malformed", str(exc))
+            return
+        except Exception as exc:
+            await _unexpected(event, exc, dead_letters)
+            return
+    with about(describe(event, message)):
+        try:
+            await handle(event, message)
+        except Exception as exc:
+            await _unexpected(event, exc, dead_letters)
 
 
 async def _unexpected(event: EventT[bytes], exc: Exception, dead_letters: DeadLetters) -> None:

@@ -27,6 +27,7 @@ from agents.each_message import handle_each
 from agents.runtime import spans
 from agents.runtime.correlated import Correlated, incoming
 from agents.runtime.flows import Flow, FlowTimer
+from agents.runtime.log_context import Subject
 from agents.runtime.metrics import AgentMetrics
 from agents.runtime.output import raw_topic
 from agents.wms_parking import Delivered, Router, index_entry
@@ -83,7 +84,7 @@ class CommandPublisher(Service):
         `sender` is the span that asked for it (the order agent's), the parent of this send.
         """
         kind = "release" if isinstance(command, ReleaseToWarehouse) else "cancel"
-        correlation_id = command.correlation_id or command.order_id
+        correlation_id = command_flow_id(command)
         attributes = {
             "distgate.order_id": command.order_id,
             "distgate.warehouse": command.warehouse,
@@ -182,6 +183,16 @@ def command_message(command: WmsCommandMessage, body: bytes, flow: Correlated) -
     )
 
 
+def command_flow_id(command: WmsCommandMessage) -> str:
+    """The flow a command belongs to: its correlation id, else its order's id."""
+    return command.correlation_id or command.order_id
+
+
+def command_subject(_event: faust.EventT[bytes], command: WmsCommandMessage) -> Subject:
+    """What a command's log lines are about: its flow, order and warehouse."""
+    return Subject(command_flow_id(command), order_id=command.order_id, warehouse=command.warehouse)
+
+
 def next_pause(pause: float) -> float:
     """The pause after `pause` between two attempts: doubling, capped."""
     return min(pause * 2, RETRY_SECONDS[1])
@@ -216,4 +227,4 @@ def register_wms_command_agent(
 
     @app.agent(raw_topic(app, commands), name="wms-commands", concurrency=1)
     async def wms_commands(stream: faust.StreamT[bytes]) -> None:
-        await handle_each(stream.events(), _decoder.decode, publish, dead_letters)
+        await handle_each(stream.events(), _decoder.decode, publish, dead_letters, command_subject)

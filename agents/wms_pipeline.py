@@ -7,6 +7,7 @@ and acks it to RabbitMQ, together (`multiple`) with the following ones Kafka alr
 has; a poison delivery, whose only record is its dead letter, is rejected into the
 dead-letter queue instead. If Kafka fails, nothing more is acked: what RabbitMQ
 redelivers is always a suffix of the queue, and re-sent events reach Kafka in order.
+Log lines about a delivery carry its correlation id and the warehouse its routing key names.
 
 A body over INLINE_BODY_BYTES is decoded on the bridge's parser thread, one at a time and
 still in queue order, so a large or hostile message does not stall the event loop (acks,
@@ -14,6 +15,7 @@ heartbeats, the settler); the many small ones keep the direct path.
 """
 
 import asyncio
+import contextvars
 import datetime as dt
 import logging
 from collections import deque
@@ -26,12 +28,14 @@ from aiokafka import AIOKafkaProducer
 from agents.deadletters import note_dead_letter
 from agents.runtime import spans
 from agents.runtime.failpoints import Failpoints
+from agents.runtime.log_context import Subject, about
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_canonical import Delivery, KafkaRecord, delivery_digest
 from agents.wms_translate import translate
 from protocols.deadletters import DeadLetter
 from protocols.topics import Topics
 from protocols.trace_headers import CORRELATION_ID, TRACEPARENT, parse_traceparent
+from protocols.wms import warehouse_named
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class Sent:
     message: AbstractIncomingMessage
     futures: list["asyncio.Future[object]"]
     letter: DeadLetter | None  # set when the delivery was poison
+    subject: Subject  # what its log lines are about
 
     @property
     def in_kafka(self) -> bool:
@@ -92,7 +97,12 @@ class Pipeline:
             async for message in deliveries:
                 self.failpoints.hit("bridge.before_kafka_send")
                 delivery = _delivery(message)
-                records, letter = await self._translate(message, delivery, queue.name)
+                subject = Subject(
+                    delivery.effective_correlation_id,
+                    warehouse=warehouse_named(delivery.routing_key),
+                )
+                with about(subject):
+                    records, letter = await self._translate(message, delivery, queue.name)
                 correlation_id = delivery.effective_correlation_id
                 parent = parse_traceparent(_amqp_header(message, TRACEPARENT))
                 with spans.traced("wms bridge", correlation_id, parent, kind="consumer") as flow:
@@ -102,7 +112,7 @@ class Pipeline:
                         )
                         for r in records
                     ]
-                self._push(Sent(message, futures, letter))
+                self._push(Sent(message, futures, letter, subject))
 
     async def _translate(
         self, message: AbstractIncomingMessage, delivery: Delivery, queue: str
@@ -111,8 +121,9 @@ class Pipeline:
         if len(message.body) <= INLINE_BODY_BYTES:
             return _translated(message, delivery, now, self.topics, queue)
         loop = asyncio.get_running_loop()
+        in_context = contextvars.copy_context().run  # its log lines keep the delivery's subject
         return await loop.run_in_executor(
-            self.parser, _translated, message, delivery, now, self.topics, queue
+            self.parser, in_context, _translated, message, delivery, now, self.topics, queue
         )
 
     def _push(self, sent: Sent | None) -> None:
@@ -142,11 +153,16 @@ class Pipeline:
 
     async def _acknowledge(self, batch: list[Sent]) -> None:
         last = batch[-1]
+        with about(last.subject):
+            await self._settle_up_to(last, len(batch))
+
+    async def _settle_up_to(self, last: Sent, count: int) -> None:
+        """Ack the deliveries up to `last` (`count` of them), or reject `last`, the poison one."""
         try:
             if last.letter is not None:
                 await last.message.reject(requeue=False)  # to <app_id>.dlx, the dead queue
             else:
-                await last.message.ack(multiple=len(batch) > 1)
+                await last.message.ack(multiple=count > 1)
         except Exception as exc:
             # The channel is gone: RabbitMQ redelivers these, and their ids dedupe them.
             log.info("could not settle delivery %s (%r)", last.message.delivery_tag, exc)
@@ -155,7 +171,7 @@ class Pipeline:
             note_dead_letter(self.metrics, last.letter)
             self.metrics.bridge_messages.labels("dead_letter").inc()
         else:
-            self.metrics.bridge_messages.labels("forwarded").inc(len(batch))
+            self.metrics.bridge_messages.labels("forwarded").inc(count)
 
 
 def _translated(

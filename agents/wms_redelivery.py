@@ -12,7 +12,7 @@ An index entry is acked once its warehouse's queue is gone, or, while commands s
 wait, after the entry was published anew: RabbitMQ closes a channel that holds a
 delivery for 30 minutes. A crash between a command's confirm and its ack sends it
 again (at least once, as everywhere): the WMS drops the copy by its message id, the
-command's event id.
+command's event id. Log lines about a parked command carry its correlation id and warehouse.
 """
 
 import asyncio
@@ -40,10 +40,12 @@ from aio_pika.exceptions import (
 from mode import Service
 
 from agents.runtime.flows import Flow, FlowTimer
+from agents.runtime.log_context import Subject, about
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_commands import PUBLISH_TIMEOUT, RETRY_SECONDS, next_pause
 from agents.wms_parking import index_entry, indexed_warehouse, unparked
 from protocols.amqp import WMS_COMMANDS_EXCHANGE, WmsQueues
+from protocols.trace_headers import CORRELATION_ID
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +173,9 @@ class _Session:
                 if await self._delete_if_empty(name):
                     return await self._settle(warehouse, state, held)
                 continue  # a command was parked just now
-            if not await self._forward(parked):
+            with about(Subject(_flow_of(parked), warehouse=warehouse)):
+                forwarded = await self._forward(parked)
+            if not forwarded:
                 return Outcome.WAITING
             pending.dec()
         return Outcome.MORE
@@ -257,3 +261,11 @@ class _Session:
         finally:
             with contextlib.suppress(Exception):
                 await channel.close()
+
+
+def _flow_of(parked: AbstractIncomingMessage) -> str:
+    """A parked command's correlation id: its AMQP property, else its `correlation_id` header."""
+    header = (parked.headers or {}).get(CORRELATION_ID)
+    if isinstance(header, bytes):
+        header = header.decode("utf-8", "replace")
+    return parked.correlation_id or (header if isinstance(header, str) else "")

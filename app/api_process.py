@@ -59,7 +59,9 @@ def build_api_worker(settings: Settings) -> ApiWorker:
     readiness.add_waiting(agents.pending_commands)
     commands = CommandProducer(settings.kafka, settings.topics.order_inbox)
     letters = settings.topics.dead_letters.name
-    mirror = DeadLetterMirror(settings.kafka, letters, settings.partitions)
+    mirror = DeadLetterMirror(
+        settings.kafka, letters, settings.partitions, settings.dead_letter_index_kib * 1024
+    )
     dead_letters = DeadLetterAdmin(settings, mirror)
     traces = TraceMirror(
         settings.kafka, TraceIndex(traced_topics(settings.topics, settings.app_id))

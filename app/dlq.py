@@ -45,8 +45,8 @@ class DeadLetterAdmin:
 
     @contextlib.asynccontextmanager
     async def holding_clients(self) -> AsyncIterator[None]:
-        """Within the block, every replay reuses one consumer and one producer."""
-        async with opened(self.settings.kafka) as clients:
+        """Within the block, every replay reuses one consumer, one producer, one AMQP channel."""
+        async with opened(self.settings.kafka, self.settings.amqp_url) as clients:
             self._held = clients
             try:
                 yield
@@ -59,7 +59,7 @@ class DeadLetterAdmin:
         if self._held is not None:
             yield self._held
             return
-        async with opened(self.settings.kafka) as clients:
+        async with opened(self.settings.kafka, self.settings.amqp_url) as clients:
             yield clients
 
     @property
@@ -118,20 +118,24 @@ class DeadLetterAdmin:
 
     async def replay_at(self, ref: LetterRef) -> ReplayAccepted:
         """Send the original message of the dead letter at `ref` again; return where to."""
-        try:
-            async with asyncio.timeout(REPLAY_WAIT):
-                letter = await self._read(ref)
-                if letter.source == "kafka":
-                    target = await self._to_kafka(letter)
-                elif letter.source == "amqp":
-                    target = await self._to_amqp(letter)
-                else:
-                    raise Conflict(f"a dead letter from {letter.source} cannot be replayed")
-        except (KafkaError, AMQPError, OSError, TimeoutError) as exc:
-            raise BrokerUnavailable(
-                f"the broker did not take the replay within {REPLAY_WAIT:.0f} s: {exc!r}"
-            ) from exc
+        async with _broker_takes_replay():
+            letter = await self._read(ref)
+            target = await self._send_again(letter)
         return ReplayAccepted(id=letter.id, source=letter.source, target=target)
+
+    async def replay_letter(self, letter: DeadLetter) -> ReplayAccepted:
+        """Send the original message of `letter`, already read whole, again; return where to."""
+        async with _broker_takes_replay():
+            target = await self._send_again(letter)
+        return ReplayAccepted(id=letter.id, source=letter.source, target=target)
+
+    async def _send_again(self, letter: DeadLetter) -> str:
+        """Send the letter's message where it came from; where that is."""
+        if letter.source == "kafka":
+            return await self._to_kafka(letter)
+        if letter.source == "amqp":
+            return await self._to_amqp(letter)
+        raise Conflict(f"a dead letter from {letter.source} cannot be replayed")
 
     async def _read(self, ref: LetterRef) -> DeadLetter:
         """The full record at `ref`, read back from Kafka; NotFound unless it is that letter."""
@@ -179,9 +183,18 @@ class DeadLetterAdmin:
             # the letter's flow: its correlation id and traceparent, as the bridge reads them
             headers={name: properties[name] for name in FLOW_HEADERS if name in properties},
         )
-        connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
-        async with connection:
-            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            exchange = await channel.get_exchange(WMS_EVENTS_EXCHANGE, ensure=False)
-            await exchange.publish(message, routing_key, mandatory=True, timeout=10)
+        async with self._clients() as clients:
+            await clients.publish_wms_event(message, routing_key)
         return f"{WMS_EVENTS_EXCHANGE}/{routing_key}"
+
+
+@contextlib.asynccontextmanager
+async def _broker_takes_replay() -> AsyncIterator[None]:
+    """The block's replay within REPLAY_WAIT; a broker that fails or stalls is BrokerUnavailable."""
+    try:
+        async with asyncio.timeout(REPLAY_WAIT):
+            yield
+    except (KafkaError, AMQPError, OSError, TimeoutError) as exc:
+        raise BrokerUnavailable(
+            f"the broker did not take the replay within {REPLAY_WAIT:.0f} s: {exc!r}"
+        ) from exc

@@ -12,7 +12,12 @@ def add_dlq_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     """`dlq list|show|replay` under `commands`."""
     dlq = commands.add_parser("dlq", help="look at dead letters and replay them")
     actions = dlq.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="the newest dead letters first")
+    listing = actions.add_parser(
+        "list",
+        help="the newest dead letters first",
+        description="The newest dead letters first, of those the index holds: it keeps the "
+        "newest that fit DISTGATE_DEAD_LETTER_INDEX_KIB (32 MiB by default).",
+    )
     listing.add_argument("--limit", type=_limit, default=100, help="1..100 (default 100)")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_filters(listing)
@@ -20,13 +25,22 @@ def add_dlq_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPars
     show.add_argument("id", help="the reference `dlq list` shows (id@partition:offset), or the id")
     show.add_argument("--json", action="store_true", help="as one JSON object")
     replay = actions.add_parser(
-        "replay", help="send a dead letter's message again, or with --all every one of a reason"
+        "replay",
+        help="send a dead letter's message again, or with --all every one of a reason",
+        description="Send a dead letter's original message back where it came from. With "
+        "--all, every letter of --reason in the whole dead-letter topic (not only those "
+        "`dlq list` holds), oldest first, each once: the topic is read up to its end as of "
+        "the start, so letters dead-lettered during the run wait for the next one. "
+        "Progress goes to stderr, the count to stdout; exit 1 if any letter could not be "
+        "replayed.",
     )
     replay.add_argument(
         "id", nargs="?", help="the reference `dlq list` shows (id@partition:offset), or the id"
     )
     replay.add_argument(
-        "--all", action="store_true", help="every letter of --reason (and --source, --since)"
+        "--all",
+        action="store_true",
+        help="every letter of --reason (and --source, --since) in the whole topic, each once",
     )
     _add_filters(replay)
 

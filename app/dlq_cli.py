@@ -1,7 +1,8 @@
 """`distgate dlq list|show|replay`: dead letters straight from Kafka and RabbitMQ, no worker needed.
 
 A reference (`<id>@<partition>:<offset>`, as `list` prints) is read from its one record;
-a bare id, a listing and `replay --all` read the dead-letter topic first.
+a bare id and a listing read the dead-letter topic into the index of the newest letters
+first (`DISTGATE_DEAD_LETTER_INDEX_KIB`); `replay --all` streams the whole topic.
 
 What a letter holds came from outside: the table and `show` print it through `printable`,
 so a newline or an escape sequence in it cannot forge a line or drive the terminal.
@@ -34,11 +35,15 @@ def run_dlq(settings: Settings, request: Request) -> int:
 
 async def _run(settings: Settings, request: Request) -> int:
     name = settings.topics.dead_letters.name
-    mirror = DeadLetterMirror(settings.kafka, name, settings.partitions)
+    mirror = DeadLetterMirror(
+        settings.kafka, name, settings.partitions, settings.dead_letter_index_kib * 1024
+    )
     admin = DeadLetterAdmin(settings, mirror)
     ref = parse_ref(request.letter) if request.letter is not None else None
     if ref is not None:  # the record's place is known: no need to read the topic
         return await _one(admin, request, ref)
+    if request.every:  # reads the whole topic itself, not the index of the newest
+        return await replay_all(admin, request.listing, sys.stdout, sys.stderr)
     await mirror.start()
     try:
         try:
@@ -50,8 +55,6 @@ async def _run(settings: Settings, request: Request) -> int:
             letters = admin.entries(listing.limit, listing.source, listing.reason, listing.since)
             _print(letters, request.as_json, sys.stdout)
             return 0
-        if request.every:
-            return await replay_all(admin, request.listing, sys.stdout, sys.stderr)
         assert request.letter is not None
         return await _one(admin, request, admin.ref(request.letter))
     finally:

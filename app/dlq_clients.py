@@ -1,12 +1,15 @@
-"""The Kafka clients a dead-letter replay uses: opened for one replay, or held for many."""
+"""The clients a dead-letter replay uses: opened for one replay, or held for many."""
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TypeVar
 
+import aio_pika
+from aio_pika.abc import AbstractConnection, AbstractExchange
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from app.broker_access import KafkaAccess
+from protocols.amqp import WMS_EVENTS_EXCHANGE
 from protocols.deadletters import Header
 
 READ_TIMEOUT_MS = 5_000
@@ -15,12 +18,16 @@ C = TypeVar("C", AIOKafkaConsumer, AIOKafkaProducer)
 
 
 class ReplayClients:
-    """A consumer that reads one record at a place, and an idempotent producer; both lazy."""
+    """A consumer that reads one record at a place, an idempotent producer and a confirming
+    AMQP channel to `wms.events`; each opened when first used."""
 
-    def __init__(self, kafka: KafkaAccess) -> None:
+    def __init__(self, kafka: KafkaAccess, amqp_url: str) -> None:
         self.kafka = kafka
+        self.amqp_url = amqp_url
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._amqp: AbstractConnection | None = None
+        self._wms_events: AbstractExchange | None = None
 
     async def read_one(self, topic: str, partition: int, offset: int) -> ConsumerRecord | None:
         """The record at `offset` of the partition, or None when Kafka gives none back."""
@@ -44,11 +51,30 @@ class ReplayClients:
             self._producer = await _started(producer)
         await self._producer.send_and_wait(topic, value, key=key, headers=list(headers))
 
+    async def publish_wms_event(self, message: aio_pika.Message, routing_key: str) -> None:
+        """Publish to `wms.events`, mandatory; return once RabbitMQ confirmed it."""
+        if self._wms_events is None:
+            self._amqp = await aio_pika.connect(self.amqp_url, timeout=10)
+            channel = await self._amqp.channel(publisher_confirms=True, on_return_raises=True)
+            self._wms_events = await channel.get_exchange(WMS_EVENTS_EXCHANGE, ensure=False)
+        try:
+            await self._wms_events.publish(message, routing_key, mandatory=True, timeout=10)
+        except Exception:
+            await self._close_amqp()  # the next replay opens a fresh channel
+            raise
+
+    async def _close_amqp(self) -> None:
+        connection, self._amqp, self._wms_events = self._amqp, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
     async def close(self) -> None:
         """Stop whichever client was started."""
         for client in (self._consumer, self._producer):
             if client is not None:
                 await client.stop()
+        await self._close_amqp()
         self._consumer = self._producer = None
 
 
@@ -63,9 +89,9 @@ async def _started(client: C) -> C:
 
 
 @contextlib.asynccontextmanager
-async def opened(kafka: KafkaAccess) -> AsyncIterator[ReplayClients]:
+async def opened(kafka: KafkaAccess, amqp_url: str) -> AsyncIterator[ReplayClients]:
     """Clients for the block, closed after it."""
-    clients = ReplayClients(kafka)
+    clients = ReplayClients(kafka, amqp_url)
     try:
         yield clients
     finally:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from protocols.deadletters import DeadLetter
+
 _REF = re.compile(r"(?P<id>[^@\s]+)@(?P<partition>\d{1,4}):(?P<offset>\d{1,19})")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
@@ -24,6 +26,14 @@ class Listing:
     source: str | None = None
     reason: str | None = None
     since: dt.datetime | None = None
+
+    def selects(self, letter: DeadLetter) -> bool:
+        """Whether `letter` is of the source and reason asked for, dead-lettered since then."""
+        return (
+            (self.source is None or letter.source == self.source)
+            and (self.reason is None or letter.reason == self.reason)
+            and (self.since is None or letter.at >= self.since)
+        )
 
 
 @dataclass(frozen=True)

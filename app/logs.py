@@ -1,8 +1,9 @@
 """Log lines a machine can read: `DISTGATE_LOG_FORMAT=json` gives one JSON object per line.
 
 Each object has `ts`, `level`, `logger`, `process` (supervisor, agents-0, bridge, api)
-and `message`, plus `correlation_id` (from the record, else the request being served)
-and `order_id`, `sku`, `warehouse`, ... where the caller knows them (`extra=`).
+and `message`, plus `correlation_id` (from the record, else the request or message being
+handled) and `order_id`, `sku`, `warehouse`, ... where the caller (`extra=`) or the
+message being handled (`log_context.about`) names them.
 JSON strings escape every control character, so text from outside cannot forge lines.
 """
 
@@ -39,6 +40,8 @@ class JsonFormatter(logging.Formatter):
         correlation_id = getattr(record, "correlation_id", "") or log_context.correlation_id.get()
         if correlation_id:
             entry["correlation_id"] = correlation_id
+        if (handled := log_context.subject.get()) is not None:
+            entry |= handled.names()
         entry |= {key: getattr(record, key) for key in FIELDS if hasattr(record, key)}
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)

@@ -20,6 +20,7 @@ from protocols.topics import Topics
 ErpConfirmation = Literal["required", "auto"]
 LOG_LEVELS = ("crit", "error", "warn", "info", "debug")
 MAX_AGENT_PROCESSES = 64
+MAX_DEAD_LETTER_INDEX_KIB = 4 * 1024 * 1024  # 4 GiB
 # A worker killed with -9 holds its partitions until its session expires: keep it short.
 CONSUMER_SESSION_TIMEOUT_S = 10.0
 
@@ -46,6 +47,8 @@ class Settings:
     dedupe_days: int = 7  # how long applied upstream ids are remembered (exact dedupe)
     decision_timeout_s: int = 259_200  # an order ERP never decides is cancelled after this
     closed_order_days: int = 30  # closed orders leave the API's mirror after this (0: at once)
+    # memory of each dead-letter index (API process, `dlq list`): the newest letters that fit
+    dead_letter_index_kib: int = 32 * 1024
     timezone: str = "UTC"  # IANA name: where "today" is for promise dates
     agent_processes: int = 1
     max_long_polls: int = 1000  # per API process: `wait_for` reads held at once
@@ -103,6 +106,11 @@ class Settings:
         if not 0 <= self.closed_order_days <= 3650:
             raise ConfigurationError(
                 f"DISTGATE_CLOSED_ORDER_DAYS must be 0..3650, not {self.closed_order_days}"
+            )
+        if not 64 <= self.dead_letter_index_kib <= MAX_DEAD_LETTER_INDEX_KIB:
+            raise ConfigurationError(
+                f"DISTGATE_DEAD_LETTER_INDEX_KIB must be 64..{MAX_DEAD_LETTER_INDEX_KIB}, "
+                f"not {self.dead_letter_index_kib}"
             )
         _ = self.zone  # a bad name is refused at start, not at the first promise date
         if not 1 <= self.partitions <= 256:
@@ -289,6 +297,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "dedupe_days": ("DISTGATE_DEDUPE_DAYS", int),
     "decision_timeout_s": ("DISTGATE_DECISION_TIMEOUT_S", int),
     "closed_order_days": ("DISTGATE_CLOSED_ORDER_DAYS", int),
+    "dead_letter_index_kib": ("DISTGATE_DEAD_LETTER_INDEX_KIB", int),
     "timezone": ("DISTGATE_TIMEZONE", str),
     "agent_processes": ("DISTGATE_AGENT_PROCESSES", int),
     "max_long_polls": ("DISTGATE_MAX_LONG_POLLS", int),

@@ -11,6 +11,7 @@ from protocols.ids import CustomerId, EventId, OrderId, PoId, Qty, Sku, Warehous
 from protocols.orders import (
     MAX_ORDER_LINES,
     BackorderPolicy,
+    CancelReason,
     Channel,
     LineNo,
     OrderLineState,
@@ -130,6 +131,8 @@ class OrderView(msgspec.Struct, frozen=True):
     correlation_id: str
     version: Version
     shipments: tuple[Shipment, ...] = ()  # each shipment confirmation, with its tracking
+    # why the order, or its unshipped remainder, was cancelled; null if it never was
+    cancel_reason: CancelReason | None = None
 
 
 class FieldError(msgspec.Struct, frozen=True):

@@ -45,6 +45,14 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class CancelReason(enum.StrEnum):
+    """Why an order's open units were cancelled (a whole rejected order says it by its status)."""
+
+    CUSTOMER = "customer"
+    DECISION_TIMEOUT = "decision_timeout"  # ERP did not decide within DISTGATE_DECISION_TIMEOUT_S
+    REJECTED = "rejected"  # the unshipped remainder of an order rejected after a shipment
+
+
 class LineStatus(enum.StrEnum):
     """Where one order line stands: sourced, released to its warehouse, picked, shipped."""
 

@@ -51,11 +51,18 @@ def routing_key(warehouse: Warehouse, kind: WmsKind | CommandKind) -> str:
     return f"{warehouse}.{kind}"
 
 
+def warehouse_named(key: str) -> Warehouse | None:
+    """The warehouse a routing key `<WAREHOUSE>.<kind>` names, whatever its kind; else None."""
+    warehouse, dot, _ = key.partition(".")
+    return warehouse if dot and _WAREHOUSE.fullmatch(warehouse) else None
+
+
 def parse_routing_key(key: str) -> tuple[Warehouse, WmsKind]:
     """Split the routing key of a message on `wms.events`; raise WmsDecodeError if it is not one."""
-    warehouse, dot, kind = key.partition(".")
-    if not dot or _WAREHOUSE.fullmatch(warehouse) is None:
+    warehouse = warehouse_named(key)
+    if warehouse is None:
         raise WmsDecodeError("bad_routing_key", f"{key!r} is not <WAREHOUSE>.<kind>")
+    kind = key.partition(".")[2]
     if kind not in WMS_KINDS:
         raise WmsDecodeError("unknown_kind", f"{kind!r} is not one of {', '.join(WMS_KINDS)}")
     return warehouse, cast(WmsKind, kind)

@@ -20,4 +20,5 @@ def order_view(order: Order, order_id: str) -> OrderView:
         correlation_id=order.correlation_id,
         version=order.version,
         shipments=tuple(order.shipment(record) for record in order.shipments),
+        cancel_reason=order.cancel_reason,
     )

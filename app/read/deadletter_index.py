@@ -170,12 +170,16 @@ class DeadLetterIndex:
 
 
 class DeadLetterMirror(TopicReader):
-    """Reads every partition of the dead-letter topic from its beginning into an index."""
+    """Reads every partition of the dead-letter topic from its beginning into an index.
+
+    The index keeps the newest letters within `budget_bytes`; `distgate dlq replay --all`
+    reads the topic itself (`app.dlq_stream`) and sees every letter.
+    """
 
     def __init__(
-        self, kafka: KafkaAccess, topic: str, partitions: int, index: DeadLetterIndex | None = None
+        self, kafka: KafkaAccess, topic: str, partitions: int, budget_bytes: int = BUDGET_BYTES
     ) -> None:
-        index = index if index is not None else DeadLetterIndex()
+        index = DeadLetterIndex(budget_bytes)
         place = from_beginning(topic, partitions)
         super().__init__(kafka, place, index.add_record, offset_reset="earliest")
         self.index = index

@@ -4,13 +4,15 @@ Before anything went to a warehouse, reservations are released. After, each ware
 with released lines gets a Cancel and every hold is deallocated. Either way a line's
 backordered units leave the SKU's backorder queue. Once something shipped,
 only the unshipped remainder can go: it is cancelled and the order is SHIPPED (INVOICED
-if ERP invoiced everything that shipped).
+if ERP invoiced everything that shipped). The order keeps why its units were cancelled
+(`cancel_reason`); a rejection of the whole order says it by its status.
 """
 
 from msgspec.structs import replace
 
 from protocols.order_commands import CancelOrder
 from protocols.orders import (
+    CancelReason,
     LineStatus,
     OrderCancelled,
     OrderInvoiced,
@@ -29,7 +31,7 @@ from tables.order.value import InvalidOrderTransition, OrderLine, cancel_refusal
 def reject(change: Change, reason: str) -> Change:
     """REJECTED: everything held given back (the warehouses told); a shipped part stays."""
     if any(line.shipped for line in change.order.lines):
-        return cancel_remainder(change, reason)
+        return cancel_remainder(because(change, CancelReason.REJECTED), reason)
     change = give_back(change, LineStatus.REJECTED)
     return emit(change, OrderRejected, reason=reason)
 
@@ -43,10 +45,16 @@ def cancel(change: Change, message: CancelOrder) -> Change | None:
         raise InvalidOrderTransition(
             refusal, f"{message.event_id} for order {order.order_id} in {order.status}"
         )
+    change = because(change, CancelReason.CUSTOMER)
     if any(line.shipped for line in order.lines):
         return cancel_remainder(change, message.reason)
     change = give_back(change, LineStatus.CANCELLED)
     return emit(change, OrderCancelled, reason=message.reason)
+
+
+def because(change: Change, reason: CancelReason) -> Change:
+    """The order remembering why its open units are being cancelled, for `GET /v1/orders`."""
+    return replace(change, order=replace(change.order, cancel_reason=reason))
 
 
 def give_back(change: Change, status: LineStatus) -> Change:

@@ -9,15 +9,15 @@ and gives its stock back, unless ERP decided meanwhile.
 import datetime as dt
 
 from protocols.order_commands import DecisionOverdue
-from protocols.orders import LineStatus, OrderCancelled, OrderStatus
+from protocols.orders import CancelReason, LineStatus, OrderCancelled, OrderStatus
 from tables.order.change import Change, emit
-from tables.order.close import give_back
+from tables.order.close import because, give_back
 from tables.order.value import Order
 
 AWAITING_DECISION = frozenset(
     {OrderStatus.RESERVED, OrderStatus.BACKORDERED, OrderStatus.CREDIT_HOLD}
 )
-REASON = "decision_timeout"
+REASON = CancelReason.DECISION_TIMEOUT.value
 
 
 def decision_overdue(order: Order, now: dt.datetime, timeout: dt.timedelta) -> bool:
@@ -41,4 +41,5 @@ def time_out(change: Change, message: DecisionOverdue) -> Change | None:
     """CANCELLED for want of a decision, its stock given back; nothing if ERP decided since."""
     if change.order.status not in AWAITING_DECISION:
         return None
-    return emit(give_back(change, LineStatus.CANCELLED), OrderCancelled, reason=REASON)
+    change = give_back(because(change, CancelReason.DECISION_TIMEOUT), LineStatus.CANCELLED)
+    return emit(change, OrderCancelled, reason=REASON)

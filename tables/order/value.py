@@ -9,6 +9,7 @@ from msgspec.structs import replace
 
 from protocols.orders import (
     BackorderPolicy,
+    CancelReason,
     LineFill,
     LineStatus,
     OrderEvent,
@@ -250,6 +251,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     last_offset: int = -1  # highest inbox offset applied; an order lives in one partition
     outbox: tuple[Outbox, ...] = ()  # the sends of the last OUTBOX_DEPTH applied messages
     shipments: tuple[ShipmentRecord, ...] = ()  # every shipment confirmation, in order taken
+    # why its open units were cancelled (None: never cancelled, or rejected whole)
+    cancel_reason: CancelReason | None = None
 
     @property
     def submitted_at(self) -> dt.datetime | None:

@@ -42,6 +42,7 @@ def dlq(deployment: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTGATE_")}
     env |= {"DISTGATE_KAFKA_URL": deployment.kafka_url, "DISTGATE_AMQP_URL": deployment.amqp_url}
     env |= {"DISTGATE_APP_ID": deployment.app_id}
+    env |= {"DISTGATE_DEAD_LETTER_INDEX_KIB": str(deployment.dead_letter_index_kib)}
     command = [sys.executable, "-m", "app", "dlq", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 

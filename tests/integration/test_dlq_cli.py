@@ -1,16 +1,19 @@
-"""`distgate dlq` for an operator with many letters: by time, all of a reason at once, by place."""
+"""`distgate dlq` for an operator with many letters: by time, all of a reason at once (more
+than the index holds too), by place."""
 
 import asyncio
 import datetime as dt
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
 
 from app.settings import Settings
 from tests.conftest import SpawnWorker
 from tests.integration.test_dead_letter_admin import dlq
-from tests.support.kafka import unique
+from tests.support.kafka import read_until, unique
 from tests.support.polling import eventually
 from tests.support.wms import positions, publish_xml, unique_warehouse
 
@@ -67,7 +70,7 @@ async def test_holds_without_stock_are_replayed_all_at_once_and_applied_once(
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout.strip() == "replayed 3 of 3 dead letters"
     progress = [line for line in replayed.stderr.splitlines() if line.startswith("[")]
-    assert [line.split()[0] for line in progress] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert [line.split()[0] for line in progress] == ["[1]", "[2]", "[3]"]
     # And each hold applies
     for sku in skus:
         await eventually(
@@ -127,3 +130,45 @@ async def test_one_letter_is_replayed_by_its_place_without_reading_the_topic(
         lambda: positions(worker.url, sku),
         lambda p: p is not None and p[where]["blocked"] == 4,
     )
+
+
+async def test_replay_all_sends_every_letter_once_also_beyond_what_the_index_holds(
+    spawn_worker: SpawnWorker, deployment: Settings
+) -> None:
+    # Given 90 holds of stock a warehouse does not have, each dead-lettered by the stock side
+    worker = spawn_worker()
+    await worker.wait_ready()
+    where, sku = unique_warehouse(), unique("SKU")
+
+    def hold(n: int) -> tuple[str, bytes]:
+        body = f'<Hold txn="H-{n}" warehouse="{where}"><Line sku="{sku}-{n}" delta="5"/></Hold>'
+        return f"{where}.hold", body.encode()
+
+    await publish_xml(deployment.amqp_url, [hold(n) for n in range(90)])
+    letters = await held_letters(deployment, 90)
+    # Then an index of 64 KiB holds only some of them
+    small = deployment.with_overrides(dead_letter_index_kib=64)
+    held = listed(small, "--reason", HELD)
+    assert 0 < len(held) < 90
+    assert {letter["id"] for letter in held} < {letter["id"] for letter in letters}
+    # When every held letter is replayed with that index, while the worker runs and
+    # dead-letters each replayed hold again
+    replayed = dlq(small, "replay", "--all", "--reason", HELD)
+    # Then all 90 were sent again, each once, and the letters dead-lettered during the run
+    # were not: the stock inbox holds each hold event exactly twice
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.strip() == "replayed 90 of 90 dead letters"
+    progress = [line for line in replayed.stderr.splitlines() if line.startswith("[")]
+    assert [line.split()[0] for line in progress] == [f"[{n}]" for n in range(1, 91)]
+    assert progress[-1].endswith("records read)")
+    events = {f"wms:{where}:H-{n}:{sku}-{n}" for n in range(90)}
+
+    def hold_events(records: list[ConsumerRecord]) -> list[str]:
+        found = (json.loads(r.value).get("event_id") for r in records if b"HoldChanged" in r.value)
+        return [event for event in found if event in events]
+
+    inbox = deployment.topics.stock_inbox.name
+    records = await read_until(
+        deployment.kafka_bootstrap, inbox, lambda rs: len(hold_events(rs)) >= 2 * len(events)
+    )
+    assert Counter(hold_events(records)) == Counter({event: 2 for event in events})

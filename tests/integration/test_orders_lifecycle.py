@@ -90,7 +90,9 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
         )
         for s in order["shipments"]
     ] == [(where, "UPS", "1Z-A", [(1, 2)]), (where, "UPS", "1Z-B", [(2, 1)])]
-    # When the customer cancels the rest, Then the order is SHIPPED with that unit cancelled
+    assert order["cancel_reason"] is None
+    # When the customer cancels the rest, Then the order is SHIPPED with that unit cancelled,
+    # by the customer
     status, _ = await call(worker.url, "POST", f"/v1/orders/{order_id}/cancel")
     assert status == 202
     order = await wait_status(worker.url, order_id, "SHIPPED")
@@ -98,12 +100,14 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
         (2, 0, 1),
         (1, 0, 0),
     ]
+    assert order["cancel_reason"] == "customer"
     # When ERP invoices, Then the order is INVOICED with its whole history
     await erp_decides(
         deployment.kafka_bootstrap,
         ErpOrderInvoiced(event_id=unique("e"), order_id=order_id, invoice_id="INV-1"),
     )
     order = await wait_status(worker.url, order_id, "INVOICED")
+    assert order["cancel_reason"] == "customer"
     assert [h["status"] for h in order["history"]] == [
         "SUBMITTED",
         "RESERVED",
@@ -209,8 +213,15 @@ async def test_an_order_erp_never_decides_is_cancelled_and_gives_its_stock_back(
     await wait_status(worker.url, order_id, "RESERVED")
     # When the timeout passes (the deadline clock ticks every few seconds)
     order = await wait_status(worker.url, order_id, "CANCELLED", within=30)
-    # Then it is cancelled for want of a decision, and its reservation is given back
+    # Then it is cancelled for want of a decision, GET says so, and its reservation is given back
     assert [line["cancelled"] for line in order["lines"]] == [3]
+    assert order["cancel_reason"] == "decision_timeout"
     await eventually(
         lambda: position(worker.url, sku, "DC-WEST"), lambda p: (p["reserved"], p["atp"]) == (0, 4)
     )
+    # When the worker restarts, Then it still says why
+    worker.terminate()
+    worker.start()
+    await worker.wait_ready()
+    _, order = await call(worker.url, "GET", f"/v1/orders/{order_id}")
+    assert (order["status"], order["cancel_reason"]) == ("CANCELLED", "decision_timeout")

@@ -18,7 +18,9 @@ from app.dev.workers import free_port
 from app.settings import Settings
 from app.topology import declare_kafka_topics
 from tests.conftest import SpawnWorker
+from tests.support.kafka import produce, unique
 from tests.support.polling import eventually
+from tests.support.wms import publish_xml, unique_warehouse
 
 T = TypeVar("T")
 
@@ -176,7 +178,7 @@ def _base_env() -> dict[str, str]:
 
 
 async def test_json_logs_are_one_object_per_line_with_the_requests_correlation_id(
-    spawn_worker: SpawnWorker,
+    spawn_worker: SpawnWorker, deployment: Settings
 ) -> None:
     # Given a worker that logs JSON
     worker = spawn_worker("w1", DISTGATE_LOG_FORMAT="json")
@@ -197,6 +199,37 @@ async def test_json_logs_are_one_object_per_line_with_the_requests_correlation_i
     assert lines[0]["logger"] == "distgate.access"
     assert (lines[0]["process"], lines[0]["path"], lines[0]["status"]) == ("api", "/healthz", 200)
     assert isinstance(lines[0]["duration_ms"], float)
+    # When a WMS sends poison XML in its flow, and ERP and a stray producer send records
+    # that are not JSON in theirs, to a relay and to the WMS command publisher
+    where, flow = unique_warehouse(), unique("flow")
+    await publish_xml(
+        deployment.amqp_url, [(f"{where}.receipt", b"<Receipt")], correlation_id=f"{flow}-wms"
+    )
+    for topic, said in (
+        (deployment.topics.erp_order_decisions.name, f"{flow}-erp"),
+        (deployment.topics.wms_commands.name, f"{flow}-cmd"),
+    ):
+        await produce(
+            deployment.kafka_bootstrap, topic, [(b"O-1", b"{")], [("correlation_id", said.encode())]
+        )
+
+    # Then the bridge's and the agents' dead-letter lines carry each one's correlation id,
+    # and the bridge's the warehouse it came from
+    def dead_letter_lines() -> dict[str, tuple[object, object]]:
+        lines = [json.loads(line) for line in worker.log_path.read_text().splitlines()]
+        return {
+            str(line["correlation_id"]): (line["process"], line.get("warehouse"))
+            for line in lines
+            if str(line.get("correlation_id", "")).startswith(flow)
+            and str(line["message"]).startswith("dead-lettered")
+        }
+
+    said = await eventually(_async(dead_letter_lines), lambda found: len(found) == 3, within=30)
+    assert said == {
+        f"{flow}-wms": ("bridge", where),
+        f"{flow}-erp": ("agents-0", None),
+        f"{flow}-cmd": ("agents-0", None),
+    }
     # And every line any of its processes wrote parsed as JSON (json.loads above raised otherwise)
     processes = {json.loads(line)["process"] for line in worker.log_path.read_text().splitlines()}
     assert {"agents-0", "bridge", "api"} <= processes

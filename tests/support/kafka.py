@@ -18,14 +18,23 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes | None, Any]]) -> None:
-    """Send (key, value) pairs, values as msgspec Structs, raw bytes or None (a tombstone)."""
+async def produce(
+    bootstrap: str,
+    topic: str,
+    messages: Iterable[tuple[bytes | None, Any]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Send (key, value) pairs, values as msgspec Structs, raw bytes or None (a tombstone),
+    each with `headers`."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         futures = [
             await producer.send(
-                topic, key=key, value=value if _raw(value) else _encoder.encode(value)
+                topic,
+                key=key,
+                value=value if _raw(value) else _encoder.encode(value),
+                headers=headers,
             )
             for key, value in messages
         ]

@@ -1,7 +1,5 @@
 """An agent's log lines about a record carry that record's correlation id, as the API's do."""
 
-import io
-import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -13,9 +11,9 @@ from prometheus_client import CollectorRegistry
 from agents.deadletters import DeadLetters
 from agents.runtime.metrics import AgentMetrics
 from agents.stock import StockActor
-from app.logs import JsonFormatter
 from protocols.deadletters import DeadLetter
 from protocols.trace_headers import CORRELATION_ID
+from tests.support.logs import JsonLog, json_log
 from tests.support.tables import DictRows
 
 INBOX = TP("distgate.stock-inbox", 0)
@@ -52,15 +50,10 @@ class DeadLetterTopic:
 
 
 @pytest.fixture
-def json_lines() -> Iterator[io.StringIO]:
+def json_lines() -> Iterator[JsonLog]:
     """What the agents process writes with `DISTGATE_LOG_FORMAT=json`, formatted as it is logged."""
-    written = io.StringIO()
-    handler = logging.StreamHandler(written)
-    handler.setFormatter(JsonFormatter("agents-0"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield written
-    root.removeHandler(handler)
+    with json_log("agents-0") as log:
+        yield log
 
 
 def record(offset: int, value: bytes, correlation_id: str | None) -> Message:
@@ -69,7 +62,7 @@ def record(offset: int, value: bytes, correlation_id: str | None) -> Message:
 
 
 async def test_a_dead_letter_log_line_carries_the_correlation_id_of_its_record(
-    json_lines: io.StringIO,
+    json_lines: JsonLog,
 ) -> None:
     # Given the stock actor, its dead letters going to a topic that keeps them
     topic = DeadLetterTopic()
@@ -82,8 +75,14 @@ async def test_a_dead_letter_log_line_carries_the_correlation_id_of_its_record(
     await actor.handle(INBOX, batch)
     logging.getLogger("agents.test").warning("after the batch")
 
-    # Then each record's dead-letter line names its own flow, and the last one none
-    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    # Then each record's dead-letter line names its own flow, the one of no flow the flow
+    # its letter was given, and a line after the batch none
+    lines = json_lines.lines()
     said = [(line["message"].split()[1], line.get("correlation_id")) for line in lines]
     ids = [letter.id for letter in topic.sent]
-    assert said == [(ids[0], "flow-a"), (ids[1], "flow-b"), (ids[2], None), ("the", None)]
+    assert said == [
+        (ids[0], "flow-a"),
+        (ids[1], "flow-b"),
+        (ids[2], f"dl-{ids[2]}"),
+        ("the", None),
+    ]

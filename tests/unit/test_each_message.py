@@ -1,6 +1,8 @@
-"""Relays and the WMS command agent: whatever one message does, it is handled or dead-lettered."""
+"""Relays and the WMS command agent: whatever one message does, it is handled or dead-lettered,
+and every log line about it says which message it was."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,10 +14,13 @@ from prometheus_client import CollectorRegistry
 
 from agents.deadletters import DeadLetters
 from agents.each_message import handle_each
+from agents.runtime.log_context import Subject
 from agents.runtime.metrics import AgentMetrics
+from agents.wms_commands import command_subject
 from protocols.deadletters import DeadLetter
 from protocols.erp import OrderDecision, SupplyMessage
 from protocols.wms_events import WmsCommandMessage
+from tests.support.logs import json_log
 
 DECISIONS = msgspec.json.Decoder(OrderDecision).decode
 SUPPLY = msgspec.json.Decoder(SupplyMessage).decode
@@ -45,9 +50,19 @@ class FakeTopic:
         self.sent.append(DeadLetter.from_headers(headers, value, key))
 
 
-def event(offset: int, value: bytes | None, topic: str = "erp.order-decisions") -> FakeEvent:
-    record = Message(topic, 0, offset, 0.0, 0, HEADERS, b"O-1", value, None, tp=TP(topic, 0))
+def event(
+    offset: int,
+    value: bytes | None,
+    topic: str = "erp.order-decisions",
+    headers: list[tuple[str, bytes]] = HEADERS,
+) -> FakeEvent:
+    record = Message(topic, 0, offset, 0.0, 0, headers, b"O-1", value, None, tp=TP(topic, 0))
     return FakeEvent(record)
+
+
+def order_subject(_event: FakeEvent, message: Any) -> Subject:
+    """What a relayed ERP decision is about: its own id as its flow, and its order."""
+    return Subject(message.event_id, order_id=message.order_id)
 
 
 async def stream_of(*events: FakeEvent) -> AsyncIterator[FakeEvent]:
@@ -55,10 +70,12 @@ async def stream_of(*events: FakeEvent) -> AsyncIterator[FakeEvent]:
         yield each
 
 
-async def run(events: list[FakeEvent], decode: Any, handle: Any) -> list[DeadLetter]:
+async def run(
+    events: list[FakeEvent], decode: Any, handle: Any, describe: Any = order_subject
+) -> list[DeadLetter]:
     topic = FakeTopic()
     dead_letters = DeadLetters(topic, AgentMetrics(CollectorRegistry()))  # type: ignore[arg-type]
-    await handle_each(stream_of(*events), decode, handle, dead_letters)
+    await handle_each(stream_of(*events), decode, handle, dead_letters, describe)
     return topic.sent
 
 
@@ -137,7 +154,9 @@ async def test_a_wms_command_that_is_not_utf8_is_dead_lettered_not_published() -
     )
     published = Forwarder()
     # When the command agent takes it
-    letters = await run([event(5, value, "distgate.wms-commands")], COMMANDS, published)
+    letters = await run(
+        [event(5, value, "distgate.wms-commands")], COMMANDS, published, command_subject
+    )
     # Then it is dead-lettered as malformed and nothing reaches RabbitMQ
     assert [(x.reason, x.payload) for x in letters] == [("malformed", value)]
     assert published.forwarded == []
@@ -153,5 +172,51 @@ async def test_a_stopping_worker_is_not_mistaken_for_a_bad_message() -> None:
     topic = FakeTopic()
     dead_letters = DeadLetters(topic, AgentMetrics(CollectorRegistry()))  # type: ignore[arg-type]
     with pytest.raises(asyncio.CancelledError):
-        await handle_each(stream_of(event(1, CONFIRMED)), DECISIONS, cancelled, dead_letters)
+        await handle_each(
+            stream_of(event(1, CONFIRMED)), DECISIONS, cancelled, dead_letters, order_subject
+        )
     assert topic.sent == []
+
+
+async def test_each_log_line_about_a_message_says_which_flow_and_order_it_was() -> None:
+    # Given a forward step that fails on every message
+    async def failing(_event: FakeEvent, _message: Any) -> None:
+        raise RuntimeError("the inbox went away")
+
+    flow = [("correlation_id", b"erp-flow-9")]
+    # When the relay takes a malformed decision of ERP's flow erp-flow-9, then a valid one
+    # of no flow, which fails
+    with json_log("agents-0") as log:
+        letters = await run([event(1, b"{", headers=flow), event(2, CONFIRMED)], DECISIONS, failing)
+    # Then the malformed one's line names its flow, and the failed one's lines its own id
+    # (its flow from here on) and its order, as its dead letter does
+    said = [(ln["logger"], ln.get("correlation_id"), ln.get("order_id")) for ln in log.lines()]
+    assert said == [
+        ("agents.deadletters", "erp-flow-9", None),
+        ("agents.each_message", "e-1", "O-1"),
+        ("agents.deadletters", "e-1", "O-1"),
+    ]
+    assert [letter.reason for letter in letters] == ["malformed", "unexpected_error"]
+    assert dict(letters[1].headers)["correlation_id"] == b"e-1"
+
+
+async def test_a_wms_command_log_line_names_its_order_and_warehouse() -> None:
+    # Given a command that RabbitMQ cannot take, for order O-1 at DC-EAST in flow f-7
+    value = (
+        b'{"type":"CancelAtWarehouse","event_id":"c-1","order_id":"O-1","warehouse":"DC-EAST",'
+        b'"txn":"t-1","correlation_id":"f-7"}'
+    )
+
+    async def unreachable(_event: FakeEvent, _command: Any) -> None:
+        logging.getLogger("agents.wms_commands").warning("not confirmed; retrying")
+        raise RuntimeError("RabbitMQ went away")
+
+    # When the command agent takes it
+    with json_log("agents-0") as log:
+        await run(
+            [event(5, value, "distgate.wms-commands")], COMMANDS, unreachable, command_subject
+        )
+    # Then each line about it names its flow, order and warehouse
+    assert {
+        (ln.get("correlation_id"), ln.get("order_id"), ln.get("warehouse")) for ln in log.lines()
+    } == {("f-7", "O-1", "DC-EAST")}

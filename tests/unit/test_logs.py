@@ -65,3 +65,18 @@ def test_access_lines_come_with_json_or_at_debug() -> None:
     assert access_level("text", "debug") == "INFO"
     assert access_level("json", "info") is None  # inherits the level: written
     assert logging_config("json", "info", "api")["handlers"]["default"]["formatter"] == "json"
+
+
+def test_the_message_being_handled_gives_its_flow_and_what_it_names() -> None:
+    # Given a relay handling ERP's decision on order SO-1 of flow erp-7
+    with log_context.about(log_context.Subject("erp-7", order_id="SO-1")):
+        entry = json.loads(JsonFormatter("agents-0").format(_record("retrying")))
+        # a line naming a warehouse itself keeps its own
+        named = json.loads(JsonFormatter("agents-0").format(_record("x", warehouse="DC-1")))
+    # Then the line carries them, and no SKU or warehouse it does not know
+    assert (entry["correlation_id"], entry["order_id"]) == ("erp-7", "SO-1")
+    assert {"sku", "warehouse"}.isdisjoint(entry)
+    assert (named["order_id"], named["warehouse"]) == ("SO-1", "DC-1")
+    # And after it, lines name nothing
+    after = json.loads(JsonFormatter("agents-0").format(_record("idle")))
+    assert {"correlation_id", "order_id"}.isdisjoint(after)

@@ -41,3 +41,13 @@ def test_every_served_route_is_documented() -> None:
         for m, p in served
     }
     assert normalised == documented
+
+
+def test_an_order_documents_why_it_was_cancelled() -> None:
+    schemas = orjson.loads(openapi_document())["components"]["schemas"]
+    reason = schemas["OrderView"]["properties"]["cancel_reason"]
+    assert reason == {
+        "anyOf": [{"$ref": "#/components/schemas/CancelReason"}, {"type": "null"}],
+        "default": None,
+    }
+    assert schemas["CancelReason"]["enum"] == ["customer", "decision_timeout", "rejected"]

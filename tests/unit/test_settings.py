@@ -21,6 +21,8 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.http_host_is_loopback
     assert settings.decision_timeout_s == 259_200
     assert Settings.from_env({"DISTGATE_DECISION_TIMEOUT_S": "60"}).decision_timeout_s == 60
+    assert settings.dead_letter_index_kib == 32 * 1024
+    assert Settings.from_env({"DISTGATE_DEAD_LETTER_INDEX_KIB": "64"}).dead_letter_index_kib == 64
 
 
 def test_closed_orders_and_the_business_day_have_the_contracts_defaults() -> None:
@@ -54,6 +56,7 @@ def test_the_bounds_on_cost_have_sane_defaults() -> None:
         ("DISTGATE_DECISION_TIMEOUT_S", "0", "DISTGATE_DECISION_TIMEOUT_S must be at least 1"),
         ("DISTGATE_CLOSED_ORDER_DAYS", "-1", "DISTGATE_CLOSED_ORDER_DAYS must be 0..3650"),
         ("DISTGATE_CLOSED_ORDER_DAYS", "a month", "is not a valid int"),
+        ("DISTGATE_DEAD_LETTER_INDEX_KIB", "63", "DISTGATE_DEAD_LETTER_INDEX_KIB must be 64.."),
         ("DISTGATE_TIMEZONE", "Europe/Berlinn", "'Europe/Berlinn' is not an IANA time zone"),
         ("DISTGATE_TIMEZONE", "CET+1", "is not an IANA time zone"),
         ("DISTGATE_TIMEZONE", "Europe", "is not an IANA time zone"),

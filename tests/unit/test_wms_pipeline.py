@@ -12,13 +12,14 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
 
-from agents import wms_pipeline
+from agents import wms_pipeline, wms_translate
 from agents.runtime.correlated import incoming
 from agents.runtime.failpoints import Failpoints
 from agents.runtime.metrics import AgentMetrics
 from agents.wms_pipeline import INLINE_BODY_BYTES, Pipeline
 from protocols.topics import Topics
 from protocols.trace_headers import trace_id_of
+from tests.support.logs import json_log
 
 TOPICS = Topics.for_app("distgate")
 
@@ -201,3 +202,39 @@ async def test_a_confirmation_joins_the_flow_a_wms_echoes_as_property_or_as_head
         future.set_result(None)
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_log_lines_about_a_delivery_name_its_flow_and_warehouse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a poison delivery of flow wms-poison-1, and a large one of flow wms-big-2 that
+    # meets a bug while it is decoded on the parser thread
+    big = b'<Count txn="C-2" warehouse="W2">' + b" " * INLINE_BODY_BYTES + b"</Count>"
+    messages = [
+        replace(FakeMessage(b"<Count", delivery_tag=1), correlation_id="wms-poison-1"),
+        FakeMessage(big, routing_key="W2.count", delivery_tag=2, correlation_id="wms-big-2"),
+    ]
+
+    decode = wms_translate.decode_wms
+
+    def buggy(key: str, body: bytes) -> Any:
+        if body == big:
+            raise RuntimeError("a bug")
+        return decode(key, body)
+
+    monkeypatch.setattr(wms_translate, "decode_wms", buggy)
+    # When the pipeline takes them and Kafka has their dead letters
+    with json_log("bridge") as log:
+        _, producer, running = await started(messages)
+        for future in producer.futures:
+            future.set_result(None)
+        await asyncio.sleep(0.01)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    # Then each line about one names its flow and the warehouse of its routing key
+    said = [(ln["logger"], ln.get("correlation_id"), ln.get("warehouse")) for ln in log.lines()]
+    assert said == [
+        ("agents.wms_translate", "wms-big-2", "W2"),
+        ("agents.deadletters", "wms-poison-1", "W1"),
+        ("agents.deadletters", "wms-big-2", "W2"),
+    ]
