@@ -53,6 +53,9 @@ Queue = tuple[Backorder, ...]
 Changed = tuple[tuple[LineKey, Backorder | None], ...]
 """Entries as a rule left them, by line (None: the line left the queue)."""
 
+Waiting = dict[str | None, int]
+"""Units waiting, by the warehouse their lines asked for (None: any)."""
+
 
 class QueueFill(msgspec.Struct, frozen=True):
     """Units of one queued line newly reserved in one warehouse."""
@@ -62,6 +65,7 @@ class QueueFill(msgspec.Struct, frozen=True):
     qty: int
     waiting: int  # the line's units in the queue before this fill
     correlation_id: str = ""
+    asked: str | None = None  # the warehouse the line asked for (None: any)
 
 
 class Served(msgspec.Struct, frozen=True):
@@ -72,30 +76,47 @@ class Served(msgspec.Struct, frozen=True):
     fills: tuple[QueueFill, ...]
 
 
-def serve(stock: SkuStock, queue: Iterable[Backorder], rose: Iterable[str]) -> Served:
+def serve(
+    stock: SkuStock, queue: Iterable[Backorder], rose: Iterable[str], waiting: Waiting
+) -> Served:
     """The oldest entries take the ATP of the warehouses in `rose`, before anyone else can.
 
     Each entry in turn takes what it may from those warehouses, largest ATP first (ties to
     the first code), as a new line would; an entry left with nothing waiting leaves. No
-    entry is read once that ATP is used up.
+    entry is read once that ATP is used up, or once no entry left to read (`waiting`
+    counts their units) may take what is left of it.
     """
     atp = {w: p.atp for w in set(rose) if (p := stock.position(w)) is not None and p.atp > 0}
+    unread = dict(waiting)
     fills: list[QueueFill] = []
     changed: list[tuple[LineKey, Backorder | None]] = []
     entries = iter(queue)
-    while any(atp.values()) and (entry := next(entries, None)) is not None:
+    while _may_take(atp, unread) and (entry := next(entries, None)) is not None:
+        unread[entry.warehouse] = unread.get(entry.warehouse, 0) - entry.qty
         need = entry.qty
         for warehouse in sorted(atp, key=lambda w: (-atp[w], w)):
             taken = min(need, atp[warehouse]) if entry.takes_from(warehouse) else 0
             if taken:
                 fills.append(
-                    QueueFill(entry.key, warehouse, taken, entry.qty, entry.correlation_id)
+                    QueueFill(
+                        entry.key,
+                        warehouse,
+                        taken,
+                        entry.qty,
+                        entry.correlation_id,
+                        entry.warehouse,
+                    )
                 )
                 atp[warehouse] -= taken
                 need -= taken
         if need != entry.qty:
             changed.append((entry.key, replace(entry, qty=need) if need else None))
     return Served(_reserved(stock, fills), tuple(changed), tuple(fills))
+
+
+def _may_take(atp: dict[str, int], unread: Waiting) -> bool:
+    """Whether lines not read yet may take some of the ATP left."""
+    return any(n and (unread.get(None, 0) > 0 or unread.get(w, 0) > 0) for w, n in atp.items())
 
 
 def _reserved(stock: SkuStock, fills: list[QueueFill]) -> tuple[Position, ...]:

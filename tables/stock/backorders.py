@@ -30,6 +30,7 @@ from tables.stock.backorder_queue import (
     Changed,
     QueueFill,
     Served,
+    Waiting,
     promise,
     promise_inputs,
     serve,
@@ -40,6 +41,7 @@ from tables.stock.queue_rows import (
     QueueChange,
     QueueHead,
     QueueReader,
+    waiting_for,
 )
 from tables.stock.reservations import added_to_hold
 from tables.stock.value import LineHolds, LineKey, Position, Reservation, SkuStock
@@ -80,10 +82,12 @@ def queue_step(
         return QueueStep()
     head = queue.head()
     pending = Overlay(queue)
-    waiting = before.queued + _join_or_leave(pending, message, joining, now)
-    served = serve(after, pending.entries(), _risen(before, after))
+    waiting = head.waiting()
+    _tally(waiting, *_join_or_leave(pending, message, joining, now))
+    served = serve(after, pending.entries(), _risen(before, after), waiting)
     pending.update(served.changed)
-    waiting -= sum(fill.qty for fill in served.fills)
+    for fill in served.fills:
+        waiting[fill.asked] = waiting.get(fill.asked, 0) - fill.qty
     stock = _with(after, served.positions)
     if not pending.changed and promise_inputs(stock, today) == head.promised_from:
         return QueueStep()
@@ -94,7 +98,10 @@ def queue_step(
         *_promise_answers(promised.changed, message.event_id, after, before.version + 1),
     )
     new_head = QueueHead(
-        head.recent, promise_inputs(_with(stock, promised.positions), today), promised.dated_through
+        head.recent,
+        promise_inputs(_with(stock, promised.positions), today),
+        promised.dated_through,
+        waiting_for(waiting),
     )
     if answers:
         new_head = new_head.answered(message.event_id, answers)
@@ -102,7 +109,7 @@ def queue_step(
         positions=promised.positions,
         lines=_filled_holds(served, holds_of, message.event_id),
         change=QueueChange(None if new_head == head else new_head, tuple(pending.changed.items())),
-        waiting=waiting,
+        waiting=sum(waiting.values()),
         answers=answers,
     )
 
@@ -124,27 +131,36 @@ def _joining(message: StockInboxMessage, holds_of: HoldsOf) -> int:
 
 def _join_or_leave(
     pending: Overlay, message: StockInboxMessage, joining: int, now: dt.datetime
-) -> int:
-    """The message's own line joins the queue with `joining` units, or leaves it; the units
-    it adds (negative: takes away)."""
+) -> tuple[Backorder | None, Backorder | None]:
+    """The message's own line joins the queue with `joining` units, or leaves it; its entry
+    before and after (both None: neither)."""
     if isinstance(message, ReleaseReservation | Deallocate):
         line = (message.order_id, message.line_no)
         left = pending.entry(line)
-        if left is None:
-            return 0
-        pending.update(((line, None),))
-        return -left.qty
+        if left is not None:
+            pending.update(((line, None),))
+        return left, None
     if joining and isinstance(message, ReserveLine | FillBackorder):
-        pending.update(((_key(message), _joined(pending, message, joining, now)),))
-    return joining
+        current = pending.entry(_key(message))
+        joined = _joined(current, message, joining, now)
+        pending.update(((_key(message), joined),))
+        return current, joined
+    return None, None
+
+
+def _tally(waiting: Waiting, old: Backorder | None, new: Backorder | None) -> None:
+    """Count a line's entry changed from `old` to `new` in the units waiting."""
+    if old is not None:
+        waiting[old.warehouse] = waiting.get(old.warehouse, 0) - old.qty
+    if new is not None:
+        waiting[new.warehouse] = waiting.get(new.warehouse, 0) + new.qty
 
 
 def _joined(
-    pending: Overlay, message: ReserveLine | FillBackorder, qty: int, now: dt.datetime
+    current: Backorder | None, message: ReserveLine | FillBackorder, qty: int, now: dt.datetime
 ) -> Backorder:
-    """The line's entry with `qty` more units: in its place if it waits already, else in
-    its order's place."""
-    current = pending.entry(_key(message))
+    """The line's entry with `qty` more units: in its place if it waits already (`current`),
+    else in its order's place."""
     if current is not None:
         return replace(current, qty=current.qty + qty)
     return Backorder(

@@ -18,7 +18,14 @@ import msgspec
 from protocols.reservations import BackorderFilled, BackorderPromised
 from tables.batch import Rows
 from tables.keys import backorder_key, backorders_prefix, queue_key, waiting_key
-from tables.stock.backorder_queue import Backorder, Changed, PromiseInputs, Queue, Rank
+from tables.stock.backorder_queue import (
+    Backorder,
+    Changed,
+    PromiseInputs,
+    Queue,
+    Rank,
+    Waiting,
+)
 from tables.stock.value import LineKey
 
 QueueAnswer = BackorderFilled | BackorderPromised
@@ -45,6 +52,13 @@ class QueueHead(msgspec.Struct, frozen=True):
     recent: msgspec.Raw = _NO_ANSWERS
     promised_from: PromiseInputs | None = None  # None: dates never computed from rows
     dated_through: Rank | None = None  # the last entry with a date: no later one has any
+    # units waiting by the warehouse their lines asked for (None: any), sorted; in all,
+    # the SKU value's `queued`
+    waiting_for: tuple[tuple[str | None, int], ...] = ()
+
+    def waiting(self) -> Waiting:
+        """Units waiting, by the warehouse their lines asked for."""
+        return dict(self.waiting_for)
 
     def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
         """What the queue answered for `event_id`, if it is among the recent ones."""
@@ -141,7 +155,9 @@ class QueueRows:
         if self._head is None:
             raw = self._rows.get(queue_key(self._sku))
             stored = StoredQueueHead() if raw is None else _head_decoder.decode(raw)
-            self._head = QueueHead(stored.recent, stored.promised_from, stored.dated_through)
+            self._head = QueueHead(
+                stored.recent, stored.promised_from, stored.dated_through, stored.waiting_for
+            )
             if stored.entries:
                 self._head = self._upgraded(stored)
         return self._head
@@ -182,7 +198,14 @@ class QueueRows:
         self._pending.update((entry.key, entry) for entry in stored.entries)
         self._head_changed = True
         dated = [entry.rank for entry in stored.entries if entry.promise_date is not None]
-        return QueueHead(stored.recent, dated_through=dated[-1] if dated else None)
+        waiting: Waiting = {}
+        for entry in stored.entries:
+            waiting[entry.warehouse] = waiting.get(entry.warehouse, 0) + entry.qty
+        return QueueHead(
+            stored.recent,
+            dated_through=dated[-1] if dated else None,
+            waiting_for=waiting_for(waiting),
+        )
 
 
 class _StoredEntries:
@@ -202,6 +225,11 @@ class _StoredEntries:
         """Every line's row, in key order: oldest first."""
         for _, raw in self._rows.iter_prefix(backorders_prefix(self._sku)):
             yield _entry_decoder.decode(raw)
+
+
+def waiting_for(waiting: Waiting) -> tuple[tuple[str | None, int], ...]:
+    """Units waiting as the head stores them: sorted (any warehouse first), none left out."""
+    return tuple(sorted(((w, n) for w, n in waiting.items() if n), key=lambda e: e[0] or ""))
 
 
 def stored_queue(rows: Rows, sku: str) -> Queue:

@@ -108,7 +108,7 @@ def test_serving_stops_once_the_risen_atp_is_used_up() -> None:
             yield entry
 
     # When the queue is served from DC-EAST
-    served = serve(stock, entries(), [EAST])
+    served = serve(stock, entries(), [EAST], {None: 100})
     # Then the oldest entry took the unit, and no entry after it was read
     assert [f.line for f in served.fills] == [("SO-0", 1)]
     assert len(pulled) == 1
@@ -131,6 +131,46 @@ def test_a_receipt_reads_only_the_lines_it_fills() -> None:
     assert rows.line_reads == 2 + 2  # and, to write them, where each of the two waited
     assert rows.line_writes == 3  # SO-0's line and where it waited deleted, SO-1's rewritten
     assert [(b.order_id, b.qty) for b in stored_queue(rows, SKU)[:2]] == [("SO-1", 1), ("SO-2", 2)]
+
+
+def test_stock_freed_where_no_waiting_line_may_take_it_reads_no_line() -> None:
+    # Given 50 lines waiting for DC-EAST only, and stock in DC-WEST
+    rows = CountingRows()
+    table = a_queue(0, rows)
+    table.send(received(5, "r-west", wh=WEST))
+    for n in range(50):
+        table.send(reserve(f"SO-{n}", 1, at=n, wh=EAST))
+    table.send(reserve("SO-WEST", 2, at=99, wh=WEST))
+    rows.line_reads = 0
+    # When DC-WEST's reservation is released, raising its ATP
+    table.send(ReleaseReservation(event_id="rel", sku=SKU, order_id="SO-WEST", line_no=1))
+    # Then no waiting line was read: none of them may take from DC-WEST
+    assert table.stock.position(WEST) == Position(WEST, on_hand=5)
+    assert rows.line_reads == 1  # the release asked where its own line waits
+    assert len(stored_queue(rows, SKU)) == 50
+
+
+def test_serving_stops_when_no_line_left_may_take_what_is_left() -> None:
+    # Given 3 units free in DC-EAST, the oldest line asking for DC-WEST, the next for any,
+    # then 100 lines for DC-WEST
+    stock = SkuStock(SKU, positions=(Position(EAST, on_hand=3),))
+    queue = [
+        Backorder(NOW, "SO-W", 1, qty=1, warehouse=WEST),
+        Backorder(NOW, "SO-ANY", 1, qty=1),
+        *(Backorder(NOW, f"SO-{n:03d}", 1, qty=1, warehouse=WEST) for n in range(100)),
+    ]
+    pulled: list[Backorder] = []
+
+    def entries() -> Iterator[Backorder]:
+        for entry in queue:
+            pulled.append(entry)
+            yield entry
+
+    # When DC-EAST's 3 units serve the queue
+    served = serve(stock, entries(), [EAST], {WEST: 101, None: 1})
+    # Then the line for any warehouse takes one, and no line after it is read
+    assert [f.line for f in served.fills] == [("SO-ANY", 1)]
+    assert len(pulled) == 2
 
 
 def test_a_message_that_changes_nothing_the_dates_depend_on_reads_no_line() -> None:
