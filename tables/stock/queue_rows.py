@@ -9,7 +9,6 @@ needs (`tables.stock.backorder_queue`). A head stored by the release before, wit
 entry inside, is split into rows on first touch.
 """
 
-import heapq
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
@@ -41,15 +40,12 @@ class Sent(msgspec.Struct, frozen=True, array_like=True):
     answers: tuple[QueueAnswer, ...]
 
 
-_NO_ANSWERS = msgspec.Raw(msgspec.msgpack.encode(()))
-
-
 class QueueHead(msgspec.Struct, frozen=True):
     """The stored head of a SKU's backorder queue; its units waiting are `SkuStock.queued`."""
 
-    # the answers of the last messages that had any (`tuple[Sent, ...]`), left encoded:
-    # most messages only compare what the dates were computed from
-    recent: msgspec.Raw = _NO_ANSWERS
+    # the answers of the last messages that had any, each a `Sent` left encoded: most
+    # messages only compare what the dates were computed from, and a new one adds its own
+    recent: tuple[msgspec.Raw, ...] = ()
     promised_from: PromiseInputs | None = None  # None: dates never computed from rows
     dated_through: Rank | None = None  # the last entry with a date: no later one has any
     # units waiting by the warehouse their lines asked for (None: any), sorted; in all,
@@ -62,13 +58,13 @@ class QueueHead(msgspec.Struct, frozen=True):
 
     def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
         """What the queue answered for `event_id`, if it is among the recent ones."""
-        recent = _recent_decoder.decode(self.recent)
-        return next((sent.answers for sent in recent if sent.event_id == event_id), ())
+        sent = (_sent_decoder.decode(raw) for raw in self.recent)
+        return next((each.answers for each in sent if each.event_id == event_id), ())
 
     def answered(self, event_id: str, answers: tuple[QueueAnswer, ...]) -> "QueueHead":
         """The head with the answers to `event_id` kept among the recent ones."""
-        recent = (*_recent_decoder.decode(self.recent), Sent(event_id, answers))[-RECENT_DEPTH:]
-        return msgspec.structs.replace(self, recent=msgspec.Raw(_encoder.encode(recent)))
+        sent = msgspec.Raw(_encoder.encode(Sent(event_id, answers)))
+        return msgspec.structs.replace(self, recent=(*self.recent, sent)[-RECENT_DEPTH:])
 
 
 class StoredQueueHead(QueueHead, frozen=True):
@@ -130,9 +126,21 @@ class Overlay:
 
     def entries(self) -> Iterator[Backorder]:
         """Both merged by rank: the entries changed here replace (or drop) those underneath."""
+        if not self.changed:
+            return self._under.entries()
+        return self._merged()
+
+    def _merged(self) -> Iterator[Backorder]:
         mine = sorted((e for e in self.changed.values() if e is not None), key=_rank)
-        theirs = (e for e in self._under.entries() if e.key not in self.changed)
-        return heapq.merge(theirs, mine, key=_rank)
+        at = 0
+        for entry in self._under.entries():
+            if entry.key in self.changed:
+                continue
+            while at < len(mine) and mine[at].rank < entry.rank:
+                yield mine[at]
+                at += 1
+            yield entry
+        yield from mine[at:]
 
     def update(self, changed: Iterable[tuple[LineKey, Backorder | None]]) -> None:
         """Take entries as a rule left them."""
@@ -242,6 +250,6 @@ def _rank(entry: Backorder) -> Rank:
 
 
 _encoder = msgspec.msgpack.Encoder()
-_recent_decoder = msgspec.msgpack.Decoder(tuple[Sent, ...])
+_sent_decoder = msgspec.msgpack.Decoder(Sent)
 _head_decoder = msgspec.msgpack.Decoder(StoredQueueHead)
 _entry_decoder = msgspec.msgpack.Decoder(Backorder)

@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from protocols.erp import ExpectedReceipt, ExpectedReceiptCancelled, SafetyStockSet
 from protocols.inventory import StockCounted, StockHoldChanged, StockReceived
-from protocols.reservations import BackorderFilled, ReleaseReservation, ReserveLine
+from protocols.reservations import BackorderFilled, Fill, ReleaseReservation, ReserveLine
 from tables.keys import (
     backorders_prefix,
     queue_key,
     value_key,
 )
+from tables.stock.apply import Applied
 from tables.stock.backorder_queue import Backorder, serve
 from tables.stock.batch import encode_stock
 from tables.stock.queue_rows import Sent, stored_queue
@@ -299,8 +300,16 @@ class ReleaseBeforeQueueRow(msgspec.Struct, frozen=True):
 
 def test_a_queue_stored_whole_is_read_back_as_the_same_queue_and_split_on_first_touch() -> None:
     # Given a SKU whose queue the release before stored in one row: two lines waiting, the
-    # older promised a PO's date
+    # older promised a PO's date, and the fill a receipt r-8 answered
     eta = NOW.date() + dt.timedelta(days=5)
+    r8_filled = BackorderFilled(
+        event_id="r-8:fill:SO-9:1",
+        order_id="SO-9",
+        line_no=1,
+        sku=SKU,
+        qty=1,
+        fills=(Fill(EAST, 1),),
+    )
     old = (
         Backorder(NOW, "SO-OLD", 1, qty=3, promise_date=eta, correlation_id="c-old"),
         Backorder(NOW + dt.timedelta(hours=1), "SO-NEW", 2, qty=4, warehouse=EAST),
@@ -314,7 +323,9 @@ def test_a_queue_stored_whole_is_read_back_as_the_same_queue_and_split_on_first_
     rows = DictRows(
         {
             value_key(SKU): encode_stock(stock),
-            queue_key(SKU): msgspec.msgpack.encode(ReleaseBeforeQueueRow(old)),
+            queue_key(SKU): msgspec.msgpack.encode(
+                ReleaseBeforeQueueRow(old, recent=(Sent("r-8", (r8_filled,)),))
+            ),
         }
     )
     table = StockTable(SKU, rows=rows)
@@ -330,3 +341,8 @@ def test_a_queue_stored_whole_is_read_back_as_the_same_queue_and_split_on_first_
     assert len(rows.with_prefix(backorders_prefix(SKU))) == 2
     assert b"entries" not in rows[queue_key(SKU)]
     assert table.stock.queued == 5
+    # And when Kafka delivers r-8 again, its fill is answered again
+    again = table.deliver(received(1, "r-8"), offset=3)
+    assert isinstance(again, Applied)
+    assert again.duplicate
+    assert again.answers == (r8_filled,)
