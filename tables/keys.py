@@ -13,6 +13,7 @@ SEPARATOR = b"|"
 _LINE = "|r|"
 _SEEN = "|d|"
 _QUEUE = "|q"
+_ANSWERS = "|a"
 _BACKORDER = "|b|"
 _WAITING = "|w|"
 _END_OF_ID = ","  # sorts before every character an id may hold (`protocols.ids`)
@@ -39,6 +40,11 @@ def line_key(sku: str, line: LineKey) -> bytes:
 def queue_key(sku: str) -> bytes:
     """The head row of a SKU's backorder queue (`tables.stock.queue_rows`)."""
     return f"{sku}{_QUEUE}".encode()
+
+
+def answers_key(sku: str) -> bytes:
+    """The row of a SKU's backorder queue's recent answers (`tables.stock.queue_rows`)."""
+    return f"{sku}{_ANSWERS}".encode()
 
 
 def backorder_key(sku: str, submitted_at: dt.datetime, line: LineKey) -> bytes:

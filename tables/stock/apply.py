@@ -103,7 +103,7 @@ def apply(
         again = (
             *answers_again(stock, holds, message),
             *taken_back_by(stock, message.event_id),
-            *queue.head().sent_for(message.event_id),
+            *queue.sent_for(message.event_id),
         )
         return Applied(stock=stock, changes=(), duplicate=True, answers=again, holds=holds)
     if message.sku != stock.sku:

@@ -41,6 +41,7 @@ from tables.stock.queue_rows import (
     QueueChange,
     QueueHead,
     QueueReader,
+    Sent,
     waiting_for,
 )
 from tables.stock.reservations import added_to_hold
@@ -81,10 +82,14 @@ def queue_step(
     if not before.queued and not joining:
         return QueueStep()
     head = queue.head()
+    risen = _risen(before, after)
+    leaving = isinstance(message, ReleaseReservation | Deallocate)
+    if not (joining or leaving or risen) and promise_inputs(after, today) == head.promised_from:
+        return QueueStep()  # the common case: nothing the queue depends on changed
     pending = Overlay(queue)
     waiting = head.waiting()
     _tally(waiting, *_join_or_leave(pending, message, joining, now))
-    served = serve(after, pending.entries(), _risen(before, after), waiting)
+    served = serve(after, pending.entries(), risen, waiting)
     pending.update(served.changed)
     for fill in served.fills:
         waiting[fill.asked] = waiting.get(fill.asked, 0) - fill.qty
@@ -98,17 +103,18 @@ def queue_step(
         *_promise_answers(promised.changed, message.event_id, after, before.version + 1),
     )
     new_head = QueueHead(
-        head.recent,
         promise_inputs(_with(stock, promised.positions), today),
         promised.dated_through,
         waiting_for(waiting),
     )
-    if answers:
-        new_head = new_head.answered(message.event_id, answers)
     return QueueStep(
         positions=promised.positions,
         lines=_filled_holds(served, holds_of, message.event_id),
-        change=QueueChange(None if new_head == head else new_head, tuple(pending.changed.items())),
+        change=QueueChange(
+            None if new_head == head else new_head,
+            tuple(pending.changed.items()),
+            Sent(message.event_id, answers) if answers else None,
+        ),
         waiting=sum(waiting.values()),
         answers=answers,
     )

@@ -1,12 +1,13 @@
 """A SKU's backorder queue as rows: a small head, and one row per waiting line.
 
-The head (`tables.keys.queue_key`) holds what the promise dates were last computed from
-and the queue's answers to the last messages; each waiting line is a row of its own
-(`backorder_key`, whose keys sort as the queue), found from its order line through
-`waiting_key`. So a message reads lines only when it joins or leaves the queue, raises
-ATP the queue takes, or changes what the dates depend on, and then only as far as it
-needs (`tables.stock.backorder_queue`). A head stored by the release before, with every
-entry inside, is split into rows on first touch.
+The head (`tables.keys.queue_key`) holds the units waiting and what the promise dates
+were last computed from; each waiting line is a row of its own (`backorder_key`, whose
+keys sort as the queue), found from its order line through `waiting_key`; the queue's
+answers to the last messages are a row of their own (`answers_key`), read only to send
+them again or to add to them. So a message reads lines only when it joins or leaves the
+queue, raises ATP a waiting line may take, or changes what the dates depend on, and then
+only as far as it needs (`tables.stock.backorder_queue`). A head stored by the release
+before, with every entry and the answers inside, is split into rows on first touch.
 """
 
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,7 @@ import msgspec
 
 from protocols.reservations import BackorderFilled, BackorderPromised
 from tables.batch import Rows
-from tables.keys import backorder_key, backorders_prefix, queue_key, waiting_key
+from tables.keys import answers_key, backorder_key, backorders_prefix, queue_key, waiting_key
 from tables.stock.backorder_queue import (
     Backorder,
     Changed,
@@ -30,7 +31,10 @@ from tables.stock.value import LineKey
 QueueAnswer = BackorderFilled | BackorderPromised
 
 RECENT_DEPTH = 32
-"""How many messages' queue answers the head keeps, to send them again on a redelivery."""
+"""How many messages' queue answers are kept, to send them again on a redelivery."""
+
+Recent = tuple[msgspec.Raw, ...]
+"""The answers of the last messages that had any, oldest first, each a `Sent` left encoded."""
 
 
 class Sent(msgspec.Struct, frozen=True, array_like=True):
@@ -41,11 +45,9 @@ class Sent(msgspec.Struct, frozen=True, array_like=True):
 
 
 class QueueHead(msgspec.Struct, frozen=True):
-    """The stored head of a SKU's backorder queue; its units waiting are `SkuStock.queued`."""
+    """The stored head of a SKU's backorder queue: small, read by every message of a SKU
+    with a queue."""
 
-    # the answers of the last messages that had any, each a `Sent` left encoded: most
-    # messages only compare what the dates were computed from, and a new one adds its own
-    recent: tuple[msgspec.Raw, ...] = ()
     promised_from: PromiseInputs | None = None  # None: dates never computed from rows
     dated_through: Rank | None = None  # the last entry with a date: no later one has any
     # units waiting by the warehouse their lines asked for (None: any), sorted; in all,
@@ -56,21 +58,12 @@ class QueueHead(msgspec.Struct, frozen=True):
         """Units waiting, by the warehouse their lines asked for."""
         return dict(self.waiting_for)
 
-    def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
-        """What the queue answered for `event_id`, if it is among the recent ones."""
-        sent = (_sent_decoder.decode(raw) for raw in self.recent)
-        return next((each.answers for each in sent if each.event_id == event_id), ())
-
-    def answered(self, event_id: str, answers: tuple[QueueAnswer, ...]) -> "QueueHead":
-        """The head with the answers to `event_id` kept among the recent ones."""
-        sent = msgspec.Raw(_encoder.encode(Sent(event_id, answers)))
-        return msgspec.structs.replace(self, recent=(*self.recent, sent)[-RECENT_DEPTH:])
-
 
 class StoredQueueHead(QueueHead, frozen=True):
-    """A head as the release before stored it too: the whole queue inside, oldest first."""
+    """A head as the release before stored it too: the whole queue and its answers inside."""
 
-    entries: Queue = ()
+    entries: Queue = ()  # oldest first
+    recent: Recent = ()
 
 
 class QueueChange(msgspec.Struct, frozen=True):
@@ -78,6 +71,7 @@ class QueueChange(msgspec.Struct, frozen=True):
 
     head: QueueHead | None  # None: unchanged
     entries: Changed
+    answered: Sent | None = None  # its answers, kept among the recent ones
 
 
 class QueueEntries(Protocol):
@@ -96,6 +90,9 @@ class QueueReader(QueueEntries, Protocol):
     def head(self) -> QueueHead:
         """The queue's head."""
 
+    def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
+        """What the queue answered for `event_id`, if it is among the recent ones."""
+
 
 class NoQueue:
     """The queue of a SKU nobody ever backordered."""
@@ -103,6 +100,10 @@ class NoQueue:
     def head(self) -> QueueHead:
         """An empty head."""
         return QueueHead()
+
+    def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
+        """Nothing answered."""
+        return ()
 
     def entry(self, line: LineKey) -> Backorder | None:
         """Nobody waits."""
@@ -157,18 +158,23 @@ class QueueRows:
         self._pending = Overlay(self._stored)
         self._head: QueueHead | None = None
         self._head_changed = False
+        self._recent: Recent | None = None
+        self._recent_changed = False
 
     def head(self) -> QueueHead:
-        """The head, read on first use; a head of the release before gives its entries up."""
+        """The head, read on first use; a head of the release before gives its rows up."""
         if self._head is None:
             raw = self._rows.get(queue_key(self._sku))
             stored = StoredQueueHead() if raw is None else _head_decoder.decode(raw)
-            self._head = QueueHead(
-                stored.recent, stored.promised_from, stored.dated_through, stored.waiting_for
-            )
-            if stored.entries:
+            self._head = QueueHead(stored.promised_from, stored.dated_through, stored.waiting_for)
+            if stored.entries or stored.recent:
                 self._head = self._upgraded(stored)
         return self._head
+
+    def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
+        """What the queue answered for `event_id`, if it is among the recent ones."""
+        sent = (_sent_decoder.decode(raw) for raw in self._recent_answers())
+        return next((each.answers for each in sent if each.event_id == event_id), ())
 
     def entry(self, line: LineKey) -> Backorder | None:
         """The line's entry, as this batch left it."""
@@ -185,11 +191,17 @@ class QueueRows:
         if change.head is not None:
             self._head, self._head_changed = change.head, True
         self._pending.update(change.entries)
+        if change.answered is not None:
+            answered = msgspec.Raw(_encoder.encode(change.answered))
+            self._recent = (*self._recent_answers(), answered)[-RECENT_DEPTH:]
+            self._recent_changed = True
 
     def write(self) -> None:
         """The head if it changed; each changed line's row and where it waits."""
         if self._head is not None and self._head_changed:
             self._rows.put(queue_key(self._sku), _encoder.encode(self._head))
+        if self._recent is not None and self._recent_changed:
+            self._rows.put(answers_key(self._sku), _encoder.encode(self._recent))
         for line, entry in self._pending.changed.items():
             where = waiting_key(self._sku, line)
             old = self._rows.get(where)
@@ -201,19 +213,26 @@ class QueueRows:
             if old != new:
                 self._rows.put(where, new)
 
+    def _recent_answers(self) -> Recent:
+        """The recent answers, read on first use."""
+        self.head()
+        if self._recent is None:
+            raw = self._rows.get(answers_key(self._sku))
+            self._recent = () if raw is None else _recent_decoder.decode(raw)
+        return self._recent
+
     def _upgraded(self, stored: StoredQueueHead) -> QueueHead:
-        """A whole queue of the release before: its entries become rows, its head is rewritten."""
+        """A whole queue of the release before: its entries and answers become rows of their
+        own, its head is rewritten."""
         self._pending.update((entry.key, entry) for entry in stored.entries)
+        self._recent, self._recent_changed = stored.recent, True
         self._head_changed = True
         dated = [entry.rank for entry in stored.entries if entry.promise_date is not None]
         waiting: Waiting = {}
         for entry in stored.entries:
             waiting[entry.warehouse] = waiting.get(entry.warehouse, 0) + entry.qty
-        return QueueHead(
-            stored.recent,
-            dated_through=dated[-1] if dated else None,
-            waiting_for=waiting_for(waiting),
-        )
+        last_dated = dated[-1] if dated else None
+        return QueueHead(dated_through=last_dated, waiting_for=waiting_for(waiting))
 
 
 class _StoredEntries:
@@ -251,5 +270,6 @@ def _rank(entry: Backorder) -> Rank:
 
 _encoder = msgspec.msgpack.Encoder()
 _sent_decoder = msgspec.msgpack.Decoder(Sent)
+_recent_decoder = msgspec.msgpack.Decoder(Recent)
 _head_decoder = msgspec.msgpack.Decoder(StoredQueueHead)
 _entry_decoder = msgspec.msgpack.Decoder(Backorder)
