@@ -11,11 +11,7 @@ from hypothesis import strategies as st
 from protocols.erp import ExpectedReceipt, ExpectedReceiptCancelled, SafetyStockSet
 from protocols.inventory import StockCounted, StockHoldChanged, StockReceived
 from protocols.reservations import BackorderFilled, Fill, ReleaseReservation, ReserveLine
-from tables.keys import (
-    backorders_prefix,
-    queue_key,
-    value_key,
-)
+from tables.keys import backorders_prefix, queue_key, value_key
 from tables.stock.apply import Applied
 from tables.stock.backorder_queue import Backorder, serve
 from tables.stock.batch import encode_stock
@@ -180,8 +176,8 @@ def test_a_message_that_changes_nothing_the_dates_depend_on_reads_no_line() -> N
     table = a_queue(100, rows, po=50)
     head = rows[queue_key(SKU)]
     rows.line_reads = rows.line_writes = 0
-    # When a count finds what the books say, a hold and its release change nothing free,
-    # and an order that does not wait is released
+    # When a count finds what the books say, a hold of nothing in DC-WEST arrives, and an
+    # order line that does not wait is released
     table.send(StockCounted(event_id="c", sku=SKU, warehouse=EAST, occurred_at=NOW, on_hand=1))
     table.send(StockHoldChanged(event_id="h", sku=SKU, warehouse=WEST, occurred_at=NOW, delta=0))
     table.send(ReleaseReservation(event_id="x", sku=SKU, order_id="NOT-WAITING", line_no=1))
@@ -194,9 +190,12 @@ def test_a_new_po_dates_the_lines_again() -> None:
     # Given 10 lines waiting and no PO
     rows = CountingRows()
     table = a_queue(10, rows)
+    rows.line_reads = 0
     # When a PO of 6 is expected
     applied = table.send(expected(6, days=3))
-    # Then the first three lines are promised its date, and only they (and the next) are read
+    # Then the first three lines are promised its date, and only they are read (once to
+    # date them, once to find where each waits as it is written again)
+    assert rows.line_reads == 3 + 3
     dated = {b.order_id: b.promise_date for b in stored_queue(rows, SKU)}
     assert [o for o, d in dated.items() if d is not None] == ["SO-0", "SO-1", "SO-2"]
     assert len(applied.answers) == 3
