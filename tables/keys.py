@@ -5,12 +5,20 @@ in the entity's partition and a prefix scan finds them. Ids never contain `|` (s
 `protocols.ids`), so a value's key is the bare id and every other row has a `|` in it.
 """
 
+import datetime as dt
+
 from tables.stock.value import LineKey
 
 SEPARATOR = b"|"
 _LINE = "|r|"
 _SEEN = "|d|"
 _QUEUE = "|q"
+_ANSWERS = "|a"
+_BACKORDER = "|b|"
+_WAITING = "|w|"
+_END_OF_ID = ","  # sorts before every character an id may hold (`protocols.ids`)
+_YEAR_ONE = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def value_key(entity: str) -> bytes:
@@ -30,8 +38,37 @@ def line_key(sku: str, line: LineKey) -> bytes:
 
 
 def queue_key(sku: str) -> bytes:
-    """The row of a SKU's backorder queue (`tables.stock.backorder_queue`)."""
+    """The head row of a SKU's backorder queue (`tables.stock.queue_rows`)."""
     return f"{sku}{_QUEUE}".encode()
+
+
+def answers_key(sku: str) -> bytes:
+    """The row of a SKU's backorder queue's recent answers (`tables.stock.queue_rows`)."""
+    return f"{sku}{_ANSWERS}".encode()
+
+
+def backorder_key(sku: str, submitted_at: dt.datetime, line: LineKey) -> bytes:
+    """The row of one line waiting in a SKU's backorder queue; the keys sort as the queue.
+
+    The order's submission (microseconds since year 1 in UTC, 18 digits), its id ended by
+    a byte lower than any an id holds (so a shorter id sorts first, as in Python), the
+    line number (6 digits).
+    """
+    at = submitted_at if submitted_at.tzinfo is not None else submitted_at.replace(tzinfo=dt.UTC)
+    order_id, line_no = line
+    micros = (at - _YEAR_ONE) // _MICROSECOND
+    return f"{sku}{_BACKORDER}{micros:018d}|{order_id}{_END_OF_ID}{line_no:06d}".encode()
+
+
+def backorders_prefix(sku: str) -> bytes:
+    """What every waiting line's row on a SKU starts with: a prefix scan reads the queue."""
+    return f"{sku}{_BACKORDER}".encode()
+
+
+def waiting_key(sku: str, line: LineKey) -> bytes:
+    """The row naming where an order line waits in the SKU's queue (its `backorder_key`)."""
+    order_id, line_no = line
+    return f"{sku}{_WAITING}{order_id}{_END_OF_ID}{line_no:06d}".encode()
 
 
 def lines_prefix(sku: str) -> bytes:
@@ -45,5 +82,9 @@ def seen_key(entity: str, event_id: str) -> bytes:
 
 
 def is_seen_key(key: bytes) -> bool:
-    """Whether `key` is an applied-id row (which expires after the dedupe period)."""
-    return _SEEN.encode() in key
+    """Whether `key` is an applied-id row (which expires after the dedupe period).
+
+    Only the part after the entity's id counts: a line row of the order `d` holds `|d|`.
+    """
+    _, separator, rest = key.partition(SEPARATOR)
+    return bool(separator) and rest.startswith(_SEEN[1:].encode())

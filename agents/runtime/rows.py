@@ -27,7 +27,7 @@ replays the changelog from there: the other owner's records included, in their o
 import asyncio
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -35,6 +35,7 @@ import rocksdict
 from faust.types import TP, TableT
 
 from agents.runtime.record_buffer import RecordBuffer
+from tables.batch import overlaid
 
 Stale = Callable[[bytes, bytes], bool]
 """Whether a stored row (key, value) may be deleted by the sweep."""
@@ -152,15 +153,18 @@ class PartitionRows:
 
     def with_prefix(self, prefix: bytes) -> list[tuple[bytes, bytes]]:
         """Every row whose key starts with `prefix`, as `get` sees them, in key order."""
-        found: dict[bytes, bytes | None] = {}
+        return list(self.iter_prefix(prefix))
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """The same rows, read from RocksDB only as far as the caller goes."""
+        pending = {
+            key: value
+            for layer in (self._in_flight, self._staged)
+            for key, value in layer.items()
+            if key.startswith(prefix)
+        }
         rows = cast(Iterable[tuple[bytes, bytes]], self._db.items(from_key=prefix))
-        for key, value in rows:
-            if not key.startswith(prefix):
-                break
-            found[key] = value
-        for layer in (self._in_flight, self._staged):
-            found.update((key, value) for key, value in layer.items() if key.startswith(prefix))
-        return sorted((key, value) for key, value in found.items() if value is not None)
+        return overlaid(itertools.takewhile(lambda row: row[0].startswith(prefix), rows), pending)
 
     def scan(self, from_key: bytes, limit: int) -> list[tuple[bytes, bytes]]:
         """Up to `limit` stored rows from `from_key` on, in key order (what RocksDB has)."""

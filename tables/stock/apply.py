@@ -28,8 +28,8 @@ from protocols.reservations import AllocateLine, LineTakenBack, StockCommand
 from protocols.topics import StockInboxMessage
 from tables.business_day import business_day
 from tables.errors import InvalidStockChange
-from tables.stock.backorder_queue import waiting
-from tables.stock.backorders import HoldsOf, QueueRow, queue_step
+from tables.stock.backorders import HoldsOf, queue_step
+from tables.stock.queue_rows import NoQueue, QueueChange, QueueReader
 from tables.stock.reservations import Answers, answers_again, apply_command
 from tables.stock.shelf import ShelfKind, holds_at, off_shelf, shelf_id
 from tables.stock.takeback import Cause, needs_take_back, remembered, take_back, taken_back_by
@@ -60,13 +60,13 @@ class Applied(msgspec.Struct, frozen=True):
     # other order lines' holds afterwards: filled from the backorder queue, or reservations
     # the shelf took back (empty: none left)
     lines: tuple[tuple[LineKey, LineHolds], ...] = ()
-    queue: QueueRow | None = None  # the backorder queue's row afterwards (None: unchanged)
+    queue: QueueChange | None = None  # what it did to the backorder queue's rows (None: nothing)
     # a shelf event for a line that holds nothing there: left to the order side's command
     # (`tables.stock.shelf`), so its id is not remembered as applied
     unheld: bool = False
 
 
-NO_QUEUE = QueueRow()
+NO_QUEUE = NoQueue()
 """The queue of a SKU nobody has backordered."""
 
 Updates = dict[str, Position]
@@ -84,7 +84,7 @@ def apply(
     *,
     holds: LineHolds = (),
     seen: bool = False,
-    queue: QueueRow = NO_QUEUE,
+    queue: QueueReader = NO_QUEUE,
     holds_of: HoldsOf = lambda line: (),
     every_line: Callable[[], Iterable[LineHolds]] = tuple,
     zone: dt.tzinfo = dt.UTC,
@@ -132,8 +132,8 @@ def apply(
         for position in _changed_positions(stock, updates)
     )
     new = _record(stock, dict(updates), offset)
-    if step.row is not None:
-        new = replace(new, queued=waiting(step.row.entries))
+    if step.change is not None:
+        new = replace(new, queued=step.waiting)
     if any(isinstance(answer, LineTakenBack) for answer in answers):
         new = replace(new, taken_back=remembered(new.taken_back, answers))
     return Applied(
@@ -143,7 +143,7 @@ def apply(
         answers=(*answers, *step.answers),
         holds=lines.pop(own) if own is not None else after,
         lines=tuple(lines.items()),
-        queue=step.row,
+        queue=step.change,
         unheld=unheld,
     )
 

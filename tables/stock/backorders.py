@@ -27,47 +27,34 @@ from protocols.reservations import (
 from protocols.topics import StockInboxMessage
 from tables.stock.backorder_queue import (
     Backorder,
-    Queue,
+    Changed,
     QueueFill,
     Served,
-    enqueue,
+    Waiting,
     promise,
+    promise_inputs,
     serve,
-    withdraw,
+)
+from tables.stock.queue_rows import (
+    Overlay,
+    QueueAnswer,
+    QueueChange,
+    QueueHead,
+    QueueReader,
+    Sent,
+    waiting_for,
 )
 from tables.stock.reservations import added_to_hold
 from tables.stock.value import LineHolds, LineKey, Position, Reservation, SkuStock
 
-RECENT_DEPTH = 32
-"""How many messages' queue answers the row keeps, to send them again on a redelivery."""
-
-QueueAnswer = BackorderFilled | BackorderPromised
-
-
-class Sent(msgspec.Struct, frozen=True, array_like=True):
-    """What the queue answered for one applied message."""
-
-    event_id: str
-    answers: tuple[QueueAnswer, ...]
-
-
-class QueueRow(msgspec.Struct, frozen=True):
-    """The stored row of a SKU's backorder queue (`tables.keys.queue_key`)."""
-
-    entries: Queue = ()  # oldest order first
-    recent: tuple[Sent, ...] = ()  # the answers of the last messages that had any
-
-    def sent_for(self, event_id: str) -> tuple[QueueAnswer, ...]:
-        """What the queue answered for `event_id`, if it is among the recent ones."""
-        return next((sent.answers for sent in self.recent if sent.event_id == event_id), ())
-
 
 class QueueStep(msgspec.Struct, frozen=True):
-    """The queue's part of one message: positions, lines and the row it rewrote, its answers."""
+    """The queue's part of one message: positions and lines it rewrote, its rows, its answers."""
 
     positions: tuple[Position, ...] = ()
     lines: tuple[tuple[LineKey, LineHolds], ...] = ()
-    row: QueueRow | None = None  # None: unchanged
+    change: QueueChange | None = None  # None: the queue is as it was
+    waiting: int = 0  # units waiting afterwards (with a change)
     answers: tuple[QueueAnswer, ...] = ()
 
 
@@ -79,62 +66,110 @@ def queue_step(
     before: SkuStock,
     after: SkuStock,
     message: StockInboxMessage,
-    row: QueueRow,
+    queue: QueueReader,
     holds_of: HoldsOf,
     now: dt.datetime,
     today: dt.date,
 ) -> QueueStep:
     """Join or leave, serve the warehouses whose ATP rose, promise receipts; `after` is the
     SKU once the message's own rule applied, at version `before.version + 1`, and `today`
-    the business day an overdue receipt is promised for."""
-    entries = _joined_or_left(row.entries, message, holds_of, now)
-    if not entries and not before.queued:
+    the business day an overdue receipt is promised for.
+
+    The dates are computed again only when what they depend on changed: the entries, or a
+    shortfall, an expected receipt or the day (the head keeps what they were computed from).
+    """
+    joining = _joining(message, holds_of)
+    if not before.queued and not joining:
         return QueueStep()
-    served = serve(after, entries, _risen(before, after))
-    served_stock = _with(after, served.positions)
-    promised = promise(served_stock, served.queue, today)
-    lines = _filled_holds(served, holds_of, message.event_id)
+    head = queue.head()
+    risen = _risen(before, after)
+    leaving = isinstance(message, ReleaseReservation | Deallocate)
+    if not (joining or leaving or risen) and promise_inputs(after, today) == head.promised_from:
+        return QueueStep()  # the common case: nothing the queue depends on changed
+    pending = Overlay(queue)
+    waiting = head.waiting()
+    _tally(waiting, *_join_or_leave(pending, message, joining, now))
+    served = serve(after, pending.entries(), risen, waiting)
+    pending.update(served.changed)
+    for fill in served.fills:
+        waiting[fill.asked] = waiting.get(fill.asked, 0) - fill.qty
+    stock = _with(after, served.positions)
+    if not pending.changed and promise_inputs(stock, today) == head.promised_from:
+        return QueueStep()
+    promised = promise(stock, pending.entries(), today, head.dated_through)
+    pending.update(promised.changed)
     answers: tuple[QueueAnswer, ...] = (
         *_fill_answers(served, message.event_id, after),
-        *_promise_answers(entries, promised.queue, message.event_id, after, before.version + 1),
+        *_promise_answers(promised.changed, message.event_id, after, before.version + 1),
     )
-    recent = row.recent
-    if answers:
-        recent = (*recent, Sent(message.event_id, answers))[-RECENT_DEPTH:]
+    new_head = QueueHead(
+        promise_inputs(_with(stock, promised.positions), today),
+        promised.dated_through,
+        waiting_for(waiting),
+    )
     return QueueStep(
         positions=promised.positions,
-        lines=lines,
-        row=QueueRow(promised.queue, recent),
+        lines=_filled_holds(served, holds_of, message.event_id),
+        change=QueueChange(
+            None if new_head == head else new_head,
+            tuple(pending.changed.items()),
+            Sent(message.event_id, answers) if answers else None,
+        ),
+        waiting=sum(waiting.values()),
         answers=answers,
     )
 
 
-def _joined_or_left(
-    entries: Queue, message: StockInboxMessage, holds_of: HoldsOf, now: dt.datetime
-) -> Queue:
-    """The queue after the message's own line joined it with what it lacks, or left it."""
+def _joining(message: StockInboxMessage, holds_of: HoldsOf) -> int:
+    """The units of the message's own line that join the queue: what it could not hold."""
     match message:
-        case ReleaseReservation() | Deallocate():
-            return withdraw(entries, (message.order_id, message.line_no))
         case ReserveLine(partial=True):
             held = sum(h.reserved + h.allocated for h in holds_of(_key(message)))
-            return _join(entries, message, message.qty - held, now)
+            return max(0, message.qty - held)
         case FillBackorder():
             held = sum(
                 n for h in holds_of(_key(message)) for e, n in h.filled if e == message.event_id
             )
-            return _join(entries, message, message.qty - held, now)
+            return max(0, message.qty - held)
         case _:
-            return entries
+            return 0
 
 
-def _join(
-    entries: Queue, message: ReserveLine | FillBackorder, qty: int, now: dt.datetime
-) -> Queue:
-    """`qty` of the message's line join the queue (nothing: unchanged)."""
-    if qty <= 0:
-        return entries
-    backorder = Backorder(
+def _join_or_leave(
+    pending: Overlay, message: StockInboxMessage, joining: int, now: dt.datetime
+) -> tuple[Backorder | None, Backorder | None]:
+    """The message's own line joins the queue with `joining` units, or leaves it; its entry
+    before and after (both None: neither)."""
+    if isinstance(message, ReleaseReservation | Deallocate):
+        line = (message.order_id, message.line_no)
+        left = pending.entry(line)
+        if left is not None:
+            pending.update(((line, None),))
+        return left, None
+    if joining and isinstance(message, ReserveLine | FillBackorder):
+        current = pending.entry(_key(message))
+        joined = _joined(current, message, joining, now)
+        pending.update(((_key(message), joined),))
+        return current, joined
+    return None, None
+
+
+def _tally(waiting: Waiting, old: Backorder | None, new: Backorder | None) -> None:
+    """Count a line's entry changed from `old` to `new` in the units waiting."""
+    if old is not None:
+        waiting[old.warehouse] = waiting.get(old.warehouse, 0) - old.qty
+    if new is not None:
+        waiting[new.warehouse] = waiting.get(new.warehouse, 0) + new.qty
+
+
+def _joined(
+    current: Backorder | None, message: ReserveLine | FillBackorder, qty: int, now: dt.datetime
+) -> Backorder:
+    """The line's entry with `qty` more units: in its place if it waits already (`current`),
+    else in its order's place."""
+    if current is not None:
+        return replace(current, qty=current.qty + qty)
+    return Backorder(
         submitted_at=message.submitted_at or now,
         order_id=message.order_id,
         line_no=message.line_no,
@@ -142,7 +177,6 @@ def _join(
         warehouse=message.warehouse,
         correlation_id=message.correlation_id,
     )
-    return enqueue(entries, backorder)
 
 
 def _key(message: ReserveLine | FillBackorder) -> LineKey:
@@ -204,10 +238,9 @@ def _fill_answers(served: Served, cause: str, stock: SkuStock) -> tuple[Backorde
 
 
 def _promise_answers(
-    before: Queue, after: Queue, cause: str, stock: SkuStock, version: int
+    changed: Changed, cause: str, stock: SkuStock, version: int
 ) -> tuple[BackorderPromised, ...]:
     """A BackorderPromised for each waiting line whose date is new or changed."""
-    told = {entry.key: entry.promise_date for entry in before}
     return tuple(
         BackorderPromised(
             event_id=_derived_id(cause, f"promise:{entry.order_id}:{entry.line_no}"),
@@ -219,8 +252,8 @@ def _promise_answers(
             promise_date=entry.promise_date,
             as_of=version,
         )
-        for entry in after
-        if entry.promise_date != told.get(entry.key)
+        for _, entry in changed
+        if entry is not None
     )
 
 

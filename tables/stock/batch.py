@@ -1,10 +1,10 @@
 """The stock table's batch session: one SKU's value, its lines' rows, its backorder queue
 and its seen ids.
 
-Within a batch the SKU's value is decoded once, each order line's row and the queue's
-row are read on first use, and every event of the SKU is applied in order; `write` then
-stores the value once, each changed line once (deleted when it holds nothing), the
-queue once and a seen row per applied id.
+Within a batch the SKU's value is decoded once, each order line's row and each of the
+queue's rows are read on first use, and every event of the SKU is applied in order;
+`write` then stores the value once, each changed line once (deleted when it holds
+nothing), each changed row of the queue once and a seen row per applied id.
 """
 
 import datetime as dt
@@ -16,10 +16,10 @@ from protocols.reservations import StockCommand
 from protocols.topics import StockInboxMessage
 from tables.batch import BatchRunner, Delivery, Rows
 from tables.errors import InvalidStockChange
-from tables.keys import line_key, lines_prefix, queue_key, value_key
+from tables.keys import line_key, lines_prefix, value_key
 from tables.seen import SeenIds, day_number
 from tables.stock.apply import Applied, apply
-from tables.stock.backorders import QueueRow
+from tables.stock.queue_rows import QueueRows
 from tables.stock.shelf import shelf_id
 from tables.stock.value import LineHolds, LineKey, Reservation, SkuStock
 
@@ -28,7 +28,6 @@ _stock_encoder = msgspec.msgpack.Encoder()
 _stock_decoder = msgspec.msgpack.Decoder(SkuStock)
 _holds_decoder = msgspec.msgpack.Decoder(LineHolds)
 _one_hold_decoder = msgspec.msgpack.Decoder(Reservation)
-_queue_decoder = msgspec.msgpack.Decoder(QueueRow)
 
 
 class StoredSkuStock(SkuStock, frozen=True):
@@ -68,8 +67,7 @@ class StockSession:
         self._lines: dict[LineKey, LineHolds] = {}
         self._changed_lines: set[LineKey] = set()
         self._seen: SeenIds | None = None
-        self._queue: QueueRow | None = None
-        self._queue_changed = False
+        self._queue: QueueRows | None = None
         raw = rows.get(key)
         if raw is not None:
             self._load(_stored_decoder.decode(raw))
@@ -90,7 +88,7 @@ class StockSession:
             self._now,
             holds=() if line is None else self._holds(message.sku, line),
             seen=message.event_id in seen or (shelf is not None and shelf in seen),
-            queue=self._queue_row(message.sku),
+            queue=self._queue_rows(message.sku),
             holds_of=lambda other: self._holds(message.sku, other),
             every_line=lambda: self._every_line(message.sku),
             zone=self._zone,
@@ -106,7 +104,7 @@ class StockSession:
                 self._lines[key] = holds
                 self._changed_lines.add(key)
             if applied.queue is not None:
-                self._queue, self._queue_changed = applied.queue, True
+                self._queue_rows(message.sku).record(applied.queue)
         return applied
 
     def write(self) -> None:
@@ -118,8 +116,8 @@ class StockSession:
         for line in self._changed_lines:
             holds = self._lines[line]
             self._rows.put(line_key(sku, line), encode_holds(holds) if holds else None)
-        if self._queue is not None and self._queue_changed:
-            self._rows.put(queue_key(sku), _stock_encoder.encode(self._queue))
+        if self._queue is not None:
+            self._queue.write()
         if self._seen is not None:
             self._seen.write()
 
@@ -150,11 +148,10 @@ class StockSession:
             self._lines[line] = () if raw is None else decode_holds(raw)
         return self._lines[line]
 
-    def _queue_row(self, sku: str) -> QueueRow:
-        """The SKU's backorder queue, read from its row on first use."""
+    def _queue_rows(self, sku: str) -> QueueRows:
+        """The SKU's backorder queue, each of its rows read on first use."""
         if self._queue is None:
-            raw = self._rows.get(queue_key(sku))
-            self._queue = QueueRow() if raw is None else decode_queue(raw)
+            self._queue = QueueRows(self._rows, sku)
         return self._queue
 
     def _every_line(self, sku: str) -> list[LineHolds]:
@@ -180,11 +177,6 @@ def _line_of(message: StockInboxMessage) -> LineKey | None:
     if isinstance(message, StockCommand | StockShipped | StockPickedShort):
         return (message.order_id, message.line_no)
     return None
-
-
-def decode_queue(raw: bytes) -> QueueRow:
-    """A SKU's stored backorder queue."""
-    return _queue_decoder.decode(raw)
 
 
 def encode_holds(holds: LineHolds) -> bytes:

@@ -1,7 +1,8 @@
 """The stock table: per SKU a small value and its rows, RocksDB-backed with a compacted changelog.
 
 Keys (`tables.keys`): the SKU's value (`SkuStock`, msgpack), one row per order line's hold
-(`Reservation`), one row per applied upstream event id (a day stamp).
+(`Reservation`), one row per applied upstream event id (a day stamp), and the backorder
+queue's head and a row per waiting line (`tables.stock.queue_rows`).
 """
 
 import faust

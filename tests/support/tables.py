@@ -7,7 +7,7 @@ import msgspec
 
 from protocols.topics import OrderInboxMessage, StockInboxMessage
 from tables.batch import Delivery, Failed, MemoryRows
-from tables.keys import SEPARATOR, is_seen_key, line_key, queue_key, seen_key, value_key
+from tables.keys import SEPARATOR, line_key, lines_prefix, seen_key, value_key
 from tables.order.apply import OrderApplied
 from tables.order.batch import decode_order, encode_order, order_batches
 from tables.order.value import Order
@@ -77,7 +77,7 @@ class StockTable:
         rows = sorted(
             (key, decode_holds(raw))
             for key, raw in self.rows.under(self.sku).items()
-            if not is_seen_key(key) and key != queue_key(self.sku)
+            if key.startswith(lines_prefix(self.sku))
         )
         ordered = sorted(
             (hold.key, key, n, hold) for key, holds in rows for n, hold in enumerate(holds)

@@ -20,10 +20,9 @@ from protocols.reservations import (
     ReserveLine,
 )
 from protocols.topics import StockInboxMessage
-from tables.keys import queue_key
 from tables.stock.apply import Applied
 from tables.stock.backorder_queue import Backorder
-from tables.stock.batch import decode_queue
+from tables.stock.queue_rows import stored_queue
 from tables.stock.value import Position, SkuStock
 from tests.support.tables import NOW, StockTable
 
@@ -106,8 +105,7 @@ def _line_command(model: Model, op: str, n: int) -> StockInboxMessage | None:
 
 
 def _queue(table: StockTable) -> tuple[Backorder, ...]:
-    raw = table.rows.get(queue_key(SKU))
-    return () if raw is None else decode_queue(raw).entries
+    return stored_queue(table.rows, SKU)
 
 
 def _told(model: Model, applied: Applied) -> None:

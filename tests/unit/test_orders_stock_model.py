@@ -47,12 +47,11 @@ from protocols.topics import OrderInboxMessage, StockInboxMessage
 from protocols.wms import NumberedLine, PickLine
 from protocols.wms_events import PickConfirmed, ShipConfirmed
 from tables.batch import Failed
-from tables.keys import queue_key
 from tables.order.deadline import AWAITING_DECISION, overdue_notice
 from tables.order.value import OrderLine
 from tables.stock.apply import Applied
 from tables.stock.backorder_queue import Backorder
-from tables.stock.batch import decode_queue
+from tables.stock.queue_rows import stored_queue
 from tests.support.tables import NOT_REFUSALS, NOW, OrderTable, StockTable
 from tests.support.warehouse import Place, Shelf
 
@@ -443,8 +442,7 @@ class OrdersAndStock(RuleBasedStateMachine):
 
     def queue(self, sku: str) -> tuple[Backorder, ...]:
         """The SKU's backorder queue, oldest first."""
-        raw = self.stock[sku].rows.get(queue_key(sku))
-        return () if raw is None else decode_queue(raw).entries
+        return stored_queue(self.stock[sku].rows, sku)
 
     @invariant()
     def every_answered_line_adds_up(self) -> None:

@@ -230,3 +230,35 @@ async def test_a_prefix_read_sees_rocksdb_the_writes_in_flight_and_the_batch(sto
         (b"SKU-1|r|O-2|1", b"new"),
         (b"SKU-1|r|O-4|1", b"staged"),
     ]
+
+
+async def test_a_prefix_read_as_the_caller_goes_sees_deletes_and_new_rows_in_order(
+    store: Store,
+) -> None:
+    # Given a queue's lines in RocksDB: the oldest deleted by a write in flight, one
+    # staged before every stored one, one staged between two stored ones, one deleted staged
+    store.db[b"SKU-1|b|002"] = b"gone in flight"
+    store.db[b"SKU-1|b|004"] = b"stored 4"
+    store.db[b"SKU-1|b|006"] = b"deleted staged"
+    store.db[b"SKU-1|b|008"] = b"stored 8"
+    store.db[b"SKU-1|q"] = b"not a line"
+    buffer = RecordBuffer()
+    rows = PartitionRows(store, CHANGELOG, buffer)
+    rows.put(b"SKU-1|b|002", None)
+    rows.flush()
+    sent(buffer)
+    rows.put(b"SKU-1|b|001", b"staged 1")
+    rows.put(b"SKU-1|b|005", b"staged 5")
+    rows.put(b"SKU-1|b|006", None)
+    # When the lines are read one at a time
+    lines = rows.iter_prefix(b"SKU-1|b|")
+    first = [next(lines), next(lines)]
+    # Then they come oldest first, as `get` sees them, and so does the rest
+    assert first == [(b"SKU-1|b|001", b"staged 1"), (b"SKU-1|b|004", b"stored 4")]
+    assert list(lines) == [(b"SKU-1|b|005", b"staged 5"), (b"SKU-1|b|008", b"stored 8")]
+    assert [key for key, _ in rows.with_prefix(b"SKU-1|b|")] == [
+        b"SKU-1|b|001",
+        b"SKU-1|b|004",
+        b"SKU-1|b|005",
+        b"SKU-1|b|008",
+    ]
