@@ -35,5 +35,6 @@ def stock_changelog(app_id: str) -> TopicSpec:
         app_id,
         TABLE_NAME,
         SkuStock,
-        "Per SKU the latest SkuStock (msgpack); keys with `|` are its rows (lines, seen ids).",
+        "Per SKU the latest SkuStock (msgpack); keys with `|` are its rows"
+        " (lines, seen ids, the backorder queue).",
     )
