@@ -131,8 +131,9 @@ class OrderView(msgspec.Struct, frozen=True):
     correlation_id: str
     version: Version
     shipments: tuple[Shipment, ...] = ()  # each shipment confirmation, with its tracking
-    # why the order, or its unshipped remainder, was cancelled; null if it never was
-    cancel_reason: CancelReason | None = None
+    # why the order, or its unshipped remainder, was cancelled; absent if it never was, so
+    # an order nothing was cancelled of shows the contract's fields only
+    cancel_reason: CancelReason | msgspec.UnsetType = msgspec.UNSET
 
 
 class FieldError(msgspec.Struct, frozen=True):

@@ -1,5 +1,7 @@
 """An order as `GET /v1/orders/{order_id}` shows it: the stored value turned HTTP body."""
 
+import msgspec
+
 from protocols.http import HistoryEntry, OrderView
 from tables.order.value import Order
 
@@ -20,5 +22,5 @@ def order_view(order: Order, order_id: str) -> OrderView:
         correlation_id=order.correlation_id,
         version=order.version,
         shipments=tuple(order.shipment(record) for record in order.shipments),
-        cancel_reason=order.cancel_reason,
+        cancel_reason=order.cancel_reason or msgspec.UNSET,
     )

@@ -90,7 +90,7 @@ async def test_an_order_goes_from_submit_to_invoice_with_a_short_pick_and_a_canc
         )
         for s in order["shipments"]
     ] == [(where, "UPS", "1Z-A", [(1, 2)]), (where, "UPS", "1Z-B", [(2, 1)])]
-    assert order["cancel_reason"] is None
+    assert "cancel_reason" not in order
     # When the customer cancels the rest, Then the order is SHIPPED with that unit cancelled,
     # by the customer
     status, _ = await call(worker.url, "POST", f"/v1/orders/{order_id}/cancel")

@@ -65,7 +65,8 @@ def test_the_order_keeps_why_it_was_cancelled(
     closed = step(order, closing).order
     # Then its status is what the contract says, and it says why, as GET shows it
     assert (closed.status, closed.cancel_reason) == (status, reason)
-    assert order_view(closed, ORDER).cancel_reason == reason
+    body = msgspec.json.decode(msgspec.json.encode(order_view(closed, ORDER)))
+    assert body.get("cancel_reason") == reason
 
 
 def test_the_first_reason_stays_through_what_comes_after() -> None:
@@ -85,13 +86,13 @@ def test_the_stored_order_keeps_the_reason() -> None:
     assert decode_order(encode_order(order)).cancel_reason is R.CUSTOMER
 
 
-def test_an_order_stored_before_the_reason_reads_back_as_null() -> None:
+def test_an_order_stored_before_the_reason_reads_back_without_one() -> None:
     # Given a cancelled order stored by a release that had no cancel_reason field
     fields = msgspec.msgpack.decode(encode_order(run(*RESERVED, cancel())))
     del fields["cancel_reason"]
     raw = msgspec.msgpack.encode(fields)
-    # Then it reads back cancelled, with no reason, and GET shows null
+    # Then it reads back cancelled, with no reason, and GET shows none
     order = decode_order(raw)
     assert (order.status, order.cancel_reason) == (S.CANCELLED, None)
     body = msgspec.json.decode(msgspec.json.encode(order_view(order, ORDER)))
-    assert body["cancel_reason"] is None
+    assert "cancel_reason" not in body
