@@ -132,6 +132,14 @@ def is_closed_order(raw: bytes) -> bool:
     return status in FINAL
 
 
+def stored_status(raw: bytes) -> OrderStatus | None:
+    """A stored order's status, read without decoding the order; None when unreadable."""
+    try:
+        return OrderStatus(_leading_status(raw) or _status_decoder.decode(raw).status)
+    except (ValueError, msgspec.DecodeError):
+        return None
+
+
 def _leading_status(raw: bytes) -> str | None:
     """The status from the head of a stored order, without reading the rest (100x faster).
 
