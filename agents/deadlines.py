@@ -18,14 +18,13 @@ from agents.runtime.correlated import correlated
 from agents.runtime.rows import TableRows
 from protocols.order_commands import DecisionOverdue
 from tables.keys import is_value_key
-from tables.order.batch import decode_order
-from tables.order.deadline import decision_overdue, overdue_notice
-from tables.order.value import Order
+from tables.order.deadline import DeadlineFields, decision_overdue, overdue_notice
 
 TICK_S = 10.0
 SCAN_KEYS = 2_000  # rows read per partition and tick: a few milliseconds
 
 _encoder = msgspec.json.Encoder()
+_decoder = msgspec.msgpack.Decoder(DeadlineFields)
 log = logging.getLogger(__name__)
 
 
@@ -82,9 +81,10 @@ def register_deadlines(app: faust.App, deadlines: DecisionDeadlines) -> None:
     app.timer(interval=TICK_S)(tick)
 
 
-def _order(raw: bytes) -> Order | None:
-    """The order a row holds; None for a row that is none (the store's own bookkeeping)."""
+def _order(raw: bytes) -> DeadlineFields | None:
+    """What the timeout reads of the order a row holds; None for a row that is none (the
+    store's own bookkeeping)."""
     try:
-        return decode_order(raw)
+        return _decoder.decode(raw)
     except msgspec.DecodeError:
         return None

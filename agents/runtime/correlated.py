@@ -39,10 +39,22 @@ def correlated(correlation_id: str, span_id: str | None = None) -> Correlated:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """What a received message says of its flow: its correlation id and sender, if anything."""
+    """What a received message says of its flow: its correlation id and sender, if anything.
+
+    The `traceparent` headers are kept as received and parsed only when asked for: only
+    spans need the sender, and the agents read one of these for every record.
+    """
 
     correlation_id: str | None
-    parent: TraceParent | None
+    traceparents: tuple[bytes, ...] = ()
+
+    @property
+    def parent(self) -> TraceParent | None:
+        """The first valid `traceparent`, or None."""
+        for value in self.traceparents:
+            if (parent := parse_traceparent(value)) is not None:
+                return parent
+        return None
 
 
 def incoming(
@@ -50,13 +62,13 @@ def incoming(
 ) -> Incoming:
     """The correlation id and `traceparent` among a record's headers."""
     correlation_id: str | None = None
-    parent: TraceParent | None = None
+    traceparents: tuple[bytes, ...] = ()
     pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
     for name, value in pairs:
         if value is None:
             continue
         if name == CORRELATION_ID and correlation_id is None:
             correlation_id = value.decode("utf-8", "replace")
-        elif name == TRACEPARENT and parent is None:
-            parent = parse_traceparent(value)
-    return Incoming(correlation_id, parent)
+        elif name == TRACEPARENT:
+            traceparents += (value,)
+    return Incoming(correlation_id, traceparents)

@@ -35,6 +35,7 @@ from protocols.http import (
 from protocols.ids import ENTITY_ID_PATTERN
 from protocols.order_commands import CancelOrder, SubmitOrder
 from protocols.orders import OrderStatus
+from tables.order.batch import stored_status
 from tables.order.value import Order, cancel_refusal, status_reached
 
 _ORDER_ID = re.compile(ENTITY_ID_PATTERN)
@@ -105,9 +106,15 @@ async def get_order(request: web.Request) -> web.Response:
                 stored_id.encode(),
                 lambda o: o is not None and status_reached(o.status, wanted),
                 timeout,
+                pending=lambda raw: _before(stored_status(raw), wanted),
             )
         order = waited or order
     return json_response(order_view(order, order_id), ENCODER)
+
+
+def _before(status: OrderStatus | None, wanted: OrderStatus) -> bool:
+    """Whether a stored order's status is known to be short of `wanted` (not decoded then)."""
+    return status is not None and not status_reached(status, wanted)
 
 
 def _wait_params(request: web.Request) -> tuple[OrderStatus | None, float]:

@@ -28,7 +28,11 @@ class OrderReader(Protocol):
     async def read(self, key: bytes, within: float) -> Order | None: ...
 
     async def wait_until(
-        self, key: bytes, accept: Callable[[Order | None], bool], within: float
+        self,
+        key: bytes,
+        accept: Callable[[Order | None], bool],
+        within: float,
+        pending: Callable[[bytes], bool] | None = None,
     ) -> Order | None: ...
 
     async def sync(self, within: float) -> bool: ...

@@ -172,19 +172,31 @@ class ChangelogReplica(Service, Generic[T]):
             raise self._failure
 
     async def wait_until(
-        self, key: bytes, accept: Callable[[T | None], bool], within: float
+        self,
+        key: bytes,
+        accept: Callable[[T | None], bool],
+        within: float,
+        pending: Callable[[bytes], bool] | None = None,
     ) -> T | None:
-        """The key's value once `accept` holds, or its last value after `within` seconds."""
+        """The key's value once `accept` holds, or its last value after `within` seconds.
+
+        `pending`, if given, tells from a stored value's bytes that `accept` would not hold
+        yet: that value is not decoded (a long poll sees every version of its order).
+        """
         deadline = asyncio.get_running_loop().time() + within
         changed = asyncio.Event()
         watchers = self._watchers.setdefault(key, set())
         watchers.add(changed)
         try:
             while True:
-                value = await self.read(key, READ_WAIT)
                 left = deadline - asyncio.get_running_loop().time()
-                if accept(value) or left <= 0 or self._failure is not None:
-                    return value
+                held = self._values.get(key)
+                skip = held is not None and pending is not None and pending(held[0])
+                if not skip or left <= 0 or self._failure is not None:
+                    value = await self.read(key, READ_WAIT)
+                    left = deadline - asyncio.get_running_loop().time()
+                    if accept(value) or left <= 0 or self._failure is not None:
+                        return value
                 changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), left)

@@ -169,6 +169,11 @@ class TraceIndex:
         )
 
     @property
+    def capacity(self) -> int:
+        """At most how many messages the budget holds (each costs ENTRY_OVERHEAD and more)."""
+        return self.budget_bytes // ENTRY_OVERHEAD
+
+    @property
     def held_bytes(self) -> int:
         """Roughly the bytes the index holds now (at most the budget, or one flow)."""
         return self._bytes

@@ -4,7 +4,9 @@ One worker on the dev stack; stock for every SKU large enough that no order is r
 web orders of 1-3 lines over Zipf-skewed SKUs (hot SKUs see most of the contention);
 each order is POSTed, then long-polled until RESERVED. Throughput is completed orders
 over wall time at a fixed concurrency; latency is from sending the POST to seeing
-RESERVED. Usage: `python -m bench.orders [--orders N] [--concurrency C] [--skus S]`.
+RESERVED. CPU per order is each of the worker's processes' user + system time over the
+measured orders (from /proc), divided by them; `bench` is the load generator's own.
+Usage: `python -m bench.orders [--orders N] [--concurrency C] [--skus S]`.
 """
 
 import argparse
@@ -26,8 +28,10 @@ from app.dev.deployments import remove_deployment
 from app.dev.workers import WorkerProcess, current_env, worker_env
 from app.settings import Settings
 from bench.common.kafka_io import produce_all
+from bench.common.procs import pids_of
 from bench.common.stats import latency_summary, zipf_exponent_for, zipf_weights
 from bench.common.workload import received
+from bench.orders import cpu
 
 WAREHOUSE = "DC-EAST"
 
@@ -80,9 +84,10 @@ async def _drive(url: str, bodies: list[dict[str, object]], concurrency: int) ->
 
 
 async def _worker(settings: Settings, home: Path) -> WorkerProcess:
-    """A worker of a fresh app id: a deployment of its own."""
+    """A worker of a fresh app id (a deployment of its own) on the bench's brokers."""
     app_id = f"distgate-bench-orders-{uuid.uuid4().hex[:6]}"
-    env = worker_env(current_env(), home / "data", app_id, DISTGATE_LOG_LEVEL="warn")
+    brokers = {"DISTGATE_KAFKA_URL": settings.kafka_url, "DISTGATE_AMQP_URL": settings.amqp_url}
+    env = worker_env(current_env(), home / "data", app_id, DISTGATE_LOG_LEVEL="warn", **brokers)
     worker = WorkerProcess("bench-orders", env, home / "worker.log")
     worker.start()
     await worker.wait_ready()
@@ -107,7 +112,10 @@ async def run(orders: int, concurrency: int, sku_count: int, seed: int) -> dict[
         rng = random.Random(seed)
         await _drive(worker.url, [_order(rng, skus, weights) for _ in range(50)], concurrency)
         bodies = [_order(rng, skus, weights) for _ in range(orders)]
-        return await _drive(worker.url, bodies, concurrency)
+        pids = pids_of(worker)
+        before = cpu.snapshot(pids)
+        summary = await _drive(worker.url, bodies, concurrency)
+        return {**summary, "cpu_us_per_order": cpu.per_order(before, cpu.snapshot(pids), orders)}
     finally:
         worker.terminate()
         shutil.rmtree(home, ignore_errors=True)
@@ -129,7 +137,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _quiet(_message: str) -> None:
-    """Swallow the dev stack's progress messages."""

@@ -37,7 +37,11 @@ class MemoryOrders:
         return self.values.get(key)
 
     async def wait_until(
-        self, key: bytes, accept: Callable[[Order | None], bool], within: float
+        self,
+        key: bytes,
+        accept: Callable[[Order | None], bool],
+        within: float,
+        pending: Callable[[bytes], bool] | None = None,
     ) -> Order | None:
         return self.values.get(key)
 

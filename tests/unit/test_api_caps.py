@@ -41,7 +41,11 @@ class SlowOrders(MemoryOrders):
         self.release = asyncio.Event()
 
     async def wait_until(
-        self, key: bytes, accept: Callable[[Order | None], bool], within: float
+        self,
+        key: bytes,
+        accept: Callable[[Order | None], bool],
+        within: float,
+        pending: Callable[[bytes], bool] | None = None,
     ) -> Order | None:
         if accept(self.values.get(key)):  # e.g. the POST's own wait for its order to show
             return self.values.get(key)

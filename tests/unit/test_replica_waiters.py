@@ -54,3 +54,44 @@ async def test_a_waiter_answers_its_last_value_when_time_is_up() -> None:
 def _replica() -> ChangelogReplica[bytes]:
     """A replica that is fed by hand: it never connects to Kafka."""
     return ChangelogReplica("orders", TP.topic, 1, KafkaAccess("127.0.0.1:1"), bytes)
+
+
+def _decoding_replica(decoded: list[bytes]) -> ChangelogReplica[bytes]:
+    """A replica fed by hand that notes every value it decodes."""
+
+    def decode(raw: bytes) -> bytes:
+        decoded.append(raw)
+        return raw
+
+    return ChangelogReplica("orders", TP.topic, 1, KafkaAccess(""), decode)
+
+
+async def test_a_waiter_decodes_only_the_versions_its_bytes_do_not_rule_out() -> None:
+    decoded: list[bytes] = []
+    replica = _decoding_replica(decoded)
+    replica._apply({TP: [_record(0, b"o-1", b"SUBMITTED")]})
+    waiting = asyncio.create_task(
+        replica.wait_until(
+            b"o-1", lambda v: v == b"RESERVED", within=5, pending=lambda raw: raw == b"SUBMITTED"
+        )
+    )
+    await asyncio.sleep(0.01)
+    # When the order changes twice while still pending, then reaches what is waited for
+    replica._apply({TP: [_record(1, b"o-1", b"SUBMITTED")]})
+    await asyncio.sleep(0.01)
+    replica._apply({TP: [_record(2, b"o-1", b"SUBMITTED")]})
+    await asyncio.sleep(0.01)
+    replica._apply({TP: [_record(3, b"o-1", b"RESERVED")]})
+    # Then it answers that value, having decoded it alone
+    assert await asyncio.wait_for(waiting, 1) == b"RESERVED"
+    assert decoded == [b"RESERVED"]
+
+
+async def test_a_pending_waiter_still_answers_its_last_value_when_time_is_up() -> None:
+    decoded: list[bytes] = []
+    replica = _decoding_replica(decoded)
+    replica._apply({TP: [_record(0, b"o-1", b"SUBMITTED")]})
+    value = await replica.wait_until(
+        b"o-1", lambda v: v == b"RESERVED", within=0.05, pending=lambda raw: True
+    )
+    assert value == b"SUBMITTED"
