@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from protocols.erp import ExpectedReceipt, ExpectedReceiptCancelled, SafetyStockSet
 from protocols.inventory import StockCounted, StockHoldChanged, StockReceived
-from protocols.reservations import BackorderFilled, Fill, ReleaseReservation, ReserveLine
+from protocols.reservations import BackorderFilled, Fill, ReleaseReservation
 from tables.keys import backorders_prefix, queue_key, value_key
 from tables.stock.apply import Applied
 from tables.stock.backorder_queue import Backorder, serve
@@ -19,6 +19,7 @@ from tables.stock.queue_rows import Sent, stored_queue
 from tables.stock.value import IncomingSupply, Position, SkuStock
 from tests.support.full_promise import full_promise
 from tests.support.tables import NOW, DictRows, StockTable
+from tests.unit.test_stock_backorder_queue import reserve
 
 SKU = "SKU-1"
 EAST, WEST = "DC-EAST", "DC-WEST"
@@ -49,21 +50,6 @@ class CountingRows(DictRows):
 def _is_queue_line(key: bytes) -> bool:
     """A waiting line's row, or the row naming where it waits (not the head)."""
     return key.startswith((backorders_prefix(SKU), f"{SKU}|w|".encode()))
-
-
-def reserve(order: str, qty: int, at: int, wh: str | None = None) -> ReserveLine:
-    """Order `order`'s line 1 asks for `qty`, allowing backorders; submitted `at` seconds in."""
-    return ReserveLine(
-        event_id=f"{order}:1:reserve",
-        sku=SKU,
-        order_id=order,
-        line_no=1,
-        qty=qty,
-        warehouse=wh,
-        partial=True,
-        submitted_at=NOW + dt.timedelta(seconds=at),
-        correlation_id=f"corr-{order}",
-    )
 
 
 def received(qty: int, eid: str, wh: str = EAST) -> StockReceived:
