@@ -16,7 +16,7 @@ from aiokafka import ConsumerRecord
 from msgspec.structs import replace
 
 from app.broker_access import KafkaAccess
-from app.read.topic_reader import TopicReader, from_beginning
+from app.read.topic_reader import TopicReader, from_newest
 from protocols.deadletters import DeadLetter, DeadLetterView, Header
 from protocols.errors import InvalidDeadLetter
 from protocols.printable import printable
@@ -108,6 +108,11 @@ class DeadLetterIndex:
         self._letters: OrderedDict[str, IndexedLetter] = OrderedDict()
         self._bytes = 0
 
+    @property
+    def capacity(self) -> int:
+        """The most letters the budget could hold: each costs at least ENTRY_OVERHEAD."""
+        return max(1, self.budget_bytes // ENTRY_OVERHEAD)
+
     def add_record(self, record: ConsumerRecord) -> None:
         """Index one record of the dead-letter topic; skip (and log) one that is not a letter."""
         try:
@@ -170,16 +175,18 @@ class DeadLetterIndex:
 
 
 class DeadLetterMirror(TopicReader):
-    """Reads every partition of the dead-letter topic from its beginning into an index.
+    """Reads the dead-letter topic's newest records into an index, and all that come after.
 
-    The index keeps the newest letters within `budget_bytes`; `distgate dlq replay --all`
-    reads the topic itself (`app.dlq_stream`) and sees every letter.
+    The index keeps the newest letters within `budget_bytes`, so at start only as many of
+    the newest records as it could hold are read, not the whole topic: letters are kept
+    until deleted, and reading years of them delayed every start. `distgate dlq replay
+    --all` reads the topic itself (`app.dlq_stream`) and sees every letter.
     """
 
     def __init__(
         self, kafka: KafkaAccess, topic: str, partitions: int, budget_bytes: int = BUDGET_BYTES
     ) -> None:
         index = DeadLetterIndex(budget_bytes)
-        place = from_beginning(topic, partitions)
+        place = from_newest(topic, partitions, index.capacity)
         super().__init__(kafka, place, index.add_record, offset_reset="earliest")
         self.index = index

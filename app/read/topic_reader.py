@@ -6,7 +6,7 @@ once every partition was read up to its end as of the start.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -21,16 +21,36 @@ OnRecord = Callable[[ConsumerRecord], None]
 """Takes one record, in offset order within its partition."""
 
 
-def from_beginning(topic: str, partitions: int) -> Place:
-    """Every partition of `topic`, each from its first record still held."""
+Span = tuple[int, int]
+"""A partition's part to read: its first offset and its end."""
+
+
+def from_newest(topic: str, partitions: int, max_records: int) -> Place:
+    """Every partition of `topic`, each from where the newest `max_records` of the records
+    still held begin, over all partitions (`newest_share`)."""
 
     async def place(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        firsts = await consumer.beginning_offsets(tps)
+        ends = await consumer.end_offsets(tps)
+        held = {tp: (firsts[tp], ends[tp]) for tp in tps}
+        for tp, offset in newest_share(held, max_records).items():
+            consumer.seek(tp, offset)
         return tps
 
     return place
+
+
+def newest_share(
+    window: Mapping[TopicPartition, Span], max_records: int
+) -> dict[TopicPartition, int]:
+    """Where each partition starts, given its window (first offset, end), so that at most
+    `max_records` are read in all: the newest of each, in proportion to its part."""
+    total = sum(end - first for first, end in window.values())
+    if total <= max_records:
+        return {tp: first for tp, (first, _end) in window.items()}
+    return {tp: end - (end - first) * max_records // total for tp, (first, end) in window.items()}
 
 
 class TopicReader(Service):

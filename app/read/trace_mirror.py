@@ -10,19 +10,16 @@ busy dev stack) took minutes of the API process's CPU after each start.
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from app.broker_access import KafkaAccess
-from app.read.topic_reader import Place, TopicReader
+from app.read.topic_reader import Place, Span, TopicReader, newest_share
 from app.read.trace_index import TraceIndex
 from protocols.traces import Trace
 
 TRACE_WINDOW_S = 3600
-
-Span = tuple[int, int]
-"""A partition's part of the window: its first offset and its end."""
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +50,6 @@ def from_window(topics: Sequence[str], window_s: float, max_records: int) -> Pla
         return tps
 
     return place
-
-
-def newest_share(
-    window: Mapping[TopicPartition, Span], max_records: int
-) -> dict[TopicPartition, int]:
-    """Where each partition starts, given its window (first offset, end), so that at most
-    `max_records` are read in all: the newest of each, in proportion to its part."""
-    total = sum(end - first for first, end in window.values())
-    if total <= max_records:
-        return {tp: first for tp, (first, _end) in window.items()}
-    return {tp: end - (end - first) * max_records // total for tp, (first, end) in window.items()}
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:

@@ -102,3 +102,19 @@ def test_a_record_that_is_not_a_dead_letter_is_skipped() -> None:
     index = DeadLetterIndex()
     index.add_record(ConsumerRecord("t", 0, 0, 0, 0, None, b"x", None, 1, 0, []))
     assert len(index) == 0
+
+
+def test_the_newest_records_up_to_its_capacity_hold_every_letter_the_index_keeps() -> None:
+    # Given 3,000 small letters, more than a 1 MiB index can hold
+    records = [record(f"l{n}", n, payload=b"", offset=n) for n in range(3_000)]
+    whole = DeadLetterIndex(budget_bytes=1024 * 1024)
+    for rec in records:
+        whole.add_record(rec)
+    # When another index of that budget reads only the newest `capacity` records, as a
+    # worker does at start
+    newest = DeadLetterIndex(budget_bytes=1024 * 1024)
+    for rec in records[-newest.capacity :]:
+        newest.add_record(rec)
+    # Then it keeps the very letters reading them all kept
+    assert len(whole) < len(records)
+    assert [e.letter.id for e in newest.newest(3_000)] == [e.letter.id for e in whole.newest(3_000)]

@@ -2,7 +2,7 @@
 
 from aiokafka import TopicPartition
 
-from app.read.trace_mirror import newest_share
+from app.read.topic_reader import newest_share
 
 EVENTS = [TopicPartition("orders.events", p) for p in range(3)]
 
